@@ -1,0 +1,143 @@
+"""The grille: the yearly selection grid of the label, as carried by `GrillePublished`.
+
+A grille groups services (digital public services a collectivité may run) into
+enjeux, and enjeux into 4 categories. It also carries the arobase thresholds
+of the pré-notation and the rules of the mentions. The submission service
+validates a grille with these models before publishing it, so every consumer
+can rely on the invariants checked here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from palmares_contracts.enums import Category, ChangeKind
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+Label = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Frozen(BaseModel):
+    # Frozen value objects; unknown fields are ignored so an older consumer
+    # still reads a grille written by a newer producer.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class GrilleCategory(_Frozen):
+    """One of the 4 categories that group the enjeux."""
+
+    code: Code
+    label: Label
+
+
+class Enjeu(_Frozen):
+    """An enjeu de développement local (16 in a grille)."""
+
+    code: Code
+    label: Label
+    category: Code
+
+
+class GrilleService(_Frozen):
+    """A digital service of the grille, the unit a dossier's actions declare."""
+
+    code: Code
+    label: Label
+    enjeu: Code
+    weight: float = Field(gt=0, le=100)
+    applies_to: tuple[Category, ...] = (Category.VILLAGE, Category.VILLE, Category.TERRITOIRE)
+    description: str = ""
+
+
+class Threshold(_Frozen):
+    """Minimum score (0–100) for a number of arobases."""
+
+    arobases: int = Field(ge=1, le=5)
+    min_score: float = Field(ge=0, le=100)
+
+
+class MentionRule(_Frozen):
+    """How a mention is detected: from declared services and from French free text."""
+
+    code: Code
+    label: Label
+    service_codes: tuple[Code, ...] = ()
+    terms: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    min_evidence: int = Field(default=1, ge=1)
+
+
+class ChangelogEntry(_Frozen):
+    """One change of this grille version against the previous one."""
+
+    change: ChangeKind
+    service_code: Code
+    detail: str = ""
+
+
+class GrilleBody(_Frozen):
+    """A grille as an operator writes it (`PUT /v1/editions/{edition}/grille`): no version."""
+
+    edition: int = Field(ge=2000, le=2100)
+    title: str = ""
+    # Dossier deadline used by the 2-year rule; default 30 November of the year before.
+    deadline: date | None = None
+    categories: tuple[GrilleCategory, ...] = Field(min_length=1)
+    enjeux: tuple[Enjeu, ...] = Field(min_length=1)
+    services: tuple[GrilleService, ...] = Field(min_length=1)
+    thresholds: tuple[Threshold, ...] = Field(min_length=1)
+    mentions: tuple[MentionRule, ...] = ()
+    changelog: tuple[ChangelogEntry, ...] = ()
+
+    @property
+    def effective_deadline(self) -> date:
+        """The dossier deadline: the configured one, or 30 November of the year before."""
+        return self.deadline or date(self.edition - 1, 11, 30)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> GrilleBody:
+        _unique("categories", [c.code for c in self.categories])
+        _unique("enjeux", [e.code for e in self.enjeux])
+        _unique("services", [s.code for s in self.services])
+        _unique("mentions", [m.code for m in self.mentions])
+        categories = {c.code for c in self.categories}
+        for enjeu in self.enjeux:
+            if enjeu.category not in categories:
+                raise ValueError(f"enjeu {enjeu.code!r}: unknown category {enjeu.category!r}")
+        enjeux = {e.code for e in self.enjeux}
+        for service in self.services:
+            if service.enjeu not in enjeux:
+                raise ValueError(f"service {service.code!r}: unknown enjeu {service.enjeu!r}")
+        services = {s.code for s in self.services}
+        for rule in self.mentions:
+            unknown = [c for c in rule.service_codes if c not in services]
+            if unknown:
+                raise ValueError(f"mention {rule.code!r}: unknown services {unknown}")
+        levels = sorted(self.thresholds, key=lambda t: t.arobases)
+        if [t.arobases for t in levels] != list(range(1, len(levels) + 1)):
+            raise ValueError("thresholds must define arobases 1, 2, … without gaps")
+        if levels[0].min_score != 0:
+            raise ValueError("the threshold of 1 arobase must be 0: every participant gets 1 @")
+        if any(a.min_score >= b.min_score for a, b in zip(levels, levels[1:], strict=False)):
+            raise ValueError("thresholds must increase with the arobases")
+        return self
+
+    def service(self, code: str) -> GrilleService | None:
+        """The service of that code, if the grille has it."""
+        return next((s for s in self.services if s.code == code), None)
+
+
+class Grille(GrilleBody):
+    """A published grille version (the service assigns `version`, increasing per edition)."""
+
+    version: int = Field(ge=1)
+
+
+def _unique(what: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    duplicates = sorted({c for c in codes if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if duplicates:
+        raise ValueError(f"duplicate {what} codes: {duplicates}")

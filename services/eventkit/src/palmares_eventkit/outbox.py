@@ -1,0 +1,181 @@
+"""The transactional outbox and its relay to Kafka.
+
+`enqueue` writes an event in the caller's transaction, together with the W3C
+trace context of the current span. The `OutboxRelay` publishes committed rows
+in id order with the idempotent producer and deletes them once Kafka acked;
+a crash between the ack and the delete republishes the same event (same
+`event_id`), which the consumers' inboxes absorb.
+
+One relay per schema publishes at a time (a Postgres advisory lock), so that
+several instances of a service keep the per-key order of their events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from palmares_contracts import Event, encode, topic_of
+from prometheus_client import Counter, Gauge
+
+from palmares_eventkit import telemetry
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("palmares.outbox")
+
+OUTBOX_PUBLISHED = Counter("palmares_outbox_published_total", "Events relayed from the outbox to Kafka", ["topic"])
+OUTBOX_BACKLOG = Gauge("palmares_outbox_backlog", "Outbox rows seen waiting by the last relay pass")
+
+
+def channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes the relay of a schema."""
+    return f"{schema}_outbox"
+
+
+async def enqueue(conn: asyncpg.Connection, event: Event, *, schema: str) -> None:
+    """Write `event` to the outbox in the caller's transaction (topic and key from the registry)."""
+    topic = topic_of(event)
+    value, headers = encode(event)
+    telemetry.inject_current(headers)
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        event.event_id,
+        topic.name,
+        topic.key_of(event),
+        value,
+        json.dumps(headers),
+    )
+    # Delivered at commit only; wakes the relay without polling delay.
+    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
+class OutboxRelay:
+    """Publishes outbox rows to Kafka, in order, at least once."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        schema: str,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.healthy = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while not self._stopping:
+            try:
+                await self._lead()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.healthy = False
+                log.exception("outbox relay failed; retrying", extra={"backoff_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+
+    async def _lead(self) -> None:
+        """Hold the schema's relay lock on a dedicated connection, then relay until it breaks."""
+        conn: asyncpg.Connection = await self._pool.acquire()
+        try:
+            lock_key = f"outbox-relay:{self._schema}"
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
+                self.healthy = True  # a follower is healthy: another instance relays
+                await asyncio.sleep(self._poll_interval_s)
+            await conn.add_listener(channel(self._schema), self._on_notify)
+            try:
+                self.healthy = True
+                while not self._stopping:
+                    self._wake.clear()
+                    if await self._relay_batch(conn) < self._batch_size:
+                        try:
+                            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                        except TimeoutError:
+                            pass
+            finally:
+                await conn.remove_listener(channel(self._schema), self._on_notify)
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+        finally:
+            await self._pool.release(conn)
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def _relay_batch(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "SELECT id, event_id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1", self._batch_size
+        )
+        OUTBOX_BACKLOG.set(len(rows))
+        if not rows:
+            return 0
+        await self._publish(rows)
+        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[asyncpg.Record]) -> None:
+        # send() only appends to the producer's batch; awaiting the futures
+        # afterwards lets one round trip carry the whole batch, in order.
+        futures = []
+        for row in rows:
+            stored = json.loads(row["headers"])
+            parent = telemetry.extract(stored)
+            with tracer.start_as_current_span(
+                f"{row['topic']} publish",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": row["topic"],
+                    "messaging.message.id": str(row["event_id"]),
+                    "palmares.outbox.id": row["id"],
+                },
+            ):
+                headers = {k: v for k, v in stored.items() if k not in ("traceparent", "tracestate")}
+                telemetry.inject_current(headers)
+                futures.append(
+                    await self._producer.send(
+                        row["topic"],
+                        value=bytes(row["value"]),
+                        key=bytes(row["key"]) if row["key"] is not None else None,
+                        headers=[(k, v.encode()) for k, v in headers.items()],
+                    )
+                )
+        await asyncio.gather(*futures)

@@ -1,0 +1,349 @@
+"""The composition root every service builds on: broker, pool, inbox, outbox relay, dead letters.
+
+A service creates one `ServiceRuntime`, registers handlers with `subscribe`,
+and runs it either as a FastStream ASGI app (`asgi_app`, for the workers) or
+from its own ASGI lifespan (`start` / `stop`, for the HTTP submission service).
+
+Delivery (DESIGN.md, "Delivery guarantees"):
+- consumers have a group id and `AckPolicy.ACK`: the offset is committed only
+  after the handler returned, so a crash redelivers (at least once);
+- each handler runs in one database transaction that first claims
+  `(consumer, event_id)` in the inbox: a redelivery is a no-op;
+- events a handler emits go to the outbox in that same transaction;
+- an undecodable or invalid record, or a handler that fails for a reason of
+  the message's own, is dead-lettered with its reason, and the consumer goes on;
+- when the database is unreachable the handler waits and retries without
+  limit: the message is not at fault, and dead-lettering it would only force
+  an operator to replay what the system can finish by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.message import StreamMessage
+from opentelemetry import trace
+from palmares_contracts import ContractError, Event, Topic, decode
+from prometheus_client import Counter, make_asgi_app
+
+from palmares_eventkit import inbox, outbox, telemetry
+from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
+from palmares_eventkit.deadletter import SourceRecord, dead_letter
+from palmares_eventkit.logs import setup_logging
+from palmares_eventkit.settings import ServiceSettings
+from palmares_eventkit.topics_admin import all_topic_names, ensure_topics
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+EVENTS_CONSUMED = Counter(
+    "palmares_events_consumed_total", "Records consumed, by outcome", ["consumer", "outcome"]
+)
+
+# The database is unreachable or restarting: wait, the message is not at fault.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# Contention: retried a bounded number of times, then dead-lettered.
+CONTENTION: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.LockNotAvailableError,
+)
+
+
+@dataclass(slots=True)
+class Tx:
+    """A database transaction of a service, able to emit events through the outbox."""
+
+    conn: asyncpg.Connection
+    schema: str
+
+    async def publish(self, event: Event) -> None:
+        """Emit `event` when (and only if) this transaction commits."""
+        await outbox.enqueue(self.conn, event, schema=self.schema)
+
+
+Handler = Callable[[Tx, E], Awaitable[None]]
+Background = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """Everything a Palmarès service needs to consume, persist and publish events reliably."""
+
+    def __init__(
+        self,
+        service: str,
+        migrations: list[Migration],
+        settings: ServiceSettings | None = None,
+    ) -> None:
+        self.service = service
+        self.schema = service
+        self.settings = settings or ServiceSettings()
+        setup_logging(service, self.settings.log_level)
+        self.tracer_provider = telemetry.setup_tracing(service, self.settings.trace_dir)
+        self.tracer = trace.get_tracer(f"palmares.{service}")
+        self._migrations = eventkit_migrations() + migrations
+        self.broker = KafkaBroker(
+            self.settings.kafka_bootstrap_servers,
+            client_id=f"palmares-{service}",
+            middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
+            # FastStream logs each message at the broker's level: keep that off INFO.
+            log_level=logging.DEBUG,
+            graceful_timeout=self.settings.graceful_timeout_s,
+        )
+        self._pool: asyncpg.Pool | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._relay: outbox.OutboxRelay | None = None
+        self._backgrounds: list[tuple[str, Background]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    # --- wiring -----------------------------------------------------------------
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("runtime not started")
+        return self._pool
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("runtime not started")
+        return self._producer
+
+    def subscribe(self, topic: Topic, handler: Handler[Any]) -> None:
+        """Consume `topic` in this service's group for it; `handler(tx, event)` runs once per event."""
+        consumer = f"{self.service}.{topic.name}"
+
+        async def raw_body(message: StreamMessage[Any]) -> bytes:
+            # We decode with the contracts ourselves, to dead-letter what does not decode.
+            return bytes(message.body)
+
+        async def on_record(body: bytes, message: KafkaMessage) -> None:
+            await self._process(topic, consumer, message.raw_message, handler)
+
+        on_record.__name__ = f"on_{topic.name.replace('.', '_')}"
+        self.broker.subscriber(
+            topic.name,
+            group_id=consumer,
+            ack_policy=AckPolicy.ACK,
+            auto_offset_reset="earliest",
+            decoder=raw_body,
+            title=f"{consumer}:consume",
+            description=f"{self.service} consumes {', '.join(e.__name__ for e in topic.events)}",
+        )(on_record)
+
+    def add_background(self, name: str, loop: Background) -> None:
+        """A long-running task started with the service and cancelled at stop (e.g. an email sender)."""
+        self._backgrounds.append((name, loop))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """A transaction on the service's schema whose emitted events go through the outbox."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield Tx(conn, self.schema)
+
+    # --- lifecycle --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, migrate, create topics, start the producer, relay and background tasks."""
+        settings = self.settings
+        self._pool = await self._connect_db()
+        applied = await migrate(self._pool, self.schema, self._migrations)
+        if applied:
+            log.info("schema migrated", extra={"applied": applied})
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            all_topic_names(),
+            partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication_factor,
+            min_insync_replicas=settings.topic_min_insync_replicas,
+        )
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"palmares-{self.service}-relay",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+        )
+        await self._producer.start()
+        self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema)
+        self._relay.start()
+        for name, loop in self._backgrounds:
+            self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
+        self.started = True
+        log.info("service started", extra={"service": self.service})
+
+    async def stop(self) -> None:
+        """Stop background work, flush the producer and the spans, close the pool."""
+        self.started = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._relay is not None:
+            await self._relay.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        self.tracer_provider.force_flush(5_000)
+        log.info("service stopped", extra={"service": self.service})
+
+    async def _connect_db(self, timeout_s: float = 60.0) -> asyncpg.Pool:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                return await create_pool(
+                    self.settings.database_url,
+                    self.schema,
+                    min_size=self.settings.db_pool_min,
+                    max_size=self.settings.db_pool_max,
+                )
+            except UNAVAILABLE as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"PostgreSQL not reachable: {exc}") from exc
+                await asyncio.sleep(0.5)
+
+    async def _supervise(self, name: str, loop: Background) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await loop(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task failed; restarting", extra={"task": name})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def ready(self) -> dict[str, bool]:
+        """What readiness depends on: database, broker, outbox relay."""
+        checks = {"started": self.started, "database": False, "kafka": False, "outbox": False}
+        if self._pool is not None:
+            try:
+                async with asyncio.timeout(2):
+                    checks["database"] = await self._pool.fetchval("SELECT true")
+            except Exception:
+                checks["database"] = False
+        with contextlib.suppress(Exception):
+            checks["kafka"] = bool(await self.broker.ping(timeout=2))
+        checks["outbox"] = bool(self._relay and self._relay.healthy)
+        return checks
+
+    # --- consuming --------------------------------------------------------------
+
+    async def _process(self, topic: Topic, consumer: str, record: ConsumerRecord[Any, Any], handler: Handler[Any]) -> None:
+        source = SourceRecord(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=tuple(record.headers or ()),
+        )
+        headers = {k: v.decode("utf-8", "replace") for k, v in source.headers}
+        try:
+            event = decode(topic, record.value, headers)
+        except ContractError as exc:
+            await self._dead_letter(source, consumer, exc.error_type, exc.reason)
+            return
+        contention_attempts = 0
+        delay = self.settings.retry_base_delay_s
+        while True:
+            try:
+                async with self.transaction() as tx:
+                    if await inbox.claim(tx.conn, consumer, event.event_id):
+                        await handler(tx, event)
+                        outcome = "processed"
+                    else:
+                        outcome = "duplicate"
+                EVENTS_CONSUMED.labels(consumer, outcome).inc()
+                if self._relay is not None:
+                    self._relay.wake()
+                return
+            except asyncio.CancelledError:
+                raise
+            except UNAVAILABLE as exc:
+                log.warning("database unavailable; will retry", extra={"consumer": consumer, "error": str(exc)})
+            except CONTENTION as exc:
+                contention_attempts += 1
+                if contention_attempts >= self.settings.retry_max_attempts:
+                    await self._dead_letter(source, consumer, "retries-exhausted", f"{type(exc).__name__}: {exc}")
+                    return
+            except Exception as exc:
+                log.exception("handler failed", extra={"consumer": consumer})
+                await self._dead_letter(source, consumer, f"handler:{type(exc).__name__}", str(exc) or repr(exc))
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.retry_max_delay_s)
+
+    async def _dead_letter(self, source: SourceRecord, consumer: str, error_type: str, error: str) -> None:
+        EVENTS_CONSUMED.labels(consumer, "dead-lettered").inc()
+        trace.get_current_span().set_attribute("palmares.dead_letter", error_type)
+        await dead_letter(self.producer, source, consumer=consumer, error_type=error_type, error=error)
+
+    # --- running as a worker ------------------------------------------------------
+
+    def asgi_app(self) -> AsgiFastStream:
+        """The worker process: FastStream app with `/health`, `/ready` and `/metrics`."""
+        runtime = self
+
+        @get(include_in_schema=False)
+        async def health(scope: Any) -> AsgiResponse:
+            return AsgiResponse(b'{"status":"ok"}', status_code=200, headers={"content-type": "application/json"})
+
+        @get(include_in_schema=False)
+        async def ready(scope: Any) -> AsgiResponse:
+            checks = await runtime.ready()
+            import json
+
+            body = json.dumps({"ready": all(checks.values()), "checks": checks}).encode()
+            return AsgiResponse(body, status_code=200 if all(checks.values()) else 503, headers={"content-type": "application/json"})
+
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=[("/health", health), ("/ready", ready), ("/metrics", make_asgi_app())],
+            on_startup=[self.start],
+            after_shutdown=[self.stop],
+        )
+
+
+def run_worker(app: AsgiFastStream, settings: ServiceSettings, port_file: str | None = None) -> None:
+    """Serve a worker app with uvicorn on the configured host and port (0 = a free port)."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.http_host, settings.http_port))
+    if port_file:
+        from pathlib import Path
+
+        Path(port_file).write_text(str(sock.getsockname()[1]))
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=int(settings.graceful_timeout_s))
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,119 @@
+"""OpenTelemetry set-up, W3C context helpers, and the local JSON-lines trace store.
+
+Export goes over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Otherwise,
+when `PALMARES_TRACE_DIR` is set, finished spans are appended as JSON lines to
+`<dir>/<service>.jsonl`: an operator (and `palmares trace`) can read one
+dossier's trace without running any trace server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends each finished span as one JSON object per line to a file.
+
+    Written by hand because the SDK's console exporter prints multi-line JSON
+    to a stream; we want one line per span in a file that tools can tail.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(span_to_dict(s), ensure_ascii=False) + "\n" for s in spans]
+        with self._lock, self._path.open("a", encoding="utf-8") as out:
+            out.writelines(lines)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def span_to_dict(span: ReadableSpan) -> dict[str, object]:
+    """A compact, stable JSON view of a span (ids in lowercase hex, W3C style)."""
+    ctx = span.get_span_context()
+    assert ctx is not None
+    return {
+        "trace_id": format(ctx.trace_id, "032x"),
+        "span_id": format(ctx.span_id, "016x"),
+        "parent_span_id": format(span.parent.span_id, "016x") if span.parent else None,
+        "name": span.name,
+        "kind": span.kind.name if span.kind else None,
+        "service": span.resource.attributes.get("service.name"),
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": {k: _jsonable(v) for k, v in (span.attributes or {}).items()},
+        "links": [
+            {"trace_id": format(link.context.trace_id, "032x"), "span_id": format(link.context.span_id, "016x")}
+            for link in span.links
+        ],
+    }
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def setup_tracing(service_name: str, trace_dir: Path | None) -> TracerProvider:
+    """Install the global tracer provider of this process and return it."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    ):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if trace_dir is not None:
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                JsonLinesSpanExporter(Path(trace_dir) / f"{service_name}.jsonl"),
+                schedule_delay_millis=200,
+            )
+        )
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def inject_current(carrier: dict[str, str] | None = None) -> dict[str, str]:
+    """The W3C `traceparent`/`tracestate` of the current span, as a dict."""
+    carrier = {} if carrier is None else carrier
+    _PROPAGATOR.inject(carrier)
+    return carrier
+
+
+def extract(carrier: Mapping[str, str] | None) -> Context:
+    """A context whose parent is the span described by W3C headers (empty if none)."""
+    return _PROPAGATOR.extract(dict(carrier or {}))
+
+
+def attach(ctx: Context) -> object:
+    """Make `ctx` current; returns a token for `detach`."""
+    return otel_context.attach(ctx)
+
+
+def detach(token: object) -> None:
+    """Restore the context that was current before `attach`."""
+    otel_context.detach(token)  # type: ignore[arg-type]

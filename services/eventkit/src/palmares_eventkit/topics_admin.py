@@ -1,0 +1,76 @@
+"""Explicit topic creation at start-up (the broker never auto-creates topics here)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from palmares_contracts import ALL_TOPICS
+
+log = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def all_topic_names() -> list[str]:
+    """Every topic of the registry and its dead-letter topic."""
+    return [name for t in ALL_TOPICS for name in (t.name, t.dlq)]
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    names: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int | None = None,
+    timeout_s: float = 60.0,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created.
+
+    Retries while the broker is not reachable yet, up to `timeout_s`, then
+    fails with a clear error: a service must not start without its topics.
+    """
+    wanted = list(dict.fromkeys(names))
+    configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas else {}
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    delay = 0.2
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [n for n in wanted if n not in existing]
+            if not missing:
+                return []
+            response = await admin.create_topics(
+                [NewTopic(n, partitions, replication_factor, topic_configs=configs) for n in missing]
+            )
+            failures = [
+                (name, code, msg)
+                for name, code, msg in _topic_errors(response)
+                if code not in (0, _TOPIC_ALREADY_EXISTS)
+            ]
+            if failures:
+                raise RuntimeError(f"cannot create topics: {failures}")
+            log.info("topics created", extra={"topics": missing})
+            return missing
+        except (KafkaConnectionError, KafkaError, OSError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"Kafka at {bootstrap_servers} not reachable to create topics: {exc}") from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        finally:
+            await admin.close()
+
+
+def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
+    errors = []
+    for entry in getattr(response, "topic_errors", []):
+        name, code = entry[0], entry[1]
+        msg = entry[2] if len(entry) > 2 else None
+        errors.append((name, code, msg))
+    return errors

@@ -1,0 +1,185 @@
+"""Event handlers of notify: join dossiers, results and the palmarès into emails to send.
+
+Handlers only decide and render: each email is stored as a `pending`
+notification in the handler's transaction; the `sender` loop delivers it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from palmares_contracts import (
+    GRILLES,
+    JURY,
+    MENTIONS,
+    PALMARES,
+    SCORES,
+    SUBMISSIONS,
+    GrillePublished,
+    JuryDecided,
+    MentionsDetected,
+    NotificationKind,
+    PalmaresPublished,
+    SubmissionReceived,
+    SubmissionScored,
+    utcnow,
+)
+from palmares_eventkit import telemetry
+from palmares_eventkit.runtime import ServiceRuntime, Tx
+
+from palmares_notify import render
+from palmares_notify.render import Sender
+
+
+class Notifier:
+    """Decides which emails are due, and renders them."""
+
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+
+    def register(self, runtime: ServiceRuntime) -> None:
+        runtime.subscribe(SUBMISSIONS, self.on_submission)
+        runtime.subscribe(SCORES, self.on_scored)
+        runtime.subscribe(MENTIONS, self.on_mentions)
+        runtime.subscribe(JURY, self.on_jury)
+        runtime.subscribe(GRILLES, self.on_grille)
+        runtime.subscribe(PALMARES, self.on_palmares)
+
+    # --- handlers -------------------------------------------------------------------
+
+    async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
+        """Keep the dossier's new revision and queue its receipt."""
+        c = event.collectivite
+        updated = await tx.conn.fetchval(
+            """INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+               ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
+                 collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
+               WHERE dossiers.revision < EXCLUDED.revision
+               RETURNING true""",
+            event.submission_id, event.edition, c.code, event.revision,
+            c.model_dump_json(), json.dumps(telemetry.inject_current()),
+        )
+        if not updated:
+            return  # an older revision arriving late: no receipt for a superseded dossier
+        nid = render.notification_id(NotificationKind.RECEIPT, event.submission_id, event.revision)
+        now = utcnow()
+        message = render.render_receipt(
+            notification=nid, to=c.contact_email, name=c.name, edition=event.edition,
+            submission_id=event.submission_id, revision=event.revision, actions=len(event.actions),
+            submitted_at=event.submitted_at, sender=self._sender, at=now,
+        )
+        await _queue(tx, nid, NotificationKind.RECEIPT, event.submission_id, event.revision, event.edition,
+                     c.code, c.contact_email, message.as_bytes(), message["Message-ID"])
+
+    async def on_scored(self, tx: Tx, event: SubmissionScored) -> None:
+        await _upsert_result(tx, event.submission_id, "score", event.revision, event.grille_version, event.model_dump_json())
+        await self._maybe_award(tx, event.submission_id)
+
+    async def on_mentions(self, tx: Tx, event: MentionsDetected) -> None:
+        await _upsert_result(tx, event.submission_id, "mentions", event.revision, event.grille_version, event.model_dump_json())
+        await self._maybe_award(tx, event.submission_id)
+
+    async def on_jury(self, tx: Tx, event: JuryDecided) -> None:
+        await tx.conn.execute(
+            """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases,
+                 comment = EXCLUDED.comment, decided_by = EXCLUDED.decided_by""",
+            event.submission_id, event.arobases, event.comment, event.decided_by,
+        )
+        await self._maybe_award(tx, event.submission_id)
+
+    async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
+        """Awards wait for results under the edition's latest grille version."""
+        await tx.conn.execute(
+            """INSERT INTO editions (edition, grille_version) VALUES ($1, $2)
+               ON CONFLICT (edition) DO UPDATE SET grille_version = GREATEST(editions.grille_version, EXCLUDED.grille_version)""",
+            event.edition, event.version,
+        )
+
+    async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
+        """The palmarès is out: queue the award of every dossier whose results are final."""
+        await tx.conn.execute(
+            """INSERT INTO editions (edition, published_at, ceremony, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+               ON CONFLICT (edition) DO UPDATE SET published_at = EXCLUDED.published_at,
+                 ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context""",
+            event.edition, event.published_at,
+            event.ceremony.model_dump_json() if event.ceremony else None, json.dumps(telemetry.inject_current()),
+        )
+        ids = await tx.conn.fetch("SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition)
+        for row in ids:
+            await self._maybe_award(tx, row["submission_id"])
+
+    # --- the award join -------------------------------------------------------------------
+
+    async def _maybe_award(self, tx: Tx, submission_id: UUID) -> None:
+        """Queue the award once the palmarès is out and both results of the final revision are known."""
+        row = await tx.conn.fetchrow(
+            """SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx,
+                      e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx,
+                      s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
+                      m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
+                      j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by
+               FROM dossiers d
+               JOIN editions e ON e.edition = d.edition
+               LEFT JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
+               LEFT JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
+               LEFT JOIN jury_decisions j ON j.submission_id = d.submission_id
+               WHERE d.submission_id = $1""",
+            submission_id,
+        )
+        if row is None or row["published_at"] is None:
+            return
+        final = (row["revision"], row["grille_version"] or 0)
+        if (row["score_rev"], row["score_gv"]) != final or (row["mentions_rev"], row["mentions_gv"]) != final:
+            return  # results of the final revision under the latest grille not known yet
+        nid = render.notification_id(NotificationKind.AWARD, submission_id)
+        if await tx.conn.fetchval("SELECT true FROM notifications WHERE notification_id = $1", nid):
+            return
+        collectivite = json.loads(row["collectivite"])
+        jury = (
+            {"arobases": row["jury_arobases"], "comment": row["jury_comment"], "decided_by": row["decided_by"]}
+            if row["jury_arobases"] is not None
+            else None
+        )
+        message = render.render_award(
+            notification=nid, to=collectivite["contact_email"], name=collectivite["name"], edition=row["edition"],
+            score=json.loads(row["score"]), mentions=json.loads(row["mentions"]), jury=jury,
+            ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None, sender=self._sender, at=utcnow(),
+        )
+        # The award belongs to the dossier's trace; it is linked to the palmarès publication.
+        await _queue(
+            tx, nid, NotificationKind.AWARD, submission_id, row["revision"], row["edition"], collectivite["code"],
+            collectivite["contact_email"], message.as_bytes(), message["Message-ID"],
+            trace_context=json.loads(row["dossier_ctx"]),
+            links=[json.loads(row["edition_ctx"])],
+        )
+
+
+async def _upsert_result(tx: Tx, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str) -> None:
+    await tx.conn.execute(
+        """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
+           VALUES ($1, $2, $3, $4, $5::jsonb)
+           ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
+             grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
+           WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
+        submission_id, kind, revision, grille_version, payload,
+    )
+
+
+async def _queue(
+    tx: Tx, nid: UUID, kind: NotificationKind, submission_id: UUID, revision: int, edition: int, code: str,
+    to: str, message: bytes, message_id: str, *, trace_context: dict[str, Any] | None = None,
+    links: list[dict[str, Any]] | None = None,
+) -> None:
+    await tx.conn.execute(
+        """INSERT INTO notifications (notification_id, kind, submission_id, revision, edition, collectivite_code,
+                                      to_addr, message_id, message, trace_context, links)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+           ON CONFLICT (notification_id) DO NOTHING""",
+        nid, kind.value, submission_id, revision, edition, code, to, message_id, message,
+        json.dumps(trace_context if trace_context is not None else telemetry.inject_current()),
+        json.dumps([link for link in (links or []) if link.get("traceparent")]),
+    )

@@ -1,0 +1,127 @@
+"""Rendering of the emails (pure): Jinja2 templates → a MIME message, text and HTML parts.
+
+A message is rendered once, when the notification is created, and stored: a
+resend after a crash is byte-identical (same Message-ID and Date).
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+NAMESPACE = UUID("6f1c1a52-3b7e-4b8e-9d43-7a0f0f6c2a11")
+
+_env = Environment(
+    loader=PackageLoader("palmares_notify", "templates"),
+    autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who the emails come from."""
+
+    address: str = "Label Villes Internet <palmares@villes-internet.example>"
+    reply_to: str = "contact@villes-internet.example"
+    domain: str = "palmares.villes-internet.example"
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def notification_id(kind: str, submission_id: UUID, revision: int | None = None) -> UUID:
+    """Stable id of an email: the same dossier event always yields the same notification."""
+    return uuid5(NAMESPACE, f"{kind}:{submission_id}:{revision if revision is not None else '-'}")
+
+
+def message_id(notification: UUID, sender: Sender) -> str:
+    return f"<{notification}@{sender.domain}>"
+
+
+def _message(
+    *, kind: str, notification: UUID, to: str, subject: str, context: dict[str, Any], sender: Sender, at: datetime
+) -> EmailMessage:
+    context = {**context, "subject": subject}
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Message-ID"] = message_id(notification, sender)
+    msg["Date"] = format_datetime(at)
+    msg["From"] = sender.address
+    msg["Reply-To"] = sender.reply_to
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["X-Palmares-Notification"] = f"{kind}; id={notification}"
+    msg.set_content(_env.get_template(f"{kind}.txt.j2").render(context), charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(_env.get_template(f"{kind}.html.j2").render(context), subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def render_receipt(
+    *, notification: UUID, to: str, name: str, edition: int, submission_id: UUID, revision: int,
+    actions: int, submitted_at: datetime, sender: Sender, at: datetime,
+) -> EmailMessage:
+    """The receipt of a dossier revision."""
+    return _message(
+        kind="receipt",
+        notification=notification,
+        to=to,
+        subject=f"Dossier reçu — label Territoires, Villes et Villages Internet {edition}",
+        context={
+            "name": name,
+            "edition": edition,
+            "submission_id": str(submission_id),
+            "revision": revision,
+            "actions": actions,
+            "submitted_at": submitted_at.strftime("%d/%m/%Y à %H:%M (UTC)"),
+            "status_url": f"{sender.public_url}/v1/submissions/{submission_id}",
+        },
+        sender=sender,
+        at=at,
+    )
+
+
+def evidence_summary(mention: dict[str, Any], limit: int = 2) -> str:
+    """A short French account of why a mention was detected."""
+    parts = []
+    for ev in mention.get("evidence", [])[:limit]:
+        where = f"« {ev['action_title']} »" if ev.get("action_title") else "le récit du dossier"
+        what = ", ".join(ev.get("matched_terms") or ev.get("service_codes") or [])
+        parts.append(f"{where} ({what})" if what else where)
+    return " ; ".join(parts)
+
+
+def render_award(
+    *, notification: UUID, to: str, name: str, edition: int, score: dict[str, Any], mentions: dict[str, Any],
+    jury: dict[str, Any] | None, ceremony: dict[str, Any] | None, sender: Sender, at: datetime,
+) -> EmailMessage:
+    """The award email: arobases (the jury's when decided), mentions, explanation."""
+    arobases = int(jury["arobases"]) if jury else int(score["arobases"])
+    return _message(
+        kind="award",
+        notification=notification,
+        to=to,
+        subject=f"Palmarès {edition} : {name} obtient {arobases} @",
+        context={
+            "name": name,
+            "edition": edition,
+            "arobases": arobases,
+            "pre_notation": score.get("arobases"),
+            "score": score.get("score"),
+            "jury": jury,
+            "ceremony": ceremony,
+            "mentions": [
+                {"label": m["label"], "evidence_summary": evidence_summary(m)} for m in mentions.get("mentions", [])
+            ],
+            "enjeux": [e for e in score.get("enjeux", []) if e.get("coverage", 0) > 0],
+            "next_level": score.get("next_level"),
+        },
+        sender=sender,
+        at=at,
+    )
+

@@ -1,0 +1,36 @@
+"""Configuration of the notify service (environment only)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from palmares_eventkit.settings import ServiceSettings
+
+from palmares_notify.render import Sender
+
+_DEFAULT = Sender()
+
+
+class NotifySettings(ServiceSettings):
+    """Shared settings plus SMTP and the sender identity."""
+
+    smtp_host: str = Field(default="127.0.0.1", alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, alias="SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, alias="SMTP_TIMEOUT_S")
+    mail_from: str = Field(default=_DEFAULT.address, alias="MAIL_FROM")
+    mail_reply_to: str = Field(default=_DEFAULT.reply_to, alias="MAIL_REPLY_TO")
+    mail_domain: str = Field(default=_DEFAULT.domain, alias="MAIL_MESSAGE_ID_DOMAIN")
+    public_url: str = Field(default=_DEFAULT.public_url, alias="API_URL")
+    # Retries of a temporary SMTP failure (4xx, connection lost): exponential
+    # backoff from `send_base_delay_s` capped at `send_max_delay_s`.
+    send_max_attempts: int = Field(default=12, ge=1, alias="PALMARES_SEND_MAX_ATTEMPTS")
+    send_base_delay_s: float = Field(default=1.0, gt=0, alias="PALMARES_SEND_BASE_DELAY_S")
+    send_max_delay_s: float = Field(default=30.0, gt=0, alias="PALMARES_SEND_MAX_DELAY_S")
+    send_batch: int = Field(default=50, ge=1, alias="PALMARES_SEND_BATCH")
+
+    def sender(self) -> Sender:
+        return Sender(
+            address=self.mail_from, reply_to=self.mail_reply_to, domain=self.mail_domain, public_url=self.public_url
+        )

@@ -1,0 +1,140 @@
+"""The pré-notation in arobases: pure, deterministic, explained (no I/O).
+
+Model (see docs/scoring.md):
+- an action counts if it started on or before the dossier deadline and is
+  still running, or ended less than two years before the deadline;
+- the services that count are those the counted actions declare, that exist
+  in the grille version and apply to the collectivité's category;
+- score = 100 × (weight of the services covered) / (weight of every service
+  applicable to the category), rounded to 0.1;
+- arobases = the highest threshold reached (threshold of 1 @ is 0: every
+  participant gets at least 1 @);
+- the explanation gives the coverage of each enjeu, the ignored actions with
+  their reason, and the services that would earn the next arobase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from palmares_contracts import (
+    Action,
+    Category,
+    EnjeuCoverage,
+    Grille,
+    GrilleService,
+    IgnoredAction,
+    NextLevel,
+)
+
+TWO_YEARS_DAYS = 730
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A pré-notation and its explanation."""
+
+    score: float
+    arobases: int
+    enjeux: tuple[EnjeuCoverage, ...]
+    next_level: NextLevel | None
+    ignored_actions: tuple[IgnoredAction, ...]
+    covered: frozenset[str]
+
+
+def two_years_before(day: date) -> date:
+    """The day two years before `day` (29 February falls back to 28)."""
+    try:
+        return day.replace(year=day.year - 2)
+    except ValueError:
+        return day.replace(year=day.year - 2, day=28)
+
+
+def action_ignored_because(action: Action, deadline: date) -> str | None:
+    """Why an action does not count at the deadline (French), or None if it counts."""
+    if action.started_on > deadline:
+        return f"action commencée après la date limite du dossier ({deadline:%d/%m/%Y})"
+    if action.ended_on is not None and action.ended_on < two_years_before(deadline):
+        return "action terminée depuis plus de deux ans à la date limite du dossier"
+    if not action.services:
+        return "aucun service de la grille n'est déclaré pour cette action"
+    return None
+
+
+def applicable(grille: Grille, category: Category) -> list[GrilleService]:
+    """The services of the grille that apply to a category (the adapted questionnaire)."""
+    return [s for s in grille.services if category in s.applies_to]
+
+
+def score_dossier(actions: Iterable[Action], category: Category, grille: Grille) -> Score:
+    """Score a dossier's actions for a collectivité of `category` under `grille`."""
+    deadline = grille.effective_deadline
+    services = {s.code: s for s in applicable(grille, category)}
+    known = {s.code for s in grille.services}
+    covered: set[str] = set()
+    ignored: list[IgnoredAction] = []
+    for action in actions:
+        reason = action_ignored_because(action, deadline)
+        if reason is None:
+            useful = [c for c in action.services if c in services]
+            if useful:
+                covered.update(useful)
+                continue
+            unknown = [c for c in action.services if c not in known]
+            reason = (
+                f"services inconnus de la grille {grille.edition} v{grille.version} : {', '.join(unknown)}"
+                if unknown
+                else f"services non applicables à la catégorie « {category.value} »"
+            )
+        ignored.append(IgnoredAction(title=action.title, reason=reason))
+
+    total = sum(s.weight for s in services.values())
+    won = sum(services[c].weight for c in covered)
+    score = round(100 * won / total, 1) if total else 0.0
+    levels = sorted(grille.thresholds, key=lambda t: t.arobases)
+    arobases = max(t.arobases for t in levels if t.min_score <= score)
+    return Score(
+        score=score,
+        arobases=arobases,
+        enjeux=_coverage(grille, services, covered),
+        next_level=_next_level(levels, arobases, score, services, covered, total),
+        ignored_actions=tuple(ignored),
+        covered=frozenset(covered),
+    )
+
+
+def _coverage(grille: Grille, services: dict[str, GrilleService], covered: set[str]) -> tuple[EnjeuCoverage, ...]:
+    result = []
+    for enjeu in grille.enjeux:
+        members = [s for s in services.values() if s.enjeu == enjeu.code]
+        total = sum(s.weight for s in members)
+        won = [s for s in members if s.code in covered]
+        result.append(
+            EnjeuCoverage(
+                code=enjeu.code,
+                label=enjeu.label,
+                coverage=round(sum(s.weight for s in won) / total, 4) if total else 0.0,
+                services=tuple(sorted(s.code for s in won)),
+            )
+        )
+    return tuple(result)
+
+
+def _next_level(
+    levels: list, arobases: int, score: float, services: dict[str, GrilleService], covered: set[str], total: float  # type: ignore[type-arg]
+) -> NextLevel | None:
+    above = [t for t in levels if t.arobases == arobases + 1]
+    if not above or not total:
+        return None
+    missing = round(max(above[0].min_score - score, 0.0), 1)
+    # Heaviest services first: the fewest new services that close the gap.
+    candidates = sorted((s for c, s in services.items() if c not in covered), key=lambda s: (-s.weight, s.code))
+    suggested, gained = [], 0.0
+    for service in candidates:
+        if gained >= missing:
+            break
+        suggested.append(service.code)
+        gained += 100 * service.weight / total
+    return NextLevel(target_arobases=arobases + 1, points_missing=missing, suggested_services=tuple(suggested))

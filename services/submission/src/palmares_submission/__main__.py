@@ -1,0 +1,24 @@
+"""`python -m palmares_submission`: serve the HTTP API with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from palmares_submission.app import create_app
+from palmares_submission.settings import SubmissionSettings
+
+
+def main() -> None:
+    settings = SubmissionSettings()  # type: ignore[call-arg]
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port or 8000,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The status view: what the submission service learns from the other services' events."""
+
+from __future__ import annotations
+
+from palmares_contracts import (
+    MENTIONS,
+    NOTIFICATIONS,
+    SCORES,
+    MentionsDetected,
+    NotificationFailed,
+    NotificationSent,
+    SubmissionScored,
+)
+from palmares_eventkit.runtime import ServiceRuntime, Tx
+
+from palmares_submission import store
+
+
+async def on_scored(tx: Tx, event: SubmissionScored) -> None:
+    await store.upsert_result(
+        tx.conn, event.submission_id, "score", event.revision, event.grille_version, event.model_dump_json()
+    )
+
+
+async def on_mentions(tx: Tx, event: MentionsDetected) -> None:
+    await store.upsert_result(
+        tx.conn, event.submission_id, "mentions", event.revision, event.grille_version, event.model_dump_json()
+    )
+
+
+async def on_notification(tx: Tx, event: NotificationSent | NotificationFailed) -> None:
+    await store.record_notification(
+        tx.conn,
+        {
+            "notification_id": event.notification_id,
+            "submission_id": event.submission_id,
+            "revision": event.revision,
+            "edition": event.edition,
+            "collectivite_code": event.collectivite_code,
+            "kind": event.kind.value,
+            "status": "sent" if isinstance(event, NotificationSent) else "failed",
+            "to": event.to,
+            "message_id": event.message_id,
+            "reason": getattr(event, "reason", None),
+            "occurred_at": event.occurred_at,
+        },
+    )
+
+
+def register(runtime: ServiceRuntime) -> None:
+    runtime.subscribe(SCORES, on_scored)
+    runtime.subscribe(MENTIONS, on_mentions)
+    runtime.subscribe(NOTIFICATIONS, on_notification)

@@ -1,0 +1,173 @@
+"""Reference data of French collectivités (communes and EPCI à fiscalité propre).
+
+The data ships with the package (``collectivites.csv.gz``, ``departements.csv.gz``),
+built by ``services/submission/scripts/build_refdata.py`` from the npm package
+``@etalab/decoupage-administratif@6.0.0`` (millésime 2026, Licence Ouverte /
+Etalab 2.0; see ``ATTRIBUTION.md``). Pure and stdlib-only: no I/O beyond reading
+the package's own files, loaded once per process and cached.
+
+A collectivité is identified by its ``code``: the 5-character INSEE code of a
+commune (``"25056"``, ``"2A004"``) or the 9-digit SIREN of an EPCI
+(``"200041333"``). The two namespaces never collide.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Final, Literal
+
+__all__ = [
+    "DEFAULT_VILLAGE_MAX_POPULATION",
+    "SOURCE",
+    "Category",
+    "CollectiviteRef",
+    "DepartementRef",
+    "Kind",
+    "category_of",
+    "load_departements",
+    "load_reference",
+    "lookup",
+]
+
+Kind = Literal["commune", "epci"]
+Category = Literal["village", "ville", "territoire"]
+
+SOURCE: Final = "@etalab/decoupage-administratif@6.0.0 (millésime 2026)"
+
+# The label's palmarès has three kinds: Villages, Villes, Territoires (EPCI). The
+# association publishes no threshold; the press calls "village" a commune under
+# about 3,000 or 3,500 inhabitants. We take 3,500 — the upper reading, so that
+# small communes are not pushed into the "ville" questionnaire — and keep it a
+# parameter so the grille can override it.
+DEFAULT_VILLAGE_MAX_POPULATION: Final = 3500
+
+_COLLECTIVITES: Final = "collectivites.csv.gz"
+_DEPARTEMENTS: Final = "departements.csv.gz"
+_COLLECTIVITES_HEADER: Final = (
+    "code",
+    "kind",
+    "name",
+    "departement",
+    "region",
+    "population",
+    "epci_type",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiviteRef:
+    """One collectivité as known from the reference data.
+
+    ``population`` is the INSEE *population municipale* (for an EPCI, the sum of
+    its member communes'). ``departement``/``region`` are codes (``"25"``,
+    ``"27"``); for an EPCI spanning several départements, the one holding most of
+    its population. ``epci_type`` is empty for a commune, else the source's code:
+    ``CC`` (communauté de communes), ``CA`` (d'agglomération), ``CU`` (urbaine),
+    ``METRO`` (métropole) or ``MET69`` (Métropole de Lyon).
+    """
+
+    code: str
+    kind: Kind
+    name: str
+    departement: str
+    region: str
+    population: int
+    epci_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class DepartementRef:
+    """A département (or overseas collectivity) with its region's code and name."""
+
+    code: str
+    name: str
+    region: str
+    region_name: str
+
+
+def _read_text(name: str) -> str:
+    raw = resources.files(__name__).joinpath(name).read_bytes()
+    return (gzip.decompress(raw) if name.endswith(".gz") else raw).decode("utf-8")
+
+
+def _parse_kind(value: str) -> Kind:
+    if value == "commune":
+        return "commune"
+    if value == "epci":
+        return "epci"
+    raise ValueError(f"unknown collectivité kind in reference data: {value!r}")
+
+
+@cache
+def load_reference() -> Mapping[str, CollectiviteRef]:
+    """Return every collectivité keyed by code (read-only view, loaded once).
+
+    About 36,000 entries: the first call takes about 0.1 s, later calls are free.
+    """
+    reader = csv.reader(io.StringIO(_read_text(_COLLECTIVITES)))
+    header = next(reader)
+    # Positional parsing is ~2x faster than DictReader; the header check keeps it safe
+    # against a regenerated file whose columns moved.
+    if tuple(header) != _COLLECTIVITES_HEADER:
+        raise ValueError(f"unexpected header in {_COLLECTIVITES}: {header}")
+    table: dict[str, CollectiviteRef] = {}
+    for code, kind, name, departement, region, population, epci_type in reader:
+        table[code] = CollectiviteRef(
+            code=code,
+            kind=_parse_kind(kind),
+            name=name,
+            departement=departement,
+            region=region,
+            population=int(population),
+            epci_type=epci_type,
+        )
+    # A read-only view: the cached table is shared by every caller in the process.
+    return MappingProxyType(table)
+
+
+@cache
+def load_departements() -> Mapping[str, DepartementRef]:
+    """Return départements (incl. overseas) keyed by code, with their region's name."""
+    reader = csv.DictReader(io.StringIO(_read_text(_DEPARTEMENTS)))
+    return MappingProxyType(
+        {
+            row["code"]: DepartementRef(
+                code=row["code"],
+                name=row["name"],
+                region=row["region"],
+                region_name=row["region_name"],
+            )
+            for row in reader
+        }
+    )
+
+
+def lookup(code: str) -> CollectiviteRef | None:
+    """Find a collectivité by INSEE code (commune) or SIREN (EPCI); ``None`` if unknown.
+
+    Surrounding blanks are ignored and Corsican codes are matched case-insensitively
+    (``"2a004"`` → ``"2A004"``); no zero-padding is guessed (``"1001"`` stays unknown).
+    """
+    return load_reference().get(code.strip().upper())
+
+
+def category_of(
+    ref: CollectiviteRef, village_max_population: int = DEFAULT_VILLAGE_MAX_POPULATION
+) -> Category:
+    """Palmarès category of a collectivité: ``village``, ``ville`` or ``territoire``.
+
+    An EPCI is a ``territoire``; a commune below the threshold a ``village``, else a ``ville``.
+
+    The threshold is exclusive: with the default 3,500, a commune of 3,499
+    inhabitants is a village and one of 3,500 a ville.
+    """
+    if ref.kind == "epci":
+        return "territoire"
+    return "village" if ref.population < village_max_population else "ville"

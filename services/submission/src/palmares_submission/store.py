@@ -1,0 +1,227 @@
+"""SQL of the submission service (its own schema; it never reads another service's tables)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from palmares_contracts import Grille
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiviteRow:
+    code: str
+    kind: str
+    name: str
+    population: int
+    departement: str
+    category: str
+    contact_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditionRow:
+    edition: int
+    grille_version: int
+    palmares_published_at: datetime | None
+
+
+async def collectivite_by_token(conn: asyncpg.Connection, token_hash: bytes) -> CollectiviteRow | None:
+    row = await conn.fetchrow(
+        "SELECT code, kind, name, population, departement, category, contact_email "
+        "FROM collectivites WHERE token_hash = $1",
+        token_hash,
+    )
+    return CollectiviteRow(**dict(row)) if row else None
+
+
+async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, token_hash: bytes) -> bool:
+    """False if the collectivité is already registered."""
+    status = await conn.execute(
+        """INSERT INTO collectivites (code, kind, name, population, departement, category, contact_email, token_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING""",
+        c.code, c.kind, c.name, c.population, c.departement, c.category, c.contact_email, token_hash,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def rotate_token(conn: asyncpg.Connection, code: str, token_hash: bytes) -> CollectiviteRow | None:
+    row = await conn.fetchrow(
+        "UPDATE collectivites SET token_hash = $2 WHERE code = $1 "
+        "RETURNING code, kind, name, population, departement, category, contact_email",
+        code, token_hash,
+    )
+    return CollectiviteRow(**dict(row)) if row else None
+
+
+async def edition(conn: asyncpg.Connection, edition: int, *, for_update: bool = False) -> EditionRow | None:
+    row = await conn.fetchrow(
+        "SELECT edition, grille_version, palmares_published_at FROM editions WHERE edition = $1"
+        + (" FOR UPDATE" if for_update else ""),
+        edition,
+    )
+    return EditionRow(**dict(row)) if row else None
+
+
+async def current_grille(conn: asyncpg.Connection, edition: int) -> Grille | None:
+    raw = await conn.fetchval(
+        "SELECT g.grille FROM grilles g JOIN editions e ON e.edition = g.edition AND e.grille_version = g.version "
+        "WHERE g.edition = $1",
+        edition,
+    )
+    return Grille.model_validate_json(raw) if raw else None
+
+
+async def save_grille(conn: asyncpg.Connection, grille: Grille) -> None:
+    await conn.execute(
+        "INSERT INTO grilles (edition, version, grille) VALUES ($1, $2, $3::jsonb)",
+        grille.edition, grille.version, grille.model_dump_json(),
+    )
+    await conn.execute(
+        """INSERT INTO editions (edition, grille_version) VALUES ($1, $2)
+           ON CONFLICT (edition) DO UPDATE SET grille_version = EXCLUDED.grille_version""",
+        grille.edition, grille.version,
+    )
+
+
+async def publish_palmares(conn: asyncpg.Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None) -> None:
+    await conn.execute(
+        "UPDATE editions SET palmares_published_at = $2, ceremony = $3::jsonb WHERE edition = $1",
+        edition, at, json.dumps(ceremony) if ceremony else None,
+    )
+
+
+async def lock_dossier(conn: asyncpg.Connection, edition: int, code: str) -> asyncpg.Record | None:
+    """The dossier of a collectivité for an edition, locked until the transaction ends."""
+    return await conn.fetchrow(
+        "SELECT submission_id, revision FROM submissions WHERE edition = $1 AND collectivite_code = $2 FOR UPDATE",
+        edition, code,
+    )
+
+
+async def idempotent_replay(conn: asyncpg.Connection, code: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT request_hash, submission_id, revision FROM idempotency_keys WHERE collectivite_code = $1 AND key = $2",
+        code, key,
+    )
+
+
+async def save_revision(
+    conn: asyncpg.Connection,
+    *,
+    submission_id: UUID,
+    edition: int,
+    code: str,
+    revision: int,
+    event_json: str,
+    submitted_at: datetime,
+    idempotency: tuple[str, bytes] | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO submissions (submission_id, edition, collectivite_code, revision, submitted_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, submitted_at = EXCLUDED.submitted_at""",
+        submission_id, edition, code, revision, submitted_at,
+    )
+    await conn.execute(
+        "INSERT INTO submission_revisions (submission_id, revision, event, submitted_at) VALUES ($1, $2, $3::jsonb, $4)",
+        submission_id, revision, event_json, submitted_at,
+    )
+    if idempotency is not None:
+        await conn.execute(
+            "INSERT INTO idempotency_keys (collectivite_code, key, request_hash, submission_id, revision) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            code, idempotency[0], idempotency[1], submission_id, revision,
+        )
+
+
+async def submission(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT s.submission_id, s.edition, s.collectivite_code, s.revision, s.submitted_at,
+                  e.palmares_published_at
+           FROM submissions s LEFT JOIN editions e ON e.edition = s.edition
+           WHERE s.submission_id = $1""",
+        submission_id,
+    )
+
+
+async def results(conn: asyncpg.Connection, submission_id: UUID) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT kind, revision, grille_version, payload FROM results WHERE submission_id = $1", submission_id
+    )
+    return {r["kind"]: r for r in rows}
+
+
+async def upsert_result(
+    conn: asyncpg.Connection, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
+) -> None:
+    """Keep the newest result of a kind: by revision, then by grille version."""
+    await conn.execute(
+        """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
+           VALUES ($1, $2, $3, $4, $5::jsonb)
+           ON CONFLICT (submission_id, kind) DO UPDATE
+             SET revision = EXCLUDED.revision, grille_version = EXCLUDED.grille_version,
+                 payload = EXCLUDED.payload, updated_at = now()
+           WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
+        submission_id, kind, revision, grille_version, payload,
+    )
+
+
+async def jury(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT arobases, comment, decided_by, decided_at FROM jury_decisions WHERE submission_id = $1",
+        submission_id,
+    )
+
+
+async def save_jury(
+    conn: asyncpg.Connection, submission_id: UUID, arobases: int, comment: str, decided_by: str, at: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, decided_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases, comment = EXCLUDED.comment,
+             decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at""",
+        submission_id, arobases, comment, decided_by, at,
+    )
+
+
+async def notifications(conn: asyncpg.Connection, submission_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT notification_id, kind, status, revision, to_addr, message_id, reason, occurred_at "
+        "FROM notifications WHERE submission_id = $1 ORDER BY occurred_at",
+        submission_id,
+    )
+
+
+async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> None:
+    await conn.execute(
+        """INSERT INTO notifications (notification_id, submission_id, revision, edition, collectivite_code, kind,
+                                      status, to_addr, message_id, reason, occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
+             occurred_at = EXCLUDED.occurred_at""",
+        n["notification_id"], n["submission_id"], n["revision"], n["edition"], n["collectivite_code"], n["kind"],
+        n["status"], n["to"], n["message_id"], n.get("reason"), n["occurred_at"],
+    )
+
+
+async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
+    """Each dossier of the edition with its collectivité, results and jury decision."""
+    return await conn.fetch(
+        """SELECT s.submission_id, c.code, c.name, c.category,
+                  (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
+                  m.payload->'mentions' AS mentions
+           FROM submissions s
+           JOIN collectivites c ON c.code = s.collectivite_code
+           LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+           LEFT JOIN results m ON m.submission_id = s.submission_id AND m.kind = 'mentions'
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           WHERE s.edition = $1
+           ORDER BY c.name""",
+        edition,
+    )
