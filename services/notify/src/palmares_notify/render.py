@@ -32,7 +32,7 @@ class Sender:
 
     address: str = "Label Villes Internet <palmares@villes-internet.example>"
     reply_to: str = "contact@villes-internet.example"
-    domain: str = "palmares.villes-internet.example"
+    domain: str = "villes-internet.example"  # short: keeps "Message-ID: <uuid@domain>" on one line
     public_url: str = "http://127.0.0.1:8000"
 
 

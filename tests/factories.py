@@ -1,0 +1,158 @@
+"""Sample events and grilles for tests (one place, so every test builds them the same way)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from palmares_contracts import (
+    Action,
+    Category,
+    Ceremony,
+    Collectivite,
+    CollectiviteKind,
+    EnjeuCoverage,
+    Event,
+    Evidence,
+    Grille,
+    GrillePublished,
+    IgnoredAction,
+    JuryDecided,
+    Mention,
+    MentionsDetected,
+    NextLevel,
+    NotificationFailed,
+    NotificationKind,
+    NotificationSent,
+    PalmaresPublished,
+    SubmissionReceived,
+    SubmissionScored,
+)
+
+SUBMITTED_AT = datetime(2016, 11, 20, 10, 30, tzinfo=UTC)
+
+
+def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
+    """A small, valid grille: 2 categories, 3 enjeux, 6 services, 2 mentions."""
+    body: dict[str, Any] = {
+        "edition": edition,
+        "version": version,
+        "title": f"Grille {edition}",
+        "categories": [
+            {"code": "democratie", "label": "Démocratie et services publics"},
+            {"code": "vivre_ensemble", "label": "Vivre ensemble"},
+        ],
+        "enjeux": [
+            {"code": "services_publics", "label": "Services publics", "category": "democratie"},
+            {"code": "democratie_locale", "label": "Démocratie locale", "category": "democratie"},
+            {"code": "solidarites", "label": "Solidarités", "category": "vivre_ensemble"},
+        ],
+        "services": [
+            {"code": "etat_civil_en_ligne", "label": "État civil en ligne", "enjeu": "services_publics", "weight": 3},
+            {"code": "paiement_cantine", "label": "Paiement en ligne de la cantine", "enjeu": "services_publics", "weight": 2},
+            {"code": "portail_open_data", "label": "Portail open data", "enjeu": "democratie_locale", "weight": 3},
+            {"code": "conseil_en_direct", "label": "Conseil municipal en direct", "enjeu": "democratie_locale", "weight": 2},
+            {"code": "espace_public_numerique", "label": "Espace public numérique", "enjeu": "solidarites", "weight": 3},
+            {
+                "code": "gestion_flux_urbains",
+                "label": "Gestion des flux urbains",
+                "enjeu": "services_publics",
+                "weight": 2,
+                "applies_to": ["ville", "territoire"],
+            },
+        ],
+        "thresholds": [
+            {"arobases": 1, "min_score": 0},
+            {"arobases": 2, "min_score": 20},
+            {"arobases": 3, "min_score": 40},
+            {"arobases": 4, "min_score": 60},
+            {"arobases": 5, "min_score": 80},
+        ],
+        "mentions": [
+            {
+                "code": "gouvernement_ouvert",
+                "label": "Gouvernement ouvert",
+                "service_codes": ["portail_open_data"],
+                "terms": ["données ouvertes", "open data", "data.gouv.fr"],
+                "exclusions": ["ouvert le samedi"],
+            },
+            {
+                "code": "reseaux_sociaux",
+                "label": "Réseaux sociaux",
+                "terms": ["facebook", "twitter", "réseau social local"],
+                "exclusions": ["réseau d'eau", "réseau de chaleur"],
+            },
+        ],
+    }
+    body.update(overrides)
+    return Grille.model_validate(body)
+
+
+def collectivite(**overrides: Any) -> Collectivite:
+    data: dict[str, Any] = {
+        "code": "49007",
+        "kind": CollectiviteKind.COMMUNE,
+        "name": "Angers",
+        "population": 159_022,
+        "departement": "49",
+        "contact_email": "numerique@mairie-angers.example",
+        "category": Category.VILLE,
+    }
+    data.update(overrides)
+    return Collectivite(**data)
+
+
+def action(title: str = "Portail de données ouvertes", services: tuple[str, ...] = ("portail_open_data",), **kw: Any) -> Action:
+    data: dict[str, Any] = {
+        "title": title,
+        "description": "Publication des jeux de données de la ville.",
+        "services": services,
+        "started_on": date(2016, 1, 15),
+    }
+    data.update(kw)
+    return Action(**data)
+
+
+def submission(
+    *, revision: int = 1, submission_id: UUID | None = None, actions: tuple[Action, ...] | None = None, **kw: Any
+) -> SubmissionReceived:
+    return SubmissionReceived(
+        submission_id=submission_id or uuid4(),
+        revision=revision,
+        edition=kw.pop("edition", 2017),
+        collectivite=kw.pop("collectivite", collectivite()),
+        actions=actions or (action(),),
+        narrative=kw.pop("narrative", "Notre ville publie ses données ouvertes."),
+        submitted_at=SUBMITTED_AT,
+        **kw,
+    )
+
+
+def one_of_each() -> list[Event]:
+    """One event of every type of the registry."""
+    sub = submission()
+    g = grille()
+    sid = sub.submission_id
+    return [
+        GrillePublished(edition=2017, version=1, grille=g),
+        sub,
+        SubmissionScored(
+            submission_id=sid, revision=1, edition=2017, collectivite_code="49007", grille_version=1, score=42.5,
+            arobases=3, category=Category.VILLE,
+            enjeux=(EnjeuCoverage(code="services_publics", label="Services publics", coverage=0.5, services=("etat_civil_en_ligne",)),),
+            next_level=NextLevel(target_arobases=4, points_missing=17.5, suggested_services=("paiement_cantine",)),
+            ignored_actions=(IgnoredAction(title="Vieux site", reason="action terminée depuis plus de deux ans"),),
+        ),
+        MentionsDetected(
+            submission_id=sid, revision=1, edition=2017, collectivite_code="49007", grille_version=1,
+            mentions=(Mention(code="gouvernement_ouvert", label="Gouvernement ouvert",
+                              evidence=(Evidence(action_title="Portail", snippet="données ouvertes", matched_terms=("données ouvertes",)),)),),
+        ),
+        JuryDecided(submission_id=sid, edition=2017, collectivite_code="49007", arobases=4, comment="Très bon dossier", decided_by="Jury 2017"),
+        PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, 18, tzinfo=UTC), ceremony=Ceremony(place="Lille", date=date(2017, 2, 1))),
+        NotificationSent(notification_id=uuid4(), kind=NotificationKind.RECEIPT, collectivite_code="49007", edition=2017,
+                         to="numerique@mairie-angers.example", message_id="<x@y>", submission_id=sid, revision=1),
+        NotificationFailed(notification_id=uuid4(), kind=NotificationKind.AWARD, collectivite_code="49007", edition=2017,
+                           to="numerique@mairie-angers.example", message_id="<x@y>", reason="550 unknown user"),
+    ]

@@ -1,0 +1,63 @@
+"""Emails: valid MIME, text and HTML parts, stable ids, accents intact, HTML escaped."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from uuid import UUID
+
+from palmares_notify import render
+
+SENDER = render.Sender()
+AT = datetime(2017, 2, 1, 18, 0, tzinfo=UTC)
+SID = UUID("2d3f0c2e-1111-4a5b-9c8d-000000000001")
+
+
+def parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def test_notification_ids_are_stable() -> None:
+    assert render.notification_id("receipt", SID, 1) == render.notification_id("receipt", SID, 1)
+    assert render.notification_id("receipt", SID, 1) != render.notification_id("receipt", SID, 2)
+    assert render.notification_id("award", SID) != render.notification_id("receipt", SID)
+
+
+def test_receipt() -> None:
+    nid = render.notification_id("receipt", SID, 2)
+    msg = render.render_receipt(
+        notification=nid, to="numerique@mairie-frehel.example", name="Fréhel", edition=2017, submission_id=SID,
+        revision=2, actions=3, submitted_at=AT, sender=SENDER, at=AT,
+    )
+    parsed = parse(msg.as_bytes())
+    assert parsed["Message-ID"] == f"<{nid}@{SENDER.domain}>"
+    assert parsed["Subject"] == "Dossier reçu — label Territoires, Villes et Villages Internet 2017"
+    assert parsed["Reply-To"] == SENDER.reply_to
+    assert parsed["Date"]
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Fréhel" in text and "Fréhel" in html
+    assert "révision n° 2" in text
+    assert str(SID) in text
+
+
+def test_award_uses_the_jury_and_escapes_html() -> None:
+    score = {"arobases": 3, "score": 41.2, "enjeux": [{"code": "x", "label": "Services publics", "coverage": 0.5}],
+             "next_level": {"target_arobases": 4, "points_missing": 18.8, "suggested_services": ["paiement_cantine"]}}
+    mentions = {"mentions": [{"label": "Gouvernement ouvert", "evidence": [
+        {"action_title": "<script>alert(1)</script>", "matched_terms": ["données ouvertes"]}]}]}
+    msg = render.render_award(
+        notification=render.notification_id("award", SID), to="a@b.example", name="Saint-Sulpice-la-Forêt",
+        edition=2017, score=score, mentions=mentions, jury={"arobases": 4, "comment": "Bravo", "decided_by": "Jury"},
+        ceremony={"place": "Lille", "date": "2017-02-01"}, sender=SENDER, at=AT,
+    )
+    parsed = parse(msg.as_bytes())
+    assert parsed["Subject"] == "Palmarès 2017 : Saint-Sulpice-la-Forêt obtient 4 @"
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "obtient 4 arobases : @@@@" in text
+    assert "pré-notation automatique était de 3 @" in text
+    assert "Gouvernement ouvert" in text
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Services publics" in html and "50" in html
