@@ -50,10 +50,25 @@ def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
         ],
         "services": [
             {"code": "etat_civil_en_ligne", "label": "État civil en ligne", "enjeu": "services_publics", "weight": 3},
-            {"code": "paiement_cantine", "label": "Paiement en ligne de la cantine", "enjeu": "services_publics", "weight": 2},
+            {
+                "code": "paiement_cantine",
+                "label": "Paiement en ligne de la cantine",
+                "enjeu": "services_publics",
+                "weight": 2,
+            },
             {"code": "portail_open_data", "label": "Portail open data", "enjeu": "democratie_locale", "weight": 3},
-            {"code": "conseil_en_direct", "label": "Conseil municipal en direct", "enjeu": "democratie_locale", "weight": 2},
-            {"code": "espace_public_numerique", "label": "Espace public numérique", "enjeu": "solidarites", "weight": 3},
+            {
+                "code": "conseil_en_direct",
+                "label": "Conseil municipal en direct",
+                "enjeu": "democratie_locale",
+                "weight": 2,
+            },
+            {
+                "code": "espace_public_numerique",
+                "label": "Espace public numérique",
+                "enjeu": "solidarites",
+                "weight": 3,
+            },
             {
                 "code": "gestion_flux_urbains",
                 "label": "Gestion des flux urbains",
@@ -103,7 +118,9 @@ def collectivite(**overrides: Any) -> Collectivite:
     return Collectivite(**data)
 
 
-def action(title: str = "Portail de données ouvertes", services: tuple[str, ...] = ("portail_open_data",), **kw: Any) -> Action:
+def action(
+    title: str = "Portail de données ouvertes", services: tuple[str, ...] = ("portail_open_data",), **kw: Any
+) -> Action:
     data: dict[str, Any] = {
         "title": title,
         "description": "Publication des jeux de données de la ville.",
@@ -138,21 +155,70 @@ def one_of_each() -> list[Event]:
         GrillePublished(edition=2017, version=1, grille=g),
         sub,
         SubmissionScored(
-            submission_id=sid, revision=1, edition=2017, collectivite_code="49007", grille_version=1, score=42.5,
-            arobases=3, category=Category.VILLE,
-            enjeux=(EnjeuCoverage(code="services_publics", label="Services publics", coverage=0.5, services=("etat_civil_en_ligne",)),),
+            submission_id=sid,
+            revision=1,
+            edition=2017,
+            collectivite_code="49007",
+            grille_version=1,
+            score=42.5,
+            arobases=3,
+            category=Category.VILLE,
+            enjeux=(
+                EnjeuCoverage(
+                    code="services_publics", label="Services publics", coverage=0.5, services=("etat_civil_en_ligne",)
+                ),
+            ),
             next_level=NextLevel(target_arobases=4, points_missing=17.5, suggested_services=("paiement_cantine",)),
             ignored_actions=(IgnoredAction(title="Vieux site", reason="action terminée depuis plus de deux ans"),),
         ),
         MentionsDetected(
-            submission_id=sid, revision=1, edition=2017, collectivite_code="49007", grille_version=1,
-            mentions=(Mention(code="gouvernement_ouvert", label="Gouvernement ouvert",
-                              evidence=(Evidence(action_title="Portail", snippet="données ouvertes", matched_terms=("données ouvertes",)),)),),
+            submission_id=sid,
+            revision=1,
+            edition=2017,
+            collectivite_code="49007",
+            grille_version=1,
+            mentions=(
+                Mention(
+                    code="gouvernement_ouvert",
+                    label="Gouvernement ouvert",
+                    evidence=(
+                        Evidence(
+                            action_title="Portail", snippet="données ouvertes", matched_terms=("données ouvertes",)
+                        ),
+                    ),
+                ),
+            ),
         ),
-        JuryDecided(submission_id=sid, edition=2017, collectivite_code="49007", arobases=4, comment="Très bon dossier", decided_by="Jury 2017"),
-        PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, 18, tzinfo=UTC), ceremony=Ceremony(place="Lille", date=date(2017, 2, 1))),
-        NotificationSent(notification_id=uuid4(), kind=NotificationKind.RECEIPT, collectivite_code="49007", edition=2017,
-                         to="numerique@mairie-angers.example", message_id="<x@y>", submission_id=sid, revision=1),
-        NotificationFailed(notification_id=uuid4(), kind=NotificationKind.AWARD, collectivite_code="49007", edition=2017,
-                           to="numerique@mairie-angers.example", message_id="<x@y>", reason="550 unknown user"),
+        JuryDecided(
+            submission_id=sid,
+            edition=2017,
+            collectivite_code="49007",
+            arobases=4,
+            comment="Très bon dossier",
+            decided_by="Jury 2017",
+        ),
+        PalmaresPublished(
+            edition=2017,
+            published_at=datetime(2017, 2, 1, 18, tzinfo=UTC),
+            ceremony=Ceremony(place="Lille", date=date(2017, 2, 1)),
+        ),
+        NotificationSent(
+            notification_id=uuid4(),
+            kind=NotificationKind.RECEIPT,
+            collectivite_code="49007",
+            edition=2017,
+            to="numerique@mairie-angers.example",
+            message_id="<x@y>",
+            submission_id=sid,
+            revision=1,
+        ),
+        NotificationFailed(
+            notification_id=uuid4(),
+            kind=NotificationKind.AWARD,
+            collectivite_code="49007",
+            edition=2017,
+            to="numerique@mairie-angers.example",
+            message_id="<x@y>",
+            reason="550 unknown user",
+        ),
     ]

@@ -101,9 +101,6 @@ def decode(topic: Topic, value: bytes | None, headers: dict[str, str] | None = N
 
 
 def _summarize(exc: ValidationError, limit: int = 5) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-        for err in exc.errors()[:limit]
-    ]
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:limit]]
     more = exc.error_count() - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

@@ -10,6 +10,7 @@ can rely on the invariants checked here.
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -121,7 +122,7 @@ class GrilleBody(_Frozen):
             raise ValueError("thresholds must define arobases 1, 2, … without gaps")
         if levels[0].min_score != 0:
             raise ValueError("the threshold of 1 arobase must be 0: every participant gets 1 @")
-        if any(a.min_score >= b.min_score for a, b in zip(levels, levels[1:], strict=False)):
+        if any(a.min_score >= b.min_score for a, b in pairwise(levels)):
             raise ValueError("thresholds must increase with the arobases")
         return self
 

@@ -53,10 +53,7 @@ VERSION = "6.0.0"
 # Subresource integrity published by the npm registry for 6.0.0 (`npm view
 # @etalab/decoupage-administratif@6.0.0 dist.integrity`). Pinned so that a
 # re-published or tampered tarball cannot silently change the reference data.
-INTEGRITY = (
-    "sha512-"
-    "XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
-)
+INTEGRITY = "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "palmares_submission" / "refdata"
 COLLECTIVITES_FILE = "collectivites.csv.gz"
@@ -227,9 +224,7 @@ def build_departements(
     departements: Iterable[dict[str, Any]], regions: Iterable[dict[str, Any]]
 ) -> list[tuple[str, str, str, str]]:
     region_name = {r["code"]: r["nom"] for r in regions}
-    return sorted(
-        (d["code"], d["nom"], d["region"], region_name[d["region"]]) for d in departements
-    )
+    return sorted((d["code"], d["nom"], d["region"], region_name[d["region"]]) for d in departements)
 
 
 # ------------------------------------------------------------------------ output
@@ -258,9 +253,7 @@ def render(data_dir: Path) -> dict[str, bytes]:
     rows = build_rows(_load(data_dir, "communes"), _load(data_dir, "epci"), departements)
     deps = build_departements(departements, _load(data_dir, "regions"))
     return {
-        COLLECTIVITES_FILE: _gzip_deterministic(
-            _csv_bytes(COLLECTIVITES_HEADER, (r.as_tuple() for r in rows))
-        ),
+        COLLECTIVITES_FILE: _gzip_deterministic(_csv_bytes(COLLECTIVITES_HEADER, (r.as_tuple() for r in rows))),
         DEPARTEMENTS_FILE: _gzip_deterministic(_csv_bytes(DEPARTEMENTS_HEADER, deps)),
     }
 
@@ -293,9 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"tarball of {PACKAGE} or an unpacked package dir (default: npm pack {VERSION})",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    parser.add_argument(
-        "--check", action="store_true", help="do not write; exit 1 if the files differ"
-    )
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the files differ")
     parser.add_argument(
         "--no-verify",
         action="store_true",

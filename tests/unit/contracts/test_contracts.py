@@ -67,7 +67,13 @@ def test_partition_key_is_the_aggregate(event: Event) -> None:
 def test_every_topic_has_a_dead_letter_topic() -> None:
     names = [t.name for t in ALL_TOPICS]
     assert names == [
-        "grilles.v1", "submissions.v1", "scores.v1", "mentions.v1", "jury.v1", "palmares.v1", "notifications.v1",
+        "grilles.v1",
+        "submissions.v1",
+        "scores.v1",
+        "mentions.v1",
+        "jury.v1",
+        "palmares.v1",
+        "notifications.v1",
     ]
     assert all(t.dlq == t.name + ".dlq" for t in ALL_TOPICS)
 
@@ -84,7 +90,9 @@ def test_every_topic_has_a_dead_letter_topic() -> None:
         (b"{not json", {"event-type": "SubmissionReceived"}, UndecodableEvent),
     ],
 )
-def test_bad_records_raise_typed_errors(value: bytes, headers: dict[str, str] | None, error: type[ContractError]) -> None:
+def test_bad_records_raise_typed_errors(
+    value: bytes, headers: dict[str, str] | None, error: type[ContractError]
+) -> None:
     with pytest.raises(error) as info:
         decode(SUBMISSIONS, value, headers)
     assert info.value.reason

@@ -43,6 +43,8 @@ def test_words_are_matched_whole() -> None:
 
 
 def test_narrative_evidence_has_no_action_title() -> None:
-    mentions, _ = detect([action(title="Site", description="", services=())], "Nous animons un réseau social local.", RULES)
+    mentions, _ = detect(
+        [action(title="Site", description="", services=())], "Nous animons un réseau social local.", RULES
+    )
     assert codes(mentions) == {"reseaux_sociaux"}
     assert mentions[0].evidence[0].action_title is None

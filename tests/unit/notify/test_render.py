@@ -27,8 +27,16 @@ def test_notification_ids_are_stable() -> None:
 def test_receipt() -> None:
     nid = render.notification_id("receipt", SID, 2)
     msg = render.render_receipt(
-        notification=nid, to="numerique@mairie-frehel.example", name="Fréhel", edition=2017, submission_id=SID,
-        revision=2, actions=3, submitted_at=AT, sender=SENDER, at=AT,
+        notification=nid,
+        to="numerique@mairie-frehel.example",
+        name="Fréhel",
+        edition=2017,
+        submission_id=SID,
+        revision=2,
+        actions=3,
+        submitted_at=AT,
+        sender=SENDER,
+        at=AT,
     )
     parsed = parse(msg.as_bytes())
     assert parsed["Message-ID"] == f"<{nid}@{SENDER.domain}>"
@@ -43,14 +51,31 @@ def test_receipt() -> None:
 
 
 def test_award_uses_the_jury_and_escapes_html() -> None:
-    score = {"arobases": 3, "score": 41.2, "enjeux": [{"code": "x", "label": "Services publics", "coverage": 0.5}],
-             "next_level": {"target_arobases": 4, "points_missing": 18.8, "suggested_services": ["paiement_cantine"]}}
-    mentions = {"mentions": [{"label": "Gouvernement ouvert", "evidence": [
-        {"action_title": "<script>alert(1)</script>", "matched_terms": ["données ouvertes"]}]}]}
+    score = {
+        "arobases": 3,
+        "score": 41.2,
+        "enjeux": [{"code": "x", "label": "Services publics", "coverage": 0.5}],
+        "next_level": {"target_arobases": 4, "points_missing": 18.8, "suggested_services": ["paiement_cantine"]},
+    }
+    mentions = {
+        "mentions": [
+            {
+                "label": "Gouvernement ouvert",
+                "evidence": [{"action_title": "<script>alert(1)</script>", "matched_terms": ["données ouvertes"]}],
+            }
+        ]
+    }
     msg = render.render_award(
-        notification=render.notification_id("award", SID), to="a@b.example", name="Saint-Sulpice-la-Forêt",
-        edition=2017, score=score, mentions=mentions, jury={"arobases": 4, "comment": "Bravo", "decided_by": "Jury"},
-        ceremony={"place": "Lille", "date": "2017-02-01"}, sender=SENDER, at=AT,
+        notification=render.notification_id("award", SID),
+        to="a@b.example",
+        name="Saint-Sulpice-la-Forêt",
+        edition=2017,
+        score=score,
+        mentions=mentions,
+        jury={"arobases": 4, "comment": "Bravo", "decided_by": "Jury"},
+        ceremony={"place": "Lille", "date": "2017-02-01"},
+        sender=SENDER,
+        at=AT,
     )
     parsed = parse(msg.as_bytes())
     assert parsed["Subject"] == "Palmarès 2017 : Saint-Sulpice-la-Forêt obtient 4 @"

@@ -81,9 +81,7 @@ def test_epci_types_and_populations() -> None:
         ("2A004", "Ajaccio", "2A", "94", 60_000, 90_000),
     ],
 )
-def test_known_communes(
-    code: str, name: str, departement: str, region: str, low: int, high: int
-) -> None:
+def test_known_communes(code: str, name: str, departement: str, region: str, low: int, high: int) -> None:
     ref = lookup(code)
     assert ref is not None
     assert (ref.kind, ref.name, ref.departement, ref.region) == (
@@ -277,6 +275,4 @@ def test_shipped_gzip_carries_no_date_or_name() -> None:
 def test_shipped_file_has_the_build_scripts_header() -> None:
     build = _load_build_script()
     shipped = Path(refdata.__file__).with_name("collectivites.csv.gz").read_bytes()
-    assert gzip.decompress(shipped).split(b"\n", 1)[0].decode() == ",".join(
-        build.COLLECTIVITES_HEADER
-    )
+    assert gzip.decompress(shipped).split(b"\n", 1)[0].decode() == ",".join(build.COLLECTIVITES_HEADER)

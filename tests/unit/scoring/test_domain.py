@@ -13,7 +13,9 @@ from tests.factories import action, grille
 def test_score_is_the_weighted_share_of_applicable_services() -> None:
     g = grille()
     # Ville: every service applies, total weight 15; open data (3) + état civil (3) = 6 → 40 %.
-    result = score_dossier([action(services=("portail_open_data",)), action(services=("etat_civil_en_ligne",))], Category.VILLE, g)
+    result = score_dossier(
+        [action(services=("portail_open_data",)), action(services=("etat_civil_en_ligne",))], Category.VILLE, g
+    )
     assert result.score == 40.0
     assert result.arobases == 3
     assert result.covered == {"portail_open_data", "etat_civil_en_ligne"}

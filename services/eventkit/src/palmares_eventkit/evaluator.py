@@ -22,11 +22,11 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Link
 from palmares_contracts import GRILLES, SUBMISSIONS, Event, Grille, GrillePublished, SubmissionReceived
-
 from palmares_eventkit import telemetry
 from palmares_eventkit.db import Migration, load_migrations
 from palmares_eventkit.grilles import GrilleCache
 from palmares_eventkit.runtime import ServiceRuntime, Tx
+from palmares_eventkit.settings import ServiceSettings
 
 Evaluate = Callable[[SubmissionReceived, Grille], tuple[Event, dict[str, Any]]]
 """Pure evaluation: the event to publish, and a small summary kept in `evaluations`."""
@@ -113,3 +113,10 @@ class DossierEvaluator:
         )
         if inserted:
             await tx.publish(result)
+
+
+def evaluator_runtime(service: str, evaluate: Evaluate, settings: ServiceSettings | None = None) -> ServiceRuntime:
+    """The runtime of a service that evaluates dossiers under the grille (its whole wiring)."""
+    runtime = ServiceRuntime(service, evaluator_migrations(), settings)
+    DossierEvaluator(service, evaluate).register(runtime)
+    return runtime

@@ -13,6 +13,7 @@ several instances of a service keep the per-key order of their events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -23,9 +24,8 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from palmares_contracts import Event, encode, topic_of
-from prometheus_client import Counter, Gauge
-
 from palmares_eventkit import telemetry
+from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("palmares.outbox")
@@ -88,10 +88,8 @@ class OutboxRelay:
         self._wake.set()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def wake(self) -> None:
         self._wake.set()
@@ -124,10 +122,8 @@ class OutboxRelay:
                 while not self._stopping:
                     self._wake.clear()
                     if await self._relay_batch(conn) < self._batch_size:
-                        try:
+                        with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                        except TimeoutError:
-                            pass
             finally:
                 await conn.remove_listener(channel(self._schema), self._on_notify)
                 await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)

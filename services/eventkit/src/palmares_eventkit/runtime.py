@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
@@ -37,22 +41,19 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from opentelemetry import trace
 from palmares_contracts import ContractError, Event, Topic, decode
-from prometheus_client import Counter, make_asgi_app
-
 from palmares_eventkit import inbox, outbox, telemetry
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
 from palmares_eventkit.logs import setup_logging
 from palmares_eventkit.settings import ServiceSettings
 from palmares_eventkit.topics_admin import all_topic_names, ensure_topics
+from prometheus_client import Counter, make_asgi_app
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 
-EVENTS_CONSUMED = Counter(
-    "palmares_events_consumed_total", "Records consumed, by outcome", ["consumer", "outcome"]
-)
+EVENTS_CONSUMED = Counter("palmares_events_consumed_total", "Records consumed, by outcome", ["consumer", "outcome"])
 
 # The database is unreachable or restarting: wait, the message is not at fault.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -108,8 +109,10 @@ class ServiceRuntime:
             self.settings.kafka_bootstrap_servers,
             client_id=f"palmares-{service}",
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
-            # FastStream logs each message at the broker's level: keep that off INFO.
+            # FastStream logs each message at the broker's level: keep that off INFO,
+            # and through our JSON handler rather than its own coloured one.
             log_level=logging.DEBUG,
+            logger=logging.getLogger("palmares.faststream"),
             graceful_timeout=self.settings.graceful_timeout_s,
         )
         self._pool: asyncpg.Pool | None = None
@@ -256,7 +259,9 @@ class ServiceRuntime:
 
     # --- consuming --------------------------------------------------------------
 
-    async def _process(self, topic: Topic, consumer: str, record: ConsumerRecord[Any, Any], handler: Handler[Any]) -> None:
+    async def _process(
+        self, topic: Topic, consumer: str, record: ConsumerRecord[Any, Any], handler: Handler[Any]
+    ) -> None:
         source = SourceRecord(
             topic=record.topic,
             partition=record.partition,
@@ -319,14 +324,15 @@ class ServiceRuntime:
         @get(include_in_schema=False)
         async def ready(scope: Any) -> AsgiResponse:
             checks = await runtime.ready()
-            import json
-
             body = json.dumps({"ready": all(checks.values()), "checks": checks}).encode()
-            return AsgiResponse(body, status_code=200 if all(checks.values()) else 503, headers={"content-type": "application/json"})
+            return AsgiResponse(
+                body, status_code=200 if all(checks.values()) else 503, headers={"content-type": "application/json"}
+            )
 
         return AsgiFastStream(
             self.broker,
             asgi_routes=[("/health", health), ("/ready", ready), ("/metrics", make_asgi_app())],
+            logger=logging.getLogger("palmares.faststream"),
             on_startup=[self.start],
             after_shutdown=[self.stop],
         )
@@ -334,16 +340,16 @@ class ServiceRuntime:
 
 def run_worker(app: AsgiFastStream, settings: ServiceSettings, port_file: str | None = None) -> None:
     """Serve a worker app with uvicorn on the configured host and port (0 = a free port)."""
-    import socket
-
-    import uvicorn
-
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.http_host, settings.http_port))
     if port_file:
-        from pathlib import Path
-
         Path(port_file).write_text(str(sock.getsockname()[1]))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=int(settings.graceful_timeout_s))
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )
     uvicorn.Server(config).run(sockets=[sock])

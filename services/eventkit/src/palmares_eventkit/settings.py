@@ -14,9 +14,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
-    database_url: str = Field(
-        default="postgresql://postgres@127.0.0.1:5432/palmares", alias="DATABASE_URL"
-    )
+    database_url: str = Field(default="postgresql://postgres@127.0.0.1:5432/palmares", alias="DATABASE_URL")
     # Topics are created at start-up (no broker auto-creation), DESIGN.md.
     topic_partitions: int = Field(default=6, ge=1, alias="PALMARES_TOPIC_PARTITIONS")
     topic_replication_factor: int = Field(default=1, ge=1, alias="PALMARES_TOPIC_REPLICATION_FACTOR")

@@ -57,6 +57,7 @@ async def ensure_topics(
             if failures:
                 raise RuntimeError(f"cannot create topics: {failures}")
             log.info("topics created", extra={"topics": missing})
+            await _wait_for_leaders(admin, missing, deadline)
             return missing
         except (KafkaConnectionError, KafkaError, OSError) as exc:
             if asyncio.get_running_loop().time() > deadline:
@@ -65,6 +66,23 @@ async def ensure_topics(
             delay = min(delay * 2, 2.0)
         finally:
             await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:
+    """Wait until every partition of new topics has a leader.
+
+    Consumers that start before that log a burst of NotLeaderForPartition
+    errors; waiting a few hundred milliseconds here keeps start-up quiet.
+    """
+    loop = asyncio.get_running_loop()
+    while loop.time() < deadline:
+        described = await admin.describe_topics(names)
+        if all(
+            t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        await asyncio.sleep(0.1)
 
 
 def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:

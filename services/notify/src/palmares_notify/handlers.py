@@ -59,27 +59,52 @@ class Notifier:
                  collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
                WHERE dossiers.revision < EXCLUDED.revision
                RETURNING true""",
-            event.submission_id, event.edition, c.code, event.revision,
-            c.model_dump_json(), json.dumps(telemetry.inject_current()),
+            event.submission_id,
+            event.edition,
+            c.code,
+            event.revision,
+            c.model_dump_json(),
+            json.dumps(telemetry.inject_current()),
         )
         if not updated:
             return  # an older revision arriving late: no receipt for a superseded dossier
         nid = render.notification_id(NotificationKind.RECEIPT, event.submission_id, event.revision)
         now = utcnow()
         message = render.render_receipt(
-            notification=nid, to=c.contact_email, name=c.name, edition=event.edition,
-            submission_id=event.submission_id, revision=event.revision, actions=len(event.actions),
-            submitted_at=event.submitted_at, sender=self._sender, at=now,
+            notification=nid,
+            to=c.contact_email,
+            name=c.name,
+            edition=event.edition,
+            submission_id=event.submission_id,
+            revision=event.revision,
+            actions=len(event.actions),
+            submitted_at=event.submitted_at,
+            sender=self._sender,
+            at=now,
         )
-        await _queue(tx, nid, NotificationKind.RECEIPT, event.submission_id, event.revision, event.edition,
-                     c.code, c.contact_email, message.as_bytes(), message["Message-ID"])
+        await _queue(
+            tx,
+            nid,
+            NotificationKind.RECEIPT,
+            event.submission_id,
+            event.revision,
+            event.edition,
+            c.code,
+            c.contact_email,
+            message.as_bytes(),
+            message["Message-ID"],
+        )
 
     async def on_scored(self, tx: Tx, event: SubmissionScored) -> None:
-        await _upsert_result(tx, event.submission_id, "score", event.revision, event.grille_version, event.model_dump_json())
+        await _upsert_result(
+            tx, event.submission_id, "score", event.revision, event.grille_version, event.model_dump_json()
+        )
         await self._maybe_award(tx, event.submission_id)
 
     async def on_mentions(self, tx: Tx, event: MentionsDetected) -> None:
-        await _upsert_result(tx, event.submission_id, "mentions", event.revision, event.grille_version, event.model_dump_json())
+        await _upsert_result(
+            tx, event.submission_id, "mentions", event.revision, event.grille_version, event.model_dump_json()
+        )
         await self._maybe_award(tx, event.submission_id)
 
     async def on_jury(self, tx: Tx, event: JuryDecided) -> None:
@@ -87,7 +112,10 @@ class Notifier:
             """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by) VALUES ($1, $2, $3, $4)
                ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases,
                  comment = EXCLUDED.comment, decided_by = EXCLUDED.decided_by""",
-            event.submission_id, event.arobases, event.comment, event.decided_by,
+            event.submission_id,
+            event.arobases,
+            event.comment,
+            event.decided_by,
         )
         await self._maybe_award(tx, event.submission_id)
 
@@ -96,7 +124,8 @@ class Notifier:
         await tx.conn.execute(
             """INSERT INTO editions (edition, grille_version) VALUES ($1, $2)
                ON CONFLICT (edition) DO UPDATE SET grille_version = GREATEST(editions.grille_version, EXCLUDED.grille_version)""",
-            event.edition, event.version,
+            event.edition,
+            event.version,
         )
 
     async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
@@ -105,10 +134,14 @@ class Notifier:
             """INSERT INTO editions (edition, published_at, ceremony, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)
                ON CONFLICT (edition) DO UPDATE SET published_at = EXCLUDED.published_at,
                  ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context""",
-            event.edition, event.published_at,
-            event.ceremony.model_dump_json() if event.ceremony else None, json.dumps(telemetry.inject_current()),
+            event.edition,
+            event.published_at,
+            event.ceremony.model_dump_json() if event.ceremony else None,
+            json.dumps(telemetry.inject_current()),
         )
-        ids = await tx.conn.fetch("SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition)
+        ids = await tx.conn.fetch(
+            "SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition
+        )
         for row in ids:
             await self._maybe_award(tx, row["submission_id"])
 
@@ -145,33 +178,64 @@ class Notifier:
             else None
         )
         message = render.render_award(
-            notification=nid, to=collectivite["contact_email"], name=collectivite["name"], edition=row["edition"],
-            score=json.loads(row["score"]), mentions=json.loads(row["mentions"]), jury=jury,
-            ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None, sender=self._sender, at=utcnow(),
+            notification=nid,
+            to=collectivite["contact_email"],
+            name=collectivite["name"],
+            edition=row["edition"],
+            score=json.loads(row["score"]),
+            mentions=json.loads(row["mentions"]),
+            jury=jury,
+            ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None,
+            sender=self._sender,
+            at=utcnow(),
         )
         # The award belongs to the dossier's trace; it is linked to the palmarès publication.
         await _queue(
-            tx, nid, NotificationKind.AWARD, submission_id, row["revision"], row["edition"], collectivite["code"],
-            collectivite["contact_email"], message.as_bytes(), message["Message-ID"],
+            tx,
+            nid,
+            NotificationKind.AWARD,
+            submission_id,
+            row["revision"],
+            row["edition"],
+            collectivite["code"],
+            collectivite["contact_email"],
+            message.as_bytes(),
+            message["Message-ID"],
             trace_context=json.loads(row["dossier_ctx"]),
             links=[json.loads(row["edition_ctx"])],
         )
 
 
-async def _upsert_result(tx: Tx, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str) -> None:
+async def _upsert_result(
+    tx: Tx, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
+) -> None:
     await tx.conn.execute(
         """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
            VALUES ($1, $2, $3, $4, $5::jsonb)
            ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
              grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
            WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
-        submission_id, kind, revision, grille_version, payload,
+        submission_id,
+        kind,
+        revision,
+        grille_version,
+        payload,
     )
 
 
 async def _queue(
-    tx: Tx, nid: UUID, kind: NotificationKind, submission_id: UUID, revision: int, edition: int, code: str,
-    to: str, message: bytes, message_id: str, *, trace_context: dict[str, Any] | None = None,
+    tx: Tx,
+    nid: UUID,
+    kind: NotificationKind,
+    submission_id: UUID,
+    revision: int,
+    edition: int,
+    code: str,
+    to: str,
+    message: bytes,
+    message_id: str,
+    *,
+    trace_context: dict[str, Any] | None = None,
     links: list[dict[str, Any]] | None = None,
 ) -> None:
     await tx.conn.execute(
@@ -179,7 +243,15 @@ async def _queue(
                                       to_addr, message_id, message, trace_context, links)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
            ON CONFLICT (notification_id) DO NOTHING""",
-        nid, kind.value, submission_id, revision, edition, code, to, message_id, message,
+        nid,
+        kind.value,
+        submission_id,
+        revision,
+        edition,
+        code,
+        to,
+        message_id,
+        message,
         json.dumps(trace_context if trace_context is not None else telemetry.inject_current()),
         json.dumps([link for link in (links or []) if link.get("traceparent")]),
     )

@@ -58,13 +58,24 @@ def _message(
     msg["Subject"] = subject
     msg["X-Palmares-Notification"] = f"{kind}; id={notification}"
     msg.set_content(_env.get_template(f"{kind}.txt.j2").render(context), charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(_env.get_template(f"{kind}.html.j2").render(context), subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(
+        _env.get_template(f"{kind}.html.j2").render(context), subtype="html", charset="utf-8", cte="quoted-printable"
+    )
     return msg
 
 
 def render_receipt(
-    *, notification: UUID, to: str, name: str, edition: int, submission_id: UUID, revision: int,
-    actions: int, submitted_at: datetime, sender: Sender, at: datetime,
+    *,
+    notification: UUID,
+    to: str,
+    name: str,
+    edition: int,
+    submission_id: UUID,
+    revision: int,
+    actions: int,
+    submitted_at: datetime,
+    sender: Sender,
+    at: datetime,
 ) -> EmailMessage:
     """The receipt of a dossier revision."""
     return _message(
@@ -97,8 +108,17 @@ def evidence_summary(mention: dict[str, Any], limit: int = 2) -> str:
 
 
 def render_award(
-    *, notification: UUID, to: str, name: str, edition: int, score: dict[str, Any], mentions: dict[str, Any],
-    jury: dict[str, Any] | None, ceremony: dict[str, Any] | None, sender: Sender, at: datetime,
+    *,
+    notification: UUID,
+    to: str,
+    name: str,
+    edition: int,
+    score: dict[str, Any],
+    mentions: dict[str, Any],
+    jury: dict[str, Any] | None,
+    ceremony: dict[str, Any] | None,
+    sender: Sender,
+    at: datetime,
 ) -> EmailMessage:
     """The award email: arobases (the jury's when decided), mentions, explanation."""
     arobases = int(jury["arobases"]) if jury else int(score["arobases"])
@@ -124,4 +144,3 @@ def render_award(
         sender=sender,
         at=at,
     )
-

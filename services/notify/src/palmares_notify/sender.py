@@ -60,8 +60,12 @@ class SmtpSender:
             return self._smtp
         s = self._settings
         smtp = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_s, start_tls=s.smtp_starttls or None,
-            username=s.smtp_username, password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout_s,
+            start_tls=s.smtp_starttls or None,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
         )
         await smtp.connect()
         self._smtp = smtp
@@ -141,7 +145,9 @@ async def record(runtime: ServiceRuntime, row: asyncpg.Record, outcome: Outcome,
             await tx.conn.execute(
                 "UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 "
                 "WHERE notification_id = $1",
-                row["notification_id"], float(delay), outcome.error,
+                row["notification_id"],
+                float(delay),
+                outcome.error,
             )
             EMAILS.labels(row["kind"], "retry").inc()
 
@@ -149,7 +155,8 @@ async def record(runtime: ServiceRuntime, row: asyncpg.Record, outcome: Outcome,
 async def _fail(tx: Tx, row: asyncpg.Record, reason: str) -> None:
     await tx.conn.execute(
         "UPDATE notifications SET status = 'failed', last_error = $2 WHERE notification_id = $1",
-        row["notification_id"], reason,
+        row["notification_id"],
+        reason,
     )
     await tx.publish(NotificationFailed(**_event_fields(row), reason=reason or "échec de l'envoi"))
     EMAILS.labels(row["kind"], "failed").inc()
@@ -176,7 +183,9 @@ def sending_loop(settings: NotifySettings, idle_s: float = 0.2) -> Any:
 
 async def deliver(runtime: ServiceRuntime, smtp: SmtpSender, row: asyncpg.Record, settings: NotifySettings) -> None:
     """Send one notification within its dossier's trace."""
-    links = [Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in json.loads(row["links"])]
+    links = [
+        Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in json.loads(row["links"])
+    ]
     with tracer.start_as_current_span(
         "smtp send",
         context=telemetry.extract(json.loads(row["trace_context"])),
@@ -193,5 +202,7 @@ async def deliver(runtime: ServiceRuntime, smtp: SmtpSender, row: asyncpg.Record
         span.set_attribute("palmares.smtp.sent", outcome.sent)
         if not outcome.sent:
             span.set_attribute("palmares.smtp.error", outcome.error)
-            log.warning("email not sent", extra={"notification_id": str(row["notification_id"]), "error": outcome.error})
+            log.warning(
+                "email not sent", extra={"notification_id": str(row["notification_id"]), "error": outcome.error}
+            )
         await record(runtime, row, outcome, settings)

@@ -1,9 +1,9 @@
-"""Composition root of the scoring service."""
+"""Composition root of the scoring service: the shared dossier evaluator around its pure domain."""
 
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
-from palmares_eventkit.evaluator import DossierEvaluator, evaluator_migrations
+from palmares_eventkit.evaluator import evaluator_runtime
 from palmares_eventkit.runtime import ServiceRuntime
 from palmares_eventkit.settings import ServiceSettings
 
@@ -13,9 +13,7 @@ SERVICE = "scoring"
 
 
 def create_runtime(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime(SERVICE, evaluator_migrations(), settings)
-    DossierEvaluator(SERVICE, evaluate).register(runtime)
-    return runtime
+    return evaluator_runtime(SERVICE, evaluate, settings)
 
 
 def create_app(settings: ServiceSettings | None = None) -> AsgiFastStream:

@@ -123,7 +123,12 @@ def _coverage(grille: Grille, services: dict[str, GrilleService], covered: set[s
 
 
 def _next_level(
-    levels: list, arobases: int, score: float, services: dict[str, GrilleService], covered: set[str], total: float  # type: ignore[type-arg]
+    levels: list,
+    arobases: int,
+    score: float,
+    services: dict[str, GrilleService],
+    covered: set[str],
+    total: float,  # type: ignore[type-arg]
 ) -> NextLevel | None:
     above = [t for t in levels if t.arobases == arobases + 1]
     if not above or not total:

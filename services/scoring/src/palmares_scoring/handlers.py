@@ -26,5 +26,3 @@ def evaluate(dossier: SubmissionReceived, grille: Grille) -> tuple[SubmissionSco
         ignored_actions=result.ignored_actions,
     )
     return event, {"score": result.score, "arobases": result.arobases}
-
-

@@ -93,16 +93,26 @@ async def register_collectivite(body: RegisterRequest, request: Request, _: Oper
         raise ApiError(422, f"Code {body.code} inconnu du référentiel des collectivités.", field="code")
     category = refdata.category_of(ref, settings_of(request).village_max_population)
     row = store.CollectiviteRow(
-        code=ref.code, kind=ref.kind, name=ref.name, population=ref.population,
-        departement=ref.departement, category=category, contact_email=str(body.contact_email),
+        code=ref.code,
+        kind=ref.kind,
+        name=ref.name,
+        population=ref.population,
+        departement=ref.departement,
+        category=category,
+        contact_email=str(body.contact_email),
     )
     token = auth.new_token()
     async with runtime_of(request).transaction() as tx:
         if not await store.insert_collectivite(tx.conn, row, auth.hash_token(token)):
             raise ApiError(409, f"La collectivité {ref.code} est déjà inscrite.", field="code")
     return RegisterResponse(
-        code=row.code, name=row.name, kind=ref.kind, category=category,
-        population=row.population, departement=row.departement, token=token,
+        code=row.code,
+        name=row.name,
+        kind=ref.kind,
+        category=category,
+        population=row.population,
+        departement=row.departement,
+        token=token,
     )
 
 
@@ -115,8 +125,13 @@ async def rotate_token(code: str, request: Request, _: Operator) -> RegisterResp
     if row is None:
         raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
     return RegisterResponse(
-        code=row.code, name=row.name, kind=row.kind, category=row.category,  # type: ignore[arg-type]
-        population=row.population, departement=row.departement, token=token,
+        code=row.code,
+        name=row.name,
+        kind=row.kind,
+        category=row.category,  # type: ignore[arg-type]
+        population=row.population,
+        departement=row.departement,
+        token=token,
     )
 
 
@@ -127,7 +142,9 @@ def _request_hash(body: SubmissionRequest) -> bytes:
     return hashlib.sha256(body.model_dump_json().encode()).digest()
 
 
-@router.post("/editions/{edition}/submissions", status_code=202, response_model=SubmissionAccepted, tags=["collectivite"])
+@router.post(
+    "/editions/{edition}/submissions", status_code=202, response_model=SubmissionAccepted, tags=["collectivite"]
+)
 async def submit(
     edition: int,
     body: SubmissionRequest,
@@ -173,14 +190,22 @@ async def submit(
             revision=revision,
             edition=edition,
             collectivite=Collectivite(
-                code=row["code"], kind=row["kind"], name=row["name"], population=row["population"],
-                departement=row["departement"], category=row["category"],
+                code=row["code"],
+                kind=row["kind"],
+                name=row["name"],
+                population=row["population"],
+                departement=row["departement"],
+                category=row["category"],
                 contact_email=str(body.contact_email or row["contact_email"]),
             ),
             actions=tuple(
                 Action(
-                    title=a.title, description=a.description, services=tuple(a.services),
-                    url=str(a.url) if a.url else None, started_on=a.started_on, ended_on=a.ended_on,
+                    title=a.title,
+                    description=a.description,
+                    services=tuple(a.services),
+                    url=str(a.url) if a.url else None,
+                    started_on=a.started_on,
+                    ended_on=a.ended_on,
                 )
                 for a in body.actions
             ),
@@ -188,8 +213,13 @@ async def submit(
             submitted_at=now,
         )
         await store.save_revision(
-            conn, submission_id=submission_id, edition=edition, code=caller.code, revision=revision,
-            event_json=event.model_dump_json(), submitted_at=now,
+            conn,
+            submission_id=submission_id,
+            edition=edition,
+            code=caller.code,
+            revision=revision,
+            event_json=event.model_dump_json(),
+            submitted_at=now,
             idempotency=(idempotency_key, request_hash) if idempotency_key else None,
         )
         await tx.publish(event)
@@ -229,9 +259,7 @@ async def submission_status(submission_id: UUID, request: Request, caller: Calle
     return build_status_view(sub, results, jury, notes)
 
 
-def build_status_view(
-    sub: Any, results: dict[str, Any], jury: Any, notes: list[Any]
-) -> StatusView:
+def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[Any]) -> StatusView:
     revision = sub["revision"]
     score = results.get("score")
     mentions = results.get("mentions")
@@ -267,8 +295,14 @@ def build_status_view(
         jury=JuryView(**dict(jury)) if jury else None,
         notifications=[
             NotificationView(
-                notification_id=n["notification_id"], kind=n["kind"], status=n["status"], revision=n["revision"],
-                to=n["to_addr"], message_id=n["message_id"], reason=n["reason"], at=n["occurred_at"],
+                notification_id=n["notification_id"],
+                kind=n["kind"],
+                status=n["status"],
+                revision=n["revision"],
+                to=n["to_addr"],
+                message_id=n["message_id"],
+                reason=n["reason"],
+                at=n["occurred_at"],
             )
             for n in notes
         ],
@@ -320,8 +354,12 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
         await store.save_jury(tx.conn, submission_id, body.arobases, body.comment, body.decided_by, now)
         await tx.publish(
             JuryDecided(
-                submission_id=submission_id, edition=sub["edition"], collectivite_code=sub["collectivite_code"],
-                arobases=body.arobases, comment=body.comment, decided_by=body.decided_by,
+                submission_id=submission_id,
+                edition=sub["edition"],
+                collectivite_code=sub["collectivite_code"],
+                arobases=body.arobases,
+                comment=body.comment,
+                decided_by=body.decided_by,
             )
         )
     return JuryView(arobases=body.arobases, comment=body.comment, decided_by=body.decided_by, decided_at=now)
@@ -344,7 +382,8 @@ async def publish_palmares(
         await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
         await tx.publish(
             PalmaresPublished(
-                edition=edition, published_at=now,
+                edition=edition,
+                published_at=now,
                 ceremony=Ceremony(place=ceremony.place, date=ceremony.date) if ceremony else None,
             )
         )
@@ -355,9 +394,7 @@ async def publish_palmares(
 async def get_palmares(edition: int, request: Request) -> PalmaresView:
     """The published palmarès, grouped as Villages, Villes and Territoires."""
     async with runtime_of(request).pool.acquire() as conn:
-        ed = await conn.fetchrow(
-            "SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition
-        )
+        ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
         if ed is None or ed["palmares_published_at"] is None:
             raise ApiError(404, f"Le palmarès {edition} n'est pas encore publié.")
         rows = await store.palmares_rows(conn, edition)
@@ -369,8 +406,12 @@ async def get_palmares(edition: int, request: Request) -> PalmaresView:
         mentions = [m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else []
         groups[r["category"]].append(
             PalmaresEntry(
-                collectivite_code=r["code"], name=r["name"], category=r["category"], arobases=arobases,
-                pre_notation=r["pre_notation"], mentions=mentions,
+                collectivite_code=r["code"],
+                name=r["name"],
+                category=r["category"],
+                arobases=arobases,
+                pre_notation=r["pre_notation"],
+                mentions=mentions,
             )
         )
     for entries in groups.values():
@@ -383,4 +424,3 @@ async def get_palmares(edition: int, request: Request) -> PalmaresView:
         villes=groups["ville"],
         territoires=groups["territoire"],
     )
-

@@ -70,7 +70,10 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
 
     app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=runtime.tracer_provider, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"]
+        app,
+        tracer_provider=runtime.tracer_provider,
+        excluded_urls="health,ready,metrics",
+        exclude_spans=["receive", "send"],
     )
     return app
 

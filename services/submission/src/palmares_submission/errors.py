@@ -65,14 +65,18 @@ def french_message(error: dict[str, Any]) -> str:
         return template
 
 
-def problem(status: int, error: str, detail: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, error: str, detail: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail or []}, status_code=status, headers=headers)
 
 
 class ApiError(Exception):
     """An error with its HTTP status and a French message (optionally the field at fault)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -99,4 +103,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: "Ressource introuvable.", 405: "Méthode non autorisée."}
-        return problem(exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers=getattr(exc, "headers", None)
+        )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
 from palmares_eventkit.settings import ServiceSettings
+from pydantic import Field, SecretStr
 
 
 class SubmissionSettings(ServiceSettings):

@@ -44,7 +44,14 @@ async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, toke
     status = await conn.execute(
         """INSERT INTO collectivites (code, kind, name, population, departement, category, contact_email, token_hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING""",
-        c.code, c.kind, c.name, c.population, c.departement, c.category, c.contact_email, token_hash,
+        c.code,
+        c.kind,
+        c.name,
+        c.population,
+        c.departement,
+        c.category,
+        c.contact_email,
+        token_hash,
     )
     return bool(status.endswith(" 1"))
 
@@ -53,7 +60,8 @@ async def rotate_token(conn: asyncpg.Connection, code: str, token_hash: bytes) -
     row = await conn.fetchrow(
         "UPDATE collectivites SET token_hash = $2 WHERE code = $1 "
         "RETURNING code, kind, name, population, departement, category, contact_email",
-        code, token_hash,
+        code,
+        token_hash,
     )
     return CollectiviteRow(**dict(row)) if row else None
 
@@ -79,19 +87,26 @@ async def current_grille(conn: asyncpg.Connection, edition: int) -> Grille | Non
 async def save_grille(conn: asyncpg.Connection, grille: Grille) -> None:
     await conn.execute(
         "INSERT INTO grilles (edition, version, grille) VALUES ($1, $2, $3::jsonb)",
-        grille.edition, grille.version, grille.model_dump_json(),
+        grille.edition,
+        grille.version,
+        grille.model_dump_json(),
     )
     await conn.execute(
         """INSERT INTO editions (edition, grille_version) VALUES ($1, $2)
            ON CONFLICT (edition) DO UPDATE SET grille_version = EXCLUDED.grille_version""",
-        grille.edition, grille.version,
+        grille.edition,
+        grille.version,
     )
 
 
-async def publish_palmares(conn: asyncpg.Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None) -> None:
+async def publish_palmares(
+    conn: asyncpg.Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None
+) -> None:
     await conn.execute(
         "UPDATE editions SET palmares_published_at = $2, ceremony = $3::jsonb WHERE edition = $1",
-        edition, at, json.dumps(ceremony) if ceremony else None,
+        edition,
+        at,
+        json.dumps(ceremony) if ceremony else None,
     )
 
 
@@ -99,14 +114,16 @@ async def lock_dossier(conn: asyncpg.Connection, edition: int, code: str) -> asy
     """The dossier of a collectivité for an edition, locked until the transaction ends."""
     return await conn.fetchrow(
         "SELECT submission_id, revision FROM submissions WHERE edition = $1 AND collectivite_code = $2 FOR UPDATE",
-        edition, code,
+        edition,
+        code,
     )
 
 
 async def idempotent_replay(conn: asyncpg.Connection, code: str, key: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT request_hash, submission_id, revision FROM idempotency_keys WHERE collectivite_code = $1 AND key = $2",
-        code, key,
+        code,
+        key,
     )
 
 
@@ -125,17 +142,28 @@ async def save_revision(
         """INSERT INTO submissions (submission_id, edition, collectivite_code, revision, submitted_at)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, submitted_at = EXCLUDED.submitted_at""",
-        submission_id, edition, code, revision, submitted_at,
+        submission_id,
+        edition,
+        code,
+        revision,
+        submitted_at,
     )
     await conn.execute(
         "INSERT INTO submission_revisions (submission_id, revision, event, submitted_at) VALUES ($1, $2, $3::jsonb, $4)",
-        submission_id, revision, event_json, submitted_at,
+        submission_id,
+        revision,
+        event_json,
+        submitted_at,
     )
     if idempotency is not None:
         await conn.execute(
             "INSERT INTO idempotency_keys (collectivite_code, key, request_hash, submission_id, revision) "
             "VALUES ($1, $2, $3, $4, $5)",
-            code, idempotency[0], idempotency[1], submission_id, revision,
+            code,
+            idempotency[0],
+            idempotency[1],
+            submission_id,
+            revision,
         )
 
 
@@ -167,7 +195,11 @@ async def upsert_result(
              SET revision = EXCLUDED.revision, grille_version = EXCLUDED.grille_version,
                  payload = EXCLUDED.payload, updated_at = now()
            WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
-        submission_id, kind, revision, grille_version, payload,
+        submission_id,
+        kind,
+        revision,
+        grille_version,
+        payload,
     )
 
 
@@ -186,7 +218,11 @@ async def save_jury(
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases, comment = EXCLUDED.comment,
              decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at""",
-        submission_id, arobases, comment, decided_by, at,
+        submission_id,
+        arobases,
+        comment,
+        decided_by,
+        at,
     )
 
 
@@ -205,8 +241,17 @@ async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> No
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
              occurred_at = EXCLUDED.occurred_at""",
-        n["notification_id"], n["submission_id"], n["revision"], n["edition"], n["collectivite_code"], n["kind"],
-        n["status"], n["to"], n["message_id"], n.get("reason"), n["occurred_at"],
+        n["notification_id"],
+        n["submission_id"],
+        n["revision"],
+        n["edition"],
+        n["collectivite_code"],
+        n["kind"],
+        n["status"],
+        n["to"],
+        n["message_id"],
+        n.get("reason"),
+        n["occurred_at"],
     )
 
 

@@ -158,9 +158,7 @@ def lookup(code: str) -> CollectiviteRef | None:
     return load_reference().get(code.strip().upper())
 
 
-def category_of(
-    ref: CollectiviteRef, village_max_population: int = DEFAULT_VILLAGE_MAX_POPULATION
-) -> Category:
+def category_of(ref: CollectiviteRef, village_max_population: int = DEFAULT_VILLAGE_MAX_POPULATION) -> Category:
     """Palmarès category of a collectivité: ``village``, ``ville`` or ``territoire``.
 
     An EPCI is a ``territoire``; a commune below the threshold a ``village``, else a ``ville``.
