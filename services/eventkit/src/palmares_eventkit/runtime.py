@@ -162,6 +162,11 @@ class ServiceRuntime:
         """A long-running task started with the service and cancelled at stop (e.g. an email sender)."""
         self._backgrounds.append((name, loop))
 
+    def wake_relay(self) -> None:
+        """Publish what was just committed to the outbox without waiting for the next poll."""
+        if self._relay is not None:
+            self._relay.wake()
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A transaction on the service's schema whose emitted events go through the outbox."""
@@ -287,8 +292,7 @@ class ServiceRuntime:
                     else:
                         outcome = "duplicate"
                 EVENTS_CONSUMED.labels(consumer, outcome).inc()
-                if self._relay is not None:
-                    self._relay.wake()
+                self.wake_relay()
                 return
             except asyncio.CancelledError:
                 raise

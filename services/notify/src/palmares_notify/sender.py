@@ -1,12 +1,17 @@
-"""Delivery of queued emails over SMTP, at least once, with bounded retries.
+"""Delivery of queued emails over SMTP, at least once, with the smallest duplicate window.
 
-A notification is claimed with a lease (its `next_attempt_at` moves into the
-future), sent, then marked `sent` together with a `NotificationSent` event in
-one transaction. A crash after the SMTP server accepted the message and
-before that commit sends it again after the lease: the only duplicate window
-SMTP leaves open (RFC 1047); the resend is byte-identical, same Message-ID.
-Temporary failures (4xx, connection lost) are retried with exponential
-backoff; a permanent refusal (5xx) or exhausted retries end in
+Each delivery runs in one database transaction that locks the notification
+row (`FOR UPDATE SKIP LOCKED`: several senders never take the same email),
+writes its `sent` state and the `NotificationSent` event *before* the message
+is sent, and commits right after the server's 250 reply. So:
+- if the process dies before the 250, the transaction aborts with the
+  connection, the row lock is released at once, and the email is retried;
+- the only duplicate window is between the server accepting the message and
+  our COMMIT reaching PostgreSQL: a network reply and an event-loop turn,
+  which no SMTP client can close (RFC 1047). The resend is byte-identical,
+  with the same Message-ID, so a mail store can recognise it.
+Temporary failures (4xx, connection lost) roll back and are retried with
+exponential backoff; a permanent refusal (5xx) or exhausted retries end in
 `NotificationFailed` with the reason.
 """
 
@@ -34,8 +39,6 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("palmares.notify.smtp")
 
 EMAILS = Counter("palmares_emails_total", "Emails by outcome", ["kind", "outcome"])
-
-LEASE_S = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +102,12 @@ class SmtpSender:
             self._smtp = None
 
 
-async def claim(pool: asyncpg.Pool, batch: int) -> list[asyncpg.Record]:
-    """Due notifications, leased to this instance for `LEASE_S` seconds."""
-    return await pool.fetch(
-        """UPDATE notifications n SET attempts = n.attempts + 1,
-                  next_attempt_at = now() + make_interval(secs => $2)
-           WHERE n.notification_id IN (
-               SELECT notification_id FROM notifications
-               WHERE status = 'pending' AND next_attempt_at <= now()
-               ORDER BY next_attempt_at, created_at LIMIT $1
-               FOR UPDATE SKIP LOCKED)
-           RETURNING n.*""",
-        batch,
-        float(LEASE_S),
-    )
+_NEXT_DUE = """
+    SELECT * FROM notifications
+    WHERE status = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED"""
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -128,34 +123,32 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def record(runtime: ServiceRuntime, row: asyncpg.Record, outcome: Outcome, settings: NotifySettings) -> None:
-    """Store the outcome of an attempt, and publish it when final."""
+async def record_failure(
+    runtime: ServiceRuntime, row: asyncpg.Record, outcome: Outcome, settings: NotifySettings
+) -> None:
+    """After a failed attempt: retry later, or give up with `NotificationFailed`."""
+    attempts = row["attempts"] + 1
     async with runtime.transaction() as tx:
-        if outcome.sent:
-            await tx.conn.execute(
-                "UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE notification_id = $1",
-                row["notification_id"],
-            )
-            await tx.publish(NotificationSent(**_event_fields(row)))
-            EMAILS.labels(row["kind"], "sent").inc()
-        elif outcome.permanent or row["attempts"] >= settings.send_max_attempts:
-            await _fail(tx, row, outcome.error)
-        else:
-            delay = min(settings.send_base_delay_s * 2 ** (row["attempts"] - 1), settings.send_max_delay_s)
-            await tx.conn.execute(
-                "UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 "
-                "WHERE notification_id = $1",
-                row["notification_id"],
-                float(delay),
-                outcome.error,
-            )
-            EMAILS.labels(row["kind"], "retry").inc()
+        if outcome.permanent or attempts >= settings.send_max_attempts:
+            await _fail(tx, row, attempts, outcome.error)
+            return
+        delay = min(settings.send_base_delay_s * 2 ** (attempts - 1), settings.send_max_delay_s)
+        await tx.conn.execute(
+            "UPDATE notifications SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3), "
+            "last_error = $4 WHERE notification_id = $1",
+            row["notification_id"],
+            attempts,
+            float(delay),
+            outcome.error,
+        )
+        EMAILS.labels(row["kind"], "retry").inc()
 
 
-async def _fail(tx: Tx, row: asyncpg.Record, reason: str) -> None:
+async def _fail(tx: Tx, row: asyncpg.Record, attempts: int, reason: str) -> None:
     await tx.conn.execute(
-        "UPDATE notifications SET status = 'failed', last_error = $2 WHERE notification_id = $1",
+        "UPDATE notifications SET status = 'failed', attempts = $2, last_error = $3 WHERE notification_id = $1",
         row["notification_id"],
+        attempts,
         reason,
     )
     await tx.publish(NotificationFailed(**_event_fields(row), reason=reason or "échec de l'envoi"))
@@ -163,30 +156,65 @@ async def _fail(tx: Tx, row: asyncpg.Record, reason: str) -> None:
 
 
 def sending_loop(settings: NotifySettings, idle_s: float = 0.2) -> Any:
-    """The background task that delivers queued emails."""
+    """The background task that delivers queued emails, one SMTP connection per worker."""
 
-    async def run(runtime: ServiceRuntime) -> None:
+    async def worker(runtime: ServiceRuntime) -> None:
         smtp = SmtpSender(settings)
         try:
             while True:
-                rows = await claim(runtime.pool, settings.send_batch)
-                if not rows:
+                if not await deliver_next(runtime, smtp, settings):
                     await asyncio.sleep(idle_s)
-                    continue
-                for row in rows:
-                    await deliver(runtime, smtp, row, settings)
         finally:
             await smtp.close()
+
+    async def run(runtime: ServiceRuntime) -> None:
+        await asyncio.gather(*(worker(runtime) for _ in range(settings.send_workers)))
 
     return run
 
 
-async def deliver(runtime: ServiceRuntime, smtp: SmtpSender, row: asyncpg.Record, settings: NotifySettings) -> None:
-    """Send one notification within its dossier's trace."""
+async def deliver_next(runtime: ServiceRuntime, smtp: SmtpSender, settings: NotifySettings) -> bool:
+    """Deliver the next due email, if any (False when none is due)."""
+    async with runtime.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        finished = False
+        try:
+            row = await conn.fetchrow(_NEXT_DUE)
+            if row is None:
+                return False
+            with _send_span(row) as span:
+                # The success is written first; COMMIT right after the 250 makes it true.
+                await conn.execute(
+                    "UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
+                    "last_error = NULL WHERE notification_id = $1",
+                    row["notification_id"],
+                )
+                await Tx(conn, runtime.schema).publish(NotificationSent(**_event_fields(row)))
+                outcome = await smtp.send(row["to_addr"], bytes(row["message"]))
+                if outcome.sent:
+                    await tx.commit()
+                    finished = True
+                else:
+                    span.set_attribute("palmares.smtp.error", outcome.error)
+        finally:
+            if not finished:
+                await tx.rollback()
+    if outcome.sent:
+        EMAILS.labels(row["kind"], "sent").inc()
+        runtime.wake_relay()
+    else:
+        log.warning("email not sent", extra={"notification_id": str(row["notification_id"]), "error": outcome.error})
+        await record_failure(runtime, row, outcome, settings)
+    return True
+
+
+def _send_span(row: asyncpg.Record) -> Any:
+    """The SMTP send, as a span of the dossier's trace (linked to the palmarès for awards)."""
     links = [
         Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in json.loads(row["links"])
     ]
-    with tracer.start_as_current_span(
+    return tracer.start_as_current_span(
         "smtp send",
         context=telemetry.extract(json.loads(row["trace_context"])),
         kind=SpanKind.CLIENT,
@@ -195,14 +223,6 @@ async def deliver(runtime: ServiceRuntime, smtp: SmtpSender, row: asyncpg.Record
             "palmares.notification_id": str(row["notification_id"]),
             "palmares.notification_kind": row["kind"],
             "palmares.submission_id": str(row["submission_id"]),
-            "palmares.attempt": row["attempts"],
+            "palmares.attempt": row["attempts"] + 1,
         },
-    ) as span:
-        outcome = await smtp.send(row["to_addr"], bytes(row["message"]))
-        span.set_attribute("palmares.smtp.sent", outcome.sent)
-        if not outcome.sent:
-            span.set_attribute("palmares.smtp.error", outcome.error)
-            log.warning(
-                "email not sent", extra={"notification_id": str(row["notification_id"]), "error": outcome.error}
-            )
-        await record(runtime, row, outcome, settings)
+    )

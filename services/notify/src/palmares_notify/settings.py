@@ -28,7 +28,8 @@ class NotifySettings(ServiceSettings):
     send_max_attempts: int = Field(default=12, ge=1, alias="PALMARES_SEND_MAX_ATTEMPTS")
     send_base_delay_s: float = Field(default=1.0, gt=0, alias="PALMARES_SEND_BASE_DELAY_S")
     send_max_delay_s: float = Field(default=30.0, gt=0, alias="PALMARES_SEND_MAX_DELAY_S")
-    send_batch: int = Field(default=50, ge=1, alias="PALMARES_SEND_BATCH")
+    # Concurrent deliveries, each on its own SMTP connection and transaction.
+    send_workers: int = Field(default=2, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
 
     def sender(self) -> Sender:
         return Sender(

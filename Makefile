@@ -1,0 +1,70 @@
+# Palmarès — every command a developer or CI needs, from a fresh clone.
+#
+#   make run     the whole stack locally + the demo campaign, until Ctrl-C
+#   make test    install everything needed, then the whole test suite
+#
+# Python packages go into .venv/ (git-ignored); Kafka's jars into .cache/;
+# local state (data, logs, mails, traces) into .run/ — delete it to reset.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STATE  := .run
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+PACKAGES := contracts services/eventkit services/submission services/scoring services/mentions services/notify \
+            services/cli deploy/stack
+PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: help install kafka-jars up down demo run test test-unit test-integration lint typecheck clean
+
+help:
+	@echo "make run | up | down | demo | test | test-unit | test-integration | lint | typecheck | clean"
+
+# The virtual environment, rebuilt when a package's dependencies or the pins change.
+$(STAMP): $(PYPROJECTS) requirements/constraints.txt requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
+		$(foreach p,$(PACKAGES),-e $(p)) -r requirements/dev.txt
+	@touch $@
+
+install: $(STAMP)
+
+# Apache Kafka's official artifacts from Maven Central, fetched once into .cache/.
+kafka-jars: $(STAMP)
+	$(BIN)/python -c "from palmares_stack.kafka_artifacts import ensure_kafka_libs; print(ensure_kafka_libs())"
+
+up: kafka-jars
+	$(BIN)/python -m palmares_stack up --services --state-dir $(STATE)
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m palmares_stack down --state-dir $(STATE); fi
+
+demo: $(STAMP)
+	$(BIN)/palmares --env-file $(STATE)/stack.env demo
+
+# The main job: stack up, demo campaign loaded and published, then wait for Ctrl-C.
+run: up
+	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
+	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
+
+test: kafka-jars
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: kafka-jars
+	$(BIN)/python -m pytest tests/integration tests/infra $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean: down
+	rm -rf $(STATE)

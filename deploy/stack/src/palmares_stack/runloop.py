@@ -1,0 +1,54 @@
+"""`make run`'s foreground part: say where to look, wait for Ctrl-C, then stop the stack."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from .stack import LocalStack
+
+
+def banner(env: dict[str, str]) -> str:
+    api = env.get("API_URL", "?")
+    state = env.get("STACK_STATE_DIR", ".run")
+    return f"""
+Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
+
+  API and its documentation   {api}/docs
+  Public palmarès (JSON)      {api}/v1/editions/2017/palmares
+  Emails (one .eml each)      {env.get("MAIL_DIR", "?")}
+  Traces (JSON lines)         {env.get("PALMARES_TRACE_DIR", "?")}   → .venv/bin/palmares trace <submission_id>
+  Logs                        {state}/logs/
+  Operator token              {state}/operator-token
+  Kafka / PostgreSQL          {env.get("KAFKA_BOOTSTRAP_SERVERS", "?")} / {env.get("DATABASE_URL", "?")}
+
+  .venv/bin/palmares status <submission_id>     follow a dossier
+  .venv/bin/palmares palmares show 2017         the palmarès
+
+Press Ctrl-C to stop everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m palmares_stack.runloop")
+    parser.add_argument("--state-dir", type=Path, default=Path(".run"))
+    args = parser.parse_args(argv)
+    stack = LocalStack(args.state_dir)
+    print(banner(stack.read_env()), flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(5):
+        if not stack.is_up():
+            print("a process of the stack stopped: see the logs; stopping the rest", flush=True)
+            break
+    print("stopping the stack…", flush=True)
+    stack.down()
+    print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Palmarès operator command line (`palmares`)."""

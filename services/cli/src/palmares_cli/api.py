@@ -1,0 +1,186 @@
+"""A thin client of the submission service's `/v1` API (DESIGN.md, "HTTP API").
+
+It only turns HTTP into Python: JSON in, JSON out, and every failure into a
+typed error (`ApiError` with the status and the API's French messages,
+`Unreachable`, `ApiTimeout`) so the commands map them to exit codes in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from palmares_cli.errors import ApiError, ApiTimeout, FieldError, OperationFailed, Unreachable, UsageProblem
+
+DEFAULT_TIMEOUT_S = 15.0
+_OK = range(200, 300)
+
+
+def parse_error(response: httpx.Response) -> ApiError:
+    """The API's error body (`{"error": "…", "detail": [{"field", "message"}]}`) as an `ApiError`.
+
+    Tolerates bodies that are not ours (a proxy's HTML page, FastAPI's plain
+    `{"detail": "…"}`): the operator still gets the status and some text.
+    """
+    request = response.request
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    message = ""
+    details: list[FieldError] = []
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            message = body["error"]
+        detail = body.get("detail")
+        if isinstance(detail, str) and not message:
+            message = detail
+        elif isinstance(detail, list):
+            for item in detail:
+                if isinstance(item, dict) and "message" in item:
+                    field = item.get("field")
+                    details.append(FieldError(str(field) if field is not None else None, str(item["message"])))
+    if not message:
+        text = response.text.strip().replace("\n", " ")
+        message = text[:300] if text else (response.reason_phrase or "error")
+    return ApiError(response.status_code, message, details, method=request.method, path=request.url.path)
+
+
+class ApiClient:
+    """Calls to the API with the operator token (or a collectivité's token where the API wants it)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        try:
+            self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise UsageProblem(f"invalid API URL {base_url!r}: {exc}") from exc
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One call; a 2xx response, or a typed error."""
+        sent_headers = dict(headers or {})
+        bearer = token or self._token
+        if bearer:
+            sent_headers["Authorization"] = f"Bearer {bearer}"
+        try:
+            response = self._http.request(method, path, json=json, headers=sent_headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # Nothing reached the server: safe to say so, and to retry later.
+            raise Unreachable(f"cannot reach the API at {self.base_url}: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            # The request left; the server may have acted on it. Not "unreachable".
+            raise ApiTimeout(f"{method} {path}: no answer from {self.base_url} in time ({type(exc).__name__})") from exc
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise UsageProblem(f"invalid API URL {self.base_url!r}: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise OperationFailed(f"{method} {path}: connection to {self.base_url} failed: {exc}") from exc
+        if response.status_code not in _OK:
+            raise parse_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise OperationFailed(f"{method} {path}: the API answered {response.status_code} without JSON") from exc
+
+    # ------------------------------------------------------------------ endpoints
+
+    def health(self) -> Any:
+        return self._json("GET", "/health")
+
+    def register(self, code: str, contact_email: str) -> dict[str, Any]:
+        """Register a collectivité; the answer holds its token, shown once."""
+        result: dict[str, Any] = self._json(
+            "POST", "/v1/collectivites", json={"code": code, "contact_email": contact_email}
+        )
+        return result
+
+    def rotate_token(self, code: str) -> dict[str, Any]:
+        """A new token for a registered collectivité (the previous one stops working)."""
+        result: dict[str, Any] = self._json("POST", f"/v1/collectivites/{_seg(code)}/token")
+        return result
+
+    def submit(
+        self, edition: int, body: Mapping[str, Any], *, token: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Submit (a revision of) a dossier with the collectivité's own token."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = self.request(
+            "POST", f"/v1/editions/{edition}/submissions", json=dict(body), token=token, headers=headers
+        )
+        result: dict[str, Any] = response.json()
+        result["idempotent_replay"] = response.headers.get("Idempotent-Replayed") == "true"
+        return result
+
+    def submission(self, submission_id: str) -> dict[str, Any]:
+        """The status view of a dossier."""
+        result: dict[str, Any] = self._json("GET", f"/v1/submissions/{_seg(submission_id)}")
+        return result
+
+    def publish_grille(self, edition: int, grille: Mapping[str, Any]) -> dict[str, Any]:
+        """Publish a grille version; the answer carries the version the service assigned."""
+        result: dict[str, Any] = self._json("PUT", f"/v1/editions/{edition}/grille", json=dict(grille))
+        return result
+
+    def grille(self, edition: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/grille")
+        return result
+
+    def jury_decide(self, submission_id: str, *, arobases: int, comment: str, decided_by: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"/v1/submissions/{_seg(submission_id)}/jury-decision",
+            json={"arobases": arobases, "comment": comment, "decided_by": decided_by},
+        )
+        return result
+
+    def publish_palmares(self, edition: int, ceremony: Mapping[str, str] | None = None) -> dict[str, Any]:
+        body = {"ceremony": dict(ceremony)} if ceremony else None
+        result: dict[str, Any] = self._json("POST", f"/v1/editions/{edition}/palmares", json=body)
+        return result
+
+    def palmares(self, edition: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/palmares")
+        return result
+
+
+def _seg(value: str) -> str:
+    # A path segment typed by an operator must not be able to change the route.
+    return quote(value, safe="")
