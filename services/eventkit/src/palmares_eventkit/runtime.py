@@ -281,6 +281,11 @@ class ServiceRuntime:
         except ContractError as exc:
             await self._dead_letter(source, consumer, exc.error_type, exc.reason)
             return
+        span = trace.get_current_span()
+        span.set_attribute("messaging.message.id", str(event.event_id))
+        if (submission_id := getattr(event, "submission_id", None)) is not None:
+            # Lets an operator find every span of a dossier (`palmares trace <id>`).
+            span.set_attribute("palmares.submission_id", str(submission_id))
         contention_attempts = 0
         delay = self.settings.retry_base_delay_s
         while True:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from opentelemetry import trace
 from palmares_contracts import (
     Action,
     Ceremony,
@@ -222,6 +223,7 @@ async def submit(
             submitted_at=now,
             idempotency=(idempotency_key, request_hash) if idempotency_key else None,
         )
+        trace.get_current_span().set_attribute("palmares.submission_id", str(submission_id))
         await tx.publish(event)
     return _accepted(submission_id, revision)
 

@@ -1,0 +1,49 @@
+"""Session fixtures of the integration suite: one stack of real services, shared by all tests."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from palmares_stack.pytest_plugin import Infra
+
+from tests.integration.harness import Api, Codes, Stack, next_edition
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The four services as processes, started once per session on free ports."""
+    base = tmp_path_factory.mktemp("services")
+    token = "op_" + secrets.token_urlsafe(16)
+    env = {
+        **infra.env(),
+        "OPERATOR_TOKEN": token,
+        "PALMARES_TRACE_DIR": str(base / "traces"),
+        # Quick retries: the tests inject SMTP refusals of a few seconds.
+        "PALMARES_SEND_BASE_DELAY_S": "0.5",
+        "PALMARES_SEND_MAX_DELAY_S": "2",
+    }
+    s = Stack(env=env, log_dir=base / "logs", trace_dir=base / "traces", mail_dir=infra.mail_dir, operator_token=token)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def codes() -> Codes:
+    return Codes()
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        yield Api(client, stack.operator_token)
+
+
+@pytest.fixture
+def edition() -> int:
+    return next_edition()
