@@ -31,6 +31,7 @@ from palmares_eventkit.runtime import ServiceRuntime, Tx
 
 from palmares_notify import render
 from palmares_notify.render import Sender
+from palmares_notify.sender import MAIL_CHANNEL
 
 
 class Notifier:
@@ -127,6 +128,8 @@ class Notifier:
             event.edition,
             event.version,
         )
+        # Topics are consumed independently: the palmarès may have been read first.
+        await self._award_edition(tx, event.edition)
 
     async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
         """The palmarès is out: queue the award of every dossier whose results are final."""
@@ -139,8 +142,15 @@ class Notifier:
             event.ceremony.model_dump_json() if event.ceremony else None,
             json.dumps(telemetry.inject_current()),
         )
+        await self._award_edition(tx, event.edition)
+
+    async def _award_edition(self, tx: Tx, edition: int) -> None:
+        """Queue the award of every dossier of a published edition whose results are final."""
+        published = await tx.conn.fetchval("SELECT published_at IS NOT NULL FROM editions WHERE edition = $1", edition)
+        if not published:
+            return
         ids = await tx.conn.fetch(
-            "SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition
+            "SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", edition
         )
         for row in ids:
             await self._maybe_award(tx, row["submission_id"])
@@ -255,3 +265,4 @@ async def _queue(
         json.dumps(trace_context if trace_context is not None else telemetry.inject_current()),
         json.dumps([link for link in (links or []) if link.get("traceparent")]),
     )
+    await tx.conn.execute("SELECT pg_notify($1, '')", MAIL_CHANNEL)  # wakes the senders at commit

@@ -18,6 +18,7 @@ exponential backoff; a permanent refusal (5xx) or exhausted retries end in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -155,20 +156,39 @@ async def _fail(tx: Tx, row: asyncpg.Record, attempts: int, reason: str) -> None
     EMAILS.labels(row["kind"], "failed").inc()
 
 
-def sending_loop(settings: NotifySettings, idle_s: float = 0.2) -> Any:
-    """The background task that delivers queued emails, one SMTP connection per worker."""
+MAIL_CHANNEL = "notify_mail"
 
-    async def worker(runtime: ServiceRuntime) -> None:
-        smtp = SmtpSender(settings)
-        try:
-            while True:
-                if not await deliver_next(runtime, smtp, settings):
-                    await asyncio.sleep(idle_s)
-        finally:
-            await smtp.close()
+
+def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
+    """The background task that delivers queued emails, one SMTP connection per worker.
+
+    Workers sleep until a handler queues an email (`LISTEN notify_mail`), or
+    `idle_s` at most: retries that fall due are picked up by that poll.
+    """
 
     async def run(runtime: ServiceRuntime) -> None:
-        await asyncio.gather(*(worker(runtime) for _ in range(settings.send_workers)))
+        wake = asyncio.Event()
+        listener: asyncpg.Connection = await runtime.pool.acquire()
+
+        def on_notify(*_: Any) -> None:
+            wake.set()
+
+        async def worker() -> None:
+            smtp = SmtpSender(settings)
+            try:
+                while True:
+                    if not await deliver_next(runtime, smtp, settings):
+                        wake.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(wake.wait(), idle_s)
+            finally:
+                await smtp.close()
+
+        try:
+            await listener.add_listener(MAIL_CHANNEL, on_notify)
+            await asyncio.gather(*(worker() for _ in range(settings.send_workers)))
+        finally:
+            await runtime.pool.release(listener)
 
     return run
 

@@ -27,6 +27,7 @@ from palmares_contracts import (
     GrilleService,
     IgnoredAction,
     NextLevel,
+    Threshold,
 )
 
 TWO_YEARS_DAYS = 730
@@ -123,12 +124,12 @@ def _coverage(grille: Grille, services: dict[str, GrilleService], covered: set[s
 
 
 def _next_level(
-    levels: list,
+    levels: list[Threshold],
     arobases: int,
     score: float,
     services: dict[str, GrilleService],
     covered: set[str],
-    total: float,  # type: ignore[type-arg]
+    total: float,
 ) -> NextLevel | None:
     above = [t for t in levels if t.arobases == arobases + 1]
     if not above or not total:

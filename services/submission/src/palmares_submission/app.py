@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from faststream import FastStream
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from palmares_eventkit.db import load_migrations
 from palmares_eventkit.runtime import ServiceRuntime
@@ -77,8 +76,3 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
     )
     return app
 
-
-def asyncapi_app() -> FastStream:
-    """The FastStream application, for AsyncAPI generation (`faststream docs gen`)."""
-    runtime = create_runtime(SubmissionSettings(OPERATOR_TOKEN="-"))  # type: ignore[call-arg]
-    return FastStream(runtime.broker)
