@@ -45,11 +45,6 @@ def letter(
     )
 
 
-def test_reason_headers_mirror_the_services_dead_letter_writer() -> None:
-    deadletter = pytest.importorskip("palmares_eventkit.deadletter")
-    assert dlq.REASON_HEADERS == deadletter.REASON_HEADERS
-
-
 def test_summary_row_formats_the_reason_headers() -> None:
     row = summary_row(letter(partition=2, offset=17))
     assert row == {

@@ -16,19 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from palmares_contracts import ALL_TOPICS
+from palmares_contracts.deadletters import (
+    CONSUMER,
+    ERROR,
+    ERROR_TYPE,
+    REASON_HEADERS,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
 from palmares_contracts.topics import DLQ_SUFFIX
 
 from palmares_cli.errors import OperationFailed, UsageProblem
-
-# Mirrors palmares_eventkit.deadletter.REASON_HEADERS (the CLI does not depend
-# on the services' runtime; a unit test keeps the two lists equal).
-ERROR = "x-error"
-ERROR_TYPE = "x-error-type"
-SOURCE_TOPIC = "x-source-topic"
-SOURCE_PARTITION = "x-source-partition"
-SOURCE_OFFSET = "x-source-offset"
-CONSUMER = "x-consumer"
-REASON_HEADERS = (ERROR, ERROR_TYPE, SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET, CONSUMER)
 
 Headers = tuple[tuple[str, bytes], ...]
 

@@ -12,6 +12,15 @@ import logging
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
+from palmares_contracts.deadletters import (
+    CONSUMER,
+    ERROR,
+    ERROR_TYPE,
+    REASON_HEADERS,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
 from palmares_contracts.topics import DLQ_SUFFIX
 from prometheus_client import Counter
 
@@ -21,13 +30,6 @@ DEAD_LETTERS = Counter(
     "palmares_dead_letters_total", "Records set aside on a dead-letter topic", ["topic", "error_type"]
 )
 
-ERROR = "x-error"
-ERROR_TYPE = "x-error-type"
-SOURCE_TOPIC = "x-source-topic"
-SOURCE_PARTITION = "x-source-partition"
-SOURCE_OFFSET = "x-source-offset"
-CONSUMER = "x-consumer"
-REASON_HEADERS = (ERROR, ERROR_TYPE, SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET, CONSUMER)
 
 # Kafka headers have no size limit of their own, but the whole record must fit.
 _MAX_ERROR_CHARS = 2_000

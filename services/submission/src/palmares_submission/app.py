@@ -75,4 +75,3 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
         exclude_spans=["receive", "send"],
     )
     return app
-
