@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
+import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from palmares_cli.kafka_io import partitions_of
 
 from tests.factories import grille
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
@@ -161,8 +166,6 @@ async def test_grille_update_rescores_every_dossier_once(stack: Stack, api: Api,
         assert after[sid]["score"] > before[sid]["score"]
         assert after[sid]["mentions_grille_version"] == 2
 
-    import asyncpg
-
     conn = await asyncpg.connect(stack.env["DATABASE_URL"])
     try:
         for schema in ("scoring", "mentions"):
@@ -208,3 +211,86 @@ async def test_revision_supersedes_and_jury_decides_the_award(
     assert "Un village exemplaire." in mail.text()  # type: ignore[attr-defined]
     receipts = [m for m in read_mails(stack.mail_dir, [contact]) if m.kind == "receipt"]
     assert len(receipts) == 2, "one receipt per revision"
+
+
+def real_grille(name: str) -> dict[str, object]:
+    """A grille file of deploy/grilles, as an operator publishes it."""
+    return dict(json.loads((Path(__file__).resolve().parents[2] / "deploy" / "grilles" / name).read_text()))
+
+
+async def test_grille_2018_v2_over_v1_rescores_every_2018_dossier_exactly_once(
+    stack: Stack, api: Api, codes: Codes
+) -> None:
+    """The real grilles: 2018 v1, dossiers, then the operator's 2018 v2 (and a replay of it)."""
+    v1, v2 = real_grille("grille-2018.json"), real_grille("grille-2018-v2.json")
+    assert (await api.publish_grille(v1))["version"] == 1
+    declared = ["franceconnect", "rgpd_dpo", "conseils_quartier_numeriques", "demarches_en_ligne", "cybersecurite"]
+    sids = []
+    for kind in ("village", "village", "ville", "ville", "territoire", "territoire"):
+        code = codes.take(kind)
+        contact = f"grille2018-{code}@collectivites.example"
+        body = dossier(contact, services=declared)
+        body["actions"][1]["services"] = []  # type: ignore[index]
+        r = await api.submit(await api.register(code, contact), 2018, body)
+        assert r.status_code == 202, r.text
+        sids.append(r.json()["submission_id"])
+    before = {sid: await api.wait_status(sid, "notified", grille_version=1) for sid in sids}
+
+    assert (await api.publish_grille(v2))["version"] == 2
+    after = {sid: await api.wait_status(sid, "notified", grille_version=2) for sid in sids}
+    assert any(after[s]["score"] != before[s]["score"] for s in sids), "v2 re-weights services these dossiers declare"
+
+    conn = await asyncpg.connect(stack.env["DATABASE_URL"])
+    try:
+
+        async def evaluations() -> list[tuple[str, int, int]]:
+            rows = await conn.fetch(
+                "SELECT submission_id::text AS s, grille_version AS v, count(*) AS n FROM scoring.evaluations "
+                "WHERE submission_id = ANY($1::uuid[]) GROUP BY 1, 2 ORDER BY 1, 2",
+                sids,
+            )
+            return [(r["s"], r["v"], r["n"]) for r in rows]
+
+        expected = sorted((sid, v, 1) for sid in sids for v in (1, 2))
+        assert await evaluations() == expected
+
+        # Replaying the same GrillePublished (same bytes, same event id) changes nothing.
+        bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+        partitions = [
+            TopicPartition("grilles.v1", p) for p in (await partitions_of(bootstrap, ["grilles.v1"]))["grilles.v1"]
+        ]
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            record = None
+            while record is None and any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                    for r in batch:
+                        doc = json.loads(r.value)
+                        if doc.get("edition") == 2018 and doc.get("version") == 2:
+                            record = r
+        finally:
+            await consumer.stop()
+        assert record is not None
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait("grilles.v1", record.value, key=record.key, headers=list(record.headers))
+        finally:
+            await producer.stop()
+        event_id = json.loads(record.value)["event_id"]
+
+        async def absorbed() -> bool:
+            n = await conn.fetchval(
+                "SELECT redeliveries FROM scoring.inbox WHERE consumer = 'scoring.grilles.v1' AND event_id = $1::uuid",
+                event_id,
+            )
+            return n == 1
+
+        await eventually(absorbed, 30, "the replayed GrillePublished absorbed by scoring's inbox")
+        assert await evaluations() == expected
+    finally:
+        await conn.close()
