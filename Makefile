@@ -17,7 +17,7 @@ PACKAGES := contracts services/eventkit services/submission services/scoring ser
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install kafka-jars up down demo run test test-unit test-integration lint typecheck clean
+.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration lint typecheck clean
 
 help:
 	@echo "make run | up | down | demo | test | test-unit | test-integration | lint | typecheck | clean"
@@ -36,6 +36,13 @@ install: $(STAMP)
 kafka-jars: $(STAMP)
 	$(BIN)/python -c "from palmares_stack.kafka_artifacts import ensure_kafka_libs; print(ensure_kafka_libs())"
 
+# Debian's Chromium for the browser tests (the test tools must not download their own browser).
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+
 up: kafka-jars
 	$(BIN)/python -m palmares_stack up --services --state-dir $(STATE)
 
@@ -50,13 +57,13 @@ run: up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo --jury-from-article || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars
+test: kafka-jars browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: kafka-jars
+test-integration: kafka-jars browser
 	$(BIN)/python -m pytest tests/integration tests/infra $(PYTEST_ARGS)
 
 lint: $(STAMP)

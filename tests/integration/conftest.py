@@ -24,6 +24,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         # Quick retries: the tests inject SMTP refusals of a few seconds.
         "PALMARES_SEND_BASE_DELAY_S": "0.5",
         "PALMARES_SEND_MAX_DELAY_S": "2",
+        "PALMARES_SEND_MAX_ATTEMPTS": "60",
     }
     s = Stack(env=env, log_dir=base / "logs", trace_dir=base / "traces", mail_dir=infra.mail_dir, operator_token=token)
     s.start()

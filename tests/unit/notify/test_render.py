@@ -69,6 +69,7 @@ def test_award_uses_the_jury_and_escapes_html() -> None:
         notification=render.notification_id("award", SID),
         to="a@b.example",
         name="Saint-Sulpice-la-Forêt",
+        category="village",
         edition=2017,
         score=score,
         mentions=mentions,
@@ -86,3 +87,51 @@ def test_award_uses_the_jury_and_escapes_html() -> None:
     assert "Gouvernement ouvert" in text
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Services publics" in html and "50" in html
+
+
+def test_award_shows_the_entry_sign_inline() -> None:
+    msg = render.render_award(
+        notification=render.notification_id("award", SID),
+        to="a@b.example",
+        name="Fréhel",
+        category="village",
+        edition=2017,
+        score={"arobases": 2, "score": 12.0},
+        mentions={},
+        jury=None,
+        ceremony=None,
+        sender=SENDER,
+        at=AT,
+    )
+    parsed = parse(msg.as_bytes())
+    html = parsed.get_body(("html",))
+    assert html is not None and html.get_content_type() == "text/html"
+    related = [p for p in parsed.walk() if p.get_content_type() == "multipart/related"]
+    assert len(related) == 1, "the image travels with the HTML part, not as an attachment"
+    (image,) = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
+    assert image["Content-ID"] == f"<{render.PANNEAU_CID}>"
+    assert image.get_content_disposition() == "inline"
+    assert image.get_content().startswith(b"\x89PNG")
+    assert f'src="cid:{render.PANNEAU_CID}"' in html.get_content()
+    assert 'alt="Panneau « Village Internet 2017 » avec 2 arobases"' in html.get_content()
+
+
+def test_rectificatif_says_what_changed() -> None:
+    msg = render.render_award(
+        notification=render.notification_id("rectificatif", SID, "decision-2"),
+        to="a@b.example",
+        name="Fréhel",
+        category="village",
+        edition=2017,
+        score={"arobases": 2, "score": 12.0},
+        mentions={},
+        jury={"arobases": 3, "comment": "", "decided_by": "Jury"},
+        ceremony=None,
+        sender=SENDER,
+        at=AT,
+        previous_arobases=2,
+    )
+    parsed = parse(msg.as_bytes())
+    assert parsed["Subject"] == "Rectificatif — palmarès 2017 : Fréhel obtient 3 @"
+    assert parsed["X-Palmares-Notification"].startswith("rectificatif;")
+    assert "et non 2 comme annoncé précédemment" in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -119,6 +119,7 @@ class Notifier:
             event.decided_by,
         )
         await self._maybe_award(tx, event.submission_id)
+        await self._maybe_rectify(tx, event)
 
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
         """Awards wait for results under the edition's latest grille version."""
@@ -187,17 +188,24 @@ class Notifier:
             if row["jury_arobases"] is not None
             else None
         )
+        score = json.loads(row["score"])
         message = render.render_award(
             notification=nid,
             to=collectivite["contact_email"],
             name=collectivite["name"],
+            category=collectivite["category"],
             edition=row["edition"],
-            score=json.loads(row["score"]),
+            score=score,
             mentions=json.loads(row["mentions"]),
             jury=jury,
             ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None,
             sender=self._sender,
             at=utcnow(),
+        )
+        await tx.conn.execute(
+            "UPDATE dossiers SET announced_arobases = $2 WHERE submission_id = $1",
+            submission_id,
+            render.final_arobases(score, jury),
         )
         # The award belongs to the dossier's trace; it is linked to the palmarès publication.
         await _queue(
@@ -213,6 +221,58 @@ class Notifier:
             message["Message-ID"],
             trace_context=json.loads(row["dossier_ctx"]),
             links=[json.loads(row["edition_ctx"])],
+        )
+
+    async def _maybe_rectify(self, tx: Tx, event: JuryDecided) -> None:
+        """After the award, a jury decision that changes the arobases sends one rectificatif."""
+        row = await tx.conn.fetchrow(
+            """SELECT d.edition, d.revision, d.collectivite, d.announced_arobases, d.trace_context,
+                      e.ceremony, s.payload AS score, m.payload AS mentions
+               FROM dossiers d
+               JOIN editions e ON e.edition = d.edition
+               JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
+               JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
+               WHERE d.submission_id = $1 AND d.announced_arobases IS NOT NULL
+               FOR UPDATE OF d""",
+            event.submission_id,
+        )
+        award = render.notification_id(NotificationKind.AWARD, event.submission_id)
+        if row is None or row["announced_arobases"] == event.arobases:
+            return  # no award announced yet (the award will carry the decision), or nothing changed
+        if not await tx.conn.fetchval("SELECT true FROM notifications WHERE notification_id = $1", award):
+            return
+        collectivite = json.loads(row["collectivite"])
+        nid = render.notification_id(NotificationKind.RECTIFICATIF, event.submission_id, event.event_id)
+        message = render.render_award(
+            notification=nid,
+            to=collectivite["contact_email"],
+            name=collectivite["name"],
+            category=collectivite["category"],
+            edition=row["edition"],
+            score=json.loads(row["score"]),
+            mentions=json.loads(row["mentions"]),
+            jury={"arobases": event.arobases, "comment": event.comment, "decided_by": event.decided_by},
+            ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None,
+            sender=self._sender,
+            at=utcnow(),
+            previous_arobases=row["announced_arobases"],
+        )
+        await tx.conn.execute(
+            "UPDATE dossiers SET announced_arobases = $2 WHERE submission_id = $1", event.submission_id, event.arobases
+        )
+        await _queue(
+            tx,
+            nid,
+            NotificationKind.RECTIFICATIF,
+            event.submission_id,
+            row["revision"],
+            row["edition"],
+            collectivite["code"],
+            collectivite["contact_email"],
+            message.as_bytes(),
+            message["Message-ID"],
+            trace_context=json.loads(row["trace_context"]),
+            links=[telemetry.inject_current()],
         )
 
 

@@ -16,6 +16,10 @@ from uuid import UUID, uuid5
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from palmares_notify.panneau import draw_panneau, title_of
+
+PANNEAU_CID = "panneau@palmares"
+
 NAMESPACE = UUID("6f1c1a52-3b7e-4b8e-9d43-7a0f0f6c2a11")
 
 _env = Environment(
@@ -36,9 +40,13 @@ class Sender:
     public_url: str = "http://127.0.0.1:8000"
 
 
-def notification_id(kind: str, submission_id: UUID, revision: int | None = None) -> UUID:
-    """Stable id of an email: the same dossier event always yields the same notification."""
-    return uuid5(NAMESPACE, f"{kind}:{submission_id}:{revision if revision is not None else '-'}")
+def notification_id(kind: str, submission_id: UUID, discriminator: object = None) -> UUID:
+    """Stable id of an email: the same dossier event always yields the same notification.
+
+    `discriminator` tells apart emails of one kind for one dossier: the
+    revision for receipts, the jury decision for rectificatifs.
+    """
+    return uuid5(NAMESPACE, f"{kind}:{submission_id}:{discriminator if discriminator is not None else '-'}")
 
 
 def message_id(notification: UUID, sender: Sender) -> str:
@@ -46,7 +54,16 @@ def message_id(notification: UUID, sender: Sender) -> str:
 
 
 def _message(
-    *, kind: str, notification: UUID, to: str, subject: str, context: dict[str, Any], sender: Sender, at: datetime
+    *,
+    kind: str,
+    notification: UUID,
+    to: str,
+    subject: str,
+    context: dict[str, Any],
+    sender: Sender,
+    at: datetime,
+    image: bytes | None = None,
+    template: str | None = None,
 ) -> EmailMessage:
     context = {**context, "subject": subject}
     msg = EmailMessage(policy=email.policy.SMTP)
@@ -57,10 +74,21 @@ def _message(
     msg["To"] = to
     msg["Subject"] = subject
     msg["X-Palmares-Notification"] = f"{kind}; id={notification}"
-    msg.set_content(_env.get_template(f"{kind}.txt.j2").render(context), charset="utf-8", cte="quoted-printable")
+    template = template or kind
+    msg.set_content(_env.get_template(f"{template}.txt.j2").render(context), charset="utf-8", cte="quoted-printable")
     msg.add_alternative(
-        _env.get_template(f"{kind}.html.j2").render(context), subtype="html", charset="utf-8", cte="quoted-printable"
+        _env.get_template(f"{template}.html.j2").render(context),
+        subtype="html",
+        charset="utf-8",
+        cte="quoted-printable",
     )
+    if image is not None:
+        # multipart/related inside the HTML alternative: the image shows inline, not as an attachment.
+        html_part = msg.get_body(("html",))
+        assert html_part is not None
+        html_part.add_related(
+            image, "image", "png", cid=f"<{PANNEAU_CID}>", disposition="inline", filename="panneau.png"
+        )
     return msg
 
 
@@ -112,6 +140,7 @@ def render_award(
     notification: UUID,
     to: str,
     name: str,
+    category: str,
     edition: int,
     score: dict[str, Any],
     mentions: dict[str, Any],
@@ -119,18 +148,33 @@ def render_award(
     ceremony: dict[str, Any] | None,
     sender: Sender,
     at: datetime,
+    previous_arobases: int | None = None,
 ) -> EmailMessage:
-    """The award email: arobases (the jury's when decided), mentions, explanation."""
-    arobases = int(jury["arobases"]) if jury else int(score["arobases"])
+    """The award email: arobases (the jury's when decided), mentions, explanation, the entry sign.
+
+    With `previous_arobases`, the same email as a « rectificatif » of an award
+    already sent with other arobases.
+    """
+    arobases = final_arobases(score, jury)
+    rectificatif = previous_arobases is not None
+    subject = (
+        f"Rectificatif — palmarès {edition} : {name} obtient {arobases} @"
+        if rectificatif
+        else f"Palmarès {edition} : {name} obtient {arobases} @"
+    )
     return _message(
-        kind="award",
+        kind="rectificatif" if rectificatif else "award",
+        template="award",
         notification=notification,
         to=to,
-        subject=f"Palmarès {edition} : {name} obtient {arobases} @",
+        subject=subject,
         context={
             "name": name,
             "edition": edition,
             "arobases": arobases,
+            "previous_arobases": previous_arobases,
+            "panneau_title": title_of(category),
+            "panneau_cid": PANNEAU_CID,
             "pre_notation": score.get("arobases"),
             "score": score.get("score"),
             "jury": jury,
@@ -143,4 +187,10 @@ def render_award(
         },
         sender=sender,
         at=at,
+        image=draw_panneau(category, edition, arobases),
     )
+
+
+def final_arobases(score: dict[str, Any], jury: dict[str, Any] | None) -> int:
+    """The arobases announced: the jury's when it decided, otherwise the pré-notation."""
+    return int(jury["arobases"]) if jury else int(score["arobases"])

@@ -30,8 +30,6 @@ from palmares_contracts import (
     Threshold,
 )
 
-TWO_YEARS_DAYS = 730
-
 
 @dataclass(frozen=True, slots=True)
 class Score:
@@ -92,7 +90,7 @@ def score_dossier(actions: Iterable[Action], category: Category, grille: Grille)
         ignored.append(IgnoredAction(title=action.title, reason=reason))
 
     total = sum(s.weight for s in services.values())
-    won = sum(services[c].weight for c in covered)
+    won = sum(services[c].weight for c in sorted(covered))
     score = round(100 * won / total, 1) if total else 0.0
     levels = sorted(grille.thresholds, key=lambda t: t.arobases)
     arobases = max(t.arobases for t in levels if t.min_score <= score)
@@ -134,13 +132,20 @@ def _next_level(
     above = [t for t in levels if t.arobases == arobases + 1]
     if not above or not total:
         return None
-    missing = round(max(above[0].min_score - score, 0.0), 1)
-    # Heaviest services first: the fewest new services that close the gap.
+    target = above[0].min_score
+    won = sum(services[c].weight for c in sorted(covered))
+    # Heaviest services first: the fewest new services that close the gap. The
+    # gap is judged on the score as it is published (rounded to 0.1), so the
+    # suggestion neither stops one service short nor adds one too many.
     candidates = sorted((s for c, s in services.items() if c not in covered), key=lambda s: (-s.weight, s.code))
-    suggested, gained = [], 0.0
+    suggested: list[str] = []
     for service in candidates:
-        if gained >= missing:
+        if round(100 * won / total, 1) >= target:
             break
         suggested.append(service.code)
-        gained += 100 * service.weight / total
-    return NextLevel(target_arobases=arobases + 1, points_missing=missing, suggested_services=tuple(suggested))
+        won += service.weight
+    return NextLevel(
+        target_arobases=arobases + 1,
+        points_missing=round(max(target - score, 0.0), 1),
+        suggested_services=tuple(suggested),
+    )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import HTMLResponse
 from opentelemetry import trace
 from palmares_contracts import (
     Action,
@@ -23,14 +24,13 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 
-from palmares_submission import auth, refdata, store
+from palmares_submission import auth, palmares, refdata, store
 from palmares_submission.errors import ApiError
 from palmares_submission.schemas import (
     Explanation,
     JuryRequest,
     JuryView,
     NotificationView,
-    PalmaresEntry,
     PalmaresPublishRequest,
     PalmaresView,
     RegisterRequest,
@@ -392,37 +392,39 @@ async def publish_palmares(
     return {"edition": edition, "published_at": now.isoformat()}
 
 
-@router.get("/editions/{edition}/palmares", response_model=PalmaresView, tags=["public"])
-async def get_palmares(edition: int, request: Request) -> PalmaresView:
-    """The published palmarès, grouped as Villages, Villes and Territoires."""
+@router.get(
+    "/editions/{edition}/palmares",
+    response_model=PalmaresView,
+    tags=["public"],
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with `?format=csv` or `Accept: text/csv`"}
+    },
+)
+async def get_palmares(edition: int, request: Request, format: str | None = None) -> Any:
+    """The published palmarès, grouped as Villages, Villes and Territoires (JSON or CSV)."""
     async with runtime_of(request).pool.acquire() as conn:
-        ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
-        if ed is None or ed["palmares_published_at"] is None:
-            raise ApiError(404, f"Le palmarès {edition} n'est pas encore publié.")
-        rows = await store.palmares_rows(conn, edition)
-    groups: dict[str, list[PalmaresEntry]] = {"village": [], "ville": [], "territoire": []}
-    for r in rows:
-        arobases = r["jury_arobases"] or r["pre_notation"]
-        if arobases is None:
-            continue  # not evaluated yet: not in the palmarès
-        mentions = [m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else []
-        groups[r["category"]].append(
-            PalmaresEntry(
-                collectivite_code=r["code"],
-                name=r["name"],
-                category=r["category"],
-                arobases=arobases,
-                pre_notation=r["pre_notation"],
-                mentions=mentions,
-            )
+        view = await palmares.view(conn, edition)
+    if view is None:
+        raise ApiError(404, f"Le palmarès {edition} n'est pas encore publié.")
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        return Response(
+            palmares.to_csv(view),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.csv"'},
         )
-    for entries in groups.values():
-        entries.sort(key=lambda e: (-e.arobases, e.name))
-    return PalmaresView(
-        edition=edition,
-        published_at=ed["palmares_published_at"],
-        ceremony=json.loads(ed["ceremony"]) if ed["ceremony"] else None,
-        villages=groups["village"],
-        villes=groups["ville"],
-        territoires=groups["territoire"],
-    )
+    if format not in (None, "json"):
+        raise ApiError(422, "Format inconnu : « json » ou « csv ».", field="format")
+    return view
+
+
+page_router = APIRouter()
+
+
+@page_router.get("/palmares/{edition}", response_class=HTMLResponse, tags=["public"])
+async def palmares_page(edition: int, request: Request) -> HTMLResponse:
+    """The palmarès as a French web page."""
+    async with runtime_of(request).pool.acquire() as conn:
+        view = await palmares.view(conn, edition)
+    if view is None:
+        return HTMLResponse(palmares.not_published_html(edition), status_code=404)
+    return HTMLResponse(palmares.to_html(view))

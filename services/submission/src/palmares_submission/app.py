@@ -56,6 +56,7 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(api.page_router)
 
     @app.get("/health", tags=["probes"])
     async def health() -> dict[str, str]:

@@ -75,13 +75,19 @@ async def edition(conn: asyncpg.Connection, edition: int, *, for_update: bool = 
     return EditionRow(**dict(row)) if row else None
 
 
+# Published grille versions never change: parse each one once per process.
+_GRILLES: dict[tuple[int, int], Grille] = {}
+
+
 async def current_grille(conn: asyncpg.Connection, edition: int) -> Grille | None:
-    raw = await conn.fetchval(
-        "SELECT g.grille FROM grilles g JOIN editions e ON e.edition = g.edition AND e.grille_version = g.version "
-        "WHERE g.edition = $1",
-        edition,
-    )
-    return Grille.model_validate_json(raw) if raw else None
+    version = await conn.fetchval("SELECT grille_version FROM editions WHERE edition = $1", edition)
+    if version is None:
+        return None
+    key = (edition, version)
+    if key not in _GRILLES:
+        raw = await conn.fetchval("SELECT grille FROM grilles WHERE edition = $1 AND version = $2", edition, version)
+        _GRILLES[key] = Grille.model_validate_json(raw)
+    return _GRILLES[key]
 
 
 async def save_grille(conn: asyncpg.Connection, grille: Grille) -> None:

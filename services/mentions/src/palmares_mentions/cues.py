@@ -1,0 +1,385 @@
+"""Negation and intention in French clauses: what makes a term occurrence *not* evidence.
+
+A jury does not count « nous n’avons pas encore de tiers-lieu » or « nous
+envisageons un espace de coworking ». These cues are French grammar, not grille
+data: they hold for every edition. Scopes:
+
+- verbal negation (ne … pas/plus/jamais/rien/guère, aucun, ni … ni, « pas
+  encore », « pas de ») and cessation (« a fermé ses portes », « abandonné »)
+  cover their whole clause: the term may come before (« le télétravail n’est
+  pas autorisé ») or after;
+- « sans », « faute de », « absence de » cover the few words that follow;
+- passive, conditional, future and nominal intentions (« est envisagé »,
+  « devrait », « ouvrira », « à l’étude », « prévu », « d’ici ») cover their
+  clause; first-person and present-tense intention verbs (« nous souhaitons »,
+  « la commune prévoit ») cover what follows them in the clause, so « forts du
+  succès de notre page Facebook, nous souhaitons ouvrir un compte Instagram »
+  keeps the page as evidence;
+- « projet de … » covers the next few words, unless the clause says it came true
+  (« depuis », « inauguré »).
+
+Words are compared folded (no case, no accents); « ne » is recognised on the
+original word so that « né en 2015 » is not a negation.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class Reason(enum.Enum):
+    """Why a term occurrence is not evidence."""
+
+    NEGATION = "negation"
+    INTENTION = "intention"
+
+
+# --- negation -------------------------------------------------------------------------------------
+
+# Negative words that negate their clause on their own.
+_NEGATIVE_ALONE = frozenset({"aucun", "aucune", "aucuns", "aucunes", "guere", "nullement", "ni"})
+# Particles that need « ne »/« n’ » in the clause (« plus » is also a comparative, « rien » rarely stands alone).
+_PARTICLES_WITH_NE = frozenset({"pas", "plus", "jamais", "rien"})
+# « pas » without « ne », as written in titles and lists: « Pas encore de tiers-lieu ».
+_PAS_FOLLOWERS = frozenset({"encore", "de", "d", "du", "des", "un", "une", "question"})
+# « n’hésitez pas », « pas seulement », « pas à pas », « plus que jamais »: not negations.
+_NOT_NEGATING_BEFORE = frozenset({"hesitez", "hesitent", "hesite", "manquez", "manquent", "oubliez", "que", "pas"})
+_NOT_NEGATING_AFTER = frozenset({"seulement", "uniquement", "que", "qu", "moins", "simplement", "forcement", "a"})
+# Cessation: the action stopped, so it is neither recent nor still running.
+_CESSATION_WORDS = frozenset(
+    {
+        "abandonne",
+        "abandonnee",
+        "abandonnes",
+        "abandonnees",
+        "interrompu",
+        "interrompue",
+        "interrompus",
+        "interrompues",
+        "supprime",
+        "supprimee",
+        "supprimes",
+        "supprimees",
+    }
+)
+_CESSATION_PAIRS = frozenset(
+    {
+        ("a", "ferme"),
+        ("ont", "ferme"),
+        ("avons", "ferme"),
+        ("ete", "ferme"),
+        ("ete", "fermee"),
+        ("ete", "fermes"),
+        ("ete", "fermees"),
+        ("ses", "portes"),
+        ("ete", "arrete"),
+        ("ete", "arretee"),
+        ("avons", "arrete"),
+        ("a", "cesse"),
+        ("ont", "cesse"),
+        ("en", "sommeil"),
+        ("n", "existe"),
+    }
+)
+# « sans », « faute de » … negate the next few words only: « sans compte Twitter ».
+_LOCAL_NEGATIONS = frozenset({"sans", "faute", "absence", "manque", "hormis", "excepte"})
+_LOCAL_SCOPE = 4
+# « sans domicile », « sans emploi » describe people; « sans cesse » insists.
+_NOT_LOCAL_NEGATION_AFTER = frozenset({"domicile", "abri", "emploi", "papiers", "cesse", "oublier", "attendre", "doute"})
+
+# --- intention ------------------------------------------------------------------------------------
+
+# Anywhere in the clause: passive, conditional, future, nominal and adverbial intentions.
+_INTENT_ANYWHERE = frozenset(
+    {
+        # passive participles
+        "envisage",
+        "envisagee",
+        "envisages",
+        "envisagees",
+        "prevu",
+        "prevue",
+        "prevus",
+        "prevues",
+        "programme",
+        "programmee",
+        # conditional
+        "devrait",
+        "devraient",
+        "devrions",
+        "pourrait",
+        "pourraient",
+        "pourrions",
+        "aimerait",
+        "aimeraient",
+        "aimerions",
+        "voudrait",
+        "voudraient",
+        "voudrions",
+        "souhaiterait",
+        "souhaiteraient",
+        "souhaiterions",
+        "envisagerait",
+        "envisagerions",
+        # future of the verbs that create or open something
+        "ouvrira",
+        "ouvriront",
+        "ouvrirons",
+        "lancera",
+        "lanceront",
+        "lancerons",
+        "creera",
+        "creeront",
+        "creerons",
+        "deploiera",
+        "deploieront",
+        "deploierons",
+        "installera",
+        "installeront",
+        "installerons",
+        "proposera",
+        "proposeront",
+        "proposerons",
+        "mettra",
+        "mettront",
+        "mettrons",
+        "amenagera",
+        "amenageront",
+        "amenagerons",
+        "equipera",
+        "equiperont",
+        "equiperons",
+        "accueillera",
+        "accueilleront",
+        "inaugurera",
+        "demarrera",
+        "demarreront",
+        "debutera",
+        "debuteront",
+        "verra",
+        "recrutera",
+        "recruterons",
+        "developperons",
+        "developpera",
+        "experimentera",
+        "experimenterons",
+        "rejoindra",
+        "rejoindrons",
+        "adherera",
+        "publiera",
+        "publieront",
+        "publierons",
+        "ouvrir",  # only counted after « va », « vont », « allons »: see _NEAR_FUTURE
+        # nouns and adverbs
+        "prochainement",
+        "bientot",
+        "ulterieurement",
+        "futur",
+        "future",
+        "futurs",
+        "futures",
+        "reflexion",
+        "reflexions",
+        "faisabilite",
+        "projete",
+        "projetee",
+    }
+)
+_INTENT_ANYWHERE.discard("ouvrir")
+_INTENT_PAIRS = frozenset(
+    {
+        ("l", "etude"),  # à l’étude
+        ("en", "projet"),
+        ("de", "projet"),  # à l’état de projet
+        ("d", "ici"),
+        ("a", "terme"),
+        ("a", "venir"),
+        ("an", "prochain"),
+        ("annee", "prochaine"),
+        ("rentree", "prochaine"),
+        ("prochaine", "rentree"),
+        ("en", "cours"),  # « étude en cours », « recrutement en cours »
+        ("appel", "a"),  # « appel à projets »: a candidacy, not a service
+    }
+)
+# « sera créé », « seront ouverts »: future passive of creation.
+_FUTURE_AUX = frozenset({"sera", "seront"})
+_CREATION_PARTICIPLES = frozenset(
+    {
+        "cree",
+        "creee",
+        "crees",
+        "creees",
+        "ouvert",
+        "ouverte",
+        "ouverts",
+        "ouvertes",
+        "lance",
+        "lancee",
+        "lances",
+        "lancees",
+        "installe",
+        "installee",
+        "installes",
+        "installees",
+        "deploye",
+        "deployee",
+        "deployes",
+        "deployees",
+        "amenage",
+        "amenagee",
+        "inaugure",
+        "inauguree",
+        "mis",
+        "mise",
+        "propose",
+        "proposee",
+        "proposes",
+        "proposees",
+        "recrute",
+        "recrutee",
+        "equipe",
+        "equipee",
+        "equipes",
+        "equipees",
+        "raccorde",
+        "raccordee",
+        "raccordes",
+        "raccordees",
+        "experimente",
+        "experimentee",
+        "presente",
+        "presentee",
+        "generalise",
+        "generalisee",
+        "etendu",
+        "etendue",
+        "publie",
+        "publiee",
+        "publies",
+        "publiees",
+    }
+)
+# « nous allons ouvrir », « la commune va créer »: near future.
+_NEAR_FUTURE = frozenset({"va", "vont", "allons"})
+# From the verb to the end of the clause: an intention governs what follows it.
+_INTENT_FORWARD = frozenset(
+    {
+        "envisageons",
+        "envisagent",
+        "envisageait",
+        "envisager",
+        "souhaitons",
+        "souhaitent",
+        "souhaite",
+        "souhaitait",
+        "souhaiter",
+        "prevoyons",
+        "prevoit",
+        "prevoient",
+        "prevoir",
+        "projetons",
+        "projette",
+        "projettent",
+        "reflechissons",
+        "reflechit",
+        "reflechissent",
+        "reflechir",
+        "etudions",
+        "etudie",
+        "etudier",
+        "esperons",
+        "espere",
+        "ambitionnons",
+        "ambitionne",
+        "aimerions",
+        "voulons",
+        "veut",
+        "veulent",
+        "candidate",
+        "candidater",
+    }
+)
+# « a souhaité », « avons envisagé »: a past decision, not an intention (the clause says what followed).
+_PAST_AUX = frozenset({"a", "avons", "ont", "avait", "avions", "avaient"})
+# « comme le prévoit la loi », « comme prévu »: no intention.
+_NOT_INTENT_BEFORE = frozenset({"comme"})
+# « projet de tiers-lieu » is an intention, unless the clause says it came true.
+_PROJECT = frozenset({"projet", "projets"})
+_PROJECT_SCOPE = 5
+_REALISED = frozenset(
+    {"depuis", "inaugure", "inauguree", "abouti", "aboutit", "realise", "realisee", "concretise", "fonctionne"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseCues:
+    """The negation and intention cues of one clause (token indices of the passage)."""
+
+    negated: bool = False
+    intended: bool = False
+    forward_from: int | None = None  # an intention verb: what follows it in the clause
+    local_negations: tuple[int, ...] = ()  # « sans » …: the next few words
+    projects: tuple[int, ...] = ()  # « projet de » …: the next few words
+
+    def reason(self, start: int) -> Reason | None:
+        """Why an occurrence starting at token `start` of this clause is not evidence, if it is not."""
+        if self.negated or any(0 < start - j <= _LOCAL_SCOPE for j in self.local_negations):
+            return Reason.NEGATION
+        if self.intended or (self.forward_from is not None and self.forward_from < start):
+            return Reason.INTENTION
+        if any(0 < start - j <= _PROJECT_SCOPE for j in self.projects):
+            return Reason.INTENTION
+        return None
+
+
+NO_CUES = ClauseCues()
+
+
+def read_clause(folded: Sequence[str], is_ne: Sequence[bool], start: int, end: int) -> ClauseCues:
+    """The cues of the clause made of tokens [start, end).
+
+    `folded` are the passage's words without case or accents; `is_ne[i]` says
+    whether word i is the negative « ne » / « n’ » (not « né », not « n° »).
+    """
+    words = folded[start:end]
+    has_ne = any(is_ne[start:end])
+    negated = intended = False
+    forward_from: int | None = None
+    local: list[int] = []
+    projects: list[int] = []
+    for offset, word in enumerate(words):
+        i = start + offset
+        before = words[offset - 1] if offset else ""
+        after = words[offset + 1] if offset + 1 < len(words) else ""
+        if word in _NEGATIVE_ALONE:
+            negated = negated or not (word.startswith("aucun") and before == "sans" and after == "doute")
+        elif word in _PARTICLES_WITH_NE:
+            if before in _NOT_NEGATING_BEFORE or after in _NOT_NEGATING_AFTER:
+                continue
+            if has_ne or (word == "pas" and after in _PAS_FOLLOWERS):
+                negated = True
+        elif word in _CESSATION_WORDS or (before, word) in _CESSATION_PAIRS:
+            negated = True
+        elif word in _LOCAL_NEGATIONS:
+            if after not in _NOT_LOCAL_NEGATION_AFTER:
+                local.append(i)
+        elif word in _INTENT_ANYWHERE or (before, word) in _INTENT_PAIRS:
+            intended = intended or before not in _NOT_INTENT_BEFORE
+        elif word in _FUTURE_AUX:
+            intended = intended or any(w in _CREATION_PARTICIPLES for w in words[offset + 1 : offset + 4])
+        elif word in _NEAR_FUTURE:
+            intended = intended or after.endswith(("er", "ir", "re"))
+        elif word in _INTENT_FORWARD:
+            if before in _NOT_INTENT_BEFORE or (before in _PAST_AUX and word == "souhaite"):
+                continue
+            if word == "prevoit" and before == "le":  # « comme le prévoit la loi »
+                continue
+            forward_from = i if forward_from is None else forward_from
+        elif word in _PROJECT and after in ("de", "d"):
+            projects.append(i + 1)
+    if projects and any(w in _REALISED for w in words):
+        projects = []
+    return ClauseCues(negated, intended, forward_from, tuple(local), tuple(projects))

@@ -1,0 +1,104 @@
+"""French as the mention detector reads it: words, folding, a light stemmer, clauses.
+
+Pure functions and constants, no I/O. Words are found in the *original* text
+(Unicode word characters), so every offset points into what the collectivité
+wrote; each distinct word is folded (no case, no accents) and stemmed once and
+cached, because a dossier repeats the same few hundred words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from unidecode import unidecode
+
+# A word: letters and digits of any script. Apostrophes, hyphens and dots split
+# words ("d’eau", "tiers-lieu", "data.gouv.fr"), as the rules' terms are split.
+WORD = re.compile(r"[^\W_]+")
+
+# What may separate two words of one expression: spaces, apostrophes, hyphens,
+# a dot inside a domain name, a slash, quotes. Not a comma, not a sentence end.
+_TIGHT_GAP = re.compile(r"[ \t\u00a0\u202f'’ʼ‘\-‐‑–./«»\"“”]{0,4}")
+# A sentence ends at . ! ? ; : or a line break ("data.gouv.fr" has no space after its dots).
+_SENTENCE_END = re.compile(r"[.!?;:…](?:\s|$)|[!?;:…]|\n|•")
+
+
+def normalize(text: str) -> str:
+    """Lowercase ASCII form of French text: 'Données Ouvertes' → 'donnees ouvertes'."""
+    return unidecode(text).lower()
+
+
+@lru_cache(maxsize=65_536)
+def fold(word: str) -> str:
+    """One word without case or accents: 'Télétravail' → 'teletravail', 'œuvre' → 'oeuvre'."""
+    if word.isascii():
+        return word.lower()
+    return unidecode(word).lower()
+
+
+# Light stemmer: plural and feminine endings only, applied to folded words.
+# Snowball's French stemmer over-stems for this purpose ("données" → "don", like
+# "don d’ordinateurs"; "communauté" → "commun"), depends on accents
+# ("éducative" → "éduc" but "educative" → "educ") and keeps "publique" apart from
+# "public"; matching whole expressions needs the endings gone, not the roots.
+_ENDINGS = (
+    ("trice", "teur"),  # médiatrice → médiateur
+    ("euse", "eur"),  # télétravailleuse → télétravailleur
+    ("ique", "ic"),  # publique → public, numérique → numéric
+    ("ive", "if"),  # éducative → éducatif
+    ("elle", "el"),  # culturelle → culturel
+    ("enne", "en"),  # européenne → européen, citoyenne → citoyen
+    ("ee", "e"),  # jumelée → jumelé, données → donné
+)
+
+
+@lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """The comparison key of a folded word: 'reseaux' → 'reseau', 'ouvertes' → 'ouvert'."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("eaux"):
+        word = word[:-1]
+    elif word.endswith("aux") and len(word) > 5:
+        word = word[:-3] + "al"  # sociaux → social, locaux → local
+    elif word[-1] in "sx" and word[-2] != "s":
+        word = word[:-1]
+    for ending, replacement in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            word = word[: -len(ending)] + replacement
+            break
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a term or an expression, folded: 'Réseau d’eau' → ['reseau', 'd', 'eau']."""
+    return [fold(w) for w in WORD.findall(text)]
+
+
+def key_of(text: str) -> tuple[str, ...]:
+    """The comparison keys of a term: its folded, stemmed words."""
+    return tuple(stem(w) for w in words_of(text))
+
+
+def is_tight(gap: str) -> bool:
+    """Whether two words separated by `gap` can belong to one expression."""
+    return _TIGHT_GAP.fullmatch(gap) is not None and not ("." in gap and any(c.isspace() for c in gap))
+
+
+def ends_sentence(gap: str) -> bool:
+    """Whether the text between two words ends a sentence."""
+    return _SENTENCE_END.search(gap) is not None
+
+
+# Words that open a new clause (the scope of a negation or an intention stops
+# there): « La page Facebook est suivie, mais nous n’avons pas de compte Twitter ».
+CLAUSE_OPENERS = frozenset({"mais", "cependant", "toutefois", "neanmoins", "pourtant", "puis", "tandis"})
+# Openers only after a comma: « …, qui n’est pas encore généralisé, … », « …, et le télétravail … ».
+COMMA_OPENERS = frozenset({"qui", "dont", "et", "ou", "alors", "ce", "car", "lesquels", "lesquelles", "laquelle"})
+# « et » opens a clause without a comma when a subject pronoun follows: « … et nous souhaitons … ».
+SUBJECT_PRONOUNS = frozenset({"nous", "il", "elle", "ils", "elles", "on", "je"})
+# Two-word openers, unless they are a parenthesis (« Le télétravail, en revanche, n’est pas… »).
+PAIR_OPENERS = frozenset({("en", "revanche"), ("par", "contre"), ("alors", "que"), ("si", "bien")})

@@ -1,0 +1,91 @@
+"""Emails on real SMTP: rectificatifs after the palmarès, and an SMTP server refusing for 30 seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from palmares_stack.pytest_plugin import Infra
+
+from tests.factories import grille
+from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+def grille_body(edition: int) -> dict[str, object]:
+    return grille(edition=edition).model_dump(mode="json", exclude={"version"})
+
+
+async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
+    stack: Stack, api: Api, codes: Codes, edition: int
+) -> None:
+    await api.publish_grille(grille_body(edition))
+    code = codes.take("ville")
+    contact = f"rectificatif-{edition}@collectivites.example"
+    sid = (await api.submit(await api.register(code, contact), edition, dossier(contact))).json()["submission_id"]
+    view = await api.wait_status(sid, "notified")
+    assert (await api.publish_palmares(edition)).status_code == 202
+
+    async def mails_of(kind: str, n: int) -> list[object] | None:
+        found = [m for m in read_mails(stack.mail_dir, [contact]) if m.kind == kind]
+        return found if len(found) >= n else None
+
+    await eventually(lambda: mails_of("award", 1), 60, "the award")
+
+    async def decide(arobases: int) -> None:
+        r = await api.client.post(
+            f"/v1/submissions/{sid}/jury-decision",
+            json={"arobases": arobases, "comment": "Correction du jury.", "decided_by": "Jury test"},
+            headers=api.operator,
+        )
+        assert r.status_code == 202, r.text
+
+    corrected = 5 if view["arobases"] != 5 else 4
+    await decide(corrected)
+    (rectificatif,) = await eventually(lambda: mails_of("rectificatif", 1), 60, "the rectificatif")  # type: ignore[misc]
+    assert f"obtient {corrected} @" in str(rectificatif.message["Subject"])  # type: ignore[attr-defined]
+    assert f"et non {view['arobases']} comme annoncé" in rectificatif.text()  # type: ignore[attr-defined]
+
+    await decide(corrected)  # the same decision again: nothing changed, nothing sent
+    await asyncio.sleep(3)
+    assert sorted(m.kind for m in read_mails(stack.mail_dir, [contact])) == ["award", "receipt", "rectificatif"]
+    status = await api.status(sid)
+    assert status["jury"]["arobases"] == corrected
+    assert {(n["kind"], n["status"]) for n in status["notifications"]} == {
+        ("receipt", "sent"),
+        ("award", "sent"),
+        ("rectificatif", "sent"),
+    }
+
+
+@pytest.mark.slow
+async def test_smtp_refusing_for_30_seconds_then_recovering(
+    stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
+) -> None:
+    await api.publish_grille(grille_body(edition))
+    contacts = {}
+    infra.smtp.refuse(421)  # every transaction: "421 Service not available", connection closed
+    try:
+        for _ in range(5):
+            code = codes.take("village")
+            contacts[code] = f"smtp-down-{edition}-{code}@collectivites.example"
+            r = await api.submit(await api.register(code, contacts[code]), edition, dossier(contacts[code]))
+            assert r.status_code == 202
+        began = time.monotonic()
+        await asyncio.sleep(30)
+        assert read_mails(stack.mail_dir, contacts.values()) == [], "nothing gets through a refusing server"
+    finally:
+        infra.smtp.clear_faults()
+
+    async def all_arrived() -> list[object] | None:
+        mails = read_mails(stack.mail_dir, contacts.values())
+        return mails if len(mails) >= len(contacts) else None  # type: ignore[return-value]
+
+    await eventually(all_arrived, 60, "every receipt after the SMTP server recovered")
+    recovered_in = time.monotonic() - began - 30
+    await asyncio.sleep(3)
+    mails = read_mails(stack.mail_dir, contacts.values())
+    assert sorted(m.to for m in mails) == sorted(contacts.values()), "every email arrives, none twice"
+    print(f"\nSMTP refused for 30 s: {len(mails)} receipts delivered {recovered_in:.1f} s after it recovered")

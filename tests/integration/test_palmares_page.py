@@ -1,0 +1,129 @@
+"""The public palmarès: JSON, CSV, and the French web page as a visitor sees it in a real browser."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.factories import grille
+from tests.integration.harness import Api, Codes, Stack, dossier
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (.ci/run does it)")
+    return path
+
+
+def browse(url: str, screenshot: Path) -> str:
+    """The DOM after Chromium loaded and rendered the page; also saves a screenshot."""
+    with tempfile.TemporaryDirectory() as profile:
+        common = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+        dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True)
+        subprocess.run(
+            [*common, f"--screenshot={screenshot}", "--window-size=1100,1400", url],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+    return dom.stdout
+
+
+class Rows(HTMLParser):
+    """The text of each palmarès row (`tr[data-code]`), and of every heading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, str] = {}
+        self.headings: list[str] = []
+        self.title = ""
+        self._row: str | None = None
+        self._heading = False
+        self._in_title = False
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr" and dict(attrs).get("data-code"):
+            self._row, self._text = dict(attrs)["data-code"], []
+        if tag in ("h1", "h2"):
+            self._heading, self._text = True, []
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr" and self._row:
+            self.rows[self._row] = " ".join("".join(self._text).split())
+            self._row = None
+        if tag in ("h1", "h2") and self._heading:
+            self.headings.append(" ".join("".join(self._text).split()))
+            self._heading = False
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._row or self._heading:
+            self._text.append(data)
+        if self._in_title:
+            self.title += data
+
+
+async def test_palmares_page_in_a_browser_json_and_csv(
+    stack: Stack, api: Api, codes: Codes, edition: int, tmp_path: Path
+) -> None:
+    g = grille(edition=edition).model_dump(mode="json", exclude={"version"})
+    g["mentions"][1]["label"] = "Réseaux <b>sociaux</b> & co"  # operator text: shown, never interpreted
+    await api.publish_grille(g)
+    entries = {}
+    for kind in ("village", "ville", "territoire"):
+        code = codes.take(kind)
+        contact = f"page-{edition}-{code}@collectivites.example"
+        narrative = "Nous publions nos données ouvertes et animons notre page Facebook."
+        r = await api.submit(await api.register(code, contact), edition, dossier(contact, narrative=narrative))
+        entries[code] = r.json()["submission_id"]
+    views = {code: await api.wait_status(sid, "notified") for code, sid in entries.items()}
+    assert (await api.client.get(f"/palmares/{edition}")).status_code == 404
+    assert (await api.publish_palmares(edition)).status_code == 202
+
+    as_json = (await api.client.get(f"/v1/editions/{edition}/palmares")).json()
+    assert [len(as_json[k]) for k in ("villages", "villes", "territoires")] == [1, 1, 1]
+    response = await api.client.get(f"/v1/editions/{edition}/palmares", headers={"Accept": "text/csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert {r["code"]: int(r["arobases"]) for r in rows} == {c: v["arobases"] for c, v in views.items()}
+
+    screenshot = tmp_path / "palmares.png"
+    dom = await asyncio.to_thread(browse, f"{stack.api_url}/palmares/{edition}", screenshot)
+    page = Rows()
+    page.feed(dom)
+    assert page.title == f"Palmarès {edition} — Territoires, Villes et Villages Internet"
+    assert page.headings == [f"Palmarès {edition}", "Villages", "Villes", "Territoires"]
+    # Escaped: the browser shows the markup as text (a parsed <b> would have left only "sociaux").
+    assert "&lt;b&gt;sociaux&lt;/b&gt; &amp; co" in dom
+    for code, view in views.items():
+        text = page.rows[code]
+        assert "@" * view["arobases"] in text
+        assert "Gouvernement ouvert" in text and "Réseaux <b>sociaux</b> & co" in text
+    assert screenshot.stat().st_size > 10_000
+    saved = Path(stack.log_dir) / f"palmares-{edition}.png"
+    shutil.copy(screenshot, saved)  # kept with the session's logs for a human look
+    print(f"\nscreenshot of the palmarès page: {saved}")
