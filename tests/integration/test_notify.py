@@ -89,3 +89,53 @@ async def test_smtp_refusing_for_30_seconds_then_recovering(
     mails = read_mails(stack.mail_dir, contacts.values())
     assert sorted(m.to for m in mails) == sorted(contacts.values()), "every email arrives, none twice"
     print(f"\nSMTP refused for 30 s: {len(mails)} receipts delivered {recovered_in:.1f} s after it recovered")
+
+
+async def test_territoire_d_excellence_numerique_from_the_label_history(
+    stack: Stack, api: Api, codes: Codes, edition: int
+) -> None:
+    await api.publish_grille(grille_body(edition))
+    veteran, newcomer = codes.take("territoire"), codes.take("territoire")
+    # Editions before this system (other tests publish the recent ones in this session).
+    history = [{"code": veteran, "edition": year, "arobases": 5} for year in range(2010, 2015)]
+    history += [{"code": newcomer, "edition": year, "arobases": 5} for year in range(2011, 2015)]
+    r = await api.client.post("/v1/label-history", json={"entries": history}, headers=api.operator)
+    assert r.status_code == 202, r.text
+
+    sids = {}
+    contacts = {}
+    for code in (veteran, newcomer):
+        contacts[code] = f"excellence-{edition}-{code}@collectivites.example"
+        r = await api.submit(await api.register(code, contacts[code]), edition, dossier(contacts[code]))
+        sids[code] = r.json()["submission_id"]
+        await api.wait_status(sids[code], "notified")
+        r = await api.client.post(
+            f"/v1/submissions/{sids[code]}/jury-decision",
+            json={"arobases": 5, "comment": "", "decided_by": "Jury test"},
+            headers=api.operator,
+        )
+        assert r.status_code == 202
+    assert (await api.publish_palmares(edition)).status_code == 202
+
+    listed = {
+        e["collectivite_code"]: e
+        for e in (await api.client.get(f"/v1/editions/{edition}/palmares")).json()["territoires"]
+    }
+    assert listed[veteran]["distinctions"] == ["Territoire d'excellence numérique"]  # its 6th label at 5 @
+    assert listed[newcomer]["distinctions"] == []  # its 5th
+
+    async def awards() -> list[object] | None:
+        found = [m for m in read_mails(stack.mail_dir, contacts.values()) if m.kind == "award"]
+        return found if len(found) == 2 else None  # type: ignore[return-value]
+
+    mails = {m.to: m for m in await eventually(awards, 60, "both awards")}  # type: ignore[attr-defined]
+    assert "Distinction : Territoire d'excellence numérique" in mails[contacts[veteran]].text()
+    assert "Distinction" not in mails[contacts[newcomer]].text()
+
+    # The history of an edition this system published is its own: not importable.
+    r = await api.client.post(
+        "/v1/label-history",
+        json={"entries": [{"code": veteran, "edition": edition, "arobases": 1}]},
+        headers=api.operator,
+    )
+    assert r.status_code == 409 and r.json()["detail"][0]["field"] == "entries.0.edition"

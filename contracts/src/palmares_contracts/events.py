@@ -122,6 +122,13 @@ class MentionMiss(_Value):
     lacking: str
 
 
+class Distinction(_Value):
+    """A distinction beyond the arobases (e.g. « Territoire d'excellence numérique »)."""
+
+    collectivite_code: CollectiviteCode
+    label: str
+
+
 class Ceremony(_Value):
     """Where and when the palmarès is revealed."""
 
@@ -209,6 +216,7 @@ class PalmaresPublished(Event):
     edition: Edition
     published_at: AwareDatetime
     ceremony: Ceremony | None = None
+    distinctions: tuple[Distinction, ...] = ()
 
 
 class _NotificationEvent(Event):

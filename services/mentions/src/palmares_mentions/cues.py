@@ -64,7 +64,7 @@ _CESSATION_WORDS = frozenset(
         "supprimees",
     }
 )
-_CESSATION_PAIRS = frozenset(
+_CESSATION_SEQUENCES = frozenset(
     {
         ("a", "ferme"),
         ("ont", "ferme"),
@@ -73,21 +73,22 @@ _CESSATION_PAIRS = frozenset(
         ("ete", "fermee"),
         ("ete", "fermes"),
         ("ete", "fermees"),
-        ("ses", "portes"),
+        ("ferme", "ses", "portes"),
         ("ete", "arrete"),
         ("ete", "arretee"),
         ("avons", "arrete"),
         ("a", "cesse"),
         ("ont", "cesse"),
         ("en", "sommeil"),
-        ("n", "existe"),
     }
 )
 # « sans », « faute de » … negate the next few words only: « sans compte Twitter ».
 _LOCAL_NEGATIONS = frozenset({"sans", "faute", "absence", "manque", "hormis", "excepte"})
 _LOCAL_SCOPE = 4
 # « sans domicile », « sans emploi » describe people; « sans cesse » insists.
-_NOT_LOCAL_NEGATION_AFTER = frozenset({"domicile", "abri", "emploi", "papiers", "cesse", "oublier", "attendre", "doute"})
+_NOT_LOCAL_NEGATION_AFTER = frozenset(
+    {"domicile", "abri", "emploi", "papiers", "cesse", "oublier", "attendre", "doute"}
+)
 
 # --- intention ------------------------------------------------------------------------------------
 
@@ -103,8 +104,8 @@ _INTENT_ANYWHERE = frozenset(
         "prevue",
         "prevus",
         "prevues",
-        "programme",
         "programmee",
+        "programmees",
         # conditional
         "devrait",
         "devraient",
@@ -171,7 +172,6 @@ _INTENT_ANYWHERE = frozenset(
         "publiera",
         "publieront",
         "publierons",
-        "ouvrir",  # only counted after « va », « vont », « allons »: see _NEAR_FUTURE
         # nouns and adverbs
         "prochainement",
         "bientot",
@@ -187,12 +187,11 @@ _INTENT_ANYWHERE = frozenset(
         "projetee",
     }
 )
-_INTENT_ANYWHERE.discard("ouvrir")
-_INTENT_PAIRS = frozenset(
+_INTENT_SEQUENCES = frozenset(
     {
-        ("l", "etude"),  # à l’étude
+        ("a", "l", "etude"),  # not « l’étude » alone: « inscriptions à la cantine et à l’étude »
         ("en", "projet"),
-        ("de", "projet"),  # à l’état de projet
+        ("etat", "de", "projet"),
         ("d", "ici"),
         ("a", "terme"),
         ("a", "venir"),
@@ -200,8 +199,6 @@ _INTENT_PAIRS = frozenset(
         ("annee", "prochaine"),
         ("rentree", "prochaine"),
         ("prochaine", "rentree"),
-        ("en", "cours"),  # « étude en cours », « recrutement en cours »
-        ("appel", "a"),  # « appel à projets »: a candidacy, not a service
     }
 )
 # « sera créé », « seront ouverts »: future passive of creation.
@@ -289,23 +286,20 @@ _INTENT_FORWARD = frozenset(
         "reflechir",
         "etudions",
         "etudie",
-        "etudier",
         "esperons",
         "espere",
         "ambitionnons",
         "ambitionne",
-        "aimerions",
         "voulons",
-        "veut",
-        "veulent",
         "candidate",
         "candidater",
     }
 )
 # « a souhaité », « avons envisagé »: a past decision, not an intention (the clause says what followed).
 _PAST_AUX = frozenset({"a", "avons", "ont", "avait", "avions", "avaient"})
-# « comme le prévoit la loi », « comme prévu »: no intention.
+# « comme prévu »: no intention; « comme le prévoit la loi », « les agents qui le souhaitent »: neither.
 _NOT_INTENT_BEFORE = frozenset({"comme"})
+_NOT_FORWARD_INTENT_BEFORE = frozenset({"comme", "le"})
 # « projet de tiers-lieu » is an intention, unless the clause says it came true.
 _PROJECT = frozenset({"projet", "projets"})
 _PROJECT_SCOPE = 5
@@ -354,6 +348,8 @@ def read_clause(folded: Sequence[str], is_ne: Sequence[bool], start: int, end: i
         i = start + offset
         before = words[offset - 1] if offset else ""
         after = words[offset + 1] if offset + 1 < len(words) else ""
+        pair = (before, word)
+        triple = (words[offset - 2] if offset > 1 else "", before, word)
         if word in _NEGATIVE_ALONE:
             negated = negated or not (word.startswith("aucun") and before == "sans" and after == "doute")
         elif word in _PARTICLES_WITH_NE:
@@ -361,21 +357,19 @@ def read_clause(folded: Sequence[str], is_ne: Sequence[bool], start: int, end: i
                 continue
             if has_ne or (word == "pas" and after in _PAS_FOLLOWERS):
                 negated = True
-        elif word in _CESSATION_WORDS or (before, word) in _CESSATION_PAIRS:
+        elif word in _CESSATION_WORDS or pair in _CESSATION_SEQUENCES or triple in _CESSATION_SEQUENCES:
             negated = True
         elif word in _LOCAL_NEGATIONS:
             if after not in _NOT_LOCAL_NEGATION_AFTER:
                 local.append(i)
-        elif word in _INTENT_ANYWHERE or (before, word) in _INTENT_PAIRS:
+        elif word in _INTENT_ANYWHERE or pair in _INTENT_SEQUENCES or triple in _INTENT_SEQUENCES:
             intended = intended or before not in _NOT_INTENT_BEFORE
         elif word in _FUTURE_AUX:
             intended = intended or any(w in _CREATION_PARTICIPLES for w in words[offset + 1 : offset + 4])
         elif word in _NEAR_FUTURE:
             intended = intended or after.endswith(("er", "ir", "re"))
         elif word in _INTENT_FORWARD:
-            if before in _NOT_INTENT_BEFORE or (before in _PAST_AUX and word == "souhaite"):
-                continue
-            if word == "prevoit" and before == "le":  # « comme le prévoit la loi »
+            if before in _NOT_FORWARD_INTENT_BEFORE or (before in _PAST_AUX and word == "souhaite"):
                 continue
             forward_from = i if forward_from is None else forward_from
         elif word in _PROJECT and after in ("de", "d"):

@@ -1,33 +1,35 @@
 """Detection of the label's mentions in a dossier (pure, no I/O).
 
 A mention's rule (in the grille) names the services and the French terms that
-evidence it, and the exclusions (homonyms) that do not. Evidence comes from
-the services declared by the actions, and from the text of the actions and of
-the narrative, compared without case or accents, on word boundaries.
+evidence it, the weak terms that need a context, and the exclusions (homonyms)
+that do not count. Evidence comes from the services declared by the actions
+(a collectivité declares them: they are never negated), and from the text of
+the actions (title and description) and of the narrative, read as a careful
+jury member would: without case or accents, across inflections, split or glued
+words and misspellings (`matcher`), and not where the dossier says it does *not*
+do something or only *intends* to (`cues`). Every mention carries its evidence:
+where, a snippet of the original text, the words or services; a mention found
+only in negated or intended passages is reported as just missed, with a quote.
 """
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from palmares_contracts import Action, Evidence, Mention, MentionMiss, MentionRule
-from unidecode import unidecode
 
-SNIPPET_RADIUS = 60
+from palmares_mentions.cues import ClauseCues, Reason, read_clause
+from palmares_mentions.french import fold, normalize, segment
+from palmares_mentions.matcher import Kind, Occurrence, Reading, compile_rules
 
+__all__ = ["Passage", "detect", "normalize", "passages"]
 
-def normalize(text: str) -> str:
-    """Lowercase ASCII form of French text: 'Données Ouvertes' → 'donnees ouvertes'."""
-    return unidecode(text).lower()
-
-
-@lru_cache(maxsize=4096)
-def _pattern(term: str) -> re.Pattern[str]:
-    words = normalize(term).split()
-    return re.compile(r"(?<![a-z0-9])" + r"[\s'’-]+".join(re.escape(w) for w in words) + r"(?![a-z0-9])")
+SNIPPET_RADIUS = 80  # characters of context on each side of the evidence
+QUOTE_RADIUS = 70  # the same for the quote of a negated or intended passage, within its clause
+_APOSTROPHES = ("'", "’", "ʼ")
+_CLOSING = ".!?…»)\"”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,66 +41,175 @@ class Passage:
 
 
 def passages(actions: Iterable[Action], narrative: str) -> list[Passage]:
-    found = [Passage(a.title, f"{a.title}. {a.description}") for a in actions]
+    """The passages of a dossier: each action (title, then description), then the narrative."""
+    found = []
+    for action in actions:
+        title = action.title.strip()
+        text = f"{title}{'' if title.endswith(tuple(_CLOSING)) else '.'} {action.description}"
+        found.append(Passage(action.title, text if action.description.strip() else title))
     if narrative.strip():
         found.append(Passage(None, narrative))
     return found
 
 
-def _find_terms(rule: MentionRule, passage: Passage) -> Evidence | None:
-    # unidecode keeps one output character per input character for Latin text
-    # (French accents), so offsets in the normalized text match the original.
-    norm = normalize(passage.text)
-    same_length = len(norm) == len(passage.text)
-    excluded = [(m.start(), m.end()) for term in rule.exclusions for m in _pattern(term).finditer(norm)]
-    matched: list[str] = []
-    first: int | None = None
-    for term in rule.terms:
-        for m in _pattern(term).finditer(norm):
-            if any(s <= m.start() < e for s, e in excluded):
+@dataclass(frozen=True, slots=True)
+class _Rejected:
+    reason: Reason
+    passage: Passage
+    quote: str
+
+
+class _Analysis:
+    """Sentences, clauses and cues of a passage read by the matcher (computed once, on demand)."""
+
+    __slots__ = ("_cues", "_is_ne", "clause_of", "folded", "reading", "sentence_of")
+
+    def __init__(self, reading: Reading) -> None:
+        self.reading = reading
+        self.folded = [fold(w) for w in reading.words]
+        self.sentence_of, self.clause_of = segment(reading.text, reading.spans, self.folded)
+        self._cues: dict[int, ClauseCues] = {}
+        self._is_ne: list[bool] | None = None
+
+    def cues(self, token: int) -> ClauseCues:
+        clause = self.clause_of[token]
+        found = self._cues.get(clause)
+        if found is None:
+            if self._is_ne is None:
+                text = self.reading.text
+                self._is_ne = [
+                    w.lower() == "ne" or (w.lower() == "n" and text[end : end + 1] in _APOSTROPHES)
+                    for w, (_, end) in zip(self.reading.words, self.reading.spans, strict=True)
+                ]
+            start, end = bisect_left(self.clause_of, clause), bisect_right(self.clause_of, clause)
+            found = self._cues[clause] = read_clause(self.folded, self._is_ne, start, end)
+        return found
+
+    def excerpt(self, occurrence: Occurrence, radius: int, within: list[int] | None = None) -> str:
+        """The original text around an occurrence, within the passage or its clause (`within`: clause_of)."""
+        text, spans = self.reading.text, self.reading.spans
+        low, high = 0, len(text)
+        if within is not None:
+            which = within[occurrence.start]
+            first, last = bisect_left(within, which), bisect_right(within, which) - 1
+            low, high = spans[first][0], spans[last][1]
+            while high < len(text) and text[high] in _CLOSING:
+                high += 1
+        begin, end = spans[occurrence.start][0], spans[occurrence.end - 1][1]
+        left, right = max(low, begin - radius), min(high, end + radius)
+        if left > low:  # cut on a word boundary
+            space = text.find(" ", left, begin)
+            left = space + 1 if space >= 0 else left
+        if right < high:
+            space = text.rfind(" ", end, right)
+            right = space if space >= 0 else right
+        excerpt = " ".join(text[left:right].split())
+        return ("…" if left > low else "") + excerpt + ("…" if right < high else "")
+
+
+def _judge(
+    analysis: _Analysis, occurrences: list[Occurrence]
+) -> tuple[list[Occurrence], list[tuple[Reason, Occurrence]]]:
+    """The occurrences of one rule in one passage that are evidence, and those negated or intended.
+
+    Weak terms count with a context term in their sentence, and no exclusion there.
+    """
+    exclusions = [o for o in occurrences if o.phrase.kind is Kind.EXCLUSION]
+    contexts = [o for o in occurrences if o.phrase.kind is Kind.CONTEXT]
+    accepted: list[Occurrence] = []
+    rejected: list[tuple[Reason, Occurrence]] = []
+    for o in occurrences:
+        kind = o.phrase.kind
+        if kind not in (Kind.TERM, Kind.WEAK) or any(x.start <= o.start < x.end for x in exclusions):
+            continue
+        if kind is Kind.WEAK:
+            sentence = analysis.sentence_of[o.start]
+            context = [c for c in contexts if analysis.sentence_of[c.start] == sentence]
+            if not context or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
                 continue
-            matched.append(term)
-            first = m.start() if first is None else min(first, m.start())
-            break
-    if not matched or first is None:
-        return None
-    source = passage.text if same_length else norm
-    start = max(first - SNIPPET_RADIUS, 0)
-    snippet = source[start : first + SNIPPET_RADIUS].strip()
-    return Evidence(
-        action_title=passage.action_title,
-        snippet=("…" if start else "") + snippet + "…",
-        matched_terms=tuple(dict.fromkeys(matched)),
-    )
+        reason = analysis.cues(o.start).reason(o.start)
+        if reason is None:
+            accepted.append(o)
+            if kind is Kind.WEAK:
+                accepted.append(context[0])
+        else:
+            rejected.append((reason, o))
+    return accepted, rejected
+
+
+def _where(passage: Passage) -> str:
+    return "récit du dossier" if passage.action_title is None else f"action « {passage.action_title} »"
+
+
+def _lacking(rule: MentionRule, found: int, rejected: list[_Rejected]) -> str | None:
+    """What the dossier lacks for a mention (French, shown to the collectivité), if it came close."""
+
+    def quoted(r: _Rejected) -> str:
+        return f"“{r.quote}” ({_where(r.passage)})"
+
+    others = f", et {len(rejected) - 1} autre(s) passage(s)" if len(rejected) > 1 else ""
+    intentions = [r for r in rejected if r.reason is Reason.INTENTION]
+    negations = [r for r in rejected if r.reason is Reason.NEGATION]
+    if found:
+        count = "un seul élément probant" if found == 1 else f"{found} éléments probants"
+        lacking = f"{count} sur {rule.min_evidence} requis"
+        if intentions:
+            lacking += f" ; une intention ne compte pas : {quoted(intentions[0])}"
+        return lacking
+    if intentions and negations:
+        return f"aucun élément probant : une intention ({quoted(intentions[0])}) et une négation ({quoted(negations[0])})"
+    if intentions:
+        return f"seule une intention a été trouvée : {quoted(intentions[0])}{others}"
+    if negations:
+        return f"le dossier indique ne pas (ou plus) le faire : {quoted(negations[0])}{others}"
+    return None
 
 
 def detect(
     actions: Iterable[Action], narrative: str, rules: Iterable[MentionRule]
 ) -> tuple[tuple[Mention, ...], tuple[MentionMiss, ...]]:
     """The mentions a dossier earns, with evidence; and those missed, with what lacked."""
+    rules = tuple(rules)
+    matcher = compile_rules(rules)
     actions = list(actions)
-    texts = passages(actions, narrative)
+    analysed: list[tuple[Passage, _Analysis, dict[int, list[Occurrence]]]] = []
+    for passage in passages(actions, narrative):
+        reading = matcher.read(passage.text)
+        if reading is None or not reading.occurrences:
+            continue
+        by_rule: dict[int, list[Occurrence]] = {}
+        for o in reading.occurrences:
+            by_rule.setdefault(o.phrase.rule, []).append(o)
+        analysed.append((passage, _Analysis(reading), by_rule))
+
     mentions: list[Mention] = []
     missed: list[MentionMiss] = []
-    for rule in rules:
+    for number, rule in enumerate(rules):
         evidence: list[Evidence] = []
         wanted = set(rule.service_codes)
         for action in actions:
             codes = tuple(c for c in action.services if c in wanted)
             if codes:
                 evidence.append(Evidence(action_title=action.title, service_codes=codes))
-        for passage in texts:
-            found = _find_terms(rule, passage)
-            if found is not None:
-                evidence.append(found)
+        rejected: list[_Rejected] = []
+        for passage, analysis, by_rule in analysed:
+            occurrences = by_rule.get(number)
+            if not occurrences or not any(o.phrase.kind in (Kind.TERM, Kind.WEAK) for o in occurrences):
+                continue
+            accepted, refused = _judge(analysis, occurrences)
+            if accepted:
+                evidence.append(
+                    Evidence(
+                        action_title=passage.action_title,
+                        snippet=analysis.excerpt(accepted[0], SNIPPET_RADIUS),
+                        matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
+                    )
+                )
+            rejected += (_Rejected(r, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of)) for r, o in refused)
         if len(evidence) >= rule.min_evidence:
             mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(evidence)))
-        elif evidence:
-            missed.append(
-                MentionMiss(
-                    code=rule.code,
-                    label=rule.label,
-                    lacking=f"{len(evidence)} élément(s) probant(s) sur {rule.min_evidence} requis",
-                )
-            )
+            continue
+        lacking = _lacking(rule, len(evidence), rejected)
+        if lacking is not None:
+            missed.append(MentionMiss(code=rule.code, label=rule.label, lacking=lacking))
     return tuple(mentions), tuple(missed)

@@ -9,6 +9,7 @@ cached, because a dossier repeats the same few hundred words.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from unidecode import unidecode
@@ -102,3 +103,32 @@ COMMA_OPENERS = frozenset({"qui", "dont", "et", "ou", "alors", "ce", "car", "les
 SUBJECT_PRONOUNS = frozenset({"nous", "il", "elle", "ils", "elles", "on", "je"})
 # Two-word openers, unless they are a parenthesis (« Le télétravail, en revanche, n’est pas… »).
 PAIR_OPENERS = frozenset({("en", "revanche"), ("par", "contre"), ("alors", "que"), ("si", "bien")})
+
+
+def segment(text: str, spans: Sequence[tuple[int, int]], folded: Sequence[str]) -> tuple[list[int], list[int]]:
+    """The sentence and the clause of every word of a text (numbers, in reading order).
+
+    `spans` are the words' offsets in `text`, `folded` the words without case or accents.
+    """
+    count = len(spans)
+    sentence_of = [0] * count
+    clause_of = [0] * count
+    sentence = clause = 0
+    for i in range(1, count):
+        gap = text[spans[i - 1][1] : spans[i][0]]
+        word = folded[i]
+        following = folded[i + 1] if i + 1 < count else ""
+        new_sentence = ends_sentence(gap)
+        if new_sentence:
+            sentence += 1
+        if (
+            new_sentence
+            or word in CLAUSE_OPENERS
+            or ("," in gap and word in COMMA_OPENERS)
+            or (word == "et" and following in SUBJECT_PRONOUNS)
+            or ((word, following) in PAIR_OPENERS and "," not in text[spans[i + 1][1] : spans[i + 2][0] if i + 2 < count else None])
+        ):
+            clause += 1
+        sentence_of[i] = sentence
+        clause_of[i] = clause
+    return sentence_of, clause_of

@@ -135,13 +135,16 @@ class Notifier:
     async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
         """The palmarès is out: queue the award of every dossier whose results are final."""
         await tx.conn.execute(
-            """INSERT INTO editions (edition, published_at, ceremony, trace_context) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+            """INSERT INTO editions (edition, published_at, ceremony, trace_context, distinctions)
+               VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb)
                ON CONFLICT (edition) DO UPDATE SET published_at = EXCLUDED.published_at,
-                 ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context""",
+                 ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context,
+                 distinctions = EXCLUDED.distinctions""",
             event.edition,
             event.published_at,
             event.ceremony.model_dump_json() if event.ceremony else None,
             json.dumps(telemetry.inject_current()),
+            json.dumps([d.model_dump(mode="json") for d in event.distinctions]),
         )
         await self._award_edition(tx, event.edition)
 
@@ -162,7 +165,7 @@ class Notifier:
         """Queue the award once the palmarès is out and both results of the final revision are known."""
         row = await tx.conn.fetchrow(
             """SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx,
-                      e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx,
+                      e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
                       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
                       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
                       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by
@@ -201,6 +204,9 @@ class Notifier:
             ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None,
             sender=self._sender,
             at=utcnow(),
+            distinctions=[
+                d["label"] for d in json.loads(row["distinctions"]) if d["collectivite_code"] == collectivite["code"]
+            ],
         )
         await tx.conn.execute(
             "UPDATE dossiers SET announced_arobases = $2 WHERE submission_id = $1",

@@ -149,6 +149,7 @@ def render_award(
     sender: Sender,
     at: datetime,
     previous_arobases: int | None = None,
+    distinctions: list[str] | None = None,
 ) -> EmailMessage:
     """The award email: arobases (the jury's when decided), mentions, explanation, the entry sign.
 
@@ -173,6 +174,7 @@ def render_award(
             "edition": edition,
             "arobases": arobases,
             "previous_arobases": previous_arobases,
+            "distinctions": distinctions or [],
             "panneau_title": title_of(category),
             "panneau_cid": PANNEAU_CID,
             "pre_notation": score.get("arobases"),

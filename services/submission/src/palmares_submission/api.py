@@ -14,6 +14,7 @@ from palmares_contracts import (
     Action,
     Ceremony,
     Collectivite,
+    Distinction,
     Grille,
     GrilleBody,
     GrillePublished,
@@ -30,6 +31,7 @@ from palmares_submission.schemas import (
     Explanation,
     JuryRequest,
     JuryView,
+    LabelHistoryImport,
     NotificationView,
     PalmaresPublishRequest,
     PalmaresView,
@@ -382,11 +384,19 @@ async def publish_palmares(
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"Le palmarès {edition} est déjà publié.")
         await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
+        published = await palmares.view(tx.conn, edition)
+        assert published is not None
         await tx.publish(
             PalmaresPublished(
                 edition=edition,
                 published_at=now,
                 ceremony=Ceremony(place=ceremony.place, date=ceremony.date) if ceremony else None,
+                distinctions=tuple(
+                    Distinction(collectivite_code=e.collectivite_code, label=label)
+                    for group in (published.villages, published.villes, published.territoires)
+                    for e in group
+                    for label in e.distinctions
+                ),
             )
         )
     return {"edition": edition, "published_at": now.isoformat()}
@@ -415,6 +425,25 @@ async def get_palmares(edition: int, request: Request, format: str | None = None
     if format not in (None, "json"):
         raise ApiError(422, "Format inconnu : « json » ou « csv ».", field="format")
     return view
+
+
+@router.post("/label-history", status_code=202, tags=["operator"])
+async def import_label_history(body: LabelHistoryImport, request: Request, _: Operator) -> dict[str, int]:
+    """Import the labels of editions this system did not run (for the distinctions)."""
+    async with runtime_of(request).transaction() as tx:
+        managed = {
+            r["edition"]
+            for r in await tx.conn.fetch("SELECT edition FROM editions WHERE palmares_published_at IS NOT NULL")
+        }
+        for i, entry in enumerate(body.entries):
+            if entry.edition in managed:
+                raise ApiError(
+                    409,
+                    f"Le palmarès {entry.edition} a été publié par Palmarès : son historique ne s'importe pas.",
+                    field=f"entries.{i}.edition",
+                )
+        await store.import_labels(tx.conn, [(e.code, e.edition, e.arobases) for e in body.entries])
+    return {"imported": len(body.entries)}
 
 
 page_router = APIRouter()

@@ -11,6 +11,7 @@ import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from palmares_submission import store
+from palmares_submission.distinctions import distinctions
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
 _env = Environment(
@@ -45,8 +46,15 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
                 mentions=[m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else [],
             )
         )
-    for entries in groups.values():
-        entries.sort(key=lambda e: (-e.arobases, e.name))
+    history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
+    for key, entries in groups.items():
+        groups[key] = sorted(
+            (
+                e.model_copy(update={"distinctions": distinctions(history.get(e.collectivite_code, {}), edition)})
+                for e in entries
+            ),
+            key=lambda e: (-e.arobases, e.name),
+        )
     return PalmaresView(
         edition=edition,
         published_at=ed["palmares_published_at"],
@@ -59,7 +67,9 @@ def to_csv(palmares: PalmaresView) -> str:
     """One row per labelled collectivité (RFC 4180, UTF-8, French column names)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["edition", "categorie", "code", "collectivite", "arobases", "pre_notation", "mentions"])
+    writer.writerow(
+        ["edition", "categorie", "code", "collectivite", "arobases", "pre_notation", "mentions", "distinctions"]
+    )
     for key, _ in GROUPS:
         for e in getattr(palmares, key):
             writer.writerow(
@@ -71,6 +81,7 @@ def to_csv(palmares: PalmaresView) -> str:
                     e.arobases,
                     e.pre_notation if e.pre_notation is not None else "",
                     " | ".join(e.mentions),
+                    " | ".join(e.distinctions),
                 ]
             )
     return out.getvalue()
@@ -81,7 +92,7 @@ def to_html(palmares: PalmaresView) -> str:
         {
             "anchor": key,
             "title": title,
-            "entries": [{**e.model_dump(), "distinctions": []} for e in getattr(palmares, key)],
+            "entries": [e.model_dump() for e in getattr(palmares, key)],
         }
         for key, title in GROUPS
     ]

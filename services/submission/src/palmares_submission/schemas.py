@@ -125,6 +125,7 @@ class PalmaresEntry(BaseModel):
     arobases: int
     pre_notation: int | None
     mentions: list[str]
+    distinctions: list[str] = []
 
 
 class PalmaresView(BaseModel):
@@ -134,3 +135,13 @@ class PalmaresView(BaseModel):
     villages: list[PalmaresEntry]
     villes: list[PalmaresEntry]
     territoires: list[PalmaresEntry]
+
+
+class LabelIn(_Body):
+    code: Annotated[str, Field(pattern=r"^(?:[0-9][0-9AB][0-9]{3}|[0-9]{9})$")]
+    edition: Annotated[int, Field(ge=1999, le=2100)]
+    arobases: Annotated[int, Field(ge=1, le=5)]
+
+
+class LabelHistoryImport(_Body):
+    entries: Annotated[list[LabelIn], Field(min_length=1, max_length=50_000)]

@@ -276,3 +276,34 @@ async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.
            ORDER BY c.name""",
         edition,
     )
+
+
+async def label_history(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict[int, int]]:
+    """Arobases by edition of each collectivité: the palmarès published here, and the imported history."""
+    rows = await conn.fetch(
+        """SELECT s.collectivite_code AS code, s.edition,
+                  coalesce(j.arobases, (r.payload->>'arobases')::int) AS arobases
+           FROM submissions s
+           JOIN editions e ON e.edition = s.edition AND e.palmares_published_at IS NOT NULL
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           LEFT JOIN results r ON r.submission_id = s.submission_id AND r.kind = 'score'
+           WHERE s.collectivite_code = ANY($1::text[])
+           UNION ALL
+           SELECT collectivite_code, edition, arobases FROM label_history h
+           WHERE collectivite_code = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM editions e WHERE e.edition = h.edition AND e.palmares_published_at IS NOT NULL)""",
+        codes,
+    )
+    history: dict[str, dict[int, int]] = {}
+    for r in rows:
+        if r["arobases"] is not None:
+            history.setdefault(r["code"], {})[r["edition"]] = r["arobases"]
+    return history
+
+
+async def import_labels(conn: asyncpg.Connection, entries: list[tuple[str, int, int]]) -> None:
+    await conn.executemany(
+        """INSERT INTO label_history (collectivite_code, edition, arobases) VALUES ($1, $2, $3)
+           ON CONFLICT (collectivite_code, edition) DO UPDATE SET arobases = EXCLUDED.arobases, imported_at = now()""",
+        entries,
+    )
