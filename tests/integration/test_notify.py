@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import pytest
 from palmares_stack.pytest_plugin import Infra
 
@@ -139,3 +140,32 @@ async def test_territoire_d_excellence_numerique_from_the_label_history(
         headers=api.operator,
     )
     assert r.status_code == 409 and r.json()["detail"][0]["field"] == "entries.0.edition"
+
+
+async def test_a_permanent_refusal_ends_in_notification_failed_with_its_reason(
+    stack: Stack, api: Api, codes: Codes, edition: int
+) -> None:
+    await api.publish_grille(grille_body(edition))
+    code = codes.take("village")
+    contact = f"mairie-{edition}@unknown-user.example"  # the capture answers 550 for this domain
+    sid = (await api.submit(await api.register(code, contact), edition, dossier(contact))).json()["submission_id"]
+
+    async def failed() -> dict[str, object] | None:
+        view = await api.status(sid)
+        notes = [n for n in view["notifications"] if n["status"] == "failed"]
+        return notes[0] if notes else None
+
+    note = await eventually(failed, 30, "NotificationFailed in the status view")
+    assert note["kind"] == "receipt"
+    assert str(note["reason"]).startswith("550")
+    assert "unknown user" in str(note["reason"])
+    view = await api.status(sid)
+    assert view["status"] == "evaluated", "not notified: the receipt could not be delivered"
+    conn = await asyncpg.connect(stack.env["DATABASE_URL"])
+    try:
+        attempts = await conn.fetchval(
+            "SELECT attempts FROM notify.notifications WHERE notification_id = $1::uuid", note["notification_id"]
+        )
+    finally:
+        await conn.close()
+    assert attempts == 1, "a permanent refusal is not retried"

@@ -7,6 +7,9 @@ file + rename): a reader never sees half a message, and names sort by arrival.
 
 Fault injection, for the notify service's retry and dedup tests:
 
+* **unknown users** — any recipient at ``unknown-user.example`` is refused
+  with a permanent ``550 5.1.1`` at ``RCPT TO``.
+
 * **refuse** — every new transaction gets a transient 4xx (421 by default,
   or 451) at ``MAIL FROM`` and again at end of ``DATA``; nothing is stored.
   With 421 the server also closes the connection, as RFC 5321 requires.
@@ -44,6 +47,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from .ports import LOCALHOST
 
 REFUSE_FILE = "smtp.refuse"
+UNKNOWN_USER_DOMAIN = "unknown-user.example"  # every mailbox there is refused with 550
 DROP_FILE = "smtp.drop"
 DATA_SIZE_LIMIT = 32 * 1024 * 1024  # large HTML mails with inline images still fit
 DEFAULT_REFUSE_CODE = 421
@@ -148,6 +152,22 @@ class CaptureHandler:
         # Returning a status makes aiosmtpd skip its default bookkeeping: do it here.
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        # A permanent refusal for any address at the reserved domain, as a real
+        # relay answers for a mailbox that does not exist.
+        if address.lower().endswith("@" + UNKNOWN_USER_DOMAIN):
+            return f"550 5.1.1 <{address}>: unknown user (palmares capture: {UNKNOWN_USER_DOMAIN})"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
