@@ -135,3 +135,24 @@ def test_rectificatif_says_what_changed() -> None:
     assert parsed["Subject"] == "Rectificatif — palmarès 2017 : Fréhel obtient 3 @"
     assert parsed["X-Palmares-Notification"].startswith("rectificatif;")
     assert "et non 2 comme annoncé précédemment" in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_evidence_is_told_per_action_with_service_labels() -> None:
+    mention = {
+        "label": "Gouvernement ouvert",
+        "evidence": [
+            {"action_title": "Ouverture des données", "service_codes": ["portail_open_data"]},
+            {"action_title": "Ouverture des données", "matched_terms": ["open data", "données ouvertes"]},
+            {"action_title": None, "matched_terms": ["data.gouv.fr"]},
+        ],
+    }
+    summary = render.evidence_summary(mention, {"portail_open_data": "Portail open data"})
+    assert (
+        summary
+        == "« Ouverture des données » (Portail open data, open data, données ouvertes) ; le récit du dossier (data.gouv.fr)"
+    )
+
+
+def test_french_dates() -> None:
+    assert render.french_date("2017-02-01") == "1er février 2017"
+    assert render.french_date("2018-12-25") == "25 décembre 2018"

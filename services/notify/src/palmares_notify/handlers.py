@@ -124,10 +124,15 @@ class Notifier:
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
         """Awards wait for results under the edition's latest grille version."""
         await tx.conn.execute(
-            """INSERT INTO editions (edition, grille_version) VALUES ($1, $2)
-               ON CONFLICT (edition) DO UPDATE SET grille_version = GREATEST(editions.grille_version, EXCLUDED.grille_version)""",
+            """INSERT INTO editions (edition, grille_version, service_labels) VALUES ($1, $2, $3::jsonb)
+               ON CONFLICT (edition) DO UPDATE SET
+                 grille_version = GREATEST(editions.grille_version, EXCLUDED.grille_version),
+                 service_labels = CASE WHEN editions.grille_version IS NULL
+                                         OR EXCLUDED.grille_version >= editions.grille_version
+                                       THEN EXCLUDED.service_labels ELSE editions.service_labels END""",
             event.edition,
             event.version,
+            json.dumps({svc.code: svc.label for svc in event.grille.services}),
         )
         # Topics are consumed independently: the palmarès may have been read first.
         await self._award_edition(tx, event.edition)
@@ -166,6 +171,7 @@ class Notifier:
         row = await tx.conn.fetchrow(
             """SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx,
                       e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
+                      e.service_labels,
                       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
                       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
                       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by
@@ -207,6 +213,7 @@ class Notifier:
             distinctions=[
                 d["label"] for d in json.loads(row["distinctions"]) if d["collectivite_code"] == collectivite["code"]
             ],
+            service_labels=json.loads(row["service_labels"]),
         )
         await tx.conn.execute(
             "UPDATE dossiers SET announced_arobases = $2 WHERE submission_id = $1",
@@ -233,7 +240,7 @@ class Notifier:
         """After the award, a jury decision that changes the arobases sends one rectificatif."""
         row = await tx.conn.fetchrow(
             """SELECT d.edition, d.revision, d.collectivite, d.announced_arobases, d.trace_context,
-                      e.ceremony, s.payload AS score, m.payload AS mentions
+                      e.ceremony, e.service_labels, s.payload AS score, m.payload AS mentions
                FROM dossiers d
                JOIN editions e ON e.edition = d.edition
                JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
@@ -262,6 +269,7 @@ class Notifier:
             sender=self._sender,
             at=utcnow(),
             previous_arobases=row["announced_arobases"],
+            service_labels=json.loads(row["service_labels"]),
         )
         await tx.conn.execute(
             "UPDATE dossiers SET announced_arobases = $2 WHERE submission_id = $1", event.submission_id, event.arobases

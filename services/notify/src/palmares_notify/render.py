@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.policy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -28,6 +28,8 @@ _env = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+# French decimals: « 11,8 », not "11.8".
+_env.filters["fr"] = lambda number: f"{number:g}".replace(".", ",") if isinstance(number, float) else number
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +127,29 @@ def render_receipt(
     )
 
 
-def evidence_summary(mention: dict[str, Any], limit: int = 2) -> str:
-    """A short French account of why a mention was detected."""
-    parts = []
-    for ev in mention.get("evidence", [])[:limit]:
+def evidence_summary(mention: dict[str, Any], service_labels: dict[str, str] | None = None, limit: int = 2) -> str:
+    """A short French account of why a mention was detected, one part per action (or the narrative)."""
+    labels = service_labels or {}
+    found: dict[str, list[str]] = {}
+    for ev in mention.get("evidence", []):
         where = f"« {ev['action_title']} »" if ev.get("action_title") else "le récit du dossier"
-        what = ", ".join(ev.get("matched_terms") or ev.get("service_codes") or [])
-        parts.append(f"{where} ({what})" if what else where)
+        words = [labels.get(code, code) for code in ev.get("service_codes") or []] + list(ev.get("matched_terms") or [])
+        found.setdefault(where, [])
+        found[where] += [w for w in words if w not in found[where]]
+    parts = [f"{where} ({', '.join(words)})" if words else where for where, words in list(found.items())[:limit]]
     return " ; ".join(parts)
+
+
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def french_date(value: str | date) -> str:
+    """« 1er février 2017 »: how a French letter writes a date."""
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def render_award(
@@ -150,6 +167,7 @@ def render_award(
     at: datetime,
     previous_arobases: int | None = None,
     distinctions: list[str] | None = None,
+    service_labels: dict[str, str] | None = None,
 ) -> EmailMessage:
     """The award email: arobases (the jury's when decided), mentions, explanation, the entry sign.
 
@@ -158,6 +176,10 @@ def render_award(
     """
     arobases = final_arobases(score, jury)
     rectificatif = previous_arobases is not None
+    labels = service_labels or {}
+    next_level = score.get("next_level")
+    if next_level:
+        next_level = {**next_level, "suggested_services": [labels.get(c, c) for c in next_level["suggested_services"]]}
     subject = (
         f"Rectificatif — palmarès {edition} : {name} obtient {arobases} @"
         if rectificatif
@@ -180,12 +202,14 @@ def render_award(
             "pre_notation": score.get("arobases"),
             "score": score.get("score"),
             "jury": jury,
-            "ceremony": ceremony,
+            "ceremony": {**ceremony, "date": french_date(ceremony["date"])} if ceremony else None,
             "mentions": [
-                {"label": m["label"], "evidence_summary": evidence_summary(m)} for m in mentions.get("mentions", [])
+                {"label": m["label"], "evidence_summary": evidence_summary(m, service_labels)}
+                for m in mentions.get("mentions", [])
             ],
             "enjeux": [e for e in score.get("enjeux", []) if e.get("coverage", 0) > 0],
-            "next_level": score.get("next_level"),
+            # What would earn the next arobase is told only when the pré-notation is the result.
+            "next_level": next_level if next_level and arobases == score.get("arobases") else None,
         },
         sender=sender,
         at=at,
