@@ -89,7 +89,21 @@ async def test_smtp_refusing_for_30_seconds_then_recovering(
     await asyncio.sleep(3)
     mails = read_mails(stack.mail_dir, contacts.values())
     assert sorted(m.to for m in mails) == sorted(contacts.values()), "every email arrives, none twice"
-    print(f"\nSMTP refused for 30 s: {len(mails)} receipts delivered {recovered_in:.1f} s after it recovered")
+    conn = await asyncpg.connect(stack.env["DATABASE_URL"])
+    try:
+        outcomes = await conn.fetch(
+            "SELECT a.outcome, count(*) AS n FROM notify.delivery_attempts a "
+            "JOIN notify.notifications n USING (notification_id) WHERE n.to_addr = ANY($1::text[]) GROUP BY 1",
+            list(contacts.values()),
+        )
+    finally:
+        await conn.close()
+    counts = {r["outcome"]: r["n"] for r in outcomes}
+    assert counts["sent"] == len(contacts) and counts["retry"] >= len(contacts), "every attempt is recorded"
+    print(
+        f"\nSMTP refused for 30 s: {len(mails)} receipts delivered {recovered_in:.1f} s after it recovered, "
+        f"after {counts['retry']} refused attempts"
+    )
 
 
 async def test_territoire_d_excellence_numerique_from_the_label_history(
@@ -163,9 +177,11 @@ async def test_a_permanent_refusal_ends_in_notification_failed_with_its_reason(
     assert view["status"] == "evaluated", "not notified: the receipt could not be delivered"
     conn = await asyncpg.connect(stack.env["DATABASE_URL"])
     try:
-        attempts = await conn.fetchval(
-            "SELECT attempts FROM notify.notifications WHERE notification_id = $1::uuid", note["notification_id"]
+        attempts = await conn.fetch(
+            "SELECT attempt, outcome, detail FROM notify.delivery_attempts WHERE notification_id = $1::uuid",
+            note["notification_id"],
         )
     finally:
         await conn.close()
-    assert attempts == 1, "a permanent refusal is not retried"
+    assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, "failed")], "a permanent refusal is not retried"
+    assert attempts[0]["detail"].startswith("550")

@@ -64,7 +64,7 @@ _CESSATION_WORDS = frozenset(
         "supprimees",
     }
 )
-_CESSATION_SEQUENCES = frozenset(
+_CESSATION_SEQUENCES: frozenset[tuple[str, ...]] = frozenset(
     {
         ("a", "ferme"),
         ("ont", "ferme"),
@@ -187,7 +187,7 @@ _INTENT_ANYWHERE = frozenset(
         "projetee",
     }
 )
-_INTENT_SEQUENCES = frozenset(
+_INTENT_SEQUENCES: frozenset[tuple[str, ...]] = frozenset(
     {
         ("a", "l", "etude"),  # not « l’étude » alone: « inscriptions à la cantine et à l’étude »
         ("en", "projet"),
@@ -199,6 +199,12 @@ _INTENT_SEQUENCES = frozenset(
         ("annee", "prochaine"),
         ("rentree", "prochaine"),
         ("prochaine", "rentree"),
+        # talked about is not done: « le conseil a débattu du télétravail »
+        ("a", "debattu"),
+        ("ont", "debattu"),
+        ("avons", "debattu"),
+        ("a", "evoque"),
+        ("avons", "evoque"),
     }
 )
 # « sera créé », « seront ouverts »: future passive of creation.

@@ -34,10 +34,14 @@ _CLOSING = ".!?…»)\"”"
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A piece of text of the dossier, and the action it belongs to (None: the narrative)."""
+    """A piece of text of the dossier, and the action it belongs to (None: the narrative).
+
+    An action's passage is its title, then its description from `body_start` on.
+    """
 
     action_title: str | None
     text: str
+    body_start: int = 0
 
 
 def passages(actions: Iterable[Action], narrative: str) -> list[Passage]:
@@ -45,8 +49,11 @@ def passages(actions: Iterable[Action], narrative: str) -> list[Passage]:
     found = []
     for action in actions:
         title = action.title.strip()
-        text = f"{title}{'' if title.endswith(tuple(_CLOSING)) else '.'} {action.description}"
-        found.append(Passage(action.title, text if action.description.strip() else title))
+        if action.description.strip():
+            head = f"{title}{'' if title.endswith(tuple(_CLOSING)) else '.'} "
+            found.append(Passage(action.title, head + action.description, len(head)))
+        else:
+            found.append(Passage(action.title, title))
     if narrative.strip():
         found.append(Passage(None, narrative))
     return found
@@ -108,11 +115,13 @@ class _Analysis:
 
 
 def _judge(
-    analysis: _Analysis, occurrences: list[Occurrence]
+    analysis: _Analysis, occurrences: list[Occurrence], body_start: int
 ) -> tuple[list[Occurrence], list[tuple[Reason, Occurrence]]]:
     """The occurrences of one rule in one passage that are evidence, and those negated or intended.
 
     Weak terms count with a context term in their sentence, and no exclusion there.
+    A title names a topic (« Télétravail »): when the description speaks of it
+    only to negate it or announce it, the title is judged as the description.
     """
     exclusions = [o for o in occurrences if o.phrase.kind is Kind.EXCLUSION]
     contexts = [o for o in occurrences if o.phrase.kind is Kind.CONTEXT]
@@ -134,6 +143,12 @@ def _judge(
                 accepted.append(context[0])
         else:
             rejected.append((reason, o))
+    if body_start and accepted and rejected:
+        spans = analysis.reading.spans
+        in_title = [o for o in accepted if spans[o.start][0] < body_start]
+        if len(in_title) == len(accepted) and any(spans[o.start][0] >= body_start for _, o in rejected):
+            verdict = next(r for r, o in rejected if spans[o.start][0] >= body_start)
+            return [], rejected + [(verdict, o) for o in in_title if o.phrase.kind is not Kind.CONTEXT]
     return accepted, rejected
 
 
@@ -196,7 +211,7 @@ def detect(
             occurrences = by_rule.get(number)
             if not occurrences or not any(o.phrase.kind in (Kind.TERM, Kind.WEAK) for o in occurrences):
                 continue
-            accepted, refused = _judge(analysis, occurrences)
+            accepted, refused = _judge(analysis, occurrences, passage.body_start)
             if accepted:
                 evidence.append(
                     Evidence(

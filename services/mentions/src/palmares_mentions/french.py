@@ -96,9 +96,12 @@ def ends_sentence(gap: str) -> bool:
 
 # Words that open a new clause (the scope of a negation or an intention stops
 # there): « La page Facebook est suivie, mais nous n’avons pas de compte Twitter ».
-CLAUSE_OPENERS = frozenset({"mais", "cependant", "toutefois", "neanmoins", "pourtant", "puis", "tandis"})
-# Openers only after a comma: « …, qui n’est pas encore généralisé, … », « …, et le télétravail … ».
-COMMA_OPENERS = frozenset({"qui", "dont", "et", "ou", "alors", "ce", "car", "lesquels", "lesquelles", "laquelle"})
+# A relative clause too: « une secrétaire aide les habitants qui n’ont pas d’ordinateur à faire leurs démarches ».
+CLAUSE_OPENERS = frozenset(
+    {"mais", "cependant", "toutefois", "neanmoins", "pourtant", "puis", "tandis", "qui", "dont", "lesquels", "lesquelles"}
+)
+# Openers only after a comma: « …, et le télétravail … », « …, ce qui … ».
+COMMA_OPENERS = frozenset({"et", "ou", "alors", "ce", "car"})
 # « et » opens a clause without a comma when a subject pronoun follows: « … et nous souhaitons … ».
 SUBJECT_PRONOUNS = frozenset({"nous", "il", "elle", "ils", "elles", "on", "je"})
 # Two-word openers, unless they are a parenthesis (« Le télétravail, en revanche, n’est pas… »).

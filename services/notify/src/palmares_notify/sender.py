@@ -131,8 +131,10 @@ async def record_failure(
     attempts = row["attempts"] + 1
     async with runtime.transaction() as tx:
         if outcome.permanent or attempts >= settings.send_max_attempts:
+            await _record_attempt(tx.conn, row, attempts, "failed", outcome.error)
             await _fail(tx, row, attempts, outcome.error)
             return
+        await _record_attempt(tx.conn, row, attempts, "retry", outcome.error)
         delay = min(settings.send_base_delay_s * 2 ** (attempts - 1), settings.send_max_delay_s)
         await tx.conn.execute(
             "UPDATE notifications SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3), "
@@ -143,6 +145,19 @@ async def record_failure(
             outcome.error,
         )
         EMAILS.labels(row["kind"], "retry").inc()
+
+
+async def _record_attempt(
+    conn: asyncpg.Connection, row: asyncpg.Record, attempt: int, outcome: str, detail: str | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING",
+        row["notification_id"],
+        attempt,
+        outcome,
+        detail,
+    )
 
 
 async def _fail(tx: Tx, row: asyncpg.Record, attempts: int, reason: str) -> None:
@@ -211,6 +226,7 @@ async def deliver_next(runtime: ServiceRuntime, smtp: SmtpSender, settings: Noti
                     row["notification_id"],
                 )
                 await Tx(conn, runtime.schema).publish(NotificationSent(**_event_fields(row)))
+                await _record_attempt(conn, row, row["attempts"] + 1, "sent", None)
                 outcome = await smtp.send(row["to_addr"], bytes(row["message"]))
                 if outcome.sent:
                     await tx.commit()
