@@ -40,12 +40,18 @@ def chromium() -> str:
 def browse(url: str, screenshot: Path) -> str:
     """The DOM after Chromium loaded and rendered the page; also saves a screenshot."""
     with tempfile.TemporaryDirectory() as profile:
-        common = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True)
+        common = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000"]
+        for _ in range(3):
+            # A loaded machine can make headless Chromium give up on the first load: try again.
+            dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=90, check=True)
+            if "</title>" in dom.stdout:
+                break
+        else:
+            raise AssertionError(f"Chromium rendered no page for {url}: {dom.stdout[:500]!r} {dom.stderr[-2000:]}")
         subprocess.run(
             [*common, f"--screenshot={screenshot}", "--window-size=1100,1400", url],
             capture_output=True,
-            timeout=60,
+            timeout=90,
             check=True,
         )
     return dom.stdout

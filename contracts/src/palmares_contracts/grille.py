@@ -60,14 +60,24 @@ class Threshold(_Frozen):
     min_score: float = Field(ge=0, le=100)
 
 
+class ContextualTerms(_Frozen):
+    """Terms that evidence a mention only next to a context.
+
+    An occurrence of one of `terms` counts when its sentence also holds one of
+    `context` and none of the rule's exclusions: « personnes en situation de
+    handicap » is digital accessibility next to « site internet », not next to
+    « salle polyvalente ».
+    """
+
+    terms: tuple[str, ...] = Field(min_length=1)
+    context: tuple[str, ...] = Field(min_length=1)
+
+
 class MentionRule(_Frozen):
     """How a mention is detected: from declared services and from French free text.
 
     `terms` are evidence on their own; `exclusions` are homonyms (a term occurrence
-    that starts inside one does not count). `weak_terms` are evidence only in a
-    clause that also holds one of the `context_terms` and none of the exclusions:
-    « personnes en situation de handicap » is digital accessibility next to « site
-    internet », not next to « salle polyvalente ».
+    that starts inside one does not count); `contextual` terms need a context.
     """
 
     code: Code
@@ -76,15 +86,8 @@ class MentionRule(_Frozen):
     terms: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
     min_evidence: int = Field(default=1, ge=1)
-    # Added after schema version 1, with defaults: older grilles and consumers are unaffected.
-    weak_terms: tuple[str, ...] = ()
-    context_terms: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _weak_terms_need_context(self) -> MentionRule:
-        if self.weak_terms and not self.context_terms:
-            raise ValueError(f"mention {self.code!r}: weak_terms without context_terms would never count")
-        return self
+    # Added after schema version 1, with a default: older grilles and consumers are unaffected.
+    contextual: tuple[ContextualTerms, ...] = ()
 
 
 class ChangelogEntry(_Frozen):

@@ -176,10 +176,6 @@ _INTENT_ANYWHERE = frozenset(
         "prochainement",
         "bientot",
         "ulterieurement",
-        "futur",
-        "future",
-        "futurs",
-        "futures",
         "reflexion",
         "reflexions",
         "faisabilite",
@@ -306,6 +302,41 @@ _PAST_AUX = frozenset({"a", "avons", "ont", "avait", "avions", "avaient"})
 # « comme prévu »: no intention; « comme le prévoit la loi », « les agents qui le souhaitent »: neither.
 _NOT_INTENT_BEFORE = frozenset({"comme"})
 _NOT_FORWARD_INTENT_BEFORE = frozenset({"comme", "le"})
+# Future and conditional of any verb, by their ending (« interviendra », « permettraient »),
+# except the nouns that end alike.
+_FUTURE_ENDINGS = ("ra", "ront", "rait", "raient")
+_NOT_FUTURE = frozenset(
+    {
+        "camera",
+        "opera",
+        "riviera",
+        "agora",
+        "mantra",
+        "sierra",
+        "cobra",
+        "extra",
+        "ultra",
+        "tiara",
+        "zebra",
+        "sahara",
+        "cholera",
+        "mascara",
+        "tempera",
+        "caldera",
+        "front",
+        "affront",
+        "portrait",
+        "attrait",
+        "extrait",
+        "retrait",
+        "trait",
+        "abstrait",
+        "distrait",
+        "soustrait",
+    }
+)
+# « le futur tiers-lieu »: the next few words only (« ont choisi les aménagements du futur parc » is done).
+_FUTURE_ADJECTIVES = frozenset({"futur", "future", "futurs", "futures", "prochain", "prochaine"})
 # « projet de tiers-lieu » is an intention, unless the clause says it came true.
 _PROJECT = frozenset({"projet", "projets"})
 _PROJECT_SCOPE = 5
@@ -322,7 +353,7 @@ class ClauseCues:
     intended: bool = False
     forward_from: int | None = None  # an intention verb: what follows it in the clause
     local_negations: tuple[int, ...] = ()  # « sans » …: the next few words
-    projects: tuple[int, ...] = ()  # « projet de » …: the next few words
+    projects: tuple[int, ...] = ()  # « projet de », « futur » …: the next few words
 
     def reason(self, start: int) -> Reason | None:
         """Why an occurrence starting at token `start` of this clause is not evidence, if it is not."""
@@ -338,11 +369,44 @@ class ClauseCues:
 NO_CUES = ClauseCues()
 
 
-def read_clause(folded: Sequence[str], is_ne: Sequence[bool], start: int, end: int) -> ClauseCues:
+def _is_future(word: str) -> bool:
+    return len(word) >= 5 and word.endswith(_FUTURE_ENDINGS) and word not in _NOT_FUTURE and word.isalpha()
+
+
+# People a relative clause may describe: « les habitants qui n’ont pas d’ordinateur » says who
+# is helped, it does not deny the help.
+PEOPLE = frozenset(
+    {
+        "habitants",
+        "personnes",
+        "usagers",
+        "publics",
+        "public",
+        "familles",
+        "ceux",
+        "celles",
+        "seniors",
+        "aines",
+        "jeunes",
+        "administres",
+        "beneficiaires",
+        "gens",
+        "adultes",
+        "demandeurs",
+        "retraites",
+        "citoyens",
+    }
+)
+
+
+def read_clause(
+    folded: Sequence[str], is_ne: Sequence[bool], start: int, end: int, describes_people: bool = False
+) -> ClauseCues:
     """The cues of the clause made of tokens [start, end).
 
     `folded` are the passage's words without case or accents; `is_ne[i]` says
     whether word i is the negative « ne » / « n’ » (not « né », not « n° »).
+    A clause that `describes_people` (« qui n’arrivent pas à … ») negates nothing.
     """
     words = folded[start:end]
     has_ne = any(is_ne[start:end])
@@ -380,6 +444,12 @@ def read_clause(folded: Sequence[str], is_ne: Sequence[bool], start: int, end: i
             forward_from = i if forward_from is None else forward_from
         elif word in _PROJECT and after in ("de", "d"):
             projects.append(i + 1)
+        elif word in _FUTURE_ADJECTIVES:
+            projects.append(i)
+        elif _is_future(word):
+            intended = intended or before not in _NOT_INTENT_BEFORE
     if projects and any(w in _REALISED for w in words):
         projects = []
+    if describes_people:
+        negated, local = False, []
     return ClauseCues(negated, intended, forward_from, tuple(local), tuple(projects))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from palmares_contracts import Action, Evidence, Mention, MentionMiss, MentionRule
 
-from palmares_mentions.cues import ClauseCues, Reason, read_clause
+from palmares_mentions.cues import PEOPLE, ClauseCues, Reason, read_clause
 from palmares_mentions.french import fold, normalize, segment
 from palmares_mentions.matcher import Kind, Occurrence, Reading, compile_rules
 
@@ -29,7 +29,7 @@ __all__ = ["Passage", "detect", "normalize", "passages"]
 SNIPPET_RADIUS = 80  # characters of context on each side of the evidence
 QUOTE_RADIUS = 70  # the same for the quote of a negated or intended passage, within its clause
 _APOSTROPHES = ("'", "’", "ʼ")
-_CLOSING = ".!?…»)\"”"
+_CLOSING = '.!?…»)"”'
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,8 @@ class _Analysis:
                     for w, (_, end) in zip(self.reading.words, self.reading.spans, strict=True)
                 ]
             start, end = bisect_left(self.clause_of, clause), bisect_right(self.clause_of, clause)
-            found = self._cues[clause] = read_clause(self.folded, self._is_ne, start, end)
+            describes_people = start > 0 and self.folded[start] == "qui" and self.folded[start - 1] in PEOPLE
+            found = self._cues[clause] = read_clause(self.folded, self._is_ne, start, end, describes_people)
         return found
 
     def excerpt(self, occurrence: Occurrence, radius: int, within: list[int] | None = None) -> str:
@@ -119,7 +120,7 @@ def _judge(
 ) -> tuple[list[Occurrence], list[tuple[Reason, Occurrence]]]:
     """The occurrences of one rule in one passage that are evidence, and those negated or intended.
 
-    Weak terms count with a context term in their sentence, and no exclusion there.
+    Contextual terms count with a context of their group in their sentence, and no exclusion there.
     A title names a topic (« Télétravail »): when the description speaks of it
     only to negate it or announce it, the title is judged as the description.
     """
@@ -133,7 +134,8 @@ def _judge(
             continue
         if kind is Kind.WEAK:
             sentence = analysis.sentence_of[o.start]
-            context = [c for c in contexts if analysis.sentence_of[c.start] == sentence]
+            group = o.phrase.group
+            context = [c for c in contexts if c.phrase.group == group and analysis.sentence_of[c.start] == sentence]
             if not context or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
                 continue
         reason = analysis.cues(o.start).reason(o.start)
@@ -172,7 +174,9 @@ def _lacking(rule: MentionRule, found: int, rejected: list[_Rejected]) -> str | 
             lacking += f" ; une intention ne compte pas : {quoted(intentions[0])}"
         return lacking
     if intentions and negations:
-        return f"aucun élément probant : une intention ({quoted(intentions[0])}) et une négation ({quoted(negations[0])})"
+        return (
+            f"aucun élément probant : une intention ({quoted(intentions[0])}) et une négation ({quoted(negations[0])})"
+        )
     if intentions:
         return f"seule une intention a été trouvée : {quoted(intentions[0])}{others}"
     if negations:
@@ -220,7 +224,9 @@ def detect(
                         matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
                     )
                 )
-            rejected += (_Rejected(r, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of)) for r, o in refused)
+            rejected += (
+                _Rejected(r, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of)) for r, o in refused
+            )
         if len(evidence) >= rule.min_evidence:
             mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(evidence)))
             continue

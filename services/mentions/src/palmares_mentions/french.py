@@ -21,8 +21,9 @@ WORD = re.compile(r"[^\W_]+")
 # What may separate two words of one expression: spaces, apostrophes, hyphens,
 # a dot inside a domain name, a slash, quotes. Not a comma, not a sentence end.
 _TIGHT_GAP = re.compile(r"[ \t\u00a0\u202f'’ʼ‘\-‐‑–./«»\"“”]{0,4}")
-# A sentence ends at . ! ? ; : or a line break ("data.gouv.fr" has no space after its dots).
-_SENTENCE_END = re.compile(r"[.!?;:…](?:\s|$)|[!?;:…]|\n|•")
+# A sentence ends at . ! ? ; : or a line break; a dot ends it only before a space
+# ("data.gouv.fr" has no space after its dots).
+_SENTENCE_END = re.compile(r"\.\s|[!?;:…\n•]")
 
 
 def normalize(text: str) -> str:
@@ -38,7 +39,7 @@ def fold(word: str) -> str:
     return unidecode(word).lower()
 
 
-# Light stemmer: plural and feminine endings only, applied to folded words.
+# Light stemmer: plural and feminine endings, and the « -ent » of verbs, applied to folded words.
 # Snowball's French stemmer over-stems for this purpose ("données" → "don", like
 # "don d’ordinateurs"; "communauté" → "commun"), depends on accents
 # ("éducative" → "éduc" but "educative" → "educ") and keeps "publique" apart from
@@ -69,6 +70,9 @@ def stem(word: str) -> str:
         if word.endswith(ending) and len(word) > len(ending) + 2:
             word = word[: -len(ending)] + replacement
             break
+    else:
+        if len(word) > 6 and word.endswith("ent"):  # échangent → échang, like échange
+            word = word[:-3]
     if len(word) > 4 and word.endswith("e"):
         word = word[:-1]
     return word
@@ -98,7 +102,19 @@ def ends_sentence(gap: str) -> bool:
 # there): « La page Facebook est suivie, mais nous n’avons pas de compte Twitter ».
 # A relative clause too: « une secrétaire aide les habitants qui n’ont pas d’ordinateur à faire leurs démarches ».
 CLAUSE_OPENERS = frozenset(
-    {"mais", "cependant", "toutefois", "neanmoins", "pourtant", "puis", "tandis", "qui", "dont", "lesquels", "lesquelles"}
+    {
+        "mais",
+        "cependant",
+        "toutefois",
+        "neanmoins",
+        "pourtant",
+        "puis",
+        "tandis",
+        "qui",
+        "dont",
+        "lesquels",
+        "lesquelles",
+    }
 )
 # Openers only after a comma: « …, et le télétravail … », « …, ce qui … ».
 COMMA_OPENERS = frozenset({"et", "ou", "alors", "ce", "car"})
@@ -129,7 +145,10 @@ def segment(text: str, spans: Sequence[tuple[int, int]], folded: Sequence[str]) 
             or word in CLAUSE_OPENERS
             or ("," in gap and word in COMMA_OPENERS)
             or (word == "et" and following in SUBJECT_PRONOUNS)
-            or ((word, following) in PAIR_OPENERS and "," not in text[spans[i + 1][1] : spans[i + 2][0] if i + 2 < count else None])
+            or (
+                (word, following) in PAIR_OPENERS
+                and "," not in text[spans[i + 1][1] : spans[i + 2][0] if i + 2 < count else None]
+            )
         ):
             clause += 1
         sentence_of[i] = sentence

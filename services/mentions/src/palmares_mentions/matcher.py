@@ -41,13 +41,17 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """An expression of a rule, as the keys of its words; `anchor` is the index of its rarest word."""
+    """An expression of a rule, as the keys of its words; `anchor` is the index of its rarest word.
+
+    `group` numbers the rule's contextual group of a WEAK term or a CONTEXT (-1 otherwise).
+    """
 
     keys: tuple[str, ...]
     anchor: int
     rule: int
     kind: Kind
     term: str
+    group: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +76,72 @@ class Reading:
 # The most frequent words of dossiers, most frequent first: never chosen as
 # anchors when an expression has a rarer word (« point numérique » is anchored
 # on « point », « réseau social » on « social »).
-_FREQUENT = (
-    "de d la le les l a au aux du des en et un une pour sur par avec dans ou est sont qui que "
-    "numerique numeriques ligne site sites service services public publique commune communes ville villes "
-    "habitants internet donnees projet espace reseau acces personnes conseil atelier ateliers aide ecole "
-    "ecoles classe classes travail point mise place web agents accompagnement demarches plateforme outil"
-).split()
+_FREQUENT = [
+    "de",
+    "d",
+    "la",
+    "le",
+    "les",
+    "l",
+    "a",
+    "au",
+    "aux",
+    "du",
+    "des",
+    "en",
+    "et",
+    "un",
+    "une",
+    "pour",
+    "sur",
+    "par",
+    "avec",
+    "dans",
+    "ou",
+    "est",
+    "sont",
+    "qui",
+    "que",
+    "numerique",
+    "numeriques",
+    "ligne",
+    "site",
+    "sites",
+    "service",
+    "services",
+    "public",
+    "publique",
+    "commune",
+    "communes",
+    "ville",
+    "villes",
+    "habitants",
+    "internet",
+    "donnees",
+    "projet",
+    "espace",
+    "reseau",
+    "acces",
+    "personnes",
+    "conseil",
+    "atelier",
+    "ateliers",
+    "aide",
+    "ecole",
+    "ecoles",
+    "classe",
+    "classes",
+    "travail",
+    "point",
+    "mise",
+    "place",
+    "web",
+    "agents",
+    "accompagnement",
+    "demarches",
+    "plateforme",
+    "outil",
+]
 _FREQUENCY_RANK = {key_of(word)[0]: rank for rank, word in enumerate(_FREQUENT)}
 
 _MIN_FUZZY_TERM = 7  # a term word must be this long to be reached by a correction
@@ -113,6 +177,14 @@ def _variants(words: list[str]) -> set[tuple[str, ...]]:
     return variants
 
 
+def _expressions(rule: MentionRule) -> list[tuple[Kind, int, tuple[str, ...]]]:
+    """The expressions of a rule by kind, with the number of their contextual group."""
+    found = [(Kind.TERM, -1, rule.terms), (Kind.EXCLUSION, -1, rule.exclusions)]
+    for group, contextual in enumerate(rule.contextual):
+        found += [(Kind.WEAK, group, contextual.terms), (Kind.CONTEXT, group, contextual.context)]
+    return found
+
+
 class Matcher:
     """The compiled mention rules of one grille, with the word caches that go with them."""
 
@@ -120,26 +192,20 @@ class Matcher:
         self.rules = tuple(rules)
         self._index: dict[str, list[Phrase]] = {}
         triggers: set[str] = set()
-        phrases: dict[tuple[int, Kind, tuple[str, ...]], str] = {}
+        phrases: dict[tuple[int, Kind, int, tuple[str, ...]], str] = {}
         # Terms as written first, then their split and glued variants, so that a
         # variant never hides a term (« open data » is a term and the split of « opendata »).
         for as_written in (True, False):
             for number, rule in enumerate(self.rules):
-                kinds = (
-                    (Kind.TERM, rule.terms),
-                    (Kind.WEAK, rule.weak_terms),
-                    (Kind.CONTEXT, rule.context_terms),
-                    (Kind.EXCLUSION, rule.exclusions),
-                )
-                for kind, terms in kinds:
+                for kind, group, terms in _expressions(rule):
                     for term in terms:
                         words = words_of(term)
                         written = tuple(stem(w) for w in words)
                         for keys in {written} if as_written else _variants(words) - {written}:
                             if keys:
-                                phrases.setdefault((number, kind, keys), term)
-        for (number, kind, keys), term in phrases.items():
-            phrase = Phrase(keys, _anchor(keys), number, kind, term)
+                                phrases.setdefault((number, kind, group, keys), term)
+        for (number, kind, group, keys), term in phrases.items():
+            phrase = Phrase(keys, _anchor(keys), number, kind, term, group)
             self._index.setdefault(keys[phrase.anchor], []).append(phrase)
             if kind in (Kind.TERM, Kind.WEAK):
                 triggers.add(keys[phrase.anchor])
@@ -219,6 +285,7 @@ def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
             p is not o
             and p.phrase.rule == o.phrase.rule
             and p.phrase.kind == o.phrase.kind
+            and p.phrase.group == o.phrase.group
             and p.start <= o.start
             and o.end <= p.end
             and ((p.end - p.start) > (o.end - o.start) or p in kept)

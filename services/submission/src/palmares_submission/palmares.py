@@ -92,6 +92,7 @@ def to_html(palmares: PalmaresView) -> str:
         {
             "anchor": key,
             "title": title,
+            "caption": _LABELLED[key],
             "entries": [e.model_dump() for e in getattr(palmares, key)],
         }
         for key, title in GROUPS
