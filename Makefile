@@ -17,7 +17,7 @@ PACKAGES := contracts services/eventkit services/submission services/scoring ser
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration lint typecheck clean
+.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration test-reliability lint typecheck clean
 
 help:
 	@echo "make run | up | down | demo | test | test-unit | test-integration | lint | typecheck | clean"
@@ -65,6 +65,10 @@ test-unit: $(STAMP)
 
 test-integration: kafka-jars browser
 	$(BIN)/python -m pytest tests/integration tests/infra $(PYTEST_ARGS)
+
+# Campaigns under injected faults; the report is written to .run/reliability/.
+test-reliability: kafka-jars
+	$(BIN)/python -m pytest tests/reliability -s $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

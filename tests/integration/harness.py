@@ -77,6 +77,12 @@ class Stack:
     def restart(self, name: str) -> None:
         self.start([name])
 
+    def start_instance(self, name: str, instance: str) -> ServiceEndpoint:
+        """Another instance of a service, in the same consumer groups (the caller stops it)."""
+        endpoint = start_service(name, self.env, self.log_dir, tie_to_parent=True, instance=instance)
+        self.endpoints[endpoint.name] = endpoint
+        return endpoint
+
     def stop(self) -> None:
         for endpoint in self.endpoints.values():
             endpoint.process.stop(timeout=20)

@@ -53,22 +53,24 @@ def start_service(
     tie_to_parent: bool = False,
     timeout: float = 90.0,
     tier: int = 10,
+    instance: str | None = None,
 ) -> ServiceEndpoint:
-    """Start one service and wait until `/ready` says so."""
+    """Start one service (or another `instance` of it) and wait until `/ready` says so."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}: expected one of {SERVICES}")
     port = port or free_port()
+    label = f"{name}-{instance}" if instance else name
     process = start_process(
-        name,
+        label,
         [sys.executable, "-m", f"palmares_{name}"],
-        log_path=log_dir / f"{name}.log",
+        log_path=log_dir / f"{label}.log",
         env=service_env(name, port, base_env),
         ready=http_ready(f"http://{LOCALHOST}:{port}/ready"),
         timeout=timeout,
         tie_to_parent=tie_to_parent,
         tier=tier,
     )
-    return ServiceEndpoint(name, port, process)
+    return ServiceEndpoint(label, port, process)
 
 
 def operator_token(state_dir: Path) -> str:

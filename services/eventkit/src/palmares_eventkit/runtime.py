@@ -46,7 +46,7 @@ from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, mi
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
 from palmares_eventkit.logs import setup_logging
 from palmares_eventkit.settings import ServiceSettings
-from palmares_eventkit.topics_admin import all_topic_names, ensure_topics
+from palmares_eventkit.topics_admin import DLQ_MAX_MESSAGE_BYTES, all_topic_names, ensure_topics
 from prometheus_client import Counter, make_asgi_app
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ class ServiceRuntime:
         self._backgrounds: list[tuple[str, Background]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+        # Set at shutdown: background loops finish what they are doing and return.
+        self.stopping = asyncio.Event()
 
     # --- wiring -----------------------------------------------------------------
 
@@ -195,6 +197,8 @@ class ServiceRuntime:
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
+            # Room for a dead letter: an oversized record plus its reason headers.
+            max_request_size=DLQ_MAX_MESSAGE_BYTES,
         )
         await self._producer.start()
         self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema)
@@ -205,10 +209,18 @@ class ServiceRuntime:
         log.info("service started", extra={"service": self.service})
 
     async def stop(self) -> None:
-        """Stop background work, flush the producer and the spans, close the pool."""
+        """Stop background work, flush the producer and the spans, close the pool.
+
+        Background tasks are asked to finish their current unit of work
+        (`stopping` is set) and get the grace period to do so; then they are
+        cancelled.
+        """
         self.started = False
-        for task in self._tasks:
-            task.cancel()
+        self.stopping.set()
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=self.settings.graceful_timeout_s)
+            for task in late:
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if self._relay is not None:
@@ -244,6 +256,8 @@ class ServiceRuntime:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self.stopping.is_set():
+                    return
                 log.exception("background task failed; restarting", extra={"task": name})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -276,6 +290,12 @@ class ServiceRuntime:
             headers=tuple(record.headers or ()),
         )
         headers = {k: v.decode("utf-8", "replace") for k, v in source.headers}
+        size = len(record.value or b"")
+        if size > self.settings.max_event_bytes:
+            await self._dead_letter(
+                source, consumer, "oversized", f"record of {size} bytes > limit of {self.settings.max_event_bytes}"
+            )
+            return
         try:
             event = decode(topic, record.value, headers)
         except ContractError as exc:

@@ -31,3 +31,5 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", alias="PALMARES_HTTP_HOST")
     http_port: int = Field(default=0, ge=0, alias="PALMARES_HTTP_PORT")
     graceful_timeout_s: float = Field(default=15.0, gt=0, alias="PALMARES_GRACEFUL_TIMEOUT_S")
+    # A record larger than this is not an event of ours: dead-lettered as "oversized".
+    max_event_bytes: int = Field(default=512 * 1024, ge=1024, alias="PALMARES_MAX_EVENT_BYTES")

@@ -9,10 +9,15 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from palmares_contracts import ALL_TOPICS
+from palmares_contracts.topics import DLQ_SUFFIX
 
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
+
+# Dead letters keep the original record whole, plus the reason headers: their
+# topics accept larger records than the events' topics (broker default ~1 MiB).
+DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 def all_topic_names() -> list[str]:
@@ -47,7 +52,7 @@ async def ensure_topics(
             if not missing:
                 return []
             response = await admin.create_topics(
-                [NewTopic(n, partitions, replication_factor, topic_configs=configs) for n in missing]
+                [NewTopic(n, partitions, replication_factor, topic_configs=_configs(n, configs)) for n in missing]
             )
             failures = [
                 (name, code, msg)
@@ -66,6 +71,12 @@ async def ensure_topics(
             delay = min(delay * 2, 2.0)
         finally:
             await admin.close()
+
+
+def _configs(name: str, common: dict[str, str]) -> dict[str, str]:
+    if name.endswith(DLQ_SUFFIX):
+        return {**common, "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)}
+    return common
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:

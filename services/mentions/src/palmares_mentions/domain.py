@@ -184,6 +184,14 @@ def _lacking(rule: MentionRule, found: int, rejected: list[_Rejected]) -> str | 
     return None
 
 
+def _relevant(occurrences: list[Occurrence]) -> bool:
+    """Whether a rule's occurrences in a passage may be evidence: a term, or a contextual term and its context."""
+    groups = {o.phrase.group for o in occurrences if o.phrase.kind is Kind.WEAK}
+    return any(
+        o.phrase.kind is Kind.TERM or (o.phrase.kind is Kind.CONTEXT and o.phrase.group in groups) for o in occurrences
+    )
+
+
 def detect(
     actions: Iterable[Action], narrative: str, rules: Iterable[MentionRule]
 ) -> tuple[tuple[Mention, ...], tuple[MentionMiss, ...]]:
@@ -191,7 +199,16 @@ def detect(
     rules = tuple(rules)
     matcher = compile_rules(rules)
     actions = list(actions)
-    analysed: list[tuple[Passage, _Analysis, dict[int, list[Occurrence]]]] = []
+    evidence: list[list[Evidence]] = [[] for _ in rules]
+    for action in actions:
+        codes: dict[int, list[str]] = {}
+        for code in action.services:
+            for number in matcher.rules_of_service.get(code, ()):
+                codes.setdefault(number, []).append(code)
+        for number, found in codes.items():
+            evidence[number].append(Evidence(action_title=action.title, service_codes=tuple(found)))
+
+    rejected: list[list[_Rejected]] = [[] for _ in rules]
     for passage in passages(actions, narrative):
         reading = matcher.read(passage.text)
         if reading is None or not reading.occurrences:
@@ -199,38 +216,31 @@ def detect(
         by_rule: dict[int, list[Occurrence]] = {}
         for o in reading.occurrences:
             by_rule.setdefault(o.phrase.rule, []).append(o)
-        analysed.append((passage, _Analysis(reading), by_rule))
-
-    mentions: list[Mention] = []
-    missed: list[MentionMiss] = []
-    for number, rule in enumerate(rules):
-        evidence: list[Evidence] = []
-        wanted = set(rule.service_codes)
-        for action in actions:
-            codes = tuple(c for c in action.services if c in wanted)
-            if codes:
-                evidence.append(Evidence(action_title=action.title, service_codes=codes))
-        rejected: list[_Rejected] = []
-        for passage, analysis, by_rule in analysed:
-            occurrences = by_rule.get(number)
-            if not occurrences or not any(o.phrase.kind in (Kind.TERM, Kind.WEAK) for o in occurrences):
+        analysis: _Analysis | None = None
+        for number, occurrences in by_rule.items():
+            if not _relevant(occurrences):
                 continue
+            analysis = analysis or _Analysis(reading)
             accepted, refused = _judge(analysis, occurrences, passage.body_start)
             if accepted:
-                evidence.append(
+                evidence[number].append(
                     Evidence(
                         action_title=passage.action_title,
                         snippet=analysis.excerpt(accepted[0], SNIPPET_RADIUS),
                         matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
                     )
                 )
-            rejected += (
+            rejected[number] += (
                 _Rejected(r, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of)) for r, o in refused
             )
-        if len(evidence) >= rule.min_evidence:
-            mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(evidence)))
+
+    mentions: list[Mention] = []
+    missed: list[MentionMiss] = []
+    for number, rule in enumerate(rules):
+        if len(evidence[number]) >= rule.min_evidence:
+            mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(evidence[number])))
             continue
-        lacking = _lacking(rule, len(evidence), rejected)
+        lacking = _lacking(rule, len(evidence[number]), rejected[number])
         if lacking is not None:
             missed.append(MentionMiss(code=rule.code, label=rule.label, lacking=lacking))
     return tuple(mentions), tuple(missed)

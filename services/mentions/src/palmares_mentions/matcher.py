@@ -190,6 +190,10 @@ class Matcher:
 
     def __init__(self, rules: Sequence[MentionRule]) -> None:
         self.rules = tuple(rules)
+        self.rules_of_service: dict[str, tuple[int, ...]] = {}
+        for number, rule in enumerate(self.rules):
+            for code in dict.fromkeys(rule.service_codes):
+                self.rules_of_service[code] = (*self.rules_of_service.get(code, ()), number)
         self._index: dict[str, list[Phrase]] = {}
         triggers: set[str] = set()
         phrases: dict[tuple[int, Kind, int, tuple[str, ...]], str] = {}
@@ -204,12 +208,20 @@ class Matcher:
                         for keys in {written} if as_written else _variants(words) - {written}:
                             if keys:
                                 phrases.setdefault((number, kind, group, keys), term)
+        # A passage can hold evidence only if it holds the anchor of a term, or the
+        # anchors of a contextual term and of a context of the same group.
+        groups: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
         for (number, kind, group, keys), term in phrases.items():
             phrase = Phrase(keys, _anchor(keys), number, kind, term, group)
-            self._index.setdefault(keys[phrase.anchor], []).append(phrase)
-            if kind in (Kind.TERM, Kind.WEAK):
-                triggers.add(keys[phrase.anchor])
+            anchor = keys[phrase.anchor]
+            self._index.setdefault(anchor, []).append(phrase)
+            if kind is Kind.TERM:
+                triggers.add(anchor)
+            elif kind in (Kind.WEAK, Kind.CONTEXT):
+                groups.setdefault((number, group), (set(), set()))[kind is Kind.CONTEXT].add(anchor)
+        self._group_keys = [(frozenset(weak), frozenset(context)) for weak, context in groups.values()]
         self._triggers = frozenset(triggers)
+        self._all_triggers = self._triggers.union(*(w for w, _ in self._group_keys))
         self._term_keys = frozenset(k for phrases in self._index.values() for p in phrases for k in p.keys)
         self._corrections: dict[str, set[str]] = {}
         for key in self._term_keys:
@@ -218,7 +230,9 @@ class Matcher:
                     self._corrections.setdefault(variant, set()).add(key)
         self._keys: dict[str, str] = {}  # word as written → key
         self._known: set[str] = set()
-        self._trigger_words: set[str] = set()
+        self._trigger_words: set[str] = set()  # words whose key anchors a term or a contextual term
+        self._term_words: set[str] = set()  # words whose key anchors a term
+        self._group_words: list[tuple[set[str], set[str]]] = [(set(), set()) for _ in self._group_keys]
 
     def _correct(self, key: str) -> str:
         """The term key `key` is a misspelling of, or `key` itself."""
@@ -235,12 +249,30 @@ class Matcher:
             self._keys.clear()
             self._known.clear()
             self._trigger_words.clear()
+            self._term_words.clear()
+            for weak, context in self._group_words:
+                weak.clear()
+                context.clear()
         for word in words:
             key = self._correct(stem(fold(word)))
             self._keys[word] = key
-            if key in self._triggers:
+            if key in self._all_triggers:
                 self._trigger_words.add(word)
+                if key in self._triggers:
+                    self._term_words.add(word)
+            for (weak_keys, context_keys), (weak, context) in zip(self._group_keys, self._group_words, strict=True):
+                if key in weak_keys:
+                    weak.add(word)
+                if key in context_keys:
+                    context.add(word)
         self._known |= words
+
+    def _may_hold_evidence(self, words: set[str]) -> bool:
+        if words.isdisjoint(self._trigger_words):
+            return False
+        if not words.isdisjoint(self._term_words):
+            return True
+        return any(not words.isdisjoint(w) and not words.isdisjoint(c) for w, c in self._group_words)
 
     def read(self, text: str) -> Reading | None:
         """The phrases of the rules found in `text`; None when no term can be there."""
@@ -248,7 +280,7 @@ class Matcher:
         new = distinct - self._known
         if new:
             self._learn(new)
-        if distinct.isdisjoint(self._trigger_words):
+        if not self._may_hold_evidence(distinct):
             return None
         found = list(WORD.finditer(text))
         words = [m.group() for m in found]
@@ -276,24 +308,18 @@ class Matcher:
 
 
 def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
-    """Drop an occurrence inside a longer one of the same rule and kind (« réseau social » in « réseau social local »)."""
+    """Drop an occurrence inside a longer one of the same role (« réseau social » in « réseau social local »)."""
     if len(occurrences) < 2:
         return occurrences
+    occurrences.sort(key=lambda o: (o.start, o.start - o.end))  # by start, the longest first
     kept: list[Occurrence] = []
+    reach: dict[tuple[int, Kind, int], int] = {}  # how far the kept occurrences of a role go
     for o in occurrences:
-        inside = any(
-            p is not o
-            and p.phrase.rule == o.phrase.rule
-            and p.phrase.kind == o.phrase.kind
-            and p.phrase.group == o.phrase.group
-            and p.start <= o.start
-            and o.end <= p.end
-            and ((p.end - p.start) > (o.end - o.start) or p in kept)
-            for p in occurrences
-        )
-        if not inside:
-            kept.append(o)
-    kept.sort(key=lambda o: (o.start, o.end))
+        role = (o.phrase.rule, o.phrase.kind, o.phrase.group)
+        if reach.get(role, -1) >= o.end:
+            continue
+        kept.append(o)
+        reach[role] = max(reach.get(role, -1), o.end)
     return kept
 
 

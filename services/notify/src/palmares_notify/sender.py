@@ -191,7 +191,8 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
         async def worker() -> None:
             smtp = SmtpSender(settings)
             try:
-                while True:
+                # At shutdown, the email being sent is finished (and recorded) first.
+                while not runtime.stopping.is_set():
                     if not await deliver_next(runtime, smtp, settings):
                         wake.clear()
                         with contextlib.suppress(TimeoutError):

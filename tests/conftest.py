@@ -1,4 +1,7 @@
-"""Session fixtures of the integration suite: one stack of real services, shared by all tests."""
+"""Session fixtures of the integration and reliability suites: one stack of real services, shared by all tests.
+
+Nothing starts unless a test asks for a fixture: the unit tests never start a server.
+"""
 
 from __future__ import annotations
 
