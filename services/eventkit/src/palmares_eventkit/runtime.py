@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -106,7 +107,7 @@ class ServiceRuntime:
         self.tracer = trace.get_tracer(f"palmares.{service}")
         self._migrations = eventkit_migrations() + migrations
         self.broker = KafkaBroker(
-            self.settings.kafka_bootstrap_servers,
+            self.settings.kafka_bootstrap_list,
             client_id=f"palmares-{service}",
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
             # FastStream logs each message at the broker's level: keep that off INFO,
@@ -147,7 +148,17 @@ class ServiceRuntime:
             return bytes(message.body)
 
         async def on_record(body: bytes, message: KafkaMessage) -> None:
-            await self._process(topic, consumer, message.raw_message, handler)
+            try:
+                await self._process(topic, consumer, message.raw_message, handler)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # A failure outside the handler (our own code, Kafka unreachable for the
+                # dead letter): never let AckPolicy.ACK commit past a record that was not
+                # dealt with. Seek back and try again after a pause.
+                log.exception("record not processed; it will be consumed again", extra={"consumer": consumer})
+                await asyncio.sleep(1.0)
+                raise NackMessage() from exc
 
         on_record.__name__ = f"on_{topic.name.replace('.', '_')}"
         self.broker.subscriber(

@@ -14,6 +14,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+
+    @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """`host:port,host:port` as a list: FastStream takes a string as one single host."""
+        return [h.strip() for h in self.kafka_bootstrap_servers.split(",") if h.strip()]
     database_url: str = Field(default="postgresql://postgres@127.0.0.1:5432/palmares", alias="DATABASE_URL")
     # Topics are created at start-up (no broker auto-creation), DESIGN.md.
     topic_partitions: int = Field(default=6, ge=1, alias="PALMARES_TOPIC_PARTITIONS")
