@@ -10,23 +10,31 @@ data: they hold for every edition. Scopes:
   pas autorisé ») or after;
 - « sans », « faute de », « absence de » cover the few words that follow;
 - passive, conditional, future and nominal intentions (« est envisagé »,
-  « devrait », « ouvrira », « à l’étude », « prévu », « d’ici ») cover their
-  clause; first-person and present-tense intention verbs (« nous souhaitons »,
-  « la commune prévoit ») cover what follows them in the clause, so « forts du
+  « devrait », « ouvrira », any verb in the future or the conditional such as
+  « interviendra », « à l’étude », « prévu », « d’ici ») cover their clause;
+  first-person and present-tense intention verbs (« nous souhaitons », « la
+  commune prévoit ») cover what follows them in the clause, so « forts du
   succès de notre page Facebook, nous souhaitons ouvrir un compte Instagram »
   keeps the page as evidence;
-- « projet de … » covers the next few words, unless the clause says it came true
-  (« depuis », « inauguré »).
+- « projet de … », « le futur … » cover the next few words (« les habitants ont
+  choisi en ligne les aménagements du futur parc » is done), « projet de » only
+  unless the clause says it came true (« depuis », « inauguré »);
+- a relative clause that describes people (« les habitants qui n’arrivent pas à
+  faire leurs démarches ») says who is helped: its negation denies nothing.
 
-Words are compared folded (no case, no accents); « ne » is recognised on the
-original word so that « né en 2015 » is not a negation.
+Clauses are cut by `french.segment`. Words are compared folded (no case, no
+accents); « ne » is recognised on the original word so that « né en 2015 » is
+not a negation.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress
+
+from palmares_mentions.french import fold
 
 
 class Reason(enum.Enum):
@@ -399,27 +407,84 @@ PEOPLE = frozenset(
 )
 
 
+# Every word that may take part in a cue, so that a clause is scanned on those words only.
+_CUE_WORDS = frozenset(
+    _NEGATIVE_ALONE
+    | _PARTICLES_WITH_NE
+    | _CESSATION_WORDS
+    | {sequence[-1] for sequence in _CESSATION_SEQUENCES | _INTENT_SEQUENCES}
+    | _LOCAL_NEGATIONS
+    | _INTENT_ANYWHERE
+    | _FUTURE_AUX
+    | _NEAR_FUTURE
+    | _INTENT_FORWARD
+    | _PROJECT
+    | _FUTURE_ADJECTIVES
+    | _REALISED
+    | {"ne", "n"}
+)
+_IS_CUE: dict[str, bool] = {}  # folded word → may take part in a cue (cache)
+# Words that open a negation or an intention on their own (not « depuis », which only
+# cancels a « projet de »): a clause without any of them needs no reading.
+_OPENING_WORDS = _CUE_WORDS - _REALISED
+_OPENS: dict[str, bool] = {}  # word as written → opens a cue (cache)
+
+
+def has_cue(words: Sequence[str]) -> bool:
+    """Whether some of these words (as written) may open a negation or an intention."""
+    opens = _OPENS
+    try:
+        return any(map(opens.__getitem__, words))
+    except KeyError:
+        if len(opens) > 200_000:
+            opens.clear()
+        for word in set(words).difference(opens):
+            folded = fold(word)
+            opens[word] = folded in _OPENING_WORDS or _is_future(folded)
+        return any(map(opens.__getitem__, words))
+
+
+def cue_marks(folded: Sequence[str]) -> list[bool]:
+    """For each word of a passage, whether it may take part in a cue (most words do not)."""
+    marks = _IS_CUE
+    for word in set(folded).difference(marks):
+        if len(marks) > 200_000:
+            marks.clear()
+        marks[word] = word in _CUE_WORDS or _is_future(word)
+    return list(map(marks.__getitem__, folded))
+
+
 def read_clause(
-    folded: Sequence[str], is_ne: Sequence[bool], start: int, end: int, describes_people: bool = False
+    folded: Sequence[str],
+    marks: Sequence[bool],
+    is_ne: Callable[[int], bool],
+    start: int,
+    end: int,
+    describes_people: bool = False,
 ) -> ClauseCues:
     """The cues of the clause made of tokens [start, end).
 
-    `folded` are the passage's words without case or accents; `is_ne[i]` says
-    whether word i is the negative « ne » / « n’ » (not « né », not « n° »).
-    A clause that `describes_people` (« qui n’arrivent pas à … ») negates nothing.
+    `folded` are the passage's words without case or accents, `marks` their
+    `cue_marks`; `is_ne(i)` says whether word i is the negative « ne » / « n’ »
+    (not « né », not « n° »). A clause that `describes_people` (« les habitants
+    qui n’arrivent pas à … ») negates nothing.
     """
-    words = folded[start:end]
-    has_ne = any(is_ne[start:end])
+    cue_words = list(compress(range(start, end), marks[start:end]))
+    if not cue_words:
+        return NO_CUES
+    has_ne = any(folded[i] in ("ne", "n") and is_ne(i) for i in cue_words)
     negated = intended = False
     forward_from: int | None = None
     local: list[int] = []
     projects: list[int] = []
-    for offset, word in enumerate(words):
-        i = start + offset
-        before = words[offset - 1] if offset else ""
-        after = words[offset + 1] if offset + 1 < len(words) else ""
+    realised = False
+    for i in cue_words:
+        word = folded[i]
+        before = folded[i - 1] if i > start else ""
+        after = folded[i + 1] if i + 1 < end else ""
         pair = (before, word)
-        triple = (words[offset - 2] if offset > 1 else "", before, word)
+        triple = (folded[i - 2] if i - 1 > start else "", before, word)
+        realised = realised or word in _REALISED
         if word in _NEGATIVE_ALONE:
             negated = negated or not (word.startswith("aucun") and before == "sans" and after == "doute")
         elif word in _PARTICLES_WITH_NE:
@@ -435,7 +500,7 @@ def read_clause(
         elif word in _INTENT_ANYWHERE or pair in _INTENT_SEQUENCES or triple in _INTENT_SEQUENCES:
             intended = intended or before not in _NOT_INTENT_BEFORE
         elif word in _FUTURE_AUX:
-            intended = intended or any(w in _CREATION_PARTICIPLES for w in words[offset + 1 : offset + 4])
+            intended = intended or any(w in _CREATION_PARTICIPLES for w in folded[i + 1 : min(i + 4, end)])
         elif word in _NEAR_FUTURE:
             intended = intended or after.endswith(("er", "ir", "re"))
         elif word in _INTENT_FORWARD:
@@ -448,7 +513,7 @@ def read_clause(
             projects.append(i)
         elif _is_future(word):
             intended = intended or before not in _NOT_INTENT_BEFORE
-    if projects and any(w in _REALISED for w in words):
+    if realised:
         projects = []
     if describes_people:
         negated, local = False, []

@@ -1,8 +1,8 @@
 """Detection of the label's mentions in a dossier (pure, no I/O).
 
 A mention's rule (in the grille) names the services and the French terms that
-evidence it, the weak terms that need a context, and the exclusions (homonyms)
-that do not count. Evidence comes from the services declared by the actions
+evidence it, the contextual terms that need a context, and the exclusions
+(homonyms) that do not count. Evidence comes from the services declared by the actions
 (a collectivité declares them: they are never negated), and from the text of
 the actions (title and description) and of the narrative, read as a careful
 jury member would: without case or accents, across inflections, split or glued
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from palmares_contracts import Action, Evidence, Mention, MentionMiss, MentionRule
 
-from palmares_mentions.cues import PEOPLE, ClauseCues, Reason, read_clause
+from palmares_mentions.cues import PEOPLE, ClauseCues, Reason, cue_marks, has_cue, read_clause
 from palmares_mentions.french import fold, normalize, segment
 from palmares_mentions.matcher import Kind, Occurrence, Reading, compile_rules
 
@@ -67,30 +67,65 @@ class _Rejected:
 
 
 class _Analysis:
-    """Sentences, clauses and cues of a passage read by the matcher (computed once, on demand)."""
+    """Sentences, clauses and cues of a passage read by the matcher (computed once, on demand).
 
-    __slots__ = ("_cues", "_is_ne", "clause_of", "folded", "reading", "sentence_of")
+    Most passages that hold a term have no negation nor intention word at all:
+    they are not segmented into clauses unless a contextual term needs its sentence.
+    """
+
+    __slots__ = ("_clauses", "_cues", "has_cues", "reading")
 
     def __init__(self, reading: Reading) -> None:
         self.reading = reading
-        self.folded = [fold(w) for w in reading.words]
-        self.sentence_of, self.clause_of = segment(reading.text, reading.spans, self.folded)
+        self.has_cues = has_cue(reading.words)
+        self._clauses: tuple[list[str], list[int], list[int], list[bool]] | None = None
         self._cues: dict[int, ClauseCues] = {}
-        self._is_ne: list[bool] | None = None
 
-    def cues(self, token: int) -> ClauseCues:
-        clause = self.clause_of[token]
+    def _segmented(self) -> tuple[list[str], list[int], list[int], list[bool]]:
+        if self._clauses is None:
+            folded = list(map(fold, self.reading.words))
+            sentence_of, clause_of = segment(self.reading.text, self.reading.spans, folded)
+            self._clauses = (folded, sentence_of, clause_of, cue_marks(folded))
+        return self._clauses
+
+    @property
+    def sentence_of(self) -> list[int]:
+        return self._segmented()[1]
+
+    @property
+    def clause_of(self) -> list[int]:
+        return self._segmented()[2]
+
+    def _is_ne(self, i: int) -> bool:
+        word = self.reading.words[i].lower()
+        end = self.reading.spans[i][1]
+        return word == "ne" or (word == "n" and self.reading.text[end : end + 1] in _APOSTROPHES)
+
+    def _clause_cues(self, clause: int) -> ClauseCues:
         found = self._cues.get(clause)
         if found is None:
-            if self._is_ne is None:
-                text = self.reading.text
-                self._is_ne = [
-                    w.lower() == "ne" or (w.lower() == "n" and text[end : end + 1] in _APOSTROPHES)
-                    for w, (_, end) in zip(self.reading.words, self.reading.spans, strict=True)
-                ]
-            start, end = bisect_left(self.clause_of, clause), bisect_right(self.clause_of, clause)
-            describes_people = start > 0 and self.folded[start] == "qui" and self.folded[start - 1] in PEOPLE
-            found = self._cues[clause] = read_clause(self.folded, self._is_ne, start, end, describes_people)
+            folded, _, clause_of, marks = self._segmented()
+            start, end = bisect_left(clause_of, clause), bisect_right(clause_of, clause)
+            describes_people = start > 0 and folded[start] == "qui" and folded[start - 1] in PEOPLE
+            found = read_clause(folded, marks, self._is_ne, start, end, describes_people)
+            self._cues[clause] = found
+        return found
+
+    def reason(self, token: int) -> Reason | None:
+        """Why an occurrence starting at `token` is not evidence (negated, intended), if it is not."""
+        if not self.has_cues:
+            return None
+        folded, _, clause_of, _ = self._segmented()
+        clause = clause_of[token]
+        found = self._clause_cues(clause).reason(token)
+        if found is None and clause > 0:
+            # A restrictive relative shares the negation of its main clause:
+            # « nous n’avons pas d’agent qui télétravaille ».
+            start = bisect_left(clause_of, clause)
+            spans, text = self.reading.spans, self.reading.text
+            restrictive = folded[start] in ("qui", "dont") and "," not in text[spans[start - 1][1] : spans[start][0]]
+            if restrictive and self._clause_cues(clause - 1).negated:
+                return Reason.NEGATION
         return found
 
     def excerpt(self, occurrence: Occurrence, radius: int, within: list[int] | None = None) -> str:
@@ -138,7 +173,7 @@ def _judge(
             context = [c for c in contexts if c.phrase.group == group and analysis.sentence_of[c.start] == sentence]
             if not context or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
                 continue
-        reason = analysis.cues(o.start).reason(o.start)
+        reason = analysis.reason(o.start)
         if reason is None:
             accepted.append(o)
             if kind is Kind.WEAK:
@@ -230,9 +265,10 @@ def detect(
                         matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
                     )
                 )
-            rejected[number] += (
-                _Rejected(r, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of)) for r, o in refused
-            )
+            for reason, o in refused:  # one quote per clause, however many terms it holds
+                rejection = _Rejected(reason, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of))
+                if rejection not in rejected[number]:
+                    rejected[number].append(rejection)
 
     mentions: list[Mention] = []
     missed: list[MentionMiss] = []

@@ -84,6 +84,7 @@ class Report:
     """The evaluation of the detector: scores per mention, overall, and the errors."""
 
     scores: dict[str, Score] = field(default_factory=dict)
+    by_file: dict[str, Score] = field(default_factory=dict)  # all mentions together, per file of the set
     errors: list[Error] = field(default_factory=list)
     dossiers: int = 0
 
@@ -111,7 +112,10 @@ def load_grilles(directory: Path = GRILLES_DIR) -> dict[str, GrilleBody]:
 def load_dossiers(directory: Path = DATA_DIR) -> list[LabelledDossier]:
     """Every labelled dossier of the JSON files of `directory` (see its README for the format)."""
     dossiers = []
-    for path in sorted(directory.glob("*.json")):
+    paths = sorted(directory.glob("*.json"))
+    if not paths:
+        raise ValueError(f"no labelled dossiers (*.json) in {directory}")
+    for path in paths:
         for item in json.loads(path.read_text(encoding="utf-8")):
             actions = tuple(
                 Action(
@@ -152,14 +156,16 @@ def evaluate(dossiers: Sequence[LabelledDossier], grilles: dict[str, GrilleBody]
         found = {m.code: m for m in mentions}
         misses = {m.code: m for m in missed}
         for code in codes:
-            score = report.scores.setdefault(code, Score())
-            if code in found and code in dossier.expected:
-                score.true_positives += 1
-            elif code in found:
-                score.false_positives += 1
+            for score in (report.scores.setdefault(code, Score()), report.by_file.setdefault(dossier.source, Score())):
+                if code in found and code in dossier.expected:
+                    score.true_positives += 1
+                elif code in found:
+                    score.false_positives += 1
+                elif code in dossier.expected:
+                    score.false_negatives += 1
+            if code in found and code not in dossier.expected:
                 report.errors.append(Error(dossier, code, True, mention=found[code]))
-            elif code in dossier.expected:
-                score.false_negatives += 1
+            elif code in dossier.expected and code not in found:
                 report.errors.append(Error(dossier, code, False, miss=misses.get(code)))
     return report
 
@@ -192,6 +198,12 @@ def format_report(report: Report) -> str:
         lines.append(
             f"{code:<28}{s.true_positives:>5}{s.false_positives:>5}{s.false_negatives:>5}"
             f"{s.precision:>11.3f}{s.recall:>8.3f}{flag}"
+        )
+    lines += ["", f"{'file (all mentions)':<28}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}"]
+    for name, s in sorted(report.by_file.items()):
+        lines.append(
+            f"{name:<28}{s.true_positives:>5}{s.false_positives:>5}{s.false_negatives:>5}"
+            f"{s.precision:>11.3f}{s.recall:>8.3f}"
         )
     if report.errors:
         lines += ["", f"{len(report.errors)} error(s):"]

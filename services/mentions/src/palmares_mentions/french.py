@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from unidecode import unidecode
 
-# A word: letters and digits of any script. Apostrophes, hyphens and dots split
-# words ("d’eau", "tiers-lieu", "data.gouv.fr"), as the rules' terms are split.
-WORD = re.compile(r"[^\W_]+")
+# A word: letters, digits (and underscores) of any script. Apostrophes, hyphens and
+# dots split words ("d’eau", "tiers-lieu", "data.gouv.fr"), as the rules' terms are split.
+WORD = re.compile(r"\w+")
 
 # What may separate two words of one expression: spaces, apostrophes, hyphens,
 # a dot inside a domain name, a slash, quotes. Not a comma, not a sentence end.
@@ -132,22 +132,31 @@ def segment(text: str, spans: Sequence[tuple[int, int]], folded: Sequence[str]) 
     count = len(spans)
     sentence_of = [0] * count
     clause_of = [0] * count
+    ends = [m.start() for m in _SENTENCE_END.finditer(text)]  # all between words
+    next_end = 0
     sentence = clause = 0
     for i in range(1, count):
-        gap = text[spans[i - 1][1] : spans[i][0]]
+        start = spans[i][0]
+        new_sentence = False
+        while next_end < len(ends) and ends[next_end] < start:
+            new_sentence = True
+            next_end += 1
         word = folded[i]
-        following = folded[i + 1] if i + 1 < count else ""
-        new_sentence = ends_sentence(gap)
         if new_sentence:
             sentence += 1
-        if (
-            new_sentence
-            or word in CLAUSE_OPENERS
-            or ("," in gap and word in COMMA_OPENERS)
-            or (word == "et" and following in SUBJECT_PRONOUNS)
+            clause += 1
+        elif (
+            word in CLAUSE_OPENERS
+            or (word in COMMA_OPENERS and "," in text[spans[i - 1][1] : start])
             or (
-                (word, following) in PAIR_OPENERS
-                and "," not in text[spans[i + 1][1] : spans[i + 2][0] if i + 2 < count else None]
+                i + 1 < count
+                and (
+                    (word == "et" and folded[i + 1] in SUBJECT_PRONOUNS)
+                    or (
+                        (word, folded[i + 1]) in PAIR_OPENERS
+                        and "," not in text[spans[i + 1][1] : spans[i + 2][0] if i + 2 < count else len(text)]
+                    )
+                )
             )
         ):
             clause += 1

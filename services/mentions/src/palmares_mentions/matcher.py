@@ -1,21 +1,22 @@
 """The mention rules of a grille, compiled once, and what they find in one passage of text.
 
-Compilation (cached per rule set, see `compile_rules`) turns every term, weak
-term, context term and exclusion into the keys of its words (`french.key_of`)
-and indexes it by its rarest word, its *anchor*: a passage is read word by word
-only if one of its words is an anchor, which most passages are not. Each
-distinct word met is keyed once (folded, stemmed, corrected if misspelt) and
-cached with the rules.
+Compilation (cached per rule set, see `compile_rules`) turns every term,
+contextual term, context and exclusion into the keys of its words
+(`french.key_of`) and indexes it by its rarest word, its *anchor*. A passage is
+read word by word only if it holds the anchor of a term, or the anchors of a
+contextual term and of one of its contexts. Each distinct word met is keyed
+once (folded, stemmed, corrected if misspelt) and cached with the rules.
 
 Variants generated at compilation, so that matching stays exact lookups:
-- one-word terms split in two (« coworking » also matches « co working »,
-  « facebook » « face book »), many-word terms glued (« tiers-lieu » also
+- one-word terms of 8+ letters split in two (« coworking » also matches « co
+  working », « facebook » « face book »), many-word terms glued (« tiers-lieu » also
   matches « tierslieu »);
-- misspellings: a word of 6+ letters that is no term word is corrected to the
-  term word of 7+ letters at one edit (deletion, insertion, substitution or
-  swap of neighbours) with the same first letter, if exactly one is (« facebok »,
-  « twiter », « téletravail » is already folded). Shorter words are never
-  corrected: « ouvert » / « couvert », « aidant » / « aident » are real words.
+- misspellings: a word of 6+ letters is corrected to a one-word term of 7+
+  letters at one edit (deletion, insertion, substitution or swap of neighbours)
+  with the same first letter, if exactly one is (« facebok », « twiter »,
+  « cowoking »; « téletravail » is already folded). Words of many-word terms
+  are never targets (« factures » is not « fracture »), nor are short words
+  (« ouvert » / « couvert », « aidant » / « aident » are real words).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
+from typing import NamedTuple
 
 from palmares_contracts import MentionRule
 
@@ -34,7 +37,7 @@ class Kind(enum.Enum):
     """The role of an expression in a mention rule."""
 
     TERM = "term"
-    WEAK = "weak"
+    WEAK = "weak"  # a contextual term
     CONTEXT = "context"
     EXCLUSION = "exclusion"
 
@@ -43,7 +46,9 @@ class Kind(enum.Enum):
 class Phrase:
     """An expression of a rule, as the keys of its words; `anchor` is the index of its rarest word.
 
-    `group` numbers the rule's contextual group of a WEAK term or a CONTEXT (-1 otherwise).
+    `group` numbers the rule's contextual group of a WEAK term or a CONTEXT (-1
+    otherwise), `pair` the same group across the rule set (-1 otherwise); `role`
+    numbers (rule, kind, group) across the rule set. Numbers are cheap to compare.
     """
 
     keys: tuple[str, ...]
@@ -51,16 +56,22 @@ class Phrase:
     rule: int
     kind: Kind
     term: str
-    group: int = -1
+    group: int
+    role: int
+    pair: int
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """A phrase found in a passage, on words [start, end)."""
 
     phrase: Phrase
     start: int
     end: int
+
+
+_CONTEXTUAL = (Kind.WEAK, Kind.CONTEXT)
+# NamedTuple's own constructor is a Python function; the tuple's is not (hot loop).
+_occurrence = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -73,81 +84,24 @@ class Reading:
     occurrences: list[Occurrence] = field(default_factory=list)
 
 
-# The most frequent words of dossiers, most frequent first: never chosen as
-# anchors when an expression has a rarer word (« point numérique » is anchored
-# on « point », « réseau social » on « social »).
-_FREQUENT = [
-    "de",
-    "d",
-    "la",
-    "le",
-    "les",
-    "l",
-    "a",
-    "au",
-    "aux",
-    "du",
-    "des",
-    "en",
-    "et",
-    "un",
-    "une",
-    "pour",
-    "sur",
-    "par",
-    "avec",
-    "dans",
-    "ou",
-    "est",
-    "sont",
-    "qui",
-    "que",
-    "numerique",
-    "numeriques",
-    "ligne",
-    "site",
-    "sites",
-    "service",
-    "services",
-    "public",
-    "publique",
-    "commune",
-    "communes",
-    "ville",
-    "villes",
-    "habitants",
-    "internet",
-    "donnees",
-    "projet",
-    "espace",
-    "reseau",
-    "acces",
-    "personnes",
-    "conseil",
-    "atelier",
-    "ateliers",
-    "aide",
-    "ecole",
-    "ecoles",
-    "classe",
-    "classes",
-    "travail",
-    "point",
-    "mise",
-    "place",
-    "web",
-    "agents",
-    "accompagnement",
-    "demarches",
-    "plateforme",
-    "outil",
-]
+# The most frequent words of dossiers, roughly most frequent first: chosen as an
+# anchor only when an expression has no rarer word (« réseau social » is anchored
+# on « social », « conseil de quartier » on « quartier »).
+_FREQUENT = (  # noqa: SIM905 (one string reads better than a list of a hundred lines)
+    "de d la le les l a au aux du des en et un une pour sur par avec dans ou est sont qui que leur leurs "
+    "son sa ses nos notre ce cette ces il elle ils on nous y se tout tous chaque depuis plus numerique "
+    "numeriques ligne site sites service services public publique commune communes ville villes habitants "
+    "internet donnees projet espace municipal municipale reseau acces personnes conseil atelier ateliers "
+    "centre portail aide ecole ecoles classe classes travail point mise place web agents accompagnement "
+    "demarches plateforme outil"
+).split()
 _FREQUENCY_RANK = {key_of(word)[0]: rank for rank, word in enumerate(_FREQUENT)}
 
-_MIN_FUZZY_TERM = 7  # a term word must be this long to be reached by a correction
+_MIN_FUZZY_TERM = 7  # a one-word term must be this long to be reached by a correction
 _MIN_FUZZY_WORD = 6  # and the text word at least this long
-# Real words at one edit of a term word: never corrected.
-_NOT_MISSPELLINGS = frozenset({"twister", "aident", "distant", "tablette"})
+# Real words at one edit of a one-word term: never corrected.
+_NOT_MISSPELLINGS = frozenset({"twister", "distant", "tablette"})
+_SPLIT_PREFIXES = frozenset({"co"})  # « co working »: a split part may be this short
 _MAX_CACHED_WORDS = 200_000
 
 
@@ -167,9 +121,11 @@ def _deletions(key: str) -> set[str]:
 def _variants(words: list[str]) -> set[tuple[str, ...]]:
     """The keys of a term split in two (one word) or glued (several words)."""
     variants: set[tuple[str, ...]] = set()
-    if len(words) == 1 and len(words[0]) >= 6 and words[0].isalpha():
+    if len(words) == 1 and len(words[0]) >= 8 and words[0].isalpha():
         word = words[0]
-        variants |= {(stem(word[:i]), stem(word[i:])) for i in range(2, len(word) - 1)}
+        variants |= {
+            (stem(word[:i]), stem(word[i:])) for i in range(2, len(word) - 2) if i >= 3 or word[:i] in _SPLIT_PREFIXES
+        }
     elif len(words) > 1:
         glued = "".join(words)
         if len(glued) >= 6:
@@ -194,49 +150,72 @@ class Matcher:
         for number, rule in enumerate(self.rules):
             for code in dict.fromkeys(rule.service_codes):
                 self.rules_of_service[code] = (*self.rules_of_service.get(code, ()), number)
-        self._index: dict[str, list[Phrase]] = {}
-        triggers: set[str] = set()
-        phrases: dict[tuple[int, Kind, int, tuple[str, ...]], str] = {}
-        # Terms as written first, then their split and glued variants, so that a
-        # variant never hides a term (« open data » is a term and the split of « opendata »).
+
+        expressions: dict[tuple[int, Kind, int, tuple[str, ...]], str] = {}
+        # Terms as written first, then their split and glued variants (of terms only),
+        # so that a variant never hides a term (« open data » is a term and the split of « opendata »).
         for as_written in (True, False):
             for number, rule in enumerate(self.rules):
                 for kind, group, terms in _expressions(rule):
+                    if not as_written and kind is not Kind.TERM:
+                        continue
                     for term in terms:
                         words = words_of(term)
                         written = tuple(stem(w) for w in words)
                         for keys in {written} if as_written else _variants(words) - {written}:
                             if keys:
-                                phrases.setdefault((number, kind, group, keys), term)
-        # A passage can hold evidence only if it holds the anchor of a term, or the
-        # anchors of a contextual term and of a context of the same group.
+                                expressions.setdefault((number, kind, group, keys), term)
+
+        self._index: dict[str, list[Phrase]] = {}
+        roles: dict[tuple[int, Kind, int], int] = {}
+        # The contextual groups of the rule set, numbered; for each, the anchors of its
+        # contextual terms and of its contexts. A passage can hold evidence only if it holds
+        # the anchor of a term, or the anchors of a contextual term and of a context of a group.
         groups: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
-        for (number, kind, group, keys), term in phrases.items():
-            phrase = Phrase(keys, _anchor(keys), number, kind, term, group)
+        term_anchors: set[str] = set()
+        one_word_terms: set[str] = set()
+        for (number, kind, group, keys), term in expressions.items():
+            role = roles.setdefault((number, kind, group), len(roles))
+            contextual = kind in (Kind.WEAK, Kind.CONTEXT)
+            if contextual:
+                groups.setdefault((number, group), (set(), set()))
+            pair = list(groups).index((number, group)) if contextual else -1
+            phrase = Phrase(keys, _anchor(keys), number, kind, term, group, role, pair)
             anchor = keys[phrase.anchor]
             self._index.setdefault(anchor, []).append(phrase)
             if kind is Kind.TERM:
-                triggers.add(anchor)
-            elif kind in (Kind.WEAK, Kind.CONTEXT):
-                groups.setdefault((number, group), (set(), set()))[kind is Kind.CONTEXT].add(anchor)
+                term_anchors.add(anchor)
+                if len(keys) == 1:
+                    one_word_terms.add(anchor)
+            elif contextual:
+                groups[number, group][kind is Kind.CONTEXT].add(anchor)
         self._group_keys = [(frozenset(weak), frozenset(context)) for weak, context in groups.values()]
-        self._triggers = frozenset(triggers)
-        self._all_triggers = self._triggers.union(*(w for w, _ in self._group_keys))
-        self._term_keys = frozenset(k for phrases in self._index.values() for p in phrases for k in p.keys)
+        self._term_anchors = frozenset(term_anchors)
+        self._all_keys = frozenset(k for phrases in self._index.values() for p in phrases for k in p.keys)
         self._corrections: dict[str, set[str]] = {}
-        for key in self._term_keys:
+        for key in one_word_terms:
             if len(key) >= _MIN_FUZZY_TERM and key.isalpha():
                 for variant in _deletions(key) | {key}:
                     self._corrections.setdefault(variant, set()).add(key)
+
         self._keys: dict[str, str] = {}  # word as written → key
-        self._known: set[str] = set()
-        self._trigger_words: set[str] = set()  # words whose key anchors a term or a contextual term
+        self._known: set[str] = set()  # the words of self._keys, as a set (fast superset tests)
         self._term_words: set[str] = set()  # words whose key anchors a term
         self._group_words: list[tuple[set[str], set[str]]] = [(set(), set()) for _ in self._group_keys]
+        self._weak_words: set[str] = set()  # words of all the groups' contextual terms
+        # key → the sets of words above that a word of that key belongs to (learning is one lookup)
+        self._word_sets: dict[str, list[set[str]]] = {}
+        for key in term_anchors:
+            self._word_sets.setdefault(key, []).append(self._term_words)
+        for (weak_keys, context_keys), (weak, context) in zip(self._group_keys, self._group_words, strict=True):
+            for key in weak_keys:
+                self._word_sets.setdefault(key, []).extend((weak, self._weak_words))
+            for key in context_keys:
+                self._word_sets.setdefault(key, []).append(context)
 
     def _correct(self, key: str) -> str:
-        """The term key `key` is a misspelling of, or `key` itself."""
-        if key in self._term_keys or len(key) < _MIN_FUZZY_WORD or key in _NOT_MISSPELLINGS or not key.isalpha():
+        """The one-word term key `key` is a misspelling of, or `key` itself."""
+        if key in self._all_keys or len(key) < _MIN_FUZZY_WORD or key in _NOT_MISSPELLINGS or not key.isalpha():
             return key
         found: set[str] = set(self._corrections.get(key, ()))
         for variant in _deletions(key):
@@ -248,63 +227,72 @@ class Matcher:
         if len(self._keys) > _MAX_CACHED_WORDS:
             self._keys.clear()
             self._known.clear()
-            self._trigger_words.clear()
             self._term_words.clear()
+            self._weak_words.clear()
             for weak, context in self._group_words:
                 weak.clear()
                 context.clear()
+        self._known |= words
         for word in words:
             key = self._correct(stem(fold(word)))
             self._keys[word] = key
-            if key in self._all_triggers:
-                self._trigger_words.add(word)
-                if key in self._triggers:
-                    self._term_words.add(word)
-            for (weak_keys, context_keys), (weak, context) in zip(self._group_keys, self._group_words, strict=True):
-                if key in weak_keys:
-                    weak.add(word)
-                if key in context_keys:
-                    context.add(word)
-        self._known |= words
-
-    def _may_hold_evidence(self, words: set[str]) -> bool:
-        if words.isdisjoint(self._trigger_words):
-            return False
-        if not words.isdisjoint(self._term_words):
-            return True
-        return any(not words.isdisjoint(w) and not words.isdisjoint(c) for w, c in self._group_words)
+            for belongs in self._word_sets.get(key, ()):
+                belongs.add(word)
 
     def read(self, text: str) -> Reading | None:
-        """The phrases of the rules found in `text`; None when no term can be there."""
-        distinct = set(WORD.findall(text))
-        new = distinct - self._known
-        if new:
-            self._learn(new)
-        if not self._may_hold_evidence(distinct):
+        """The phrases of the rules found in `text`; None when no evidence can be there."""
+        words = WORD.findall(text)
+        keys_of = self._keys
+        if not self._known.issuperset(words):  # words never met: key them once (most dossiers bring few)
+            self._learn(set(words).difference(keys_of))
+        active = {
+            n
+            for n, (weak, context) in enumerate(self._group_words)
+            if not weak.isdisjoint(words) and not context.isdisjoint(words)
+        }
+        if not active and self._term_words.isdisjoint(words):
             return None
-        found = list(WORD.finditer(text))
-        words = [m.group() for m in found]
-        spans = [m.span() for m in found]
-        keys = [self._keys[w] for w in words]
-        reading = Reading(text, spans, words)
+        keys = list(map(keys_of.__getitem__, words))
+        index = self._index
+        found = list(map(index.get, keys))
         total = len(keys)
-        for i, key in enumerate(keys):
-            phrases = self._index.get(key)
-            if phrases is None:
-                continue
-            for phrase in phrases:
+        candidates: list[Occurrence] = []
+        for i in compress(range(total), found):
+            for phrase in found[i]:  # type: ignore[union-attr]  # compress keeps the found ones
+                if phrase.kind in _CONTEXTUAL and phrase.pair not in active:
+                    continue
                 start = i - phrase.anchor
                 end = start + len(phrase.keys)
-                if start < 0 or end > total:
-                    continue
-                if end - start > 1 and (
-                    tuple(keys[start:end]) != phrase.keys
-                    or not all(is_tight(text[spans[j][1] : spans[j + 1][0]]) for j in range(start, end - 1))
-                ):
-                    continue
-                reading.occurrences.append(Occurrence(phrase, start, end))
-        reading.occurrences = _outermost(reading.occurrences)
-        return reading
+                if start >= 0 and end <= total and (end - start == 1 or tuple(keys[start:end]) == phrase.keys):
+                    candidates.append(_occurrence(Occurrence, (phrase, start, end)))
+        if not _may_be_evidence(candidates):
+            return None
+        # Only now the offsets: an expression's words must not be split by punctuation.
+        spans = [m.span() for m in WORD.finditer(text)]
+        occurrences = [
+            o
+            for o in candidates
+            if o.end - o.start == 1
+            or all(is_tight(text[spans[j][1] : spans[j + 1][0]]) for j in range(o.start, o.end - 1))
+        ]
+        if not _may_be_evidence(occurrences):
+            return None
+        return Reading(text, spans, words, _outermost(occurrences))
+
+
+def _may_be_evidence(occurrences: list[Occurrence]) -> bool:
+    """Whether some rule has a term, or a contextual term and a context of its group, among `occurrences`."""
+    weak: set[int] = set()
+    context: set[int] = set()
+    for phrase, _, _ in occurrences:
+        kind = phrase.kind
+        if kind is Kind.TERM:
+            return True
+        if kind is Kind.WEAK:
+            weak.add(phrase.pair)
+        elif kind is Kind.CONTEXT:
+            context.add(phrase.pair)
+    return not weak.isdisjoint(context)
 
 
 def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
@@ -313,9 +301,9 @@ def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
         return occurrences
     occurrences.sort(key=lambda o: (o.start, o.start - o.end))  # by start, the longest first
     kept: list[Occurrence] = []
-    reach: dict[tuple[int, Kind, int], int] = {}  # how far the kept occurrences of a role go
+    reach: dict[int, int] = {}  # how far the kept occurrences of a role go
     for o in occurrences:
-        role = (o.phrase.rule, o.phrase.kind, o.phrase.group)
+        role = o.phrase.role
         if reach.get(role, -1) >= o.end:
             continue
         kept.append(o)
@@ -323,7 +311,30 @@ def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
     return kept
 
 
-@lru_cache(maxsize=8)
+_LAST: list[tuple[tuple[MentionRule, ...], Matcher]] = []  # the rule sets of the last grilles, by identity
+
+
 def compile_rules(rules: tuple[MentionRule, ...]) -> Matcher:
-    """The compiled rules of a grille, built once per rule set (grilles are frozen, so rules are hashable)."""
+    """The compiled rules of a grille, built once per rule set.
+
+    The same tuple (one grille version) is found by identity without hashing its
+    rules; an equal rule set (another copy of the grille) by equality.
+    """
+    for known, matcher in _LAST:
+        if known is rules:
+            return matcher
+    matcher = _compile(rules)
+    _LAST.insert(0, (rules, matcher))
+    del _LAST[8:]
+    return matcher
+
+
+@lru_cache(maxsize=8)
+def _compile(rules: tuple[MentionRule, ...]) -> Matcher:
     return Matcher(rules)
+
+
+def clear_caches() -> None:
+    """Forget every compiled rule set (for benchmarks and tests)."""
+    _LAST.clear()
+    _compile.cache_clear()
