@@ -17,7 +17,7 @@ PACKAGES := contracts services/eventkit services/submission services/scoring ser
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration test-reliability lint typecheck clean
+.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration test-reliability eval-mentions lint typecheck clean
 
 help:
 	@echo "make run | up | down | demo | test | test-unit | test-integration | lint | typecheck | clean"
@@ -69,6 +69,10 @@ test-integration: kafka-jars browser
 # Campaigns under injected faults; the report is written to .run/reliability/.
 test-reliability: kafka-jars
 	$(BIN)/python -m pytest tests/reliability -s $(PYTEST_ARGS)
+
+# Precision and recall of the mention detection on the labelled evaluation set.
+eval-mentions: $(STAMP)
+	$(BIN)/python -m palmares_mentions.evaluation
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

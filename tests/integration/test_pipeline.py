@@ -294,3 +294,60 @@ async def test_grille_2018_v2_over_v1_rescores_every_2018_dossier_exactly_once(
         assert await evaluations() == expected
     finally:
         await conn.close()
+
+
+async def test_mentions_detected_from_the_api_and_again_after_a_grille_update(
+    stack: Stack, api: Api, codes: Codes, edition: int
+) -> None:
+    """The expected MentionsDetected on mentions.v1, for v1 of the grille and again for v2."""
+    body = grille_body(edition)
+    await api.publish_grille(body)
+    code = codes.take("ville")
+    contact = f"mentions-{edition}@collectivites.example"
+    narrative = (
+        "Nous publions nos données ouvertes sur data.gouv.fr. Nous n'avons pas encore de page Facebook. "
+        "Le conseil municipal est retransmis en direct sur le site de la ville."
+    )
+    r = await api.submit(await api.register(code, contact), edition, dossier(contact, services=[], narrative=narrative))
+    sid = r.json()["submission_id"]
+    view = await api.wait_status(sid, "notified")
+    assert [m["code"] for m in view["mentions"]] == ["gouvernement_ouvert"], "a negated Facebook page is no evidence"
+
+    body["mentions"] = [  # type: ignore[index]
+        *body["mentions"],  # type: ignore[misc]
+        {"code": "democratie_locale", "label": "Démocratie locale", "terms": ["conseil municipal retransmis"]},
+    ]
+    assert (await api.publish_grille(body))["version"] == 2
+    view = await api.wait_status(sid, "notified", mentions_grille_version=2)
+    assert [m["code"] for m in view["mentions"]] == ["gouvernement_ouvert", "democratie_locale"]
+
+    events = await mentions_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], sid)
+    assert [(e["grille_version"], [m["code"] for m in e["mentions"]]) for e in events] == [
+        (1, ["gouvernement_ouvert"]),
+        (2, ["gouvernement_ouvert", "democratie_locale"]),
+    ]
+    evidence = events[1]["mentions"][1]["evidence"][0]
+    assert evidence["action_title"] is None and "retransmis en direct" in evidence["snippet"]
+
+
+async def mentions_events(bootstrap: str, submission_id: str) -> list[dict[str, object]]:
+    """The MentionsDetected events of a dossier, read from mentions.v1 as any consumer sees them."""
+    partitions = [
+        TopicPartition("mentions.v1", p) for p in (await partitions_of(bootstrap, ["mentions.v1"]))["mentions.v1"]
+    ]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found = []
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                for r in batch:
+                    doc = json.loads(r.value)
+                    if doc.get("submission_id") == submission_id:
+                        found.append(doc)
+        return sorted(found, key=lambda d: d["grille_version"])  # type: ignore[no-any-return]
+    finally:
+        await consumer.stop()

@@ -34,6 +34,7 @@ from palmares_contracts.events import (
 )
 from palmares_contracts.grille import (
     ChangelogEntry,
+    ContextualTerms,
     Enjeu,
     Grille,
     GrilleBody,
@@ -72,6 +73,7 @@ __all__ = [
     "ChangelogEntry",
     "Collectivite",
     "CollectiviteKind",
+    "ContextualTerms",
     "ContractError",
     "Distinction",
     "Enjeu",
