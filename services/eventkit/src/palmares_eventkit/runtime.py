@@ -65,6 +65,9 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # A connection the server terminated mid-operation (PostgreSQL restarting)
+    # can surface as asyncpg's "cannot switch to state …" protocol error.
+    asyncpg.InternalClientError,
 )
 # Contention: retried a bounded number of times, then dead-lettered.
 CONTENTION: tuple[type[BaseException], ...] = (
