@@ -225,7 +225,10 @@ async def test_sigterm_finishes_in_flight_work_within_the_grace_period(
     process.send_signal(signal.SIGTERM)  # while receipts are being sent
     assert await asyncio.to_thread(process.wait_exit, 30), "notify did not stop within its grace period"
     stopped_in = time.monotonic() - began
-    assert process.returncode == 0, f"exit code {process.returncode}"
+    # uvicorn re-raises the signal once its graceful shutdown is done: -15 is the expected status.
+    assert process.returncode in (0, -signal.SIGTERM), f"exit code {process.returncode}"
+    log = process.log_path.read_text()
+    assert '"message": "service stopped"' in log, "the runtime stopped cleanly (relay, producer, pool, spans)"
     await asyncio.to_thread(stack.restart, "notify")
 
     async def all_receipts() -> list[object] | None:
