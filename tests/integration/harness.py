@@ -91,8 +91,10 @@ class Stack:
         spans = []
         for path in self.trace_dir.glob("*.jsonl"):
             for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+                try:
                     spans.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # empty, or the last line still being written by the exporter
         return spans
 
 

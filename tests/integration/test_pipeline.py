@@ -306,7 +306,7 @@ async def test_mentions_detected_from_the_api_and_again_after_a_grille_update(
     contact = f"mentions-{edition}@collectivites.example"
     narrative = (
         "Nous publions nos données ouvertes sur data.gouv.fr. Nous n'avons pas encore de page Facebook. "
-        "Le conseil municipal est retransmis en direct sur le site de la ville."
+        "Chaque séance du conseil municipal retransmis en direct sur le site de la ville est très suivie."
     )
     r = await api.submit(await api.register(code, contact), edition, dossier(contact, services=[], narrative=narrative))
     sid = r.json()["submission_id"]

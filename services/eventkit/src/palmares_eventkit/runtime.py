@@ -42,7 +42,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from opentelemetry import trace
 from palmares_contracts import ContractError, Event, Topic, decode
-from palmares_eventkit import inbox, outbox, telemetry
+from palmares_eventkit import inbox, kafka_security, outbox, telemetry
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
 from palmares_eventkit.logs import setup_logging
@@ -118,6 +118,7 @@ class ServiceRuntime:
             log_level=logging.DEBUG,
             logger=logging.getLogger("palmares.faststream"),
             graceful_timeout=self.settings.graceful_timeout_s,
+            security=kafka_security.broker_security(self.settings),
         )
         self._pool: asyncpg.Pool | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -204,6 +205,7 @@ class ServiceRuntime:
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             min_insync_replicas=settings.topic_min_insync_replicas,
+            client_kwargs=kafka_security.client_kwargs(settings),
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -213,6 +215,7 @@ class ServiceRuntime:
             linger_ms=2,
             # Room for a dead letter: an oversized record plus its reason headers.
             max_request_size=DLQ_MAX_MESSAGE_BYTES,
+            **kafka_security.client_kwargs(settings),
         )
         await self._producer.start()
         self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema)

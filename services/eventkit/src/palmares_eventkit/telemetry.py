@@ -4,6 +4,10 @@ Export goes over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Otherwise,
 when `PALMARES_TRACE_DIR` is set, finished spans are appended as JSON lines to
 `<dir>/<service>.jsonl`: an operator (and `palmares trace`) can read one
 dossier's trace without running any trace server.
+
+Whatever the exporter, spans leave the process redacted (`RedactingSpanExporter`):
+no email address, API token or credential in an attribute, an event or a
+status message, whatever instrumentation put there.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from palmares_eventkit.redaction import redact, redact_value
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -45,6 +51,46 @@ class JsonLinesSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         return None
+
+
+class RedactingSpanExporter(SpanExporter):
+    """Hands `delegate` a copy of each span with its attributes, events and status message redacted."""
+
+    def __init__(self, delegate: SpanExporter) -> None:
+        self._delegate = delegate
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._delegate.export([redacted_span(s) for s in spans])
+
+    def shutdown(self) -> None:
+        self._delegate.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._delegate.force_flush(timeout_millis)
+
+
+def redacted_span(span: ReadableSpan) -> ReadableSpan:
+    """A copy of `span` whose attributes, event attributes and status description hold no secret."""
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, redact(status.description))
+    return ReadableSpan(
+        name=redact(span.name),
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes={k: redact_value(v) for k, v in (span.attributes or {}).items()},
+        events=[
+            Event(e.name, {k: redact_value(v) for k, v in (e.attributes or {}).items()}, e.timestamp)
+            for e in span.events
+        ],
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def span_to_dict(span: ReadableSpan) -> dict[str, object]:
@@ -83,11 +129,11 @@ def setup_tracing(service_name: str, trace_dir: Path | None) -> TracerProvider:
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(OTLPSpanExporter())))
     if trace_dir is not None:
         provider.add_span_processor(
             BatchSpanProcessor(
-                JsonLinesSpanExporter(Path(trace_dir) / f"{service_name}.jsonl"),
+                RedactingSpanExporter(JsonLinesSpanExporter(Path(trace_dir) / f"{service_name}.jsonl")),
                 schedule_delay_millis=200,
             )
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
@@ -33,6 +34,7 @@ async def ensure_topics(
     replication_factor: int,
     min_insync_replicas: int | None = None,
     timeout_s: float = 60.0,
+    client_kwargs: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet; returns the names created.
 
@@ -44,7 +46,9 @@ async def ensure_topics(
     deadline = asyncio.get_running_loop().time() + timeout_s
     delay = 0.2
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **(client_kwargs or {})
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

@@ -2,16 +2,26 @@
 
 A message is rendered once, when the notification is created, and stored: a
 resend after a crash is byte-identical (same Message-ID and Date).
+
+Nothing from a dossier can change a message's headers or its markup:
+- header values are single lines (control characters, CR and LF become
+  spaces) and the recipient must be exactly one plain address;
+- the HTML templates autoescape everything they show;
+- the only link, the status URL, is built from configuration whose scheme
+  must be http or https (`Sender`).
 """
 
 from __future__ import annotations
 
 import email.policy
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -32,14 +42,61 @@ _env = Environment(
 _env.filters["fr"] = lambda number: f"{number:g}".replace(".", ",") if isinstance(number, float) else number
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def header_text(value: str) -> str:
+    """A header value on one line: every run of control characters (CR, LF, …) becomes one space."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def recipient(to: str) -> str:
+    """`to` as exactly one plain address, its domain in ASCII (IDNA); ValueError otherwise.
+
+    Refuses lists, display names, line breaks and non-ASCII local parts (which
+    need SMTPUTF8): the address goes into the `To` header and the SMTP envelope.
+    """
+    if not to or _CONTROL.search(to):
+        raise ValueError("recipient address empty or with control characters")
+    try:
+        address = Address(addr_spec=to)  # refuses anything but one addr-spec
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"not one plain recipient address: {exc}") from None
+    if not address.username.isascii():
+        raise ValueError("recipient address with a non-ASCII local part")
+    domain = address.domain.encode("idna").decode("ascii")
+    if not _DOMAIN.match(domain):
+        raise ValueError("recipient address with an invalid domain")
+    return f"{address.username}@{domain}"
+
+
+def safe_link_base(url: str) -> str:
+    """`url` if it is an absolute http(s) URL without credentials (the base of every link we send)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"API_URL must be an http:// or https:// URL, not {url!r}")
+    if parts.username or parts.password or _CONTROL.search(url) or any(c in url for c in " \"'<>`"):
+        raise ValueError("API_URL must hold no credentials, spaces, quotes or control characters")
+    return url.rstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """Who the emails come from."""
+    """Who the emails come from, and the public URL their link points to (validated here)."""
 
     address: str = "Label Villes Internet <palmares@villes-internet.example>"
     reply_to: str = "contact@villes-internet.example"
     domain: str = "villes-internet.example"  # short: keeps "Message-ID: <uuid@domain>" on one line
     public_url: str = "http://127.0.0.1:8000"
+
+    def __post_init__(self) -> None:
+        safe_link_base(self.public_url)
+        for name in ("address", "reply_to", "domain"):
+            if _CONTROL.search(getattr(self, name)):
+                raise ValueError(f"sender {name} holds control characters")
+        if not _DOMAIN.match(self.domain):
+            raise ValueError(f"invalid Message-ID domain {self.domain!r}")
 
 
 def notification_id(kind: str, submission_id: UUID, discriminator: object = None) -> UUID:
@@ -73,8 +130,8 @@ def _message(
     msg["Date"] = format_datetime(at)
     msg["From"] = sender.address
     msg["Reply-To"] = sender.reply_to
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["To"] = recipient(to)
+    msg["Subject"] = header_text(subject)
     msg["X-Palmares-Notification"] = f"{kind}; id={notification}"
     template = template or kind
     msg.set_content(_env.get_template(f"{template}.txt.j2").render(context), charset="utf-8", cte="quoted-printable")
@@ -120,7 +177,7 @@ def render_receipt(
             "revision": revision,
             "actions": actions,
             "submitted_at": submitted_at.strftime("%d/%m/%Y à %H:%M (UTC)"),
-            "status_url": f"{sender.public_url}/v1/submissions/{submission_id}",
+            "status_url": f"{safe_link_base(sender.public_url)}/v1/submissions/{submission_id}",
         },
         sender=sender,
         at=at,

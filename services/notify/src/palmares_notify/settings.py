@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+
 from palmares_eventkit.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from palmares_notify.render import Sender
 
@@ -15,7 +17,10 @@ class NotifySettings(ServiceSettings):
 
     smtp_host: str = Field(default="127.0.0.1", alias="SMTP_HOST")
     smtp_port: int = Field(default=25, alias="SMTP_PORT")
+    # STARTTLS upgrades the connection before AUTH and the message (certificate verified).
     smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+    # Credentials over an unencrypted connection are refused unless the server is on this machine.
+    smtp_allow_plaintext_auth: bool = Field(default=False, alias="SMTP_ALLOW_PLAINTEXT_AUTH")
     smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
     smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
     smtp_timeout_s: float = Field(default=30.0, gt=0, alias="SMTP_TIMEOUT_S")
@@ -31,7 +36,27 @@ class NotifySettings(ServiceSettings):
     # Concurrent deliveries, each on its own SMTP connection and transaction.
     send_workers: int = Field(default=2, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
 
+    @model_validator(mode="after")
+    def _check(self) -> NotifySettings:
+        self.sender()  # API_URL http(s) only, no control characters in the sender identity
+        plaintext_auth = self.smtp_username and not self.smtp_starttls and not self.smtp_allow_plaintext_auth
+        if plaintext_auth and not _is_loopback(self.smtp_host):
+            raise ValueError(
+                "SMTP_USERNAME without SMTP_STARTTLS would send the password in clear: "
+                "set SMTP_STARTTLS=true (or SMTP_ALLOW_PLAINTEXT_AUTH=true on a trusted network)"
+            )
+        return self
+
     def sender(self) -> Sender:
         return Sender(
             address=self.mail_from, reply_to=self.mail_reply_to, domain=self.mail_domain, public_url=self.public_url
         )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False

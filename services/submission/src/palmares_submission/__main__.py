@@ -9,7 +9,7 @@ from palmares_submission.settings import SubmissionSettings
 
 
 def main() -> None:
-    settings = SubmissionSettings()  # type: ignore[call-arg]
+    settings = SubmissionSettings()
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
 from palmares_contracts import (
     Action,
+    Category,
     Ceremony,
     Collectivite,
+    CollectiviteKind,
     Distinction,
     Grille,
     GrilleBody,
@@ -25,14 +30,18 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 
-from palmares_submission import auth, palmares, refdata, store
-from palmares_submission.errors import ApiError
+from palmares_submission import auth, palmares, refdata, store, text
+from palmares_submission.errors import ApiError, responses
+from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.schemas import (
+    COLLECTIVITE_CODE,
     Explanation,
+    ImportedLabels,
     JuryRequest,
     JuryView,
     LabelHistoryImport,
     NotificationView,
+    PalmaresPublication,
     PalmaresPublishRequest,
     PalmaresView,
     RegisterRequest,
@@ -44,9 +53,12 @@ from palmares_submission.schemas import (
 from palmares_submission.settings import SubmissionSettings
 from palmares_submission.status import Progress, dossier_status
 
-router = APIRouter(prefix="/v1")
-
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+# Path parameters are bounded like the fields they name: an edition outside
+# 2000–2100 or a malformed code is a 422, never a query PostgreSQL refuses.
+EditionPath = Annotated[int, Path(ge=2000, le=2100, examples=[2018])]
+CodePath = Annotated[str, Path(pattern=COLLECTIVITE_CODE, examples=["49007"])]
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -59,19 +71,84 @@ def settings_of(request: Request) -> SubmissionSettings:
     return settings
 
 
-async def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> auth.Principal:
-    """The caller, from `Authorization: Bearer <token>` (401 without a valid one)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+async def authenticate(request: Request) -> auth.Principal:
+    """The caller, from `Authorization: Bearer <token>`: 401 without a valid token, 429 over its rate."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "Authentification requise : jeton « Bearer » manquant.", headers=_UNAUTHENTICATED)
-    token = authorization[7:].strip()
-    if auth.is_operator(token, settings_of(request).operator_token.get_secret_value()):
-        return auth.Principal(operator=True)
-    async with runtime_of(request).pool.acquire() as conn:
-        row = await store.collectivite_by_token(conn, auth.hash_token(token))
-    if row is None:
-        raise ApiError(401, "Jeton invalide ou révoqué.", headers=_UNAUTHENTICATED)
-    return auth.Principal(operator=False, code=row.code)
+    invalid = ApiError(401, "Jeton invalide ou révoqué.", headers=_UNAUTHENTICATED)
+    if len(token) > auth.MAX_TOKEN_LENGTH:
+        raise invalid
+    if auth.is_operator(token, request.app.state.operator_tokens):
+        caller = auth.Principal(operator=True, token_key=auth.token_key(token))
+    else:
+        if not token.startswith(auth.COLLECTIVITE_PREFIX):
+            raise invalid  # not a token this service issues: no database round trip
+        async with runtime_of(request).pool.acquire() as conn:
+            row = await store.collectivite_by_token(conn, auth.hash_token(token))
+        if row is None:
+            raise invalid
+        caller = auth.Principal(operator=False, code=row.code, token_key=auth.token_key(token))
+    limiter: TokenRateLimiter = request.app.state.rate_limiter
+    wait = await limiter.retry_after(caller.token_key, operator=caller.operator)
+    if wait is not None:
+        raise ApiError(
+            429, f"Trop de requêtes avec ce jeton : réessayez dans {wait} s.", headers={"Retry-After": str(wait)}
+        )
+    return caller
 
+
+# Declares the bearer scheme in the OpenAPI document; `authenticate` does the checking.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="jeton",
+    description="Jeton d'une collectivité (`pal_…`, donné à l'inscription) ou d'un opérateur du label.",
+)
+
+
+async def principal(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> auth.Principal:
+    """The authenticated caller (authenticated once per request, before the body is read)."""
+    caller: auth.Principal | None = getattr(request.state, "principal", None)
+    if caller is None:
+        caller = await authenticate(request)
+        request.state.principal = caller
+    return caller
+
+
+def _depends_on(dependant: Dependant, call: Any) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+class AuthenticatedFirst(APIRoute):
+    """A route whose caller is authenticated, and whose role is checked, before its body is read.
+
+    Without a valid token, the answer is 401 whatever the body holds; with a
+    token of the wrong kind, 403: an unauthorised client learns nothing from
+    validation errors, and its body is never parsed. (FastAPI parses the
+    JSON body before it resolves dependencies.)
+    """
+
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+        if not _depends_on(self.dependant, principal):
+            return handler
+        guards = [g for g in _PRE_BODY_GUARDS if _depends_on(self.dependant, g)]
+
+        async def authenticated(request: Request) -> Response:
+            caller = await authenticate(request)
+            request.state.principal = caller
+            for guard in guards:
+                guard(caller)
+            response: Response = await handler(request)
+            return response
+
+        return authenticated
+
+
+router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 
 Caller = Annotated[auth.Principal, Depends(principal)]
 
@@ -82,13 +159,33 @@ def require_operator(caller: Caller) -> auth.Principal:
     return caller
 
 
+def require_collectivite(caller: Caller) -> auth.Principal:
+    if caller.operator or caller.code is None:
+        raise ApiError(403, "Le dépôt d'un dossier se fait avec le jeton de la collectivité.")
+    return caller
+
+
+# Role checks that need the principal alone: run before the body is read (AuthenticatedFirst).
+_PRE_BODY_GUARDS = (require_operator, require_collectivite)
+
 Operator = Annotated[auth.Principal, Depends(require_operator)]
+CollectiviteCaller = Annotated[auth.Principal, Depends(require_collectivite)]
+
+# Error answers of authenticated routes, and of those that take a body.
+AUTH = (401, 403, 422, 429)
+BODY = (400, 413)
 
 
 # --- collectivités -----------------------------------------------------------------------
 
 
-@router.post("/collectivites", status_code=201, response_model=RegisterResponse, tags=["operator"])
+@router.post(
+    "/collectivites",
+    status_code=201,
+    response_model=RegisterResponse,
+    tags=["operator"],
+    responses=responses(*AUTH, 409, *BODY),
+)
 async def register_collectivite(body: RegisterRequest, request: Request, _: Operator) -> RegisterResponse:
     """Register a collectivité from the reference data; its API token is returned once."""
     ref = refdata.lookup(body.code)
@@ -111,17 +208,31 @@ async def register_collectivite(body: RegisterRequest, request: Request, _: Oper
     return RegisterResponse(
         code=row.code,
         name=row.name,
-        kind=ref.kind,
-        category=category,
+        kind=CollectiviteKind(ref.kind),
+        category=Category(category),
         population=row.population,
         departement=row.departement,
         token=token,
     )
 
 
-@router.post("/collectivites/{code}/token", response_model=RegisterResponse, tags=["operator"])
-async def rotate_token(code: str, request: Request, _: Operator) -> RegisterResponse:
-    """Issue a new token for a registered collectivité; the previous one stops working."""
+def _own_or_operator(caller: auth.Principal, code: str) -> None:
+    if not caller.may_read(code):
+        raise ApiError(403, "Ce jeton n'est pas celui de cette collectivité.")
+
+
+@router.post(
+    "/collectivites/{code}/token",
+    response_model=RegisterResponse,
+    tags=["operator", "collectivite"],
+    responses=responses(*AUTH, 404),
+)
+async def rotate_token(code: CodePath, request: Request, caller: Caller) -> RegisterResponse:
+    """Issue a new token (shown once); the previous one stops working at once.
+
+    An operator may do it for any collectivité, a collectivité for itself.
+    """
+    _own_or_operator(caller, code)
     token = auth.new_token()
     async with runtime_of(request).transaction() as tx:
         row = await store.rotate_token(tx.conn, code, auth.hash_token(token))
@@ -130,12 +241,32 @@ async def rotate_token(code: str, request: Request, _: Operator) -> RegisterResp
     return RegisterResponse(
         code=row.code,
         name=row.name,
-        kind=row.kind,
-        category=row.category,  # type: ignore[arg-type]
+        kind=CollectiviteKind(row.kind),
+        category=Category(row.category),
         population=row.population,
         departement=row.departement,
         token=token,
     )
+
+
+@router.delete(
+    "/collectivites/{code}/token",
+    status_code=204,
+    response_class=Response,
+    tags=["operator", "collectivite"],
+    responses=responses(*AUTH, 404),
+)
+async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Response:
+    """Revoke the collectivité's token: it answers 401 from now on, until a new one is issued.
+
+    An operator may do it for any collectivité, a collectivité for itself
+    (a token that leaked).
+    """
+    _own_or_operator(caller, code)
+    async with runtime_of(request).transaction() as tx:
+        if not await store.revoke_token(tx.conn, code):
+            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+    return Response(status_code=204)
 
 
 # --- submissions ---------------------------------------------------------------------------
@@ -146,19 +277,22 @@ def _request_hash(body: SubmissionRequest) -> bytes:
 
 
 @router.post(
-    "/editions/{edition}/submissions", status_code=202, response_model=SubmissionAccepted, tags=["collectivite"]
+    "/editions/{edition}/submissions",
+    status_code=202,
+    response_model=SubmissionAccepted,
+    tags=["collectivite"],
+    responses=responses(*AUTH, 409, *BODY),
 )
 async def submit(
-    edition: int,
+    edition: EditionPath,
     body: SubmissionRequest,
     request: Request,
     response: Response,
-    caller: Caller,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    caller: CollectiviteCaller,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")] = None,
 ) -> SubmissionAccepted:
     """Submit (a new revision of) the caller's dossier for an edition."""
-    if caller.operator or caller.code is None:
-        raise ApiError(403, "Le dépôt d'un dossier se fait avec le jeton de la collectivité.")
+    assert caller.code is not None  # require_collectivite
     request_hash = _request_hash(body)
     async with runtime_of(request).transaction() as tx:
         conn = tx.conn
@@ -180,6 +314,7 @@ async def submit(
         grille = await store.current_grille(conn, edition)
         assert grille is not None
         _check_services(body, grille)
+        _check_dates(body, grille)
         row = await conn.fetchrow(
             "SELECT code, kind, name, population, departement, category, contact_email FROM collectivites WHERE code = $1",
             caller.code,
@@ -248,7 +383,33 @@ def _check_services(body: SubmissionRequest, grille: Grille) -> None:
                 )
 
 
-@router.get("/submissions/{submission_id}", response_model=StatusView, tags=["collectivite"])
+def _check_dates(body: SubmissionRequest, grille: Grille) -> None:
+    """An action starts before the dossier deadline (+ 1 year of tolerance) and ends within 10 years of it."""
+    deadline = grille.effective_deadline
+    latest_start = deadline.replace(year=deadline.year + 1)
+    latest_end = deadline.replace(year=deadline.year + 10)
+    for i, action in enumerate(body.actions):
+        if action.started_on > latest_start:
+            raise ApiError(
+                422,
+                f"Date de début invraisemblable : postérieure au {latest_start:%d/%m/%Y} "
+                f"(date limite des dossiers {grille.edition} : {deadline:%d/%m/%Y}, plus un an).",
+                field=f"actions.{i}.started_on",
+            )
+        if action.ended_on is not None and action.ended_on > latest_end:
+            raise ApiError(
+                422,
+                f"Date de fin invraisemblable : postérieure au {latest_end:%d/%m/%Y}.",
+                field=f"actions.{i}.ended_on",
+            )
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=StatusView,
+    tags=["collectivite"],
+    responses=responses(*AUTH, 404),
+)
 async def submission_status(submission_id: UUID, request: Request, caller: Caller) -> StatusView:
     """The status of a dossier and its results as far as they are known."""
     async with runtime_of(request).pool.acquire() as conn:
@@ -317,9 +478,14 @@ def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[
 # --- grille ----------------------------------------------------------------------------------
 
 
-@router.put("/editions/{edition}/grille", response_model=Grille, tags=["operator"])
-async def publish_grille(edition: int, body: GrilleBody, request: Request, _: Operator) -> Grille:
+@router.put(
+    "/editions/{edition}/grille", response_model=Grille, tags=["operator"], responses=responses(*AUTH, 409, *BODY)
+)
+async def publish_grille(edition: EditionPath, body: GrilleBody, request: Request, _: Operator) -> Grille:
     """Publish a new version of an edition's grille (the service assigns the version)."""
+    problem = text.first_problem(body.model_dump(mode="json"))
+    if problem is not None:
+        raise ApiError(422, f"Texte refusé dans la grille ({problem[0]}) : {problem[1]}.", field=problem[0])
     if body.edition != edition:
         raise ApiError(422, f"La grille porte l'édition {body.edition}, l'URL l'édition {edition}.", field="edition")
     async with runtime_of(request).transaction() as tx:
@@ -334,8 +500,8 @@ async def publish_grille(edition: int, body: GrilleBody, request: Request, _: Op
     return grille
 
 
-@router.get("/editions/{edition}/grille", response_model=Grille, tags=["public"])
-async def get_grille(edition: int, request: Request) -> Grille:
+@router.get("/editions/{edition}/grille", response_model=Grille, tags=["public"], responses=responses(404, 422))
+async def get_grille(edition: EditionPath, request: Request) -> Grille:
     """The current grille version of an edition."""
     async with runtime_of(request).pool.acquire() as conn:
         grille = await store.current_grille(conn, edition)
@@ -347,7 +513,13 @@ async def get_grille(edition: int, request: Request) -> Grille:
 # --- jury and palmarès -----------------------------------------------------------------------
 
 
-@router.post("/submissions/{submission_id}/jury-decision", status_code=202, response_model=JuryView, tags=["operator"])
+@router.post(
+    "/submissions/{submission_id}/jury-decision",
+    status_code=202,
+    response_model=JuryView,
+    tags=["operator"],
+    responses=responses(*AUTH, 404, *BODY),
+)
 async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request, _: Operator) -> JuryView:
     """Record the jury's arobases for a dossier (the pré-notation stays visible)."""
     now = utcnow()
@@ -369,10 +541,16 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
     return JuryView(arobases=body.arobases, comment=body.comment, decided_by=body.decided_by, decided_at=now)
 
 
-@router.post("/editions/{edition}/palmares", status_code=202, tags=["operator"])
+@router.post(
+    "/editions/{edition}/palmares",
+    status_code=202,
+    response_model=PalmaresPublication,
+    tags=["operator"],
+    responses=responses(*AUTH, 409, *BODY),
+)
 async def publish_palmares(
-    edition: int, request: Request, _: Operator, body: PalmaresPublishRequest | None = None
-) -> dict[str, Any]:
+    edition: EditionPath, request: Request, _: Operator, body: PalmaresPublishRequest | None = None
+) -> PalmaresPublication:
     """Publish the palmarès of an edition: the campaign closes and award emails follow."""
     now = utcnow()
     ceremony = body.ceremony if body else None
@@ -399,7 +577,7 @@ async def publish_palmares(
                 ),
             )
         )
-    return {"edition": edition, "published_at": now.isoformat()}
+    return PalmaresPublication(edition=edition, published_at=now)
 
 
 @router.get(
@@ -407,10 +585,14 @@ async def publish_palmares(
     response_model=PalmaresView,
     tags=["public"],
     responses={
-        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with `?format=csv` or `Accept: text/csv`"}
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "JSON, or CSV with `?format=csv` or `Accept: text/csv`",
+        },
+        **responses(404, 422),
     },
 )
-async def get_palmares(edition: int, request: Request, format: str | None = None) -> Any:
+async def get_palmares(edition: EditionPath, request: Request, format: Literal["json", "csv"] | None = None) -> Any:
     """The published palmarès, grouped as Villages, Villes and Territoires (JSON or CSV)."""
     async with runtime_of(request).pool.acquire() as conn:
         view = await palmares.view(conn, edition)
@@ -422,13 +604,17 @@ async def get_palmares(edition: int, request: Request, format: str | None = None
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.csv"'},
         )
-    if format not in (None, "json"):
-        raise ApiError(422, "Format inconnu : « json » ou « csv ».", field="format")
     return view
 
 
-@router.post("/label-history", status_code=202, tags=["operator"])
-async def import_label_history(body: LabelHistoryImport, request: Request, _: Operator) -> dict[str, int]:
+@router.post(
+    "/label-history",
+    status_code=202,
+    response_model=ImportedLabels,
+    tags=["operator"],
+    responses=responses(*AUTH, 409, *BODY),
+)
+async def import_label_history(body: LabelHistoryImport, request: Request, _: Operator) -> ImportedLabels:
     """Import the labels of editions this system did not run (for the distinctions)."""
     async with runtime_of(request).transaction() as tx:
         managed = {
@@ -443,14 +629,26 @@ async def import_label_history(body: LabelHistoryImport, request: Request, _: Op
                     field=f"entries.{i}.edition",
                 )
         await store.import_labels(tx.conn, [(e.code, e.edition, e.arobases) for e in body.entries])
-    return {"imported": len(body.entries)}
+    return ImportedLabels(imported=len(body.entries))
 
 
 page_router = APIRouter()
 
 
-@page_router.get("/palmares/{edition}", response_class=HTMLResponse, tags=["public"])
-async def palmares_page(edition: int, request: Request) -> HTMLResponse:
+@page_router.get(
+    "/palmares/{edition}",
+    response_class=HTMLResponse,
+    tags=["public"],
+    responses={
+        404: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "Palmarès pas encore publié"},
+        # JSON like every error of the API (the route's own responses are HTML).
+        422: {
+            "description": "Édition hors de 2000–2100",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        },
+    },
+)
+async def palmares_page(edition: EditionPath, request: Request) -> HTMLResponse:
     """The palmarès as a French web page."""
     async with runtime_of(request).pool.acquire() as conn:
         view = await palmares.view(conn, edition)

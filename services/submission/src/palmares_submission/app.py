@@ -13,11 +13,21 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from palmares_eventkit.db import load_migrations
 from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
+from pydantic import BaseModel
 
 from palmares_submission import api, consumers, errors
+from palmares_submission.body_limit import BodySizeLimit
+from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
 
 SERVICE = "submission"
+
+SENSITIVE_HEADERS = ["authorization", "cookie", "set-cookie", "proxy-authorization", "idempotency-key"]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
 
 
 def create_runtime(settings: SubmissionSettings) -> ServiceRuntime:
@@ -28,9 +38,49 @@ def create_runtime(settings: SubmissionSettings) -> ServiceRuntime:
     return runtime
 
 
+def http_app(lifespan: Any = None) -> FastAPI:
+    """The routes, probes and error handlers, without runtime: what the OpenAPI document describes."""
+    app = FastAPI(
+        title="Palmarès — API de dépôt",
+        version="1.0.0",
+        description=(
+            "Dépôt des dossiers du label Territoires, Villes et Villages Internet, "
+            "suivi de leur évaluation, et opérations du label (grille, jury, palmarès)."
+        ),
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(api.page_router)
+
+    @app.get("/health", tags=["probes"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        tags=["probes"],
+        responses={
+            200: {"model": Readiness, "description": "Prêt"},
+            503: {"model": Readiness, "description": "Pas prêt : base, broker ou relais indisponible"},
+        },
+    )
+    async def ready(request: Request) -> Any:
+        checks = await api.runtime_of(request).ready()
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the service serves at `/openapi.json` (no server, no configuration needed)."""
+    return http_app().openapi()
+
+
 def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
     """The HTTP API; its lifespan starts the runtime (database, outbox relay) and the broker."""
-    settings = settings or SubmissionSettings()  # type: ignore[call-arg]
+    settings = settings or SubmissionSettings()
     runtime = create_runtime(settings)
 
     @asynccontextmanager
@@ -43,36 +93,23 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await runtime.stop()
 
-    app = FastAPI(
-        title="Palmarès — API de dépôt",
-        version="1.0.0",
-        description=(
-            "Dépôt des dossiers du label Territoires, Villes et Villages Internet, "
-            "suivi de leur évaluation, et opérations du label (grille, jury, palmarès)."
-        ),
-        lifespan=lifespan,
-    )
+    app = http_app(lifespan)
     app.state.runtime = runtime
     app.state.settings = settings
-    errors.install(app)
-    app.include_router(api.router)
-    app.include_router(api.page_router)
-
-    @app.get("/health", tags=["probes"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/ready", tags=["probes"])
-    async def ready(request: Request) -> Any:
-        checks = await runtime.ready()
-        ok = all(checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
-
+    # Read once at start-up: changing operator tokens (adding, revoking) is a restart.
+    app.state.operator_tokens = settings.operator_secrets()
+    app.state.rate_limiter = TokenRateLimiter(
+        settings.rate_limit, settings.operator_rate_limit, settings.rate_limit_storage
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=runtime.tracer_provider,
         excluded_urls="health,ready,metrics",
         exclude_spans=["receive", "send"],
+        # Headers are captured only if an operator asks for it (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*);
+        # even then, credentials never reach a span.
+        http_capture_headers_sanitize_fields=SENSITIVE_HEADERS,
     )
     return app

@@ -5,15 +5,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+COLLECTIVITE_PREFIX = "pal_"
+# Longest token accepted at all: a longer Authorization header is not one of ours.
+MAX_TOKEN_LENGTH = 512
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who calls: an operator, or the collectivité of `code`."""
+    """Who calls: an operator, or the collectivité of `code`.
+
+    `token_key` identifies the token without being it (a hash): the rate
+    limiter counts per token with it.
+    """
 
     operator: bool
     code: str | None = None
+    token_key: str = ""
 
     def may_read(self, collectivite_code: str) -> bool:
         return self.operator or self.code == collectivite_code
@@ -21,14 +31,28 @@ class Principal:
 
 def new_token() -> str:
     """A fresh collectivité API token (256 bits of randomness), shown once."""
-    return "pal_" + secrets.token_urlsafe(32)
+    return COLLECTIVITE_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> bytes:
     # Tokens are long random strings, not passwords: a fast hash is enough and
     # allows an indexed lookup; a slow KDF would only add latency.
-    return hashlib.sha256(token.encode()).digest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
-def is_operator(token: str, operator_token: str) -> bool:
-    return hmac.compare_digest(token.encode(), operator_token.encode())
+def token_key(token: str) -> str:
+    """A stable, non-reversible name of a token (for counters, never for lookups)."""
+    return hash_token(token).hex()[:32]
+
+
+def is_operator(token: str, operator_tokens: Iterable[str]) -> bool:
+    """Whether `token` is one of the configured operator tokens.
+
+    Every configured token is compared, in constant time each, so the answer
+    takes as long whichever of them matches (or none).
+    """
+    presented = token.encode("utf-8", "surrogatepass")
+    found = False
+    for candidate in operator_tokens:
+        found |= hmac.compare_digest(presented, candidate.encode())
+    return found

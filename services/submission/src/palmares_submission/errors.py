@@ -12,6 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+
+from palmares_submission.schemas import ErrorBody
 
 # French wording of pydantic's error types (the ones a request body can hit).
 _FRENCH = {
@@ -38,10 +41,41 @@ _FRENCH = {
     "model_attributes_type": "un objet JSON est attendu",
     "dict_type": "un objet JSON est attendu",
     "uuid_parsing": "identifiant invalide",
+    "uuid_type": "identifiant invalide",
+    "url_too_long": "adresse web trop longue (au plus {max_length} caractères)",
+    "string_unicode": "texte Unicode invalide",
+    "int_from_float": "un nombre entier est attendu",
+    "float_type": "un nombre est attendu",
+    "float_parsing": "un nombre est attendu",
+    "finite_number": "un nombre fini est attendu",
+    "greater_than": "doit être strictement supérieur à {gt}",
+    "less_than": "doit être strictement inférieur à {lt}",
+    "bool_type": "un booléen est attendu",
+    "bool_parsing": "un booléen est attendu",
+    "enum": "valeur inconnue (attendu : {expected})",
+    "literal_error": "valeur inconnue (attendu : {expected})",
+    "tuple_type": "une liste est attendue",
+    "date_from_datetime_inexact": "une date AAAA-MM-JJ est attendue",
+    "datetime_type": "une date et heure ISO 8601 est attendue",
+    "datetime_parsing": "une date et heure ISO 8601 est attendue",
+    "none_required": "doit être absent ou null",
+    "model_type": "un objet JSON est attendu",
+    "too_many_digits": "nombre trop long",
+}
+
+# Statuses the handlers below may answer with a generic French sentence.
+_STATUS_MESSAGES = {
+    400: "Requête illisible.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée.",
+    413: "Requête trop volumineuse.",
+    429: "Trop de requêtes : réessayez plus tard.",
 }
 
 
 def _field(loc: tuple[Any, ...]) -> str:
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"  # a JSON syntax error: loc is the character offset, not a field
     parts = [str(p) for p in loc if p not in ("body", "path", "query", "header")]
     return ".".join(parts) or "body"
 
@@ -58,11 +92,58 @@ def french_message(error: dict[str, Any]) -> str:
         return msg.removeprefix("Value error, ")
     template = _FRENCH.get(kind)
     if template is None:
+        # Our own PydanticCustomError types (text, dates, URLs) carry French messages;
+        # an English one from a library is better than nothing, and says what is wrong.
         return str(error.get("msg", "valeur invalide"))
+    ctx = {k: str(v).replace(" or ", " ou ") for k, v in (error.get("ctx") or {}).items()}
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return template
+
+
+_DESCRIPTIONS = {
+    400: "Requête illisible",
+    401: "Jeton absent, invalide ou révoqué",
+    403: "Jeton valide, mais sans droit sur cette ressource",
+    404: "Ressource introuvable",
+    409: "Conflit avec l'état de la campagne ou de la ressource",
+    413: "Corps de requête trop volumineux",
+    422: "Requête invalide : les champs en faute sont nommés",
+    429: "Trop de requêtes pour ce jeton",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "`Bearer`", "required": True, "schema": {"type": "string"}}},
+    429: {
+        "Retry-After": {
+            "description": "Secondes à attendre avant de réessayer",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declaration of the error answers of a route: the common body, and their headers."""
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": _DESCRIPTIONS[status],
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
+        for status in statuses
+    }
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the application accepts on the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__NONE__"})
+        if match != Match.NONE and isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def problem(
@@ -101,8 +182,16 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.message, detail, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: "Ressource introuvable.", 405: "Méthode non autorisée."}
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only;
+            # a path served by several routes (GET and PUT …/grille) supports them all.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = [{"field": "body", "message": "corps de requête illisible", "type": "body_unreadable"}]
         return problem(
-            exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers=getattr(exc, "headers", None)
+            exc.status_code,
+            _STATUS_MESSAGES.get(exc.status_code, str(exc.detail)),
+            detail if exc.status_code == 400 else None,
+            headers=headers,
         )

@@ -63,8 +63,19 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
     )
 
 
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula sign."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(palmares: PalmaresView) -> str:
-    """One row per labelled collectivité (RFC 4180, UTF-8, French column names)."""
+    """One row per labelled collectivité (RFC 4180, UTF-8, French column names; no cell is a formula)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -73,7 +84,8 @@ def to_csv(palmares: PalmaresView) -> str:
     for key, _ in GROUPS:
         for e in getattr(palmares, key):
             writer.writerow(
-                [
+                _cell(value)
+                for value in (
                     palmares.edition,
                     e.category.value,
                     e.collectivite_code,
@@ -82,7 +94,7 @@ def to_csv(palmares: PalmaresView) -> str:
                     e.pre_notation if e.pre_notation is not None else "",
                     " | ".join(e.mentions),
                     " | ".join(e.distinctions),
-                ]
+                )
             )
     return out.getvalue()
 

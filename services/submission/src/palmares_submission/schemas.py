@@ -1,4 +1,9 @@
-"""HTTP request and response bodies of the submission API (`/v1`)."""
+"""HTTP request and response bodies of the submission API (`/v1`).
+
+Requests are bounded everywhere (issue 8): lengths of every text, number of
+actions and services, http(s) URLs only, plausible dates, valid addresses,
+no control characters where a line break or a NUL could hurt (`text`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,59 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from palmares_contracts import Category, CollectiviteKind
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    UrlConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from palmares_submission.text import multi_line, single_line
 
 MAX_ACTIONS = 200
+MAX_SERVICES_PER_ACTION = 50
+# The label was created in 1999; an action started before 1990 is a typo.
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+COLLECTIVITE_CODE = r"^(?:[0-9][0-9AB][0-9]{3}|[0-9]{9})$"
+# Grille service codes (palmares_contracts.grille.Code).
+SERVICE_CODE = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def _ascii_address(address: str) -> str:
+    # A non-ASCII local part needs SMTPUTF8 end to end, which mail servers of
+    # collectivités cannot be assumed to speak; an accented domain is fine, in IDNA.
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise PydanticCustomError("email_local_part", "adresse électronique : caractères accentués avant « @ » refusés")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+ContactEmail = Annotated[
+    EmailStr, Field(max_length=254, examples=["numerique@mairie.example"]), AfterValidator(_ascii_address)
+]
+
+
+class ErrorDetail(BaseModel):
+    """One field at fault."""
+
+    field: str | None = Field(description="Dotted path of the field at fault (`actions.0.title`), or `body`.")
+    message: str = Field(description="What is wrong, in French.")
+    type: str | None = Field(default=None, description="Machine-readable kind of error.")
+
+
+class ErrorBody(BaseModel):
+    """Every error of the API has this shape."""
+
+    error: str = Field(description="What went wrong, in French.")
+    detail: list[ErrorDetail] = []
 
 
 class _Body(BaseModel):
@@ -18,8 +73,8 @@ class _Body(BaseModel):
 
 
 class RegisterRequest(_Body):
-    code: Annotated[str, Field(pattern=r"^(?:[0-9][0-9AB][0-9]{3}|[0-9]{9})$", examples=["49007"])]
-    contact_email: EmailStr
+    code: Annotated[str, Field(pattern=COLLECTIVITE_CODE, examples=["49007"])]
+    contact_email: ContactEmail
 
 
 class RegisterResponse(BaseModel):
@@ -32,25 +87,54 @@ class RegisterResponse(BaseModel):
     token: str = Field(description="API token of the collectivité, shown once.")
 
 
-class ActionIn(_Body):
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=10_000)] = ""
-    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)] = []
-    url: HttpUrl | None = None
-    started_on: date
-    ended_on: date | None = None
+def _plain_http_url(url: AnyUrl) -> AnyUrl:
+    # Credentials in a published link leak them to everyone who reads the dossier.
+    if url.username or url.password:
+        raise PydanticCustomError("url_userinfo", "identifiants interdits dans l'adresse web")
+    return url
 
-    @model_validator(mode="after")
-    def _dates(self) -> ActionIn:
-        if self.ended_on is not None and self.ended_on < self.started_on:
-            raise ValueError("ended_on: la date de fin précède la date de début")
-        return self
+
+def _plausible(day: date) -> date:
+    if day < EARLIEST_DATE:
+        raise PydanticCustomError("date_too_early", "date invraisemblable : antérieure au 1er janvier 1990")
+    if day > LATEST_DATE:
+        raise PydanticCustomError("date_too_late", "date invraisemblable : postérieure à 2100")
+    return day
+
+
+ActionUrl = Annotated[
+    AnyUrl,
+    UrlConstraints(max_length=2000, allowed_schemes=["http", "https"], host_required=True),
+    Field(json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}),
+    AfterValidator(_plain_http_url),
+]
+PlausibleDate = Annotated[date, AfterValidator(_plausible)]
+
+
+class ActionIn(_Body):
+    title: Annotated[str, Field(min_length=1, max_length=300), single_line]
+    description: Annotated[str, Field(max_length=10_000), multi_line] = ""
+    services: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64, pattern=SERVICE_CODE)]],
+        Field(max_length=MAX_SERVICES_PER_ACTION),
+    ] = []
+    url: ActionUrl | None = None
+    started_on: PlausibleDate
+    ended_on: PlausibleDate | None = None
+
+    @field_validator("ended_on")
+    @classmethod
+    def _ends_after_start(cls, ended_on: date | None, info: ValidationInfo) -> date | None:
+        started_on = info.data.get("started_on")
+        if ended_on is not None and started_on is not None and ended_on < started_on:
+            raise PydanticCustomError("date_order", "la date de fin précède la date de début")
+        return ended_on
 
 
 class SubmissionRequest(_Body):
     actions: Annotated[list[ActionIn], Field(min_length=1, max_length=MAX_ACTIONS)]
-    narrative: Annotated[str, Field(max_length=20_000)] = ""
-    contact_email: EmailStr | None = None
+    narrative: Annotated[str, Field(max_length=20_000), multi_line] = ""
+    contact_email: ContactEmail | None = None
 
 
 class SubmissionAccepted(BaseModel):
@@ -105,17 +189,22 @@ class StatusView(BaseModel):
 
 class JuryRequest(_Body):
     arobases: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, Field(max_length=5_000)] = ""
-    decided_by: Annotated[str, Field(min_length=1, max_length=200)]
+    comment: Annotated[str, Field(max_length=5_000), multi_line] = ""
+    decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line]
 
 
 class CeremonyIn(_Body):
-    place: Annotated[str, Field(min_length=1, max_length=200)]
-    date: date
+    place: Annotated[str, Field(min_length=1, max_length=200), single_line]
+    date: PlausibleDate
 
 
 class PalmaresPublishRequest(_Body):
     ceremony: CeremonyIn | None = None
+
+
+class PalmaresPublication(BaseModel):
+    edition: int
+    published_at: datetime
 
 
 class PalmaresEntry(BaseModel):
@@ -138,10 +227,15 @@ class PalmaresView(BaseModel):
 
 
 class LabelIn(_Body):
-    code: Annotated[str, Field(pattern=r"^(?:[0-9][0-9AB][0-9]{3}|[0-9]{9})$")]
+    code: Annotated[str, Field(pattern=COLLECTIVITE_CODE)]
     edition: Annotated[int, Field(ge=1999, le=2100)]
     arobases: Annotated[int, Field(ge=1, le=5)]
 
 
 class LabelHistoryImport(_Body):
+    # ~30 bytes an entry: 1 MiB of body holds about 35,000 of them.
     entries: Annotated[list[LabelIn], Field(min_length=1, max_length=50_000)]
+
+
+class ImportedLabels(BaseModel):
+    imported: int

@@ -42,8 +42,9 @@ async def collectivite_by_token(conn: asyncpg.Connection, token_hash: bytes) -> 
 async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, token_hash: bytes) -> bool:
     """False if the collectivité is already registered."""
     status = await conn.execute(
-        """INSERT INTO collectivites (code, kind, name, population, departement, category, contact_email, token_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING""",
+        """INSERT INTO collectivites (code, kind, name, population, departement, category, contact_email, token_hash,
+                                      token_issued_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (code) DO NOTHING""",
         c.code,
         c.kind,
         c.name,
@@ -58,12 +59,22 @@ async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, toke
 
 async def rotate_token(conn: asyncpg.Connection, code: str, token_hash: bytes) -> CollectiviteRow | None:
     row = await conn.fetchrow(
-        "UPDATE collectivites SET token_hash = $2 WHERE code = $1 "
+        "UPDATE collectivites SET token_hash = $2, token_issued_at = now(), token_revoked_at = NULL WHERE code = $1 "
         "RETURNING code, kind, name, population, departement, category, contact_email",
         code,
         token_hash,
     )
     return CollectiviteRow(**dict(row)) if row else None
+
+
+async def revoke_token(conn: asyncpg.Connection, code: str) -> bool:
+    """Forget the token's hash: no token opens the collectivité's data any more (False: not registered)."""
+    row = await conn.fetchval(
+        "UPDATE collectivites SET token_hash = NULL, token_revoked_at = coalesce(token_revoked_at, now()) "
+        "WHERE code = $1 RETURNING true",
+        code,
+    )
+    return bool(row)
 
 
 async def edition(conn: asyncpg.Connection, edition: int, *, for_update: bool = False) -> EditionRow | None:
@@ -233,7 +244,7 @@ async def save_jury(
 
 
 async def notifications(conn: asyncpg.Connection, submission_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    return await conn.fetch(  # type: ignore[no-any-return]
         "SELECT notification_id, kind, status, revision, to_addr, message_id, reason, occurred_at "
         "FROM notifications WHERE submission_id = $1 ORDER BY occurred_at",
         submission_id,
@@ -263,7 +274,7 @@ async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> No
 
 async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
-    return await conn.fetch(
+    return await conn.fetch(  # type: ignore[no-any-return]
         """SELECT s.submission_id, c.code, c.name, c.category,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
                   m.payload->'mentions' AS mentions

@@ -1,0 +1,173 @@
+"""Tokens, contact emails and credentials never reach a log line, a span or a settings repr."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from palmares_eventkit import logs, telemetry
+from palmares_eventkit.redaction import redact
+from palmares_eventkit.settings import ServiceSettings
+from palmares_notify.settings import NotifySettings
+from palmares_submission.settings import SubmissionSettings
+
+COLLECTIVITE_TOKEN = "pal_3q2-Zk9xJcW1yV8bTQmP0aL_rS5uHnGfE7dKoI4jB6c"
+OPERATOR_TOKEN = "op_Yx81fQ2rL9sVbN4kPm7tZw"
+CONTACT = "numerique@mairie-frehel.example"
+SECRETS = (COLLECTIVITE_TOKEN, OPERATOR_TOKEN, CONTACT, "hunter2-db", "other.person+tag@sub.commune.example")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"token {COLLECTIVITE_TOKEN} refused", "token [token] refused"),
+        (f"Authorization: Bearer {OPERATOR_TOKEN}", "Authorization: Bearer [token]"),
+        ("authorization: bearer abc.DEF-123_xyz", "authorization: bearer [token]"),
+        ("Basic dXNlcjpwYXNz", "Basic [token]"),
+        (f"550 5.1.1 <{CONTACT}>: user unknown", "550 5.1.1 <[email]>: user unknown"),
+        ("to=Other.Person+tag@sub.commune.example,", "to=[email],"),
+        (
+            "postgresql://palmares:hunter2-db@db.example:5432/palmares",
+            "postgresql://palmares:[secret]@db.example:5432/palmares",
+        ),
+        ("GET /v1/x?token=abc&format=csv", "GET /v1/x?token=[secret]&format=csv"),
+        ("/v1/x?format=csv&access_token=abc#frag", "/v1/x?format=csv&access_token=[secret]#frag"),
+        ("jeton « Bearer » manquant", "jeton « Bearer » manquant"),
+        (
+            "submission 2d3f0c2e-1111-4a5b-9c8d-000000000001 of 49007",
+            "submission 2d3f0c2e-1111-4a5b-9c8d-000000000001 of 49007",
+        ),
+    ],
+)
+def test_redact(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The services' logging set-up, writing to a buffer instead of stderr."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    logs.setup_logging("submission", "DEBUG")
+    (handler,) = root.handlers
+    assert isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr
+    handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+
+
+def test_log_lines_carry_no_token_nor_email(json_log: io.StringIO) -> None:
+    log = logging.getLogger("palmares.test")
+    log.info("registered %s with token %s", CONTACT, COLLECTIVITE_TOKEN)
+    log.warning(
+        "email not sent",
+        extra={"to": CONTACT, "headers": {"Authorization": f"Bearer {OPERATOR_TOKEN}"}, "recipients": [CONTACT]},
+    )
+    try:
+        raise ValueError(f"cannot deliver to {CONTACT} (dsn postgresql://u:hunter2-db@h/db)")
+    except ValueError:
+        log.exception("handler failed for %s", "other.person+tag@sub.commune.example")
+    log.debug("stack", stack_info=True, extra={"token": COLLECTIVITE_TOKEN})
+    output = json_log.getvalue()
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 4
+    for secret in SECRETS:
+        assert secret not in output
+    assert lines[0]["message"] == "registered [email] with token [token]"
+    assert lines[1]["to"] == "[email]" and lines[1]["headers"] == {"Authorization": "Bearer [token]"}
+    assert "ValueError: cannot deliver to [email]" in lines[2]["exc_info"]
+    assert lines[2]["message"] == "handler failed for [email]" and lines[2]["service"] == "submission"
+
+
+def test_exported_spans_carry_no_token_nor_email() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(telemetry.RedactingSpanExporter(memory)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("smtp send", attributes={"palmares.submission_id": "x"}) as span:
+        span.set_attribute("palmares.smtp.error", f"550 5.1.1 <{CONTACT}>: Recipient address rejected")
+        span.set_attribute("http.url", f"http://127.0.0.1:8000/v1/submissions/x?token={COLLECTIVITE_TOKEN}")
+        span.set_attribute("http.request.header.authorization", (f"Bearer {OPERATOR_TOKEN}",))
+        span.add_event("sent", {"to": CONTACT})
+        span.record_exception(RuntimeError(f"refused {CONTACT}"))
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"refused {CONTACT}"))
+    (finished,) = memory.get_finished_spans()
+    dumped = json.dumps(telemetry.span_to_dict(finished)) + repr(finished.events) + str(finished.status.description)
+    dumped += json.dumps([dict(e.attributes or {}) for e in finished.events])
+    for secret in SECRETS:
+        assert secret not in dumped
+    assert finished.attributes is not None
+    assert finished.attributes["palmares.smtp.error"] == "550 5.1.1 <[email]>: Recipient address rejected"
+    assert finished.attributes["http.request.header.authorization"] == ("Bearer [token]",)
+    assert finished.attributes["palmares.submission_id"] == "x"
+    assert finished.get_span_context() is not None and finished.name == "smtp send"
+
+
+def test_setup_tracing_redacts_the_local_trace_files(tmp_path: Any) -> None:
+    provider = telemetry.setup_tracing("notify-test", tmp_path)
+    with provider.get_tracer("t").start_as_current_span("smtp send") as span:
+        span.set_attribute("palmares.smtp.error", f"550 <{CONTACT}>")
+    provider.force_flush()
+    written = (tmp_path / "notify-test.jsonl").read_text()
+    assert "[email]" in written and CONTACT not in written
+    provider.shutdown()
+
+
+CLEAR_ENV = (
+    "OPERATOR_TOKEN",
+    "OPERATOR_TOKENS",
+    "OPERATOR_TOKENS_FILE",
+    "DATABASE_URL",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD",
+    "SMTP_PASSWORD",
+    "SMTP_USERNAME",
+    "SMTP_HOST",
+)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in CLEAR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_settings_reprs_hide_every_secret(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPERATOR_TOKEN", OPERATOR_TOKEN)
+    env.setenv("OPERATOR_TOKENS", "op_second-operator-token-1,op_third-operator-token-22")
+    env.setenv("DATABASE_URL", "postgresql://palmares:hunter2-db@db.example:5432/palmares?sslmode=verify-full")
+    env.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    env.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    env.setenv("KAFKA_SASL_USERNAME", "palmares")
+    env.setenv("KAFKA_SASL_PASSWORD", "kafka-s3cret")
+    env.setenv("SMTP_HOST", "127.0.0.1")
+    env.setenv("SMTP_USERNAME", "palmares")
+    env.setenv("SMTP_PASSWORD", "smtp-s3cret")
+    submission = SubmissionSettings()
+    notify = NotifySettings()
+    shown = repr(submission) + str(submission) + repr(notify) + str(notify) + repr(ServiceSettings())
+    for secret in (OPERATOR_TOKEN, "op_second-operator-token-1", "hunter2-db", "kafka-s3cret", "smtp-s3cret"):
+        assert secret not in shown
+    assert "postgresql://palmares:[secret]@db.example:5432/palmares?sslmode=verify-full" in shown
+    assert submission.database_url.endswith("hunter2-db@db.example:5432/palmares?sslmode=verify-full")
+    assert submission.operator_secrets() == (
+        OPERATOR_TOKEN,
+        "op_second-operator-token-1",
+        "op_third-operator-token-22",
+    )
