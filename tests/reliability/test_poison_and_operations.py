@@ -39,7 +39,7 @@ CONSUMERS = {
 SAMPLES = {type(e): e for e in one_of_each()}
 
 
-def poisons(topic: Topic, marker: str) -> dict[str, tuple[bytes, list[tuple[str, bytes]]]]:
+def poisons(topic: Topic, marker: str) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
     """One record of each kind of poison for a topic, and the error type it must get."""
     sample = SAMPLES[topic.events[0]]
     value, headers = encode(sample)
@@ -47,13 +47,15 @@ def poisons(topic: Topic, marker: str) -> dict[str, tuple[bytes, list[tuple[str,
     future = {**doc, "schema_version": sample.SCHEMA_VERSION + 1, "marker": marker}
     wrong_shape = {"event_type": sample.event_type, "marker": marker}
     oversized = {**doc, "marker": marker, "padding": "x" * 600_000}
-    return {
-        "undecodable": (b"\xff\xfe\x00 not json " + marker.encode(), []),
-        "invalid-event": (json.dumps(wrong_shape).encode(), []),
-        "unknown-event-type": (json.dumps({"event_type": "Nonsense", "marker": marker}).encode(), []),
-        "unsupported-schema-version": (json.dumps(future).encode(), [(k, v.encode()) for k, v in headers.items()]),
-        "oversized": (json.dumps(oversized).encode(), []),
-    }
+    return [
+        ("undecodable", b"\xff\xfe\x00 not json " + marker.encode(), []),
+        ("invalid-event", json.dumps(wrong_shape).encode(), []),
+        ("unknown-event-type", json.dumps({"event_type": "Nonsense", "marker": marker}).encode(), []),
+        ("unsupported-schema-version", json.dumps(future).encode(), [(k, v.encode()) for k, v in headers.items()]),
+        ("oversized", json.dumps(oversized).encode(), []),
+        # A header that is not UTF-8: the framework's header decoding must not drop the record.
+        ("unknown-event-type", json.dumps({"marker": marker, "binary": True}).encode(), [("event-type", b"\xff\xfe")]),
+    ]
 
 
 async def produce(
@@ -74,21 +76,22 @@ async def test_poison_on_every_topic_is_dead_lettered_with_its_reason(
 ) -> None:
     bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
     marker = uuid.uuid4().hex
-    kinds = poisons(topic, marker)
-    await produce(bootstrap, topic.name, [(b"poison", value, headers) for value, headers in kinds.values()])
-    expected = {(consumer, kind) for consumer in CONSUMERS[topic.name] for kind in kinds}
+    records = poisons(topic, marker)
+    await produce(bootstrap, topic.name, [(b"poison", value, headers) for _, value, headers in records])
+    expected = {(consumer, kind) for consumer in CONSUMERS[topic.name] for kind, _, _ in records}
 
     async def dead_letters() -> set[tuple[str, str]] | None:
         (content,) = await read_topics(bootstrap, [topic.dlq])
-        found = {
-            (letter.header("x-consumer").split(".")[0], letter.header("x-error-type"))  # type: ignore[union-attr]
-            for letter in content.letters
-            if marker.encode() in (letter.value or b"")
-        }
-        return found if found >= expected else None
+        letters = [d for d in content.letters if marker.encode() in (d.value or b"")]
+        found = {(d.header("x-consumer").split(".")[0], d.header("x-error-type")) for d in letters}  # type: ignore[union-attr]
+        binary = [d for d in letters if b'"binary": true' in (d.value or b"")]
+        # Every record, once per consumer group: the binary-header one included, its header bytes kept.
+        if len(letters) == len(records) * len(CONSUMERS[topic.name]) and found == expected:
+            assert all(dict(d.headers).get("event-type") == b"\xff\xfe" for d in binary)
+            return found
+        return None
 
-    found = await eventually(dead_letters, 60, f"dead letters on {topic.dlq}")
-    assert found == expected
+    assert await eventually(dead_letters, 60, f"dead letters on {topic.dlq}") == expected
     (content,) = await read_topics(bootstrap, [topic.dlq])
     for letter in content.letters:
         if marker.encode() in (letter.value or b"") and letter.header("x-error-type") == "oversized":

@@ -217,6 +217,9 @@ class PalmaresPublished(Event):
     published_at: AwareDatetime
     ceremony: Ceremony | None = None
     distinctions: tuple[Distinction, ...] = ()
+    # How many JuryDecided events of this edition were published before this
+    # event: the award emails wait until all of them were read (another topic).
+    jury_decisions: int = Field(default=0, ge=0)
 
 
 class _NotificationEvent(Event):

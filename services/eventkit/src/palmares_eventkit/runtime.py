@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import socket
@@ -90,6 +91,27 @@ class Tx:
 
 
 Handler = Callable[[Tx, E], Awaitable[None]]
+
+
+async def tolerant_parser(record: ConsumerRecord[Any, Any], original: Callable[..., Awaitable[Any]]) -> Any:
+    """FastStream's parser, made safe for header values that are not UTF-8.
+
+    FastStream decodes every header as UTF-8 before any handler runs; a record
+    with binary header bytes would fail there and be acknowledged unseen. Parse
+    a copy with readable headers instead, and keep the original record (bytes
+    untouched) for the handler: it dead-letters what it cannot read.
+    """
+    try:
+        return await original(record)
+    except UnicodeDecodeError:
+        readable = dataclasses.replace(
+            record, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers or ()]
+        )
+        message = await original(readable)
+        message.raw_message = record
+        return message
+
+
 Background = Callable[["ServiceRuntime"], Awaitable[None]]
 
 
@@ -170,6 +192,7 @@ class ServiceRuntime:
             group_id=consumer,
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
+            parser=tolerant_parser,
             decoder=raw_body,
             title=f"{consumer}:consume",
             description=f"{self.service} consumes {', '.join(e.__name__ for e in topic.events)}",

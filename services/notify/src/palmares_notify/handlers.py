@@ -118,8 +118,18 @@ class Notifier:
             event.comment,
             event.decided_by,
         )
-        await self._maybe_award(tx, event.submission_id)
+        seen = await tx.conn.fetchval(
+            """INSERT INTO editions (edition, jury_events_seen) VALUES ($1, 1)
+               ON CONFLICT (edition) DO UPDATE SET jury_events_seen = editions.jury_events_seen + 1
+               RETURNING jury_events_seen""",
+            event.edition,
+        )
         await self._maybe_rectify(tx, event)
+        expected = await tx.conn.fetchval("SELECT jury_events_expected FROM editions WHERE edition = $1", event.edition)
+        if seen == expected:
+            await self._award_edition(tx, event.edition)  # the last decision the awards were waiting for
+        else:
+            await self._maybe_award(tx, event.submission_id)
 
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
         """Awards wait for results under the edition's latest grille version."""
@@ -140,16 +150,17 @@ class Notifier:
     async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
         """The palmarès is out: queue the award of every dossier whose results are final."""
         await tx.conn.execute(
-            """INSERT INTO editions (edition, published_at, ceremony, trace_context, distinctions)
-               VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb)
+            """INSERT INTO editions (edition, published_at, ceremony, trace_context, distinctions, jury_events_expected)
+               VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6)
                ON CONFLICT (edition) DO UPDATE SET published_at = EXCLUDED.published_at,
                  ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context,
-                 distinctions = EXCLUDED.distinctions""",
+                 distinctions = EXCLUDED.distinctions, jury_events_expected = EXCLUDED.jury_events_expected""",
             event.edition,
             event.published_at,
             event.ceremony.model_dump_json() if event.ceremony else None,
             json.dumps(telemetry.inject_current()),
             json.dumps([d.model_dump(mode="json") for d in event.distinctions]),
+            event.jury_decisions,
         )
         await self._award_edition(tx, event.edition)
 
@@ -171,7 +182,7 @@ class Notifier:
         row = await tx.conn.fetchrow(
             """SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx,
                       e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
-                      e.service_labels,
+                      e.service_labels, e.jury_events_seen, e.jury_events_expected,
                       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
                       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
                       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by
@@ -185,6 +196,8 @@ class Notifier:
         )
         if row is None or row["published_at"] is None:
             return
+        if row["jury_events_seen"] < row["jury_events_expected"]:
+            return  # a jury decision published before the palmarès is still on its way
         final = (row["revision"], row["grille_version"] or 0)
         if (row["score_rev"], row["score_gv"]) != final or (row["mentions_rev"], row["mentions_gv"]) != final:
             return  # results of the final revision under the latest grille not known yet

@@ -527,6 +527,9 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
         sub = await store.submission(tx.conn, submission_id)
         if sub is None:
             raise ApiError(404, "Dossier introuvable.")
+        # Serialized with the palmarès publication, which counts the decisions published before it.
+        await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{sub['edition']}")
+        await tx.conn.execute("UPDATE editions SET jury_events = jury_events + 1 WHERE edition = $1", sub["edition"])
         await store.save_jury(tx.conn, submission_id, body.arobases, body.comment, body.decided_by, now)
         await tx.publish(
             JuryDecided(
@@ -575,6 +578,7 @@ async def publish_palmares(
                     for e in group
                     for label in e.distinctions
                 ),
+                jury_decisions=await tx.conn.fetchval("SELECT jury_events FROM editions WHERE edition = $1", edition),
             )
         )
     return PalmaresPublication(edition=edition, published_at=now)

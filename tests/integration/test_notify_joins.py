@@ -1,0 +1,96 @@
+"""notify's joins on a real PostgreSQL, events applied in the orders Kafka may deliver them.
+
+jury.v1 and palmares.v1 are different topics, read independently: a jury
+decision published before the palmarès may reach notify after it. The award
+must still carry the jury's arobases (and no rectificatif follow).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from importlib import resources
+
+import asyncpg
+import pytest
+from palmares_contracts import (
+    Category,
+    Event,
+    GrillePublished,
+    JuryDecided,
+    MentionsDetected,
+    PalmaresPublished,
+    SubmissionScored,
+)
+from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
+from palmares_eventkit.runtime import Tx
+from palmares_notify.handlers import Notifier
+from palmares_notify.render import Sender
+from palmares_stack.pytest_plugin import Infra
+
+from tests.factories import grille, submission
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+async def schema_pool(infra: Infra) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    schema = f"notify_joins_{uuid.uuid4().hex[:8]}"
+    pool = await create_pool(infra.database_url, schema, min_size=1, max_size=2)
+    await migrate(
+        pool,
+        schema,
+        eventkit_migrations() + load_migrations("notify", resources.files("palmares_notify") / "migrations"),
+    )
+    try:
+        yield schema, pool
+    finally:
+        await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+        await pool.close()
+
+
+async def apply(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Event) -> None:
+    handler = {
+        GrillePublished: notifier.on_grille,
+        SubmissionScored: notifier.on_scored,
+        MentionsDetected: notifier.on_mentions,
+        JuryDecided: notifier.on_jury,
+        PalmaresPublished: notifier.on_palmares,
+    }.get(type(event), notifier.on_submission)
+    async with pool.acquire() as conn, conn.transaction():
+        await handler(Tx(conn, schema), event)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("jury_first", [True, False], ids=["jury-before-palmares", "palmares-before-jury"])
+async def test_the_award_waits_for_the_jury_decisions_published_before_the_palmares(
+    schema_pool: tuple[str, asyncpg.Pool], jury_first: bool
+) -> None:
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    dossier = submission()
+    sid = dossier.submission_id
+    common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007", "grille_version": 1}
+    jury = JuryDecided(submission_id=sid, edition=2017, collectivite_code="49007", arobases=5, decided_by="Jury")
+    palmares = PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, tzinfo=UTC), jury_decisions=1)
+    for event in (
+        GrillePublished(edition=2017, version=1, grille=grille()),
+        dossier,
+        SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
+        MentionsDetected(**common),
+    ):
+        await apply(pool, schema, notifier, event)
+
+    order = [jury, palmares] if jury_first else [palmares, jury]
+    await apply(pool, schema, notifier, order[0])
+    awards = f"SELECT message FROM {schema}.notifications WHERE kind = 'award'"
+    if not jury_first:
+        assert await pool.fetch(awards) == [], "no award before the jury decision it must carry"
+    await apply(pool, schema, notifier, order[1])
+
+    (row,) = await pool.fetch(awards)
+    message = email.message_from_bytes(row["message"], policy=email.policy.default)
+    assert message["Subject"] == "Palmarès 2017 : Angers obtient 5 @"
+    assert await pool.fetchval(f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'rectificatif'") == 0
