@@ -18,11 +18,12 @@ import json
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
+from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.trace import Link
 from palmares_contracts import GRILLES, SUBMISSIONS, Event, Grille, GrillePublished, SubmissionReceived
-from palmares_eventkit import telemetry
+from palmares_eventkit import outbox, telemetry
 from palmares_eventkit.db import Migration, load_migrations
 from palmares_eventkit.grilles import GrilleCache
 from palmares_eventkit.runtime import ServiceRuntime, Tx
@@ -86,6 +87,10 @@ class DossierEvaluator:
         rows = await tx.conn.fetch(
             "SELECT event, trace_context FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition
         )
+        # Evaluate every dossier in memory, then write them in bulk: an edition has
+        # tens of thousands of dossiers, one statement each would dominate the time.
+        evaluations = []
+        prepared: dict[UUID, outbox.OutboxRow] = {}
         for row in rows:
             dossier = SubmissionReceived.model_validate_json(row["event"])
             # The re-evaluation joins the dossier's own trace, linked to the grille update.
@@ -98,7 +103,19 @@ class DossierEvaluator:
                     "palmares.grille_version": event.version,
                 },
             ):
-                await self._evaluate_once(tx, dossier, latest)
+                result, summary = self._evaluate(dossier, latest)
+                prepared[result.event_id] = outbox.prepare(result)
+            evaluations.append(
+                (dossier.submission_id, dossier.revision, latest.version, result.event_id, json.dumps(summary))
+            )
+        columns = [list(column) for column in zip(*evaluations, strict=True)] if evaluations else [[]] * 5
+        inserted = await tx.conn.fetch(
+            """INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
+               SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::uuid[], $5::jsonb[])
+               ON CONFLICT DO NOTHING RETURNING event_id""",
+            *columns,
+        )
+        await outbox.insert(tx.conn, [prepared[r["event_id"]] for r in inserted], schema=tx.schema)
 
     async def _evaluate_once(self, tx: Tx, dossier: SubmissionReceived, grille: Grille) -> None:
         result, summary = self._evaluate(dossier, grille)

@@ -17,7 +17,9 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -39,21 +41,40 @@ def channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
-async def enqueue(conn: asyncpg.Connection, event: Event, *, schema: str) -> None:
-    """Write `event` to the outbox in the caller's transaction (topic and key from the registry)."""
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An event ready for the outbox: topic, key, bytes, and headers with the current trace context."""
+
+    event_id: UUID
+    topic: str
+    key: bytes
+    value: bytes
+    headers: str
+
+
+def prepare(event: Event) -> OutboxRow:
+    """Encode `event` for the outbox, capturing the trace context of the current span."""
     topic = topic_of(event)
     value, headers = encode(event)
     telemetry.inject_current(headers)
-    await conn.execute(
+    return OutboxRow(event.event_id, topic.name, topic.key_of(event), value, json.dumps(headers))
+
+
+async def insert(conn: asyncpg.Connection, rows: list[OutboxRow], *, schema: str) -> None:
+    """Write prepared events to the outbox in the caller's transaction (one round trip for many)."""
+    if not rows:
+        return
+    await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
-        event.event_id,
-        topic.name,
-        topic.key_of(event),
-        value,
-        json.dumps(headers),
+        [(r.event_id, r.topic, r.key, r.value, r.headers) for r in rows],
     )
     # Delivered at commit only; wakes the relay without polling delay.
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
+async def enqueue(conn: asyncpg.Connection, event: Event, *, schema: str) -> None:
+    """Write `event` to the outbox in the caller's transaction (topic and key from the registry)."""
+    await insert(conn, [prepare(event)], schema=schema)
 
 
 class OutboxRelay:

@@ -42,6 +42,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from palmares_contracts import ContractError, Event, Topic, decode
 from palmares_eventkit import inbox, kafka_security, outbox, telemetry
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
@@ -91,28 +92,37 @@ class Tx:
 
 
 Handler = Callable[[Tx, E], Awaitable[None]]
+Background = Callable[["ServiceRuntime"], Awaitable[None]]
 
 
-async def tolerant_parser(record: ConsumerRecord[Any, Any], original: Callable[..., Awaitable[Any]]) -> Any:
+async def tolerant_parser(records: Any, original: Callable[..., Awaitable[Any]]) -> Any:
     """FastStream's parser, made safe for header values that are not UTF-8.
 
     FastStream decodes every header as UTF-8 before any handler runs; a record
     with binary header bytes would fail there and be acknowledged unseen. Parse
-    a copy with readable headers instead, and keep the original record (bytes
+    copies with readable headers instead, and keep the original records (bytes
     untouched) for the handler: it dead-letters what it cannot read.
     """
     try:
-        return await original(record)
+        return await original(records)
     except UnicodeDecodeError:
-        readable = dataclasses.replace(
-            record, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers or ()]
+        batch = records if isinstance(records, tuple) else (records,)
+        readable = tuple(
+            dataclasses.replace(r, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in r.headers or ()])
+            for r in batch
         )
-        message = await original(readable)
-        message.raw_message = record
+        message = await original(readable if isinstance(records, tuple) else readable[0])
+        message.raw_message = records
         return message
 
 
-Background = Callable[["ServiceRuntime"], Awaitable[None]]
+@dataclass(slots=True)
+class _Item:
+    """One record of a batch: its event, or why it cannot be read."""
+
+    source: SourceRecord
+    event: Event | None = None
+    failure: tuple[str, str] | None = None
 
 
 class ServiceRuntime:
@@ -166,37 +176,45 @@ class ServiceRuntime:
         return self._producer
 
     def subscribe(self, topic: Topic, handler: Handler[Any]) -> None:
-        """Consume `topic` in this service's group for it; `handler(tx, event)` runs once per event."""
+        """Consume `topic` in this service's group for it; `handler(tx, event)` runs once per event.
+
+        Records arrive in batches (up to `PALMARES_BATCH_MAX_RECORDS`, in
+        partition order): one database transaction applies the whole batch
+        and one offset commit follows it. A batch in which a handler fails is
+        applied again record by record, so that only the failing record is
+        dead-lettered.
+        """
         consumer = f"{self.service}.{topic.name}"
 
-        async def raw_body(message: StreamMessage[Any]) -> bytes:
+        async def raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
             # We decode with the contracts ourselves, to dead-letter what does not decode.
-            return bytes(message.body)
+            return [bytes(body) for body in message.body]
 
-        async def on_record(body: bytes, message: KafkaMessage) -> None:
+        async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
             try:
-                await self._process(topic, consumer, message.raw_message, handler)
+                await self._process_batch(topic, consumer, tuple(message.raw_message), handler)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # A failure outside the handler (our own code, Kafka unreachable for the
-                # dead letter): never let AckPolicy.ACK commit past a record that was not
-                # dealt with. Seek back and try again after a pause.
-                log.exception("record not processed; it will be consumed again", extra={"consumer": consumer})
+                # A failure outside the handlers (our own code): never let AckPolicy.ACK
+                # commit past records that were not dealt with. Rewind and try again.
+                log.exception("batch not processed; it will be consumed again", extra={"consumer": consumer})
                 await asyncio.sleep(1.0)
                 raise NackMessage() from exc
 
-        on_record.__name__ = f"on_{topic.name.replace('.', '_')}"
+        on_batch.__name__ = f"on_{topic.name.replace('.', '_')}"
         self.broker.subscriber(
             topic.name,
             group_id=consumer,
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
+            batch=True,
+            max_records=self.settings.batch_max_records,
             parser=tolerant_parser,
-            decoder=raw_body,
+            decoder=raw_bodies,
             title=f"{consumer}:consume",
             description=f"{self.service} consumes {', '.join(e.__name__ for e in topic.events)}",
-        )(on_record)
+        )(on_batch)
 
     def add_background(self, name: str, loop: Background) -> None:
         """A long-running task started with the service and cancelled at stop (e.g. an email sender)."""
@@ -318,9 +336,7 @@ class ServiceRuntime:
 
     # --- consuming --------------------------------------------------------------
 
-    async def _process(
-        self, topic: Topic, consumer: str, record: ConsumerRecord[Any, Any], handler: Handler[Any]
-    ) -> None:
+    def _read(self, topic: Topic, record: ConsumerRecord[Any, Any]) -> _Item:
         source = SourceRecord(
             topic=record.topic,
             partition=record.partition,
@@ -329,51 +345,117 @@ class ServiceRuntime:
             value=record.value,
             headers=tuple(record.headers or ()),
         )
-        headers = {k: v.decode("utf-8", "replace") for k, v in source.headers}
         size = len(record.value or b"")
         if size > self.settings.max_event_bytes:
-            await self._dead_letter(
-                source, consumer, "oversized", f"record of {size} bytes > limit of {self.settings.max_event_bytes}"
+            return _Item(
+                source, failure=("oversized", f"record of {size} bytes > limit of {self.settings.max_event_bytes}")
             )
-            return
+        headers = {k: v.decode("utf-8", "replace") for k, v in source.headers}
         try:
-            event = decode(topic, record.value, headers)
+            return _Item(source, event=decode(topic, record.value, headers))
         except ContractError as exc:
-            await self._dead_letter(source, consumer, exc.error_type, exc.reason)
-            return
-        span = trace.get_current_span()
-        span.set_attribute("messaging.message.id", str(event.event_id))
-        if (submission_id := getattr(event, "submission_id", None)) is not None:
-            # Lets an operator find every span of a dossier (`palmares trace <id>`).
-            span.set_attribute("palmares.submission_id", str(submission_id))
-        contention_attempts = 0
+            return _Item(source, failure=(exc.error_type, exc.reason))
+
+    def _record_span(self, topic: Topic, item: _Item) -> Any:
+        """The consumer span of one record, in the trace of the event it carries."""
+        headers = {k: v.decode("utf-8", "replace") for k, v in item.source.headers}
+        attributes: dict[str, Any] = {
+            "messaging.system": "kafka",
+            "messaging.destination.name": topic.name,
+            "messaging.kafka.destination.partition": item.source.partition,
+            "messaging.kafka.message.offset": item.source.offset,
+        }
+        if item.event is not None:
+            attributes["messaging.message.id"] = str(item.event.event_id)
+            if (submission_id := getattr(item.event, "submission_id", None)) is not None:
+                # Lets an operator find every span of a dossier (`palmares trace <id>`).
+                attributes["palmares.submission_id"] = str(submission_id)
+        return self.tracer.start_as_current_span(
+            f"{topic.name} process", context=telemetry.extract(headers), kind=SpanKind.CONSUMER, attributes=attributes
+        )
+
+    async def _process_batch(
+        self, topic: Topic, consumer: str, records: tuple[ConsumerRecord[Any, Any], ...], handler: Handler[Any]
+    ) -> None:
+        items = [self._read(topic, record) for record in records]
+        readable = [item for item in items if item.event is not None]
+        if readable:
+            await self._apply_batch(topic, consumer, readable, handler)
+        for item in items:
+            if item.failure is not None:
+                with self._record_span(topic, item):
+                    await self._dead_letter(item.source, consumer, *item.failure)
+
+    async def _apply_batch(self, topic: Topic, consumer: str, items: list[_Item], handler: Handler[Any]) -> None:
+        """All the batch's events in one transaction; on a handler's failure, one by one instead."""
         delay = self.settings.retry_base_delay_s
         while True:
             try:
+                outcomes = []
                 async with self.transaction() as tx:
-                    if await inbox.claim(tx.conn, consumer, event.event_id):
-                        await handler(tx, event)
-                        outcome = "processed"
-                    else:
-                        outcome = "duplicate"
-                EVENTS_CONSUMED.labels(consumer, outcome).inc()
+                    for item in items:
+                        assert item.event is not None
+                        with self._record_span(topic, item):
+                            if await inbox.claim(tx.conn, consumer, item.event.event_id):
+                                await handler(tx, item.event)
+                                outcomes.append("processed")
+                            else:
+                                outcomes.append("duplicate")
+                for outcome in outcomes:
+                    EVENTS_CONSUMED.labels(consumer, outcome).inc()
                 self.wake_relay()
                 return
             except asyncio.CancelledError:
                 raise
             except UNAVAILABLE as exc:
                 log.warning("database unavailable; will retry", extra={"consumer": consumer, "error": str(exc)})
-            except CONTENTION as exc:
-                contention_attempts += 1
-                if contention_attempts >= self.settings.retry_max_attempts:
-                    await self._dead_letter(source, consumer, "retries-exhausted", f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max_delay_s)
+            except Exception:
+                if len(items) == 1:
+                    await self._apply_one(topic, consumer, items[0], handler)
                     return
-            except Exception as exc:
-                log.exception("handler failed", extra={"consumer": consumer})
-                await self._dead_letter(source, consumer, f"handler:{type(exc).__name__}", str(exc) or repr(exc))
+                for item in items:  # isolate the failing record(s); the others commit
+                    await self._apply_one(topic, consumer, item, handler)
                 return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.settings.retry_max_delay_s)
+
+    async def _apply_one(self, topic: Topic, consumer: str, item: _Item, handler: Handler[Any]) -> None:
+        """One event in its own transaction, with the retry and dead-letter rules."""
+        event = item.event
+        assert event is not None
+        contention_attempts = 0
+        delay = self.settings.retry_base_delay_s
+        with self._record_span(topic, item):
+            while True:
+                try:
+                    async with self.transaction() as tx:
+                        if await inbox.claim(tx.conn, consumer, event.event_id):
+                            await handler(tx, event)
+                            outcome = "processed"
+                        else:
+                            outcome = "duplicate"
+                    EVENTS_CONSUMED.labels(consumer, outcome).inc()
+                    self.wake_relay()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except UNAVAILABLE as exc:
+                    log.warning("database unavailable; will retry", extra={"consumer": consumer, "error": str(exc)})
+                except CONTENTION as exc:
+                    contention_attempts += 1
+                    if contention_attempts >= self.settings.retry_max_attempts:
+                        await self._dead_letter(
+                            item.source, consumer, "retries-exhausted", f"{type(exc).__name__}: {exc}"
+                        )
+                        return
+                except Exception as exc:
+                    log.exception("handler failed", extra={"consumer": consumer})
+                    await self._dead_letter(
+                        item.source, consumer, f"handler:{type(exc).__name__}", str(exc) or repr(exc)
+                    )
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max_delay_s)
 
     async def _dead_letter(self, source: SourceRecord, consumer: str, error_type: str, error: str) -> None:
         EVENTS_CONSUMED.labels(consumer, "dead-lettered").inc()
@@ -416,6 +498,8 @@ def run_worker(app: AsgiFastStream, settings: ServiceSettings, port_file: str | 
         Path(port_file).write_text(str(sock.getsockname()[1]))
     config = uvicorn.Config(
         app,
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -54,6 +54,8 @@ class ServiceSettings(BaseSettings):
     graceful_timeout_s: float = Field(default=15.0, gt=0, alias="PALMARES_GRACEFUL_TIMEOUT_S")
     # A record larger than this is not an event of ours: dead-lettered as "oversized".
     max_event_bytes: int = Field(default=512 * 1024, ge=1024, alias="PALMARES_MAX_EVENT_BYTES")
+    # Records applied per database transaction and offset commit.
+    batch_max_records: int = Field(default=200, ge=1, le=10_000, alias="PALMARES_BATCH_MAX_RECORDS")
     # Transport security of Kafka (docs/security.md); applied by palmares_eventkit.kafka_security.
     kafka_security_protocol: KafkaSecurityProtocol = Field(default="PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL")
     kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(default=None, alias="KAFKA_SASL_MECHANISM")

@@ -31,6 +31,7 @@ def title_of(category: str) -> str:
     return _TITLES.get(category, "Ville Internet")
 
 
+@cache  # 3 categories × 5 arobases per edition: drawn once, not once per email
 def draw_panneau(category: str, edition: int, arobases: int) -> bytes:
     """The sign as PNG bytes: a white panel with a red border, the title, the arobases, the year."""
     if not 1 <= arobases <= 5:

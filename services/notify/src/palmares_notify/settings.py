@@ -34,7 +34,7 @@ class NotifySettings(ServiceSettings):
     send_base_delay_s: float = Field(default=1.0, gt=0, alias="PALMARES_SEND_BASE_DELAY_S")
     send_max_delay_s: float = Field(default=30.0, gt=0, alias="PALMARES_SEND_MAX_DELAY_S")
     # Concurrent deliveries, each on its own SMTP connection and transaction.
-    send_workers: int = Field(default=2, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
+    send_workers: int = Field(default=8, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
 
     @model_validator(mode="after")
     def _check(self) -> NotifySettings:

@@ -16,6 +16,8 @@ def main() -> None:
         port=settings.http_port or 8000,
         log_config=None,
         access_log=False,
+        loop="uvloop",
+        http="httptools",
         timeout_graceful_shutdown=int(settings.graceful_timeout_s),
     )
 
