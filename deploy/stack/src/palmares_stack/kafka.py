@@ -5,6 +5,12 @@ with a static quorum (``controller.quorum.voters``): one node for development
 and most tests, three nodes for replication and fail-over tests. Every node
 listens on two free ports (PLAINTEXT for clients, CONTROLLER for the quorum).
 
+With ``sasl_users`` the client listener is ``SASL_PLAINTEXT`` instead, with the
+mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, and it also carries the
+traffic between brokers (PLAIN, as the first user). The CONTROLLER listener
+stays PLAINTEXT. No listener is left open without authentication for clients:
+the readiness probe authenticates with SASL/PLAIN (``kafka_protocol``).
+
 Layout under ``base_dir``::
 
     cluster.json          cluster id, node ids and ports (re-used on restart)
@@ -60,6 +66,13 @@ Configuration:
       - name: kafka.server.KafkaRaftServer
         level: INFO
 """
+
+_SASL_LISTENER = "SASL_PLAINTEXT"
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_SCRAM_MECHANISMS = SASL_MECHANISMS[1:]
+# Characters that need no quoting in a JAAS option nor in `kafka-storage format --add-scram`.
+_SASL_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_SASL_PASSWORD = re.compile(r"[A-Za-z0-9_.~+/-]+")
 
 # Shorter than Kafka's defaults (heartbeat 2 s, session 9 s, ISR lag 30 s) so a
 # killed broker is fenced and leaves the ISR in a few seconds: fail-over tests
@@ -149,6 +162,11 @@ class KafkaCluster:
     ``on_spawn`` is called with each node process as soon as it exists (before
     readiness), so a pid registry never misses a process, even on failure.
     Extra JVM options can be given in ``$PALMARES_KAFKA_JVM_OPTS``.
+
+    ``sasl_users={"palmares": "secret"}`` makes the client listener
+    ``SASL_PLAINTEXT`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; see the module
+    docstring). SCRAM credentials are written when a data dir is formatted:
+    users added later on an existing ``base_dir`` only get PLAIN.
     """
 
     def __init__(
@@ -163,9 +181,14 @@ class KafkaCluster:
         tie_to_parent: bool = True,
         libs_dir: Path | None = None,
         on_spawn: Callable[[ManagedProcess], None] | None = None,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError("brokers must be >= 1")
+        self.sasl_users = dict(sasl_users or {})
+        for name, password in self.sasl_users.items():
+            if not _SASL_USERNAME.fullmatch(name) or not _SASL_PASSWORD.fullmatch(password):
+                raise ValueError(f"SASL user {name!r}: names are [A-Za-z][A-Za-z0-9_-]*, passwords [A-Za-z0-9_.~+/-]+")
         self.base_dir = Path(base_dir).resolve()
         self.brokers = brokers
         self.host = host
@@ -187,6 +210,11 @@ class KafkaCluster:
         if not self.nodes:
             raise KafkaError("cluster not started")
         return ",".join(f"{self.host}:{n.broker_port}" for n in self.nodes)
+
+    @property
+    def security_protocol(self) -> str:
+        """``KAFKA_SECURITY_PROTOCOL`` of the clients: ``SASL_PLAINTEXT`` with ``sasl_users``, else ``PLAINTEXT``."""
+        return _SASL_LISTENER if self.sasl_users else "PLAINTEXT"
 
     @property
     def pids(self) -> list[int | None]:
@@ -344,8 +372,35 @@ class KafkaCluster:
             "share.coordinator.state.topic.replication.factor": str(replication),
             "share.coordinator.state.topic.min.isr": str(min_isr),
         }
+        if self.sasl_users:
+            config.update(self._sasl_config(node))
         config.update(_FAILOVER_TUNING)
         config.update(self.extra_config)
+        return config
+
+    def _sasl_config(self, node: KafkaNode) -> dict[str, str]:
+        """The client (and inter-broker) listener as SASL_PLAINTEXT; CONTROLLER stays PLAINTEXT."""
+        broker_user, broker_password = next(iter(self.sasl_users.items()))
+        users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users.items())
+        prefix = f"listener.name.{_SASL_LISTENER.lower()}"
+        config = {
+            "listeners": f"{_SASL_LISTENER}://{self.host}:{node.broker_port},CONTROLLER://{self.host}:{node.controller_port}",
+            "advertised.listeners": f"{_SASL_LISTENER}://{self.host}:{node.broker_port}",
+            "listener.security.protocol.map": f"{_SASL_LISTENER}:{_SASL_LISTENER},CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": _SASL_LISTENER,
+            "sasl.enabled.mechanisms": ",".join(SASL_MECHANISMS),
+            "sasl.mechanism.inter.broker.protocol": "PLAIN",
+            # PLAIN checks the user_<name> options; the broker logs in to the others as the first user.
+            f"{prefix}.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="{broker_user}" password="{broker_password}" {users};'
+            ),
+        }
+        for mechanism in _SCRAM_MECHANISMS:
+            # SCRAM credentials live in the cluster metadata (``format --add-scram``).
+            config[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            )
         return config
 
     def _write_configs(self) -> None:
@@ -357,6 +412,8 @@ class KafkaCluster:
             node.properties_path.write_text(
                 "# Written by palmares_stack.kafka at each start.\n" + "\n".join(lines) + "\n"
             )
+            if self.sasl_users:
+                node.properties_path.chmod(0o600)  # it holds the passwords
 
     # ------------------------------------------------------------------ processes
 
@@ -388,6 +445,9 @@ class KafkaCluster:
                 *self._java_argv(java, libs, "kafka.tools.StorageTool"),
                 *("format", "-t", self.cluster_id, "-c", str(node.properties_path)),
             ]
+            for name, password in self.sasl_users.items():
+                for mechanism in _SCRAM_MECHANISMS:
+                    argv += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
             result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
             if result.returncode != 0:
                 tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
@@ -414,9 +474,12 @@ class KafkaCluster:
         quorum leader exists; fenced (dead) brokers are not listed.
         """
         expected = {n.node_id for n in self.nodes if n.is_running}
+        sasl_plain = next(iter(self.sasl_users.items())) if self.sasl_users else None
 
         def all_registered() -> bool:
-            return all(fetch_metadata(self.host, n.broker_port).broker_ids == expected for n in nodes)
+            return all(
+                fetch_metadata(self.host, n.broker_port, sasl_plain=sasl_plain).broker_ids == expected for n in nodes
+            )
 
         processes = [n.process for n in nodes if n.process is not None]
         if not processes:

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.conn import create_conn
+from aiokafka.errors import AuthenticationFailedError, KafkaConnectionError, KafkaError, SaslAuthenticationFailed
 from palmares_contracts import ALL_TOPICS
 from palmares_contracts.topics import DLQ_SUFFIX
 
@@ -69,12 +70,29 @@ async def ensure_topics(
             await _wait_for_leaders(admin, missing, deadline)
             return missing
         except (KafkaConnectionError, KafkaError, OSError) as exc:
+            # aiokafka reports a refused login as a mere connection error, retried
+            # forever: find out, and stop at once with the broker's own reason.
+            await _refuse_bad_credentials(bootstrap_servers, client_kwargs or {})
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"Kafka at {bootstrap_servers} not reachable to create topics: {exc}") from exc
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
         finally:
             await admin.close()
+
+
+async def _refuse_bad_credentials(bootstrap_servers: str, client_kwargs: Mapping[str, Any]) -> None:
+    """Raise a clear error if the first bootstrap broker refuses our credentials."""
+    if not str(client_kwargs.get("security_protocol", "")).startswith("SASL"):
+        return
+    host, _, port = bootstrap_servers.split(",")[0].strip().rpartition(":")
+    try:
+        conn = await create_conn(host, int(port), request_timeout_ms=10_000, **client_kwargs)
+    except (AuthenticationFailedError, SaslAuthenticationFailed) as exc:
+        raise RuntimeError(f"Kafka at {bootstrap_servers} refused our SASL credentials: {exc}") from exc
+    except Exception:
+        return  # unreachable, or another failure: the caller's retries deal with it
+    conn.close()
 
 
 def _configs(name: str, common: dict[str, str]) -> dict[str, str]:
