@@ -17,10 +17,10 @@ PACKAGES := contracts services/eventkit services/submission services/scoring ser
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install kafka-jars browser up down demo run test test-unit test-integration test-reliability eval-mentions lint typecheck clean
+.PHONY: help install kafka-jars browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-integration | lint | typecheck | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | asyncapi | jaeger | kustomize | lint | typecheck | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the pins change.
 $(STAMP): $(PYPROJECTS) requirements/constraints.txt requirements/dev.txt
@@ -43,8 +43,22 @@ browser:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 
+# Operator tools built once from the Go module proxy into .cache/bin/ (minutes cold, seconds with Go's caches warm);
+# without Go they are skipped: the stack runs without Jaeger (traces in the JSON-lines store), the kustomize checks skip.
+jaeger: $(STAMP)
+	@$(BIN)/python -m palmares_stack.gotools build jaeger || echo "no Jaeger: traces stay in the JSON-lines store (palmares trace)"
+
+kustomize: $(STAMP)
+	@$(BIN)/python -m palmares_stack.gotools build kustomize || echo "no kustomize: the kustomize build checks of deploy/k8s are skipped"
+
+# AsyncAPI documents of the four services and the OpenAPI document of the API, generated from the code (commit docs/).
+asyncapi: $(STAMP)
+	$(BIN)/python deploy/apidocs/generate.py
+
+# `make run` adds --jaeger (a trace viewer where Go can build one); `make up UP_FLAGS=--jaeger` too.
+UP_FLAGS ?=
 up: kafka-jars
-	$(BIN)/python -m palmares_stack up --services --state-dir $(STATE)
+	$(BIN)/python -m palmares_stack up --services $(UP_FLAGS) --state-dir $(STATE)
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m palmares_stack down --state-dir $(STATE); fi
@@ -53,22 +67,27 @@ demo: $(STAMP)
 	$(BIN)/palmares --env-file $(STATE)/stack.env demo --jury-from-article
 
 # The main job: stack up, demo campaign loaded and published, then wait for Ctrl-C.
-run: up
+run: UP_FLAGS += --jaeger
+run: jaeger up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo --jury-from-article || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars browser
+test: kafka-jars browser jaeger kustomize
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP)
+test-unit: $(STAMP) kustomize
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: kafka-jars browser
+test-integration: kafka-jars browser jaeger
 	$(BIN)/python -m pytest tests/integration tests/infra $(PYTEST_ARGS)
 
 # Campaigns under injected faults; the report is written to .run/reliability/.
 test-reliability: kafka-jars
 	$(BIN)/python -m pytest tests/reliability -s $(PYTEST_ARGS)
+
+# A national campaign end to end on its own local stack (docs/benchmark.md); `make bench DOSSIERS=2000` for a sample.
+bench: kafka-jars
+	$(BIN)/python tests/benchmark/bench.py $(if $(DOSSIERS),--dossiers $(DOSSIERS)) $(BENCH_ARGS)
 
 # Precision and recall of the mention detection on the labelled evaluation set.
 eval-mentions: $(STAMP)

@@ -161,9 +161,7 @@ async def test_grille_update_rescores_every_dossier_once(stack: Stack, api: Api,
     ]
     published = await api.publish_grille(body)
     assert published["version"] == 2
-    after = {
-        sid: await api.wait_status(sid, "notified", grille_version=2, mentions_grille_version=2) for sid in sids
-    }
+    after = {sid: await api.wait_status(sid, "notified", grille_version=2, mentions_grille_version=2) for sid in sids}
     for sid in sids:
         assert after[sid]["score"] > before[sid]["score"]
         assert after[sid]["mentions_grille_version"] == 2
@@ -239,9 +237,7 @@ async def test_grille_2018_v2_over_v1_rescores_every_2018_dossier_exactly_once(
     before = {sid: await api.wait_status(sid, "notified", grille_version=1) for sid in sids}
 
     assert (await api.publish_grille(v2))["version"] == 2
-    after = {
-        sid: await api.wait_status(sid, "notified", grille_version=2, mentions_grille_version=2) for sid in sids
-    }
+    after = {sid: await api.wait_status(sid, "notified", grille_version=2, mentions_grille_version=2) for sid in sids}
     assert any(after[s]["score"] != before[s]["score"] for s in sids), "v2 re-weights services these dossiers declare"
 
     conn = await asyncpg.connect(stack.env["DATABASE_URL"])

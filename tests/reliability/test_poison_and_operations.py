@@ -131,6 +131,13 @@ async def test_dead_letters_listed_then_replayed_after_the_fix(
     token = await api.register(code, contact)
     conn = await asyncpg.connect(stack.env["DATABASE_URL"])
     try:
+
+        async def grille_applied() -> bool:
+            row = await conn.fetchval("SELECT 1 FROM mentions.grilles WHERE edition = $1", edition)
+            return row is not None
+
+        # The maintenance starts once mentions holds the grille: otherwise the grille, not the dossier, is set aside.
+        await eventually(grille_applied, 60, "the grille applied by the mentions service")
         await conn.execute("ALTER TABLE mentions.evaluations RENAME TO evaluations_maintenance")
         try:
             r = await api.submit(token, edition, dossier(contact))

@@ -16,7 +16,14 @@ from palmares_cli.api import ApiClient
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[3]
-STACK_VARIABLES = ("API_URL", "OPERATOR_TOKEN", "KAFKA_BOOTSTRAP_SERVERS", "PALMARES_TRACE_DIR", "COLLECTIVITE_TOKEN")
+STACK_VARIABLES = (
+    "API_URL",
+    "OPERATOR_TOKEN",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "PALMARES_TRACE_DIR",
+    "COLLECTIVITE_TOKEN",
+    "JAEGER_UI_URL",
+)
 
 
 @pytest.fixture

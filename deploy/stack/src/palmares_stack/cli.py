@@ -7,6 +7,7 @@ recorded process runs), 1 failure or, for ``status``, stack down or partial.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,18 +36,66 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--services", action="store_true", help="also start the four Palmarès services (needs them installed)"
             )
+            cmd.add_argument(
+                "--jaeger",
+                action="store_true",
+                help="with --services: also start Jaeger (built once from the Go module proxy into .cache/) and "
+                "export the services' spans to it; without Go, the stack starts without it",
+            )
     return parser
 
 
-def _up(stack: LocalStack, brokers: int, timeout: float, with_services: bool) -> int:
+def _with_jaeger(
+    stack: LocalStack, services: list[ServiceSpec], extra: dict[str, str]
+) -> tuple[list[ServiceSpec], dict[str, str]]:
+    """Jaeger first, the services exporting to it; or the services alone when Jaeger cannot be had."""
+    from . import jaeger
+
+    try:
+        binary = jaeger.ensure()
+    except jaeger.JaegerUnavailable as exc:
+        print(
+            f"Jaeger not available ({exc}).\n"
+            f"Traces go to the JSON-lines store only ({extra.get('PALMARES_TRACE_DIR')}): "
+            "read one dossier's with `palmares trace <submission_id>`.",
+            file=sys.stderr,
+        )
+        return services, extra
+    recorded = stack.read_env()
+    ports = jaeger.JaegerPorts.from_env(recorded) if "jaeger" in {p.name for p in stack.processes()} else None
+    ports = ports or jaeger.JaegerPorts.free()
+    exported = jaeger.service_env(ports)
+    for spec in services:
+        spec.env = {**spec.env, **exported}
+    return [jaeger.jaeger_spec(stack.state_dir, binary, ports), *services], {**extra, **exported, **ports.env()}
+
+
+def _up(stack: LocalStack, brokers: int, timeout: float, with_services: bool, with_jaeger: bool = False) -> int:
     services: list[ServiceSpec] = []
     if with_services:
-        from .ports import free_port
+        from .ports import LOCALHOST, free_port
         from .services import stack_service_specs
 
         api_url = stack.read_env().get("API_URL", "") if stack.env_path.exists() else ""
         api_port = int(api_url.rsplit(":", 1)[1]) if api_url else free_port()
         services, extra = stack_service_specs(stack.state_dir, api_port)
+        # The operator's log level (`PALMARES_LOG_LEVEL=DEBUG make run`) reaches the services.
+        level = os.environ.get("PALMARES_LOG_LEVEL")
+        if level:
+            for spec in services:
+                spec.env = {**spec.env, "PALMARES_LOG_LEVEL": level}
+        # Where each service answers /health, /ready and /metrics (Prometheus, `curl`, the tests).
+        running = stack.read_env()
+        for spec in services:
+            key = f"{spec.name.upper()}_URL"
+            if spec.name in {p.name for p in stack.processes()} and key in running:
+                continue  # already up: its port is the recorded one
+            extra[key] = f"http://{LOCALHOST}:{spec.env['PALMARES_HTTP_PORT']}"
+        if with_jaeger:
+            services, extra = _with_jaeger(stack, services, extra)
+    elif with_jaeger:
+        print("--jaeger needs --services (the services are what export to it)", file=sys.stderr)
+        return 2
     result = stack.up(brokers=brokers, services=services, timeout=timeout)
     if with_services:
         stack.update_env(extra)
@@ -90,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(args.state_dir)
     try:
         if args.command == "up":
-            return _up(stack, args.brokers, args.timeout, args.services)
+            return _up(stack, args.brokers, args.timeout, args.services, args.jaeger)
         if args.command == "down":
             return _down(stack)
         return _status(stack)

@@ -10,6 +10,15 @@ from pathlib import Path
 from .stack import LocalStack
 
 
+def _traces(env: dict[str, str]) -> str:
+    store = env.get("PALMARES_TRACE_DIR", "?")
+    line = f"  Traces (JSON lines)         {store}   → .venv/bin/palmares trace <submission_id>"
+    viewer = env.get("JAEGER_UI_URL")
+    if viewer:
+        return f"  Traces (Jaeger)             {viewer}/search   (by dossier id; palmares trace prints links)\n{line}"
+    return line + "\n  (no trace viewer: Jaeger was not started; see `make jaeger`)"
+
+
 def banner(env: dict[str, str]) -> str:
     api = env.get("API_URL", "?")
     state = env.get("STACK_STATE_DIR", ".run")
@@ -19,7 +28,7 @@ Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
   API and its documentation   {api}/docs
   Public palmarès (JSON)      {api}/v1/editions/2017/palmares
   Emails (one .eml each)      {env.get("MAIL_DIR", "?")}
-  Traces (JSON lines)         {env.get("PALMARES_TRACE_DIR", "?")}   → .venv/bin/palmares trace <submission_id>
+{_traces(env)}
   Logs                        {state}/logs/
   Operator token              {state}/operator-token
   Kafka / PostgreSQL          {env.get("KAFKA_BOOTSTRAP_SERVERS", "?")} / {env.get("DATABASE_URL", "?")}

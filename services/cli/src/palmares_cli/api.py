@@ -137,6 +137,10 @@ class ApiClient:
         result: dict[str, Any] = self._json("POST", f"/v1/collectivites/{_seg(code)}/token")
         return result
 
+    def revoke_token(self, code: str) -> None:
+        """Revoke a collectivité's token (DELETE, 204): it answers 401 until a new one is issued."""
+        self.request("DELETE", f"/v1/collectivites/{_seg(code)}/token")
+
     def submit(
         self, edition: int, body: Mapping[str, Any], *, token: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:

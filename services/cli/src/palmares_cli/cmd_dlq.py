@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from palmares_cli import output
@@ -21,7 +22,7 @@ from palmares_cli.dlq import (
     summary_row,
 )
 from palmares_cli.errors import OperationFailed
-from palmares_cli.kafka_io import read_topics, replay
+from palmares_cli.kafka_io import Replayed, read_topics, replay
 
 dlq_app = typer.Typer(
     help=(
@@ -55,7 +56,8 @@ def dlq_list(
 ) -> None:
     """List dead letters, read from the beginning (no consumer group, nothing committed)."""
     names = _topics(topics)
-    contents = asyncio.run(read_topics(state(ctx).settings.require_kafka(), names))
+    with output.stderr.status(f"reading {len(names)} dead-letter topic(s)…"):
+        contents = asyncio.run(read_topics(state(ctx).settings.require_kafka(), names))
     if wants_json(ctx, json_out):
         output.emit_json(
             [
@@ -115,11 +117,23 @@ def dlq_replay(
     name = _topics([topic])[0]
     specs = [parse_offset(o) for o in offsets or []]
     bootstrap = state(ctx).settings.require_kafka()
-    (content,) = asyncio.run(read_topics(bootstrap, [name]))
+    with output.stderr.status(f"reading {name}…"):
+        (content,) = asyncio.run(read_topics(bootstrap, [name]))
     if not content.exists:
         raise OperationFailed(f"topic {name} does not exist on {bootstrap}")
     chosen, copies = distinct_sources(select(content.letters, specs, take_all=take_all))
-    done = [] if dry_run or not chosen else asyncio.run(replay(bootstrap, chosen))
+    done: list[Replayed] = []
+    if chosen and not dry_run:
+        with Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=output.stderr,
+            transient=True,
+        ) as progress:
+            bar = progress.add_task("replay", total=len(chosen))
+            done = asyncio.run(replay(bootstrap, chosen, on_sent=lambda _sent: progress.advance(bar)))
     report = [
         {
             "dlq": f"{letter.topic} {letter.position}",

@@ -29,6 +29,8 @@ API_URL = "API_URL"
 OPERATOR_TOKEN = "OPERATOR_TOKEN"
 KAFKA = "KAFKA_BOOTSTRAP_SERVERS"
 TRACE_DIR = "PALMARES_TRACE_DIR"
+# Written to stack.env by `palmares_stack up --services --jaeger`: the trace viewer and its API.
+JAEGER_URL = "JAEGER_UI_URL"
 
 
 def parse_env_file(text: str) -> dict[str, str]:
@@ -72,6 +74,7 @@ class Settings:
     kafka: str | None = None
     trace_dir: Path | None = None
     env_file: Path | None = None
+    jaeger_url: str | None = None
 
     def require_api_url(self) -> str:
         if not self.api_url:
@@ -129,4 +132,5 @@ def resolve(
         kafka=pick(kafka, KAFKA),
         trace_dir=Path(trace) if trace else None,
         env_file=path if from_file or explicit else None,
+        jaeger_url=pick(None, JAEGER_URL),
     )

@@ -36,7 +36,7 @@ class UsageProblem(CliError):
 
 
 class Unreachable(CliError):
-    """The API or Kafka did not answer at all (exit 3)."""
+    """The API, Kafka or Jaeger did not answer at all (exit 3)."""
 
     exit_code = EXIT_UNREACHABLE
 

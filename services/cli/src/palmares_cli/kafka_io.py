@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
@@ -143,7 +143,9 @@ class Replayed:
     offset: int
 
 
-async def replay(bootstrap: str, letters: Sequence[DeadLetter]) -> list[Replayed]:
+async def replay(
+    bootstrap: str, letters: Sequence[DeadLetter], on_sent: Callable[[Replayed], None] | None = None
+) -> list[Replayed]:
     """Republish each dead letter to its source topic, in order, with an idempotent producer.
 
     Idempotence (`acks=all`) means a retried send after a lost ack does not
@@ -176,6 +178,8 @@ async def replay(bootstrap: str, letters: Sequence[DeadLetter]) -> list[Replayed
                     f"{time.monotonic() - started:.1f} s: {exc} (already replayed: {sent})"
                 ) from exc
             done.append(Replayed(letter, meta.topic, meta.partition, meta.offset))
+            if on_sent is not None:
+                on_sent(done[-1])
     finally:
         await producer.stop()
     return done

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from palmares_cli import cmd_api, cmd_demo, cmd_dlq, cmd_trace
+from palmares_cli import cmd_api, cmd_demo, cmd_dlq, cmd_ops, cmd_trace
 from palmares_cli.config import resolve
 from palmares_cli.context import State
 from palmares_cli.errors import CliError
@@ -22,7 +22,7 @@ app = typer.Typer(
     name="palmares",
     help=(
         "Operator command line of Palmarès (label Territoires, Villes et Villages Internet). "
-        "Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 API or Kafka unreachable."
+        "Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 API, Kafka or Jaeger unreachable."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -62,8 +62,10 @@ def root(
     ctx.obj = State(settings=settings, json=json_out)
 
 
+cmd_api.grille_app.command("diff")(cmd_ops.grille_diff)
 app.add_typer(cmd_api.grille_app, name="grille")
 app.command("register")(cmd_api.register)
+app.add_typer(cmd_ops.collectivite_app, name="collectivite")
 app.command("submit")(cmd_api.submit)
 app.command("status")(cmd_api.status)
 app.add_typer(cmd_api.jury_app, name="jury")

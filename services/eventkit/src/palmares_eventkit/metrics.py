@@ -28,6 +28,7 @@ prometheus_client metric is), the lag task starts only with the service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -47,7 +48,6 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 if TYPE_CHECKING:
     import asyncpg
-
     from palmares_eventkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,25 @@ class MeteredOutboxRelay(OutboxRelay):
         observe_rows(rows)
 
 
+def observe_handled(consumer: str, event: Any) -> None:
+    """Called by the runtime right after a handler applied an event, inside the event's span.
+
+    A DEBUG line (`PALMARES_LOG_LEVEL=DEBUG`) that carries the dossier's trace id,
+    so an operator can go from a trace to the logs of every service that worked on it.
+    """
+    if log.isEnabledFor(logging.DEBUG):
+        submission_id = getattr(event, "submission_id", None)
+        log.debug(
+            "event handled",
+            extra={
+                "consumer": consumer,
+                "event_type": getattr(event, "event_type", type(event).__name__),
+                "event_id": str(getattr(event, "event_id", "")),
+                "submission_id": str(submission_id) if submission_id is not None else None,
+            },
+        )
+
+
 # --- consumer lag -------------------------------------------------------------------------------------
 
 
@@ -170,7 +189,9 @@ def compute_lag(
                     continue
                 position = offsets.get(tp)
                 found.append(
-                    PartitionLag(group, topic, partition, position if position is not None and position >= 0 else None, ends[tp])
+                    PartitionLag(
+                        group, topic, partition, position if position is not None and position >= 0 else None, ends[tp]
+                    )
                 )
     return found
 
@@ -209,7 +230,7 @@ class LagProbe:
         for topic in topics:
             found = self._consumer.partitions_for_topic(topic)
             if found is None:
-                await self._consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call
+                await self._consumer._client.force_metadata_update()
                 found = self._consumer.partitions_for_topic(topic)
             partitions[topic] = sorted(found or ())
         every = [TopicPartition(t, p) for t in topics for p in partitions[t]]
@@ -246,9 +267,7 @@ async def consumer_lag_loop(runtime: ServiceRuntime) -> None:
                 raise
             except Exception as exc:
                 log.warning("consumer lag not measured", extra={"error": str(exc)})
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runtime.stopping.wait(), interval)
-            except TimeoutError:
-                pass
     finally:
         await probe.stop()

@@ -44,7 +44,7 @@ from faststream.message import StreamMessage
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from palmares_contracts import ContractError, Event, Topic, decode
-from palmares_eventkit import inbox, kafka_security, outbox, telemetry
+from palmares_eventkit import inbox, kafka_security, metrics, outbox, telemetry
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
 from palmares_eventkit.logs import setup_logging
@@ -144,7 +144,10 @@ class ServiceRuntime:
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap_list,
             client_id=f"palmares-{service}",
-            middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
+            middlewares=[
+                KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider),
+                metrics.broker_middleware(service),
+            ],
             # FastStream logs each message at the broker's level: keep that off INFO,
             # and through our JSON handler rather than its own coloured one.
             log_level=logging.DEBUG,
@@ -156,6 +159,7 @@ class ServiceRuntime:
         self._producer: AIOKafkaProducer | None = None
         self._relay: outbox.OutboxRelay | None = None
         self._backgrounds: list[tuple[str, Background]] = []
+        self.add_background("consumer-lag", metrics.consumer_lag_loop)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         # Set at shutdown: background loops finish what they are doing and return.
@@ -259,7 +263,7 @@ class ServiceRuntime:
             **kafka_security.client_kwargs(settings),
         )
         await self._producer.start()
-        self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema)
+        self._relay = metrics.MeteredOutboxRelay(self._pool, self._producer, self.schema)
         self._relay.start()
         for name, loop in self._backgrounds:
             self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
@@ -398,6 +402,7 @@ class ServiceRuntime:
                         with self._record_span(topic, item):
                             if await inbox.claim(tx.conn, consumer, item.event.event_id):
                                 await handler(tx, item.event)
+                                metrics.observe_handled(consumer, item.event)
                                 outcomes.append("processed")
                             else:
                                 outcomes.append("duplicate")
@@ -431,6 +436,7 @@ class ServiceRuntime:
                     async with self.transaction() as tx:
                         if await inbox.claim(tx.conn, consumer, event.event_id):
                             await handler(tx, event)
+                            metrics.observe_handled(consumer, event)
                             outcome = "processed"
                         else:
                             outcome = "duplicate"

@@ -1,0 +1,1 @@
+"""`make bench`: a national campaign on the real local stack (see docs/benchmark.md)."""
