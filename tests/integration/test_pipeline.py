@@ -103,9 +103,11 @@ async def test_one_trace_per_dossier_across_the_four_services(
         if not sends:
             return None
         trace = [s for s in spans if s["trace_id"] == sends[0]["trace_id"]]
-        # Wait for the last hops (notifications.v1 back to submission) to be exported too.
+        # Wait for the last hops (notifications.v1 back to submission) and every service's spans
+        # to be exported too: each service exports in batches, on its own schedule.
         names = {(s["service"], s["name"]) for s in trace}
-        return trace if ("submission", "notifications.v1 process") in names else None
+        exported = {s["service"] for s in trace} >= {"submission", "scoring", "mentions", "notify"}
+        return trace if exported and ("submission", "notifications.v1 process") in names else None
 
     trace = await eventually(receipt_trace, 30, "the spans of the dossier's trace")
     by_id = {s["span_id"]: s for s in trace}

@@ -64,12 +64,28 @@ async def insert(conn: asyncpg.Connection, rows: list[OutboxRow], *, schema: str
     """Write prepared events to the outbox in the caller's transaction (one round trip for many)."""
     if not rows:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)",
-        [(r.event_id, r.topic, r.key, r.value, r.headers) for r in rows],
+    # The rows and the wake-up in one statement: a round trip costs the service and PostgreSQL
+    # more CPU than the insert itself (the profile of `make bench`). The notification is
+    # delivered at commit only, once per transaction, and wakes the relay without polling delay.
+    await conn.execute(
+        _INSERT,
+        [r.event_id for r in rows],
+        [r.topic for r in rows],
+        [r.key for r in rows],
+        [r.value for r in rows],
+        [r.headers for r in rows],
+        channel(schema),
     )
-    # Delivered at commit only; wakes the relay without polling delay.
-    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
+_INSERT = """
+WITH inserted AS (
+    INSERT INTO outbox (event_id, topic, key, value, headers)
+    SELECT e, t, k, v, h::jsonb
+    FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) WITH ORDINALITY AS u(e, t, k, v, h, n)
+    ORDER BY n  -- ids in the order of the events: the relay publishes by id
+)
+SELECT pg_notify($6, '')"""
 
 
 async def enqueue(conn: asyncpg.Connection, event: Event, *, schema: str) -> None:

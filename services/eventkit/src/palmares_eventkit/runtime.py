@@ -397,10 +397,12 @@ class ServiceRuntime:
             try:
                 outcomes = []
                 async with self.transaction() as tx:
-                    for item in items:
+                    # One round trip claims the whole batch (redeliveries are no-ops below).
+                    claims = await inbox.claim_many(tx.conn, consumer, [i.event.event_id for i in items if i.event])
+                    for item, claimed in zip(items, claims, strict=True):
                         assert item.event is not None
                         with self._record_span(topic, item):
-                            if await inbox.claim(tx.conn, consumer, item.event.event_id):
+                            if claimed:
                                 await handler(tx, item.event)
                                 metrics.observe_handled(consumer, item.event)
                                 outcomes.append("processed")

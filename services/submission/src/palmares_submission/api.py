@@ -297,31 +297,25 @@ async def submit(
     async with runtime_of(request).transaction() as tx:
         conn = tx.conn
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dossier:{edition}:{caller.code}")
-        if idempotency_key:
-            replay = await store.idempotent_replay(conn, caller.code, idempotency_key)
-            if replay is not None:
-                if bytes(replay["request_hash"]) != request_hash:
-                    raise ApiError(
-                        422, "Cette clé d'idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key"
-                    )
-                response.headers["Idempotent-Replayed"] = "true"
-                return _accepted(replay["submission_id"], replay["revision"])
-        ed = await store.edition(conn, edition)
+        context = await store.submit_context(conn, edition, caller.code, idempotency_key)
+        if context.replay is not None:
+            request_hash_before, replay_id, replay_revision = context.replay
+            if request_hash_before != request_hash:
+                raise ApiError(
+                    422, "Cette clé d'idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key"
+                )
+            response.headers["Idempotent-Replayed"] = "true"
+            return _accepted(replay_id, replay_revision)
+        ed = context.edition
         if ed is None:
             raise ApiError(409, f"La campagne {edition} n'est pas ouverte : aucune grille n'est publiée.")
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"La campagne {edition} est close : le palmarès a été publié.")
-        grille = await store.current_grille(conn, edition)
-        assert grille is not None
+        grille = await store.grille_version(conn, edition, ed.grille_version)
         _check_services(body, grille)
         _check_dates(body, grille)
-        row = await conn.fetchrow(
-            "SELECT code, kind, name, population, departement, category, contact_email FROM collectivites WHERE code = $1",
-            caller.code,
-        )
-        existing = await store.lock_dossier(conn, edition, caller.code)
-        submission_id = existing["submission_id"] if existing else uuid4()
-        revision = existing["revision"] + 1 if existing else 1
+        row = context.collectivite
+        submission_id, revision = (context.existing[0], context.existing[1] + 1) if context.existing else (uuid4(), 1)
         now = utcnow()
         event = SubmissionReceived(
             submission_id=submission_id,
