@@ -714,6 +714,17 @@ async def sample_forever(sampler: Sampler, interval: float = 1.0) -> None:
         await asyncio.sleep(interval)
 
 
+async def report_progress_lines(progress: Progress, interval: float = 15.0) -> None:
+    """Without a terminal (CI logs, `| tee`), rich draws no live bar: print the unfinished tasks now and then."""
+    while True:
+        await asyncio.sleep(interval)
+        for task in progress.tasks:
+            if not task.finished and task.total:
+                progress.console.print(
+                    f"  … {task.description}: {task.completed:.0f}/{task.total:.0f} ({task.elapsed or 0:.0f} s)"
+                )
+
+
 async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Run, meta: dict[str, Any]) -> None:
     env = stack.read_env()
     reference = load_reference()
@@ -748,6 +759,7 @@ async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Ru
             campaign = Campaign(
                 cfg, env, Api(client, env["OPERATOR_TOKEN"]), db, progress, console, sampler, run, members, bodies
             )
+            lines = None if console.is_terminal else asyncio.create_task(report_progress_lines(progress))
             try:
                 run.series.origin = time.time()
                 await campaign.publish_grilles(meta["sample"]["latency_editions"])
@@ -760,6 +772,8 @@ async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Ru
                 await campaign.baseline()
             finally:
                 meta["client_retries"] = campaign.api.retries
+                if lines is not None:
+                    lines.cancel()
     finally:
         sampler.sample()
         sampling.cancel()

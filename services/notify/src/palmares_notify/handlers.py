@@ -97,16 +97,16 @@ class Notifier:
         )
 
     async def on_scored(self, tx: Tx, event: SubmissionScored) -> None:
-        await _upsert_result(
+        if await _upsert_result(
             tx, event.submission_id, "score", event.revision, event.grille_version, event.model_dump_json()
-        )
-        await self._maybe_award(tx, event.submission_id)
+        ):
+            await self._maybe_award(tx, event.submission_id)
 
     async def on_mentions(self, tx: Tx, event: MentionsDetected) -> None:
-        await _upsert_result(
+        if await _upsert_result(
             tx, event.submission_id, "mentions", event.revision, event.grille_version, event.model_dump_json()
-        )
-        await self._maybe_award(tx, event.submission_id)
+        ):
+            await self._maybe_award(tx, event.submission_id)
 
     async def on_jury(self, tx: Tx, event: JuryDecided) -> None:
         await tx.conn.execute(
@@ -301,19 +301,29 @@ class Notifier:
 
 async def _upsert_result(
     tx: Tx, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
-) -> None:
-    await tx.conn.execute(
-        """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
-           VALUES ($1, $2, $3, $4, $5::jsonb)
-           ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
-             grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
-           WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
+) -> bool:
+    """Keep the newest result of a kind; True when the dossier's edition has its palmarès published.
+
+    The check rides on the write (one round trip): until the palmarès, the
+    common case, no award can be due and the award join is not run.
+    """
+    published: bool = await tx.conn.fetchval(
+        """WITH kept AS (
+               INSERT INTO results (submission_id, kind, revision, grille_version, payload)
+               VALUES ($1, $2, $3, $4, $5::jsonb)
+               ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
+                 grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
+               WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)
+           )
+           SELECT EXISTS (SELECT 1 FROM dossiers d JOIN editions e USING (edition)
+                          WHERE d.submission_id = $1 AND e.published_at IS NOT NULL)""",
         submission_id,
         kind,
         revision,
         grille_version,
         payload,
     )
+    return published
 
 
 async def _queue(
