@@ -62,6 +62,7 @@ async def apply(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Even
     }.get(type(event), notifier.on_submission)
     async with pool.acquire() as conn, conn.transaction():
         await handler(Tx(conn, schema), event)  # type: ignore[operator]
+    await notifier.award_pending(pool, schema)  # what the award loop does after each commit
 
 
 @pytest.mark.parametrize("jury_first", [True, False], ids=["jury-before-palmares", "palmares-before-jury"])
@@ -94,3 +95,41 @@ async def test_the_award_waits_for_the_jury_decisions_published_before_the_palma
     message = email.message_from_bytes(row["message"], policy=email.policy.default)
     assert message["Subject"] == "Palmarès 2017 : Angers obtient 5 @"
     assert await pool.fetchval(f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'rectificatif'") == 0
+
+
+async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once(
+    schema_pool: tuple[str, asyncpg.Pool],
+) -> None:
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    await apply(pool, schema, notifier, GrillePublished(edition=2017, version=1, grille=grille()))
+    dossiers = [submission() for _ in range(7)]
+    for dossier in dossiers:
+        common = {
+            "submission_id": dossier.submission_id,
+            "revision": 1,
+            "edition": 2017,
+            "collectivite_code": "49007",
+            "grille_version": 1,
+        }
+        for event in (
+            dossier,
+            SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
+            MentionsDetected(**common),
+        ):
+            async with pool.acquire() as conn, conn.transaction():
+                await {SubmissionScored: notifier.on_scored, MentionsDetected: notifier.on_mentions}.get(
+                    type(event), notifier.on_submission
+                )(Tx(conn, schema), event)  # type: ignore[operator]
+    async with pool.acquire() as conn, conn.transaction():
+        await notifier.on_palmares(Tx(conn, schema), PalmaresPublished(edition=2017, published_at=datetime.now(UTC)))
+    awards = f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'award'"
+    assert await pool.fetchval(awards) == 0, "the handler only asks for a pass; the loop queues the awards"
+
+    assert await notifier.award_pending(pool, schema, chunk=3) == 7  # chunks of 3, 3 and 1
+    assert await pool.fetchval(awards) == 7
+    assert await notifier.award_pending(pool, schema, chunk=3) == 0, "nothing pending: no pass, no duplicate"
+    async with pool.acquire() as conn, conn.transaction():  # the same edition asked again (a new grille, say)
+        await notifier._request_awards(Tx(conn, schema), 2017)
+    assert await notifier.award_pending(pool, schema, chunk=3) == 0
+    assert await pool.fetchval(awards) == 7

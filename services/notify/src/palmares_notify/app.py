@@ -20,7 +20,9 @@ def create_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(
         SERVICE, load_migrations(SERVICE, resources.files("palmares_notify") / "migrations"), settings
     )
-    Notifier(settings.sender()).register(runtime)
+    notifier = Notifier(settings.sender())
+    notifier.register(runtime)
+    runtime.add_background("award-renderer", notifier.award_loop())
     runtime.add_background("smtp-sender", sending_loop(settings))
     return runtime
 

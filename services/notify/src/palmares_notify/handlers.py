@@ -6,10 +6,13 @@ notification in the handler's transaction; the `sender` loop delivers it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from palmares_contracts import (
     GRILLES,
     JURY,
@@ -27,7 +30,7 @@ from palmares_contracts import (
     utcnow,
 )
 from palmares_eventkit import telemetry
-from palmares_eventkit.runtime import ServiceRuntime, Tx
+from palmares_eventkit.runtime import Background, ServiceRuntime, Tx
 
 from palmares_notify import render
 from palmares_notify.render import Sender
@@ -39,6 +42,7 @@ class Notifier:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
+        self._wake = asyncio.Event()  # a handler asked for an award pass
 
     def register(self, runtime: ServiceRuntime) -> None:
         runtime.subscribe(SUBMISSIONS, self.on_submission)
@@ -127,7 +131,7 @@ class Notifier:
         await self._maybe_rectify(tx, event)
         expected = await tx.conn.fetchval("SELECT jury_events_expected FROM editions WHERE edition = $1", event.edition)
         if seen == expected:
-            await self._award_edition(tx, event.edition)  # the last decision the awards were waiting for
+            await self._request_awards(tx, event.edition)  # the last decision the awards were waiting for
         else:
             await self._maybe_award(tx, event.submission_id)
 
@@ -145,7 +149,7 @@ class Notifier:
             json.dumps({svc.code: svc.label for svc in event.grille.services}),
         )
         # Topics are consumed independently: the palmarès may have been read first.
-        await self._award_edition(tx, event.edition)
+        await self._request_awards(tx, event.edition)
 
     async def on_palmares(self, tx: Tx, event: PalmaresPublished) -> None:
         """The palmarès is out: queue the award of every dossier whose results are final."""
@@ -162,22 +166,64 @@ class Notifier:
             json.dumps([d.model_dump(mode="json") for d in event.distinctions]),
             event.jury_decisions,
         )
-        await self._award_edition(tx, event.edition)
+        await self._request_awards(tx, event.edition)
 
-    async def _award_edition(self, tx: Tx, edition: int) -> None:
-        """Queue the award of every dossier of a published edition whose results are final."""
-        published = await tx.conn.fetchval("SELECT published_at IS NOT NULL FROM editions WHERE edition = $1", edition)
-        if not published:
-            return
-        ids = await tx.conn.fetch(
-            "SELECT submission_id FROM dossiers WHERE edition = $1 ORDER BY submission_id", edition
+    # --- the awards of an edition, in chunks ------------------------------------------------
+
+    async def _request_awards(self, tx: Tx, edition: int) -> None:
+        """Ask the award loop for a pass over a published edition (after this transaction commits)."""
+        await tx.conn.execute(
+            "UPDATE editions SET awards_requested = awards_requested + 1 "
+            "WHERE edition = $1 AND published_at IS NOT NULL",
+            edition,
         )
-        for row in ids:
-            await self._maybe_award(tx, row["submission_id"])
+        self._wake.set()
+
+    async def award_pending(self, pool: asyncpg.Pool, schema: str, chunk: int = 100) -> int:
+        """One pass over the editions that asked for one: queue every award that is due, `chunk` per transaction.
+
+        Each chunk commits on its own, so the senders start on the first awards
+        while the next are rendered. The dossiers of a chunk are locked (SKIP
+        LOCKED: two replicas share the work); notification ids are stable, so an
+        award can never be queued twice. Returns the number of awards queued.
+        """
+        queued = 0
+        for edition in await pool.fetch(_EDITIONS_TO_AWARD):
+            after = _BEFORE_EVERY_ID
+            while True:
+                async with pool.acquire() as conn, conn.transaction():
+                    tx = Tx(conn, schema)
+                    ids = [
+                        r["submission_id"]
+                        for r in await conn.fetch(_AWARD_CANDIDATES, edition["edition"], after, chunk)
+                    ]
+                    for submission_id in ids:
+                        queued += await self._maybe_award(tx, submission_id)
+                if len(ids) < chunk:
+                    break
+                after = ids[-1]
+            await pool.execute(
+                "UPDATE editions SET awards_scanned = GREATEST(awards_scanned, $2) WHERE edition = $1",
+                edition["edition"],
+                edition["awards_requested"],
+            )
+        return queued
+
+    def award_loop(self, idle_s: float = 0.5) -> Background:
+        """The background task that runs `award_pending` whenever a handler asked for it (or every `idle_s`)."""
+
+        async def run(runtime: ServiceRuntime) -> None:
+            while not runtime.stopping.is_set():
+                if not await self.award_pending(runtime.pool, runtime.schema):
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), idle_s)
+
+        return run
 
     # --- the award join -------------------------------------------------------------------
 
-    async def _maybe_award(self, tx: Tx, submission_id: UUID) -> None:
+    async def _maybe_award(self, tx: Tx, submission_id: UUID) -> int:
         """Queue the award once the palmarès is out and both results of the final revision are known."""
         nid = render.notification_id(NotificationKind.AWARD, submission_id)
         row = await tx.conn.fetchrow(
@@ -198,14 +244,14 @@ class Notifier:
             nid,
         )
         if row is None or row["published_at"] is None:
-            return
+            return 0
         if row["jury_events_seen"] < row["jury_events_expected"]:
-            return  # a jury decision published before the palmarès is still on its way
+            return 0  # a jury decision published before the palmarès is still on its way
         final = (row["revision"], row["grille_version"] or 0)
         if (row["score_rev"], row["score_gv"]) != final or (row["mentions_rev"], row["mentions_gv"]) != final:
-            return  # results of the final revision under the latest grille not known yet
+            return 0  # results of the final revision under the latest grille not known yet
         if row["queued"]:
-            return
+            return 0
         collectivite = json.loads(row["collectivite"])
         jury = (
             {"arobases": row["jury_arobases"], "comment": row["jury_comment"], "decided_by": row["decided_by"]}
@@ -246,6 +292,7 @@ class Notifier:
             links=[json.loads(row["edition_ctx"])],
             announced_arobases=render.final_arobases(score, jury),
         )
+        return 1
 
     async def _maybe_rectify(self, tx: Tx, event: JuryDecided) -> None:
         """After the award, a jury decision that changes the arobases sends one rectificatif."""
@@ -297,6 +344,30 @@ class Notifier:
             links=[telemetry.inject_current()],
             announced_arobases=event.arobases,
         )
+
+
+_BEFORE_EVERY_ID = UUID(int=0)
+
+_EDITIONS_TO_AWARD = """
+SELECT edition, awards_requested FROM editions
+WHERE awards_requested > awards_scanned AND published_at IS NOT NULL
+ORDER BY edition"""
+
+# The dossiers whose award is due: the conditions of `_maybe_award`, which checks them again.
+_AWARD_CANDIDATES = """
+SELECT d.submission_id
+FROM dossiers d
+JOIN editions e ON e.edition = d.edition
+JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
+JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
+WHERE d.edition = $1 AND d.submission_id > $2
+  AND e.published_at IS NOT NULL AND e.jury_events_seen >= e.jury_events_expected
+  AND (s.revision, s.grille_version) = (d.revision, coalesce(e.grille_version, 0))
+  AND (m.revision, m.grille_version) = (d.revision, coalesce(e.grille_version, 0))
+  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.submission_id = d.submission_id AND n.kind = 'award')
+ORDER BY d.submission_id
+LIMIT $3
+FOR UPDATE OF d SKIP LOCKED"""
 
 
 async def _upsert_result(
