@@ -16,14 +16,8 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool
     counted. Must run inside a transaction so the record and the state change
     commit (or roll back) together.
     """
-    inserted: bool = await conn.fetchval(
-        """INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
-           ON CONFLICT (consumer, event_id) DO UPDATE SET redeliveries = inbox.redeliveries + 1
-           RETURNING xmax = 0""",
-        consumer,
-        event_id,
-    )
-    return inserted
+    (claimed,) = await claim_many(conn, consumer, [event_id])
+    return claimed
 
 
 async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[UUID]) -> list[bool]:
