@@ -91,7 +91,7 @@ bench: kafka-jars
 
 # Precision and recall of the mention detection on the labelled evaluation set.
 eval-mentions: $(STAMP)
-	$(BIN)/python -m palmares_mentions.evaluation
+	$(BIN)/python -m tools.mentions.evaluation
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from palmares_mentions.evaluation import (
+
+from tools.mentions.evaluation import (
     DATA_DIR,
     MIN_PRECISION,
     MIN_RECALL,

@@ -1,6 +1,6 @@
 """Micro-benchmark of mention detection: one dossier of 100 actions under the 2018 rules.
 
-    python -m palmares_mentions.bench [--runs 2000] [--grille deploy/grilles/grille-2018.json]
+    python -m tools.mentions.bench [--runs 2000] [--grille deploy/grilles/grille-2018.json]    (from the repository root)
 
 Prints the median and p95 of `detect` in milliseconds, wall-clock and CPU time
 of the process (the machine is shared: CPU time is the code's own cost), for:
@@ -22,12 +22,13 @@ from datetime import date
 from pathlib import Path
 
 from palmares_contracts import Action, GrilleBody, MentionRule
-
 from palmares_mentions import french
 from palmares_mentions.domain import detect
 from palmares_mentions.matcher import clear_caches, compile_rules
 
-GRILLE = Path(__file__).resolve().parents[4] / "deploy" / "grilles" / "grille-2018.json"
+from tools.mentions.repository import GRILLES_DIR
+
+GRILLE = GRILLES_DIR / "grille-2018.json"
 
 # Actions as town halls write them: most mention no mention-term at all, some do,
 # some negate or announce; {place}, {n}, {year} vary from one dossier to the next.

@@ -1,6 +1,6 @@
 """Precision and recall of the mention detector on the labelled dossiers of tests/eval/mentions/.
 
-    python -m palmares_mentions.evaluation [--data DIR] [--grilles DIR] [--quiet]
+    python -m tools.mentions.evaluation [--data DIR] [--grilles DIR] [--quiet]    (from the repository root)
 
 Runs `domain.detect` on every labelled dossier under the grille it is labelled
 with, and prints, per mention and overall, the true and false positives, the
@@ -20,14 +20,13 @@ from datetime import date
 from pathlib import Path
 
 from palmares_contracts import Action, GrilleBody, Mention, MentionMiss
-
 from palmares_mentions.domain import detect
+
+from tools.mentions.repository import GRILLES_DIR, ROOT
 
 MIN_PRECISION = 0.95
 MIN_RECALL = 0.90
-_REPO = Path(__file__).resolve().parents[4]
-DATA_DIR = _REPO / "tests" / "eval" / "mentions"
-GRILLES_DIR = _REPO / "deploy" / "grilles"
+DATA_DIR = ROOT / "tests" / "eval" / "mentions"
 # The `grille` label of a dossier → the grille file it is evaluated under.
 GRILLE_FILES = {"2017": "grille-2017.json", "2018": "grille-2018.json", "2018-v2": "grille-2018-v2.json"}
 

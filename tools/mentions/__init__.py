@@ -1,0 +1,1 @@
+"""Evaluation and benchmark of the mention detector (`palmares_mentions.domain`)."""
