@@ -108,8 +108,11 @@ def test_dockerfile_copies_only_what_the_service_needs(service: str) -> None:
     for instruction in parser.structure:
         if instruction["instruction"] == "COPY" and "--from=" not in instruction["value"]:
             sources.append(instruction["value"].split()[0])
+    # The label's shared rules go in with the services that depend on them.
+    pyproject = (REPO / "services" / service / "pyproject.toml").read_text(encoding="utf-8")
+    label = ["services/label"] if '"palmares-label"' in pyproject else []
     assert sorted(sources) == sorted(
-        ["requirements/constraints.txt", "contracts", "services/eventkit", f"services/{service}"]
+        ["requirements/constraints.txt", "contracts", *label, "services/eventkit", f"services/{service}"]
     )
     for source in sources:
         assert (REPO / source).exists(), source

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from palmares_contracts import Category
-from palmares_scoring.domain import score_dossier, two_years_before
+from palmares_scoring.domain import score_dossier
 
 from tests.factories import action, grille
 
@@ -44,19 +44,33 @@ def test_every_participant_gets_at_least_one_arobase() -> None:
 
 def test_two_year_rule_at_the_deadline() -> None:
     g = grille()  # deadline 30/11/2016
-    old = action(title="Ancien site", started_on=date(2012, 1, 1), ended_on=date(2014, 11, 29))
-    recent = action(title="Site récent", started_on=date(2012, 1, 1), ended_on=date(2014, 11, 30))
+    old = action(title="Ancien site", started_on=date(2012, 1, 1), ended_on=date(2016, 11, 29))
+    ended_on_deadline = action(title="Fin à la date limite", started_on=date(2012, 1, 1), ended_on=date(2016, 11, 30))
+    recent = action(title="Site récent", started_on=date(2014, 12, 1), ended_on=date(2015, 6, 30))
     running = action(title="Toujours actif", started_on=date(2010, 1, 1), ended_on=None)
     future = action(title="Après la date limite", started_on=date(2016, 12, 1))
-    result = score_dossier([old, recent, running, future], Category.VILLE, g)
+    result = score_dossier([old, ended_on_deadline, recent, running, future], Category.VILLE, g)
     ignored = {i.title: i.reason for i in result.ignored_actions}
     assert set(ignored) == {"Ancien site", "Après la date limite"}
-    assert "plus de deux ans" in ignored["Ancien site"]
-    assert "après la date limite" in ignored["Après la date limite"]
+    assert ignored["Ancien site"] == (
+        "action commencée le 01/01/2012, plus de deux ans avant la date limite du dossier (30/11/2016), "
+        "et terminée le 29/11/2016, avant cette date"
+    )
+    assert ignored["Après la date limite"] == (
+        "action commencée le 01/12/2016, après la date limite du dossier (30/11/2016)"
+    )
 
 
-def test_two_years_before_a_leap_day() -> None:
-    assert two_years_before(date(2016, 2, 29)) == date(2014, 2, 28)
+def test_an_action_that_ended_recently_but_started_long_ago_does_not_count() -> None:
+    # Regression: the rule counted any action that *ended* less than two years before the
+    # deadline, so an action run from 2012 to 2015 still counted for the 2017 edition.
+    result = score_dossier(
+        [action(title="Site 2012–2015", started_on=date(2012, 1, 1), ended_on=date(2015, 12, 31))],
+        Category.VILLE,
+        grille(),
+    )
+    assert result.covered == frozenset()
+    assert "plus de deux ans avant la date limite" in result.ignored_actions[0].reason
 
 
 def test_unknown_service_codes_are_explained() -> None:

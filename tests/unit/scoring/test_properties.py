@@ -8,8 +8,9 @@ Every property runs on two kinds of grilles:
   sampling their service codes.
 
 Dossiers mix every case the formula distinguishes: running and finished
-actions, dates on the boundaries of the rules (the deadline, the day after it,
-exactly two years before it, the day before that), applicable, non-applicable
+actions, dates on the boundaries of the 2-year rule (the deadline, the day
+before and the day after it, exactly two years before it, the day before and
+the day after that), applicable, non-applicable
 and unknown codes, and actions without services.
 
 The reference used for "what the formula says" is written here from
@@ -47,9 +48,12 @@ TITLES = (
 # Codes no grille has (typos, codes of another edition).
 UNKNOWN_CODES = ("site_web", "visio_guichet", "retire_en_2018")
 
-AFTER_DEADLINE = "action commencée après la date limite du dossier ({:%d/%m/%Y})"
-TOO_OLD = "action terminée depuis plus de deux ans à la date limite du dossier"
-NO_SERVICE = "aucun service de la grille n'est déclaré pour cette action"
+AFTER_DEADLINE = "action commencée le {0:%d/%m/%Y}, après la date limite du dossier ({1:%d/%m/%Y})"
+TOO_OLD = (
+    "action commencée le {0:%d/%m/%Y}, plus de deux ans avant la date limite du dossier ({1:%d/%m/%Y}), "
+    "et terminée le {2:%d/%m/%Y}, avant cette date"
+)
+NO_SERVICE = "aucun service de la grille n’est déclaré pour cette action"
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -79,11 +83,13 @@ def two_years_before(day: date) -> date:
 
 
 def date_reason(action: Action, deadline: date) -> str | None:
-    """Why the dates of an action keep it from counting, or None."""
+    """Why the dates of an action keep it from counting, or None: it counts if it started
+    on or before D and less than two years before D, or still runs at D."""
     if action.started_on > deadline:
-        return AFTER_DEADLINE.format(deadline)
-    if action.ended_on is not None and action.ended_on < two_years_before(deadline):
-        return TOO_OLD
+        return AFTER_DEADLINE.format(action.started_on, deadline)
+    running = action.ended_on is None or action.ended_on >= deadline
+    if action.started_on <= two_years_before(deadline) and not running:
+        return TOO_OLD.format(action.started_on, deadline, action.ended_on)
     return None
 
 
@@ -196,7 +202,14 @@ DEADLINES = (
     st.none() | st.sampled_from([date(2016, 2, 29), date(2020, 2, 29)]) | st.dates(date(2001, 1, 1), date(2099, 12, 31))
 )
 # A day relative to the deadline: a boundary of the rules, or an offset in days.
-BOUNDARIES = ("deadline", "day after the deadline", "two years before", "two years and a day before")
+BOUNDARIES = (
+    "deadline",
+    "day before the deadline",
+    "day after the deadline",
+    "two years before",
+    "two years and a day before",
+    "two years less a day before",
+)
 DAYS = st.sampled_from(BOUNDARIES) | st.integers(-3000, 400)
 END_DAYS = st.none() | DAYS | st.integers(0, 3000).map(lambda n: timedelta(days=n))
 CODE_PICKS = st.lists(SMALL, max_size=6)
@@ -210,9 +223,11 @@ def day(spec: str | int, deadline: date) -> date:
     limit = two_years_before(deadline)
     named = {
         "deadline": deadline,
+        "day before the deadline": deadline - timedelta(days=1),
         "day after the deadline": deadline + timedelta(days=1),
         "two years before": limit,
         "two years and a day before": limit - timedelta(days=1),
+        "two years less a day before": limit + timedelta(days=1),
     }
     return named[spec] if isinstance(spec, str) else deadline + timedelta(days=spec)
 
@@ -264,13 +279,14 @@ ANY_GRILLE = generated_grilles() | st.sampled_from(REAL_GRILLES)
 
 @st.composite
 def actions_of(draw: st.DrawFn, grille: Grille, *, old: bool = False) -> Action:
-    """Any action; with `old`, one that ended more than two years before the deadline."""
+    """Any action; with `old`, one too old by the 2-year rule: started two years or more
+    before the deadline and ended before it."""
     deadline = grille.effective_deadline
     started: date
     ended: date | None
     if old:
-        ended = two_years_before(deadline) - timedelta(days=draw(st.integers(1, 2000)))
-        started = ended - timedelta(days=draw(st.integers(0, 2000)))
+        started = two_years_before(deadline) - timedelta(days=draw(st.sampled_from([0, 1]) | st.integers(0, 2000)))
+        ended = min(deadline - timedelta(days=1), started + timedelta(days=draw(st.integers(0, 4000))))
     else:
         started = day(draw(DAYS), deadline)
         end = draw(END_DAYS)
@@ -294,11 +310,13 @@ def counted_actions_of(draw: st.DrawFn, grille: Grille) -> Action:
     deadline = grille.effective_deadline
     started = deadline - timedelta(days=draw(st.integers(0, 4000)))
     end = draw(st.none() | st.integers(0, 1000))
+    # Less than two years old: any end; older: it must still run at the deadline.
+    ended = None if end is None else (started if started > two_years_before(deadline) else deadline)
     return Action(
         title=draw(st.sampled_from(TITLES)),
         services=codes(grille, draw(CODE_PICKS)),
         started_on=started,
-        ended_on=None if end is None else max(started, two_years_before(deadline)) + timedelta(days=end),
+        ended_on=None if ended is None or end is None else ended + timedelta(days=end),
     )
 
 
@@ -373,21 +391,40 @@ def edge(grille: Grille, *actions: Action, category: Category = Category.VILLAGE
 
 ON_DEADLINE = Action(title="Commencée le jour de la date limite", services=(EPN,), started_on=date(2016, 11, 30))
 DAY_AFTER = Action(title="Commencée le lendemain", services=(EPN,), started_on=date(2016, 12, 1))
+# Started exactly two years before the deadline: two years old, not less.
 EXACTLY_TWO_YEARS = Action(
-    title="Terminée deux ans pile avant", services=(EPN,), started_on=date(2013, 1, 1), ended_on=date(2014, 11, 30)
+    title="Commencée deux ans pile avant, terminée la veille",
+    services=(EPN,),
+    started_on=date(2014, 11, 30),
+    ended_on=date(2016, 11, 29),
+)
+TWO_YEARS_STILL_RUNNING = Action(
+    title="Commencée deux ans pile avant, terminée le jour de la date limite",
+    services=(EPN,),
+    started_on=date(2014, 11, 30),
+    ended_on=date(2016, 11, 30),
+)
+LESS_THAN_TWO_YEARS = Action(
+    title="Commencée deux ans moins un jour avant, terminée",
+    services=(EPN,),
+    started_on=date(2014, 12, 1),
+    ended_on=date(2015, 1, 31),
 )
 TWO_YEARS_AND_A_DAY = Action(
-    title="Terminée deux ans et un jour avant",
+    title="Commencée deux ans et un jour avant, terminée la veille",
     services=(EPN,),
-    started_on=date(2013, 1, 1),
-    ended_on=date(2014, 11, 29),
+    started_on=date(2014, 11, 29),
+    ended_on=date(2016, 11, 29),
 )
 # Deadline 29/02/2016: two years before is 28/02/2014 (2014 has no 29 February).
 LEAP_28 = Action(
-    title="Terminée le 28/02/2014", services=(EPN,), started_on=date(2013, 1, 1), ended_on=date(2014, 2, 28)
+    title="Commencée le 01/03/2014, terminée", services=(EPN,), started_on=date(2014, 3, 1), ended_on=date(2015, 2, 28)
 )
 LEAP_27 = Action(
-    title="Terminée le 27/02/2014", services=(EPN,), started_on=date(2013, 1, 1), ended_on=date(2014, 2, 27)
+    title="Commencée le 28/02/2014, terminée la veille",
+    services=(EPN,),
+    started_on=date(2014, 2, 28),
+    ended_on=date(2016, 2, 28),
 )
 LEAP_DAY = Action(title="Commencée le 29/02/2016", services=(EPN,), started_on=date(2016, 2, 29))
 
@@ -398,7 +435,17 @@ LEAP_DAY = Action(title="Commencée le 29/02/2016", services=(EPN,), started_on=
 @SETTINGS
 @given(dossier=dossiers())
 @example(dossier=edge(GRILLE_2017))
-@example(dossier=edge(GRILLE_2017, ON_DEADLINE, DAY_AFTER, EXACTLY_TWO_YEARS, TWO_YEARS_AND_A_DAY))
+@example(
+    dossier=edge(
+        GRILLE_2017,
+        ON_DEADLINE,
+        DAY_AFTER,
+        EXACTLY_TWO_YEARS,
+        TWO_YEARS_STILL_RUNNING,
+        LESS_THAN_TWO_YEARS,
+        TWO_YEARS_AND_A_DAY,
+    )
+)
 @example(dossier=edge(LEAP_GRILLE, LEAP_28, LEAP_27, LEAP_DAY))
 def test_the_result_is_the_documented_formula(dossier: Dossier) -> None:
     result = dossier.score()
@@ -447,7 +494,7 @@ def test_adding_a_service_to_a_counted_action_never_lowers_the_score(case: tuple
 
 @SETTINGS
 @given(case=dossiers_and_actions())
-@example(case=(edge(GRILLE_2017), EXACTLY_TWO_YEARS, 0))
+@example(case=(edge(GRILLE_2017), LESS_THAN_TWO_YEARS, 0))
 @example(case=(edge(LEAP_GRILLE), LEAP_28, 0))
 def test_adding_an_action_never_lowers_the_score(case: tuple[Dossier, Action, int]) -> None:
     dossier, action, at = case
@@ -477,8 +524,9 @@ def test_the_same_dossier_always_gets_the_same_result(case: tuple[Dossier, list[
 @SETTINGS
 @given(case=dossiers_and_actions(old=True))
 @example(case=(edge(GRILLE_2017), TWO_YEARS_AND_A_DAY, 0))
+@example(case=(edge(GRILLE_2017), EXACTLY_TWO_YEARS, 0))
 @example(case=(edge(LEAP_GRILLE, LEAP_28), LEAP_27, 1))
-def test_an_action_finished_more_than_two_years_before_the_deadline_never_counts(
+def test_an_action_too_old_by_the_2_year_rule_never_counts(
     case: tuple[Dossier, Action, int],
 ) -> None:
     dossier, old, at = case
@@ -486,7 +534,9 @@ def test_an_action_finished_more_than_two_years_before_the_deadline_never_counts
     before, after = dossier.score(), dossier.plus(old, at).score()
     assert same_outcome(after, before)
     assert [i for i in after.ignored_actions if i.title != old.title] == list(before.ignored_actions)
-    assert [i.reason for i in after.ignored_actions if i.title == old.title] == [TOO_OLD]
+    reason = date_reason(old, dossier.grille.effective_deadline)
+    assert reason is not None and "plus de deux ans avant la date limite" in reason
+    assert [i.reason for i in after.ignored_actions if i.title == old.title] == [reason]
 
 
 @SETTINGS

@@ -1,8 +1,9 @@
 """The pré-notation in arobases: pure, deterministic, explained (no I/O).
 
 Model (see docs/scoring.md):
-- an action counts if it started on or before the dossier deadline and is
-  still running, or ended less than two years before the deadline;
+- an action counts at the dossier deadline by the label's 2-year rule
+  (`palmares_label.actions`: started on or before the deadline, and less than
+  two years before it or still running at it) and if it declares a service;
 - the services that count are those the counted actions declare, that exist
   in the grille version and apply to the collectivité's category;
 - score = 100 × (weight of the services covered) / (weight of every service
@@ -29,6 +30,7 @@ from palmares_contracts import (
     NextLevel,
     Threshold,
 )
+from palmares_label.actions import why_not_counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +45,13 @@ class Score:
     covered: frozenset[str]
 
 
-def two_years_before(day: date) -> date:
-    """The day two years before `day` (29 February falls back to 28)."""
-    try:
-        return day.replace(year=day.year - 2)
-    except ValueError:
-        return day.replace(year=day.year - 2, day=28)
-
-
 def action_ignored_because(action: Action, deadline: date) -> str | None:
     """Why an action does not count at the deadline (French), or None if it counts."""
-    if action.started_on > deadline:
-        return f"action commencée après la date limite du dossier ({deadline:%d/%m/%Y})"
-    if action.ended_on is not None and action.ended_on < two_years_before(deadline):
-        return "action terminée depuis plus de deux ans à la date limite du dossier"
+    reason = why_not_counted(action, deadline)
+    if reason is not None:
+        return reason
     if not action.services:
-        return "aucun service de la grille n'est déclaré pour cette action"
+        return "aucun service de la grille n’est déclaré pour cette action"
     return None
 
 
