@@ -3,10 +3,11 @@
 No Docker engine or cluster runs here, so the files are checked with what the
 package registries offer (deploy/README.md, "What is validated"):
 
-- Dockerfiles: parsed by `dockerfile-parse` (PyPI); our rules: multi-stage,
-  every base image pinned by exact tag and digest, a non-root numeric USER,
-  a HEALTHCHECK on /health, only the packages the service needs copied in,
-  every COPY source present in the repository;
+- the Dockerfile (one, `ARG SERVICE`): parsed by `dockerfile-parse` (PyPI); our
+  rules: multi-stage, every base image pinned by exact tag and digest, a non-root
+  numeric USER, a HEALTHCHECK on /health, the entrypoint running the service's
+  module, every COPY source present and admitted by the .dockerignore, each image
+  installing only its service's closure of Palmarès packages;
 - compose.yaml: the compose-spec JSON schema vendored by `check-jsonschema`
   (PyPI), then its wiring (images pinned, build files exist, services reach
   kafka/postgres/jaeger/mailpit by their compose names, Prometheus scrapes all four);
@@ -19,13 +20,16 @@ package registries offer (deploy/README.md, "What is validated"):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import kubernetes_validate
@@ -35,6 +39,9 @@ from dockerfile_parse import DockerfileParser
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
+DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
+DOCKERIGNORE = DEPLOY / "docker" / "Dockerfile.dockerignore"
+SERVICE_PACKAGES = DEPLOY / "docker" / "service_packages.py"
 SERVICES = ("submission", "scoring", "mentions", "notify")
 K8S_VERSION = "1.33.0"
 # An exact version tag (not `latest`, not a bare major) and, for our own base image, a digest too.
@@ -42,12 +49,20 @@ EXACT_TAG = re.compile(r"^[\w./-]+:v?\d+(\.\d+){1,2}[\w.-]*(@sha256:[0-9a-f]{64}
 PINNED_BASE = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*@sha256:[0-9a-f]{64}$")
 
 
-# ------------------------------------------------------------------ Dockerfiles
+# ------------------------------------------------------------------ Dockerfile
 
 
-def dockerfile(service: str) -> DockerfileParser:
-    parser = DockerfileParser(path=str(DEPLOY / "docker" / service / "Dockerfile"))
-    return parser
+def load_service_packages() -> ModuleType:
+    """deploy/docker/service_packages.py, the script the image's build stage runs (not an installed module)."""
+    spec = importlib.util.spec_from_file_location("service_packages", SERVICE_PACKAGES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def dockerfile() -> DockerfileParser:
+    return DockerfileParser(path=str(DOCKERFILE))
 
 
 def default_args(parser: DockerfileParser) -> dict[str, str]:
@@ -73,9 +88,21 @@ def stages(parser: DockerfileParser) -> list[list[dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_is_multi_stage_with_pinned_bases(service: str) -> None:
-    parser = dockerfile(service)
+def admitted(path: str) -> bool:
+    """Whether the Dockerfile's .dockerignore lets `path` into the build context (the last matching rule wins)."""
+    verdict = True
+    for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("#") or rule.startswith("**/"):
+            continue
+        pattern = rule.removeprefix("!").rstrip("/")
+        if pattern == "*" or path == pattern or path.startswith(pattern + "/"):
+            verdict = rule.startswith("!")
+    return verdict
+
+
+def test_dockerfile_is_multi_stage_with_pinned_bases() -> None:
+    parser = dockerfile()
     args = default_args(parser)
     bases = [re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), image) for image in parser.parent_images]
     assert len(bases) >= 2, "multi-stage: a build stage and a runtime stage"
@@ -87,38 +114,83 @@ def test_dockerfile_is_multi_stage_with_pinned_bases(service: str) -> None:
     )
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_runs_as_non_root_with_a_healthcheck(service: str) -> None:
-    runtime = stages(dockerfile(service))[-1]
+def test_dockerfile_takes_the_service_in_every_stage() -> None:
+    # An ARG declared before the first FROM is not visible inside a stage: each stage declares SERVICE.
+    for stage in stages(dockerfile()):
+        assert any(i["instruction"] == "ARG" and i["value"].strip() == "SERVICE" for i in stage), stage[0]["value"]
+
+
+def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
+    runtime = stages(dockerfile())[-1]
     users = [i["value"].strip() for i in runtime if i["instruction"] == "USER"]
     assert users, "the runtime stage sets a USER"
     user = users[-1].split(":")[0]
     assert user.isdigit() and int(user) >= 1000, f"USER {users[-1]}: a numeric non-root uid (runAsNonRoot can check it)"
     healthchecks = [i["value"] for i in runtime if i["instruction"] == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and "/health" in healthchecks[0] and "CMD" in healthchecks[0]
-    entrypoint = [i["value"] for i in runtime if i["instruction"] == "ENTRYPOINT"]
-    assert entrypoint == [f'["python", "-m", "palmares_{service}"]']
     assert any(i["instruction"] == "EXPOSE" and i["value"] == "8080" for i in runtime)
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_copies_only_what_the_service_needs(service: str) -> None:
-    parser = dockerfile(service)
-    sources = []
-    for instruction in parser.structure:
-        if instruction["instruction"] == "COPY" and "--from=" not in instruction["value"]:
-            sources.append(instruction["value"].split()[0])
-    # The label's shared rules go in with the services that depend on them.
-    pyproject = (REPO / "services" / service / "pyproject.toml").read_text(encoding="utf-8")
-    label = ["services/label"] if '"palmares-label"' in pyproject else []
-    assert sorted(sources) == sorted(
-        ["requirements/constraints.txt", "contracts", *label, "services/eventkit", f"services/{service}"]
-    )
+def test_the_entrypoint_runs_the_service_module(service: str) -> None:
+    """ENTRYPOINT is the link made at build time to the service's console script, which is `python -m palmares_<service>`."""
+    parser = dockerfile()
+    (entrypoint,) = [i["value"] for i in stages(parser)[-1] if i["instruction"] == "ENTRYPOINT"]
+    assert entrypoint == '["palmares-service"]'
+    build = " ".join(i["value"] for i in stages(parser)[0] if i["instruction"] == "RUN")
+    assert 'ln -s "palmares-${SERVICE}" /opt/palmares/bin/palmares-service' in build
+    scripts = tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert scripts["scripts"][f"palmares-{service}"] == f"palmares_{service}.__main__:main"
+    assert (REPO / "services" / service / "src" / f"palmares_{service}" / "__main__.py").is_file()
+
+
+def test_dockerfile_copies_sources_that_exist_and_reach_the_context() -> None:
+    sources = [
+        i["value"].split()[0]
+        for i in dockerfile().structure
+        if i["instruction"] == "COPY" and "--from=" not in i["value"]
+    ]
+    assert "requirements/constraints.txt" in sources
     for source in sources:
         assert (REPO / source).exists(), source
-    ignore = (DEPLOY / "docker" / service / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
-    allowed = {line.removeprefix("!").rstrip("/") for line in ignore if line.startswith("!")}
-    assert allowed == set(sources), "the build context holds exactly what is copied"
+        assert admitted(source), f"{source}: copied but kept out of the build context by the .dockerignore"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_image_installs_only_what_its_service_needs(service: str) -> None:
+    folders = {str(f.relative_to(REPO)) for f in load_service_packages().closure(REPO, service)}
+    assert {f"services/{service}", "contracts", "services/eventkit"} <= folders
+    # Every Palmarès package the service declares goes in (the label's shared rules for scoring, …).
+    project = tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {d.removeprefix("palmares-") for d in project["dependencies"] if d.startswith("palmares-")}
+    assert {"contracts" if d == "contracts" else f"services/{d}" for d in declared} <= folders
+    others = {f"services/{other}" for other in SERVICES if other != service} | {"services/cli"}
+    assert not folders & others, f"{service}'s image would carry {sorted(folders & others)}"
+    for folder in folders:
+        assert admitted(folder), f"{folder} is kept out of the build context"
+
+
+def test_an_unknown_service_or_a_library_is_refused() -> None:
+    closure = load_service_packages().closure
+    for name in ("nope", "eventkit", "cli", "contracts"):
+        with pytest.raises(SystemExit, match=f"SERVICE='{name}' is not a service"):
+            closure(REPO, name)
+
+
+def test_a_palmares_dependency_without_a_folder_is_refused(tmp_path: Path) -> None:
+    """Otherwise pip would look the name up on the package index."""
+
+    def package(folder: str, name: str, dependencies: list[str], script: bool = False) -> None:
+        (tmp_path / folder).mkdir(parents=True)
+        scripts = f'[project.scripts]\n"{name}" = "x:main"\n' if script else ""
+        (tmp_path / folder / "pyproject.toml").write_text(
+            f"[project]\nname = {name!r}\ndependencies = {dependencies!r}\n{scripts}", encoding="utf-8"
+        )
+
+    package("contracts", "palmares-contracts", ["pydantic==2.14.4"])
+    package("services/alpha", "palmares-alpha", ["palmares_contracts", "palmares-ghost>=1", "httpx==0.28.1"], True)
+    with pytest.raises(SystemExit, match="palmares-ghost: a Palmarès dependency with no folder"):
+        load_service_packages().closure(tmp_path, "alpha")
 
 
 # ------------------------------------------------------------------ compose and Prometheus
@@ -153,7 +225,9 @@ def test_compose_stack_has_everything_wired() -> None:
     for name in SERVICES:
         service = services[name]
         build = service["build"]
-        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "docker" / name / "Dockerfile"
+        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
+        assert build["args"] == {"SERVICE": name}
+        assert service["image"].split(":")[0] == f"palmares/{name}"
         env = service["environment"]
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"].split("//")[1]
         assert "@postgres:5432/" in env["DATABASE_URL"]
@@ -260,6 +334,17 @@ def test_overlay_deployments_follow_the_rules() -> None:
         assert EXACT_TAG.match(image), image
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in objects_of("Deployment", documents)}
     assert replicas["scoring"] == 6 and partitions == 12
+
+
+def test_manifests_run_the_images_the_dockerfile_builds() -> None:
+    """Each Deployment runs `palmares/<service>` (built with SERVICE=<service>), which the overlay retags."""
+    built = {name: compose()["services"][name]["image"].split(":")[0] for name in SERVICES}
+    for deployment in objects_of("Deployment", raw_base_objects()):
+        name = deployment["metadata"]["name"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["image"].split(":")[0] == built[name], name
+    overlay = yaml.safe_load((DEPLOY / "k8s" / "overlays" / "production" / "kustomization.yaml").read_text())
+    assert {image["name"] for image in overlay["images"]} == set(built.values())
 
 
 def test_replicas_beyond_partitions_are_caught() -> None:
