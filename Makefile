@@ -87,7 +87,7 @@ test-reliability: kafka-jars
 
 # A national campaign end to end on its own local stack (docs/benchmark.md); `make bench DOSSIERS=2000` for a sample.
 bench: kafka-jars
-	$(BIN)/python tests/benchmark/bench.py $(if $(DOSSIERS),--dossiers $(DOSSIERS)) $(BENCH_ARGS)
+	$(BIN)/python -m bench $(if $(DOSSIERS),--dossiers $(DOSSIERS)) $(BENCH_ARGS)
 
 # Precision and recall of the mention detection on the labelled evaluation set.
 eval-mentions: $(STAMP)

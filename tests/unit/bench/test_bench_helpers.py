@@ -17,9 +17,9 @@ import pytest
 from palmares_submission.refdata import CollectiviteRef
 from palmares_submission.schemas import SubmissionRequest
 
-from tests.benchmark import stats
-from tests.benchmark.bench import Config, Run, finish_report, mail_kind, mail_time
-from tests.benchmark.dossiers import (
+from bench import stats
+from bench.bench import Config, Run, finish_report, mail_kind, mail_time
+from bench.dossiers import (
     action_range,
     allocate,
     campaign_members,
@@ -29,8 +29,8 @@ from tests.benchmark.dossiers import (
     slug,
     spread_pick,
 )
-from tests.benchmark.lean_http import HttpError, read_response
-from tests.benchmark.procstat import Component, Sampler, Snapshot, cpu_between, cpu_ticks, status_kb
+from bench.lean_http import HttpError, read_response
+from bench.procstat import Component, Sampler, Snapshot, cpu_between, cpu_ticks, status_kb
 
 GRILLE = json.loads((Path(__file__).resolve().parents[3] / "deploy" / "grilles" / "grille-2018.json").read_text())
 

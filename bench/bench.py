@@ -1,6 +1,6 @@
 """`make bench`: a national campaign end to end on the real local stack, measured against raw Kafka.
 
-    .venv/bin/python tests/benchmark/bench.py [--dossiers N] [--keep] [--latency-seconds 60] ...
+    .venv/bin/python -m bench [--dossiers N] [--keep] [--latency-seconds 60] ...   (from the repository root)
 
 Starts its own stack (Kafka, PostgreSQL, the SMTP capture and the four
 services, as processes on free ports, in a scratch state dir), then:
@@ -24,52 +24,45 @@ Prints the figures and writes `.run/bench/report.json` and
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-# Run as a script, the script's directory comes first on sys.path: put the repository there
-# instead, so that `tests.benchmark` imports and no module of this directory shadows another.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    sys.path[0] = str(REPO)
-elif str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import asyncpg
+from palmares_stack.ports import free_port
+from palmares_stack.postgres import private_data_parent
+from palmares_stack.services import stack_service_specs
+from palmares_stack.stack import LocalStack
+from palmares_submission.refdata import load_reference
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Awaitable, Callable, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from typing import Any  # noqa: E402
+from bench import stats
+from bench.chart import Series, draw
+from bench.dossiers import Member, campaign_members, make_dossier, services_by_category
+from bench.kafka_baseline import measure_baseline, record_shape
+from bench.lean_http import HttpError, LeanClient, Response
+from bench.procstat import Component, Sampler, add_up, cpu_between, loadavg
+from bench.repository import repository_root
 
-import asyncpg  # noqa: E402
-from palmares_stack.ports import free_port  # noqa: E402
-from palmares_stack.postgres import private_data_parent  # noqa: E402
-from palmares_stack.services import stack_service_specs  # noqa: E402
-from palmares_stack.stack import LocalStack  # noqa: E402
-from palmares_submission.refdata import load_reference  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from tests.benchmark import stats  # noqa: E402
-from tests.benchmark.chart import Series, draw  # noqa: E402
-from tests.benchmark.dossiers import Member, campaign_members, make_dossier, services_by_category  # noqa: E402
-from tests.benchmark.kafka_baseline import measure_baseline, record_shape  # noqa: E402
-from tests.benchmark.lean_http import HttpError, LeanClient, Response  # noqa: E402
-from tests.benchmark.procstat import Component, Sampler, add_up, cpu_between, loadavg  # noqa: E402
-
+REPO = repository_root()
 GRILLES = REPO / "deploy" / "grilles"
 EDITION = 2018
 FIRST_LATENCY_EDITION = 2019

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from tests.benchmark.stats import per_second
+from bench.stats import per_second
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The baseline: raw aiokafka produce → consume → produce on the benchmark's own broker.
 
-    python tests/benchmark/kafka_baseline.py relay --bootstrap H:P --source T1 --sink T2 --count N --group G
+    python -m bench.kafka_baseline relay --bootstrap H:P --source T1 --sink T2 --count N --group G
 
 `measure_baseline` creates two scratch topics of 6 partitions, starts the
 relay above as its own process (a consumer group on the first topic that, for
@@ -22,15 +22,15 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.repository import repository_root
+
 PARTITIONS = 6
 BATCH_MAX_RECORDS = 200
 READY = "relay ready"
-RELAY_SCRIPT = str(Path(__file__).resolve())
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
@@ -177,7 +177,8 @@ async def measure_baseline(
     await ensure_topics(bootstrap, [source, sink], partitions=PARTITIONS, replication_factor=1)
     argv = [
         sys.executable,
-        RELAY_SCRIPT,
+        "-m",
+        "bench.kafka_baseline",
         "relay",
         "--bootstrap",
         bootstrap,
@@ -190,7 +191,7 @@ async def measure_baseline(
         "--group",
         f"bench.baseline.{suffix}",
     ]
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, cwd=repository_root())
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 60)
