@@ -40,7 +40,7 @@ SERVICES = ("submission", "scoring", "mentions", "notify")
 DOC_BOOTSTRAP = "kafka:9092"
 VERSION = "1.0.0"
 
-# What each service publishes through its outbox (DESIGN.md, "Topics").
+# What each service publishes through its outbox (docs/architecture.md, "Topics and events").
 PRODUCES: dict[str, tuple[str, ...]] = {
     "submission": ("grilles.v1", "submissions.v1", "jury.v1", "palmares.v1"),
     "scoring": ("scores.v1",),

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.time
 
 PALMARES = Path(sys.executable).with_name("palmares")
 
-# Who consumes what (DESIGN.md): one dead letter per consumer group that fails.
+# Who consumes what (docs/architecture.md, "Topics and events"): one dead letter per consumer group that fails.
 CONSUMERS = {
     "grilles.v1": {"scoring", "mentions", "notify"},
     "submissions.v1": {"scoring", "mentions", "notify"},

@@ -1,4 +1,4 @@
-"""The topic registry: each topic bound to its key and its event types (DESIGN.md)."""
+"""The topic registry: each topic bound to its key and its event types (docs/architecture.md, "Topics and events")."""
 
 from __future__ import annotations
 

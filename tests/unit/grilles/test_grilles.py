@@ -31,7 +31,7 @@ EXPECTED_SERVICES = {"2017": 138, "2018": 139, "2018-v2": 140}
 # (previous, next): each grille's changelog is its diff against the grille it replaces.
 SUCCESSION = [("2017", "2018"), ("2018", "2018-v2")]
 
-NAMED_ENJEUX = {  # the 15 enjeux named in the label's rules (shared/domain/LABEL.md)
+NAMED_ENJEUX = {  # the 15 enjeux named in the label's rules (docs/glossary.md)
     "Emploi",
     "Culture et patrimoine",
     "Services publics",

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[3]
 GENERATE = REPO / "deploy" / "apidocs" / "generate.py"
 DOCS = REPO / "docs"
 SERVICES = ("submission", "scoring", "mentions", "notify")
-# DESIGN.md, "Topics": who produces and who consumes each topic.
+# docs/architecture.md, "Topics and events": who produces and who consumes each topic.
 PRODUCES = {
     "submission": {"grilles.v1", "submissions.v1", "jury.v1", "palmares.v1"},
     "scoring": {"scores.v1"},
@@ -29,7 +29,7 @@ PRODUCES = {
     "notify": {"notifications.v1"},
 }
 CONSUMES = {
-    # DESIGN.md also lists grilles.v1 and jury.v1: the service writes those itself (same database), so it does not consume them.
+    # Not grilles.v1 nor jury.v1: submission writes those itself (same database), so it does not consume them.
     "submission": {"scores.v1", "mentions.v1", "notifications.v1"},
     "scoring": {"submissions.v1", "grilles.v1"},
     "mentions": {"submissions.v1", "grilles.v1"},

@@ -360,7 +360,7 @@ class KafkaCluster:
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "log.dirs": str(node.data_dir),
-            # Topics are created explicitly by the services (DESIGN.md).
+            # Topics are created explicitly by the services, with their partition count (docs/architecture.md).
             "auto.create.topics.enable": "false",
             # Consumers join at once instead of after 3 s: tests and `make run` start faster.
             "group.initial.rebalance.delay.ms": "0",

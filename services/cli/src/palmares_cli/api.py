@@ -1,4 +1,4 @@
-"""A thin client of the submission service's `/v1` API (DESIGN.md, "HTTP API").
+"""A thin client of the submission service's `/v1` API (docs/openapi.json).
 
 It only turns HTTP into Python: JSON in, JSON out, and every failure into a
 typed error (`ApiError` with the status and the API's French messages,

@@ -135,7 +135,7 @@ def demo(
         bool,
         typer.Option(
             "--jury-from-article",
-            help="Record the seed article's arobases as jury decisions before publishing (the pré-notation stays).",
+            help="Record the 2017 press article's arobases as jury decisions before publishing (the pré-notation stays).",
         ),
     ] = False,
     json_out: JsonOption = False,

@@ -26,7 +26,7 @@ DEFAULT_CAMPAIGN = Path("deploy/demo/campaign-2017.json")
 DEFAULT_GRILLE = Path("deploy/grilles/grille-2017.json")
 DEFAULT_THEMES = Path("deploy/demo/themes.json")
 DEFAULT_TOKENS = Path(".run/demo-tokens.json")
-# The 18th palmarès was revealed in Lille on 1 February 2017 (the seed article).
+# The 18th palmarès was revealed in Lille on 1 February 2017 (the press article, docs/glossary.md).
 DEFAULT_CEREMONY = {"place": "Lille", "date": "2017-02-01"}
 
 # What `POST /v1/editions/{edition}/submissions` accepts (schemas.ActionIn,
@@ -87,7 +87,7 @@ class DemoEntry:
     name: str
     contact_email: str
     body: dict[str, Any]
-    # What the seed article says (`expected.arobases_in_article`), for `--jury-from-article`.
+    # What the press article says (`expected.arobases_in_article`), for `--jury-from-article`.
     article_arobases: int | None = None
 
     def idempotency_key(self, edition: int) -> str:

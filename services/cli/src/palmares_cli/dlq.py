@@ -2,7 +2,7 @@
 
 A consumer that cannot process a record publishes it to `<topic>.dlq` with the
 original key, value and headers byte for byte, plus the reason headers below
-(DESIGN.md, "Delivery guarantees"; palmares_eventkit.deadletter). Replaying a
+(docs/delivery.md, "Failures"; palmares_eventkit.deadletter). Replaying a
 dead letter sends the original back to its source topic: same key (so the same
 partition and per-collectivité order), same value (so the same `event_id`), the
 original headers (so the same trace), without the reason headers.

@@ -1,7 +1,7 @@
 """Dead letters: a record that cannot be processed goes to `<topic>.dlq`, never silently away.
 
 The original key, value and headers are kept byte for byte; the reason is added
-as headers (DESIGN.md): `x-error`, `x-error-type`, `x-source-topic`,
+as headers (docs/delivery.md): `x-error`, `x-error-type`, `x-source-topic`,
 `x-source-partition`, `x-source-offset`, `x-consumer`.
 """
 

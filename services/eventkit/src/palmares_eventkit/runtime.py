@@ -4,7 +4,7 @@ A service creates one `ServiceRuntime`, registers handlers with `subscribe`,
 and runs it either as a FastStream ASGI app (`asgi_app`, for the workers) or
 from its own ASGI lifespan (`start` / `stop`, for the HTTP submission service).
 
-Delivery (DESIGN.md, "Delivery guarantees"):
+Delivery (docs/delivery.md):
 - consumers have a group id and `AckPolicy.ACK`: the offset is committed only
   after the handler returned, so a crash redelivers (at least once);
 - each handler runs in one database transaction that first claims

@@ -24,7 +24,7 @@ POSTGRES_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "veri
 
 
 class ServiceSettings(BaseSettings):
-    """Settings every service shares. Names follow DESIGN.md (`KAFKA_BOOTSTRAP_SERVERS`, …)."""
+    """Settings every service shares. Names as documented in docs/development.md (`KAFKA_BOOTSTRAP_SERVERS`, …)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
         return [h.strip() for h in self.kafka_bootstrap_servers.split(",") if h.strip()]
 
     database_url: str = Field(default="postgresql://postgres@127.0.0.1:5432/palmares", alias="DATABASE_URL")
-    # Topics are created at start-up (no broker auto-creation), DESIGN.md.
+    # Topics are created at start-up (no broker auto-creation), so each gets the configured partition count.
     topic_partitions: int = Field(default=6, ge=1, alias="PALMARES_TOPIC_PARTITIONS")
     topic_replication_factor: int = Field(default=1, ge=1, alias="PALMARES_TOPIC_REPLICATION_FACTOR")
     topic_min_insync_replicas: int | None = Field(default=None, alias="PALMARES_TOPIC_MIN_ISR")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 EXCELLENCE = "Territoire d'excellence numérique"
-EXCELLENCE_SINCE = 2021  # the distinction exists since the 2021 edition (LABEL.md)
+EXCELLENCE_SINCE = 2021  # the distinction exists since the 2021 edition (docs/glossary.md)
 EXCELLENCE_LABELS = 6  # labels at 5 @, this edition included
 
 

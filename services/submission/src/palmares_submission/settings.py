@@ -22,7 +22,7 @@ class SubmissionSettings(ServiceSettings):
     # comma-separated, or a file with one token per line (`#` comments).
     operator_tokens: SecretStr | None = Field(default=None, alias="OPERATOR_TOKENS")
     operator_tokens_file: Path | None = Field(default=None, alias="OPERATOR_TOKENS_FILE")
-    # LABEL.md: the press calls "village" a commune under about 3,000–3,500 inhabitants.
+    # The press calls "village" a commune under about 3,000–3,500 inhabitants (docs/glossary.md).
     village_max_population: int = Field(default=3500, ge=1, alias="PALMARES_VILLAGE_MAX_POPULATION")
     # Request bodies over this are refused with 413 before they are parsed.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="PALMARES_MAX_BODY_BYTES")
