@@ -65,8 +65,8 @@ async def insert(conn: asyncpg.Connection, rows: list[OutboxRow], *, schema: str
     if not rows:
         return
     # The rows and the wake-up in one statement: a round trip costs the service and PostgreSQL
-    # more CPU than the insert itself (the profile of `make bench`). The notification is
-    # delivered at commit only, once per transaction, and wakes the relay without polling delay.
+    # more CPU than the insert itself. The notification is delivered at commit only, once per
+    # transaction, and wakes the relay without polling delay.
     await conn.execute(
         _INSERT,
         [r.event_id for r in rows],

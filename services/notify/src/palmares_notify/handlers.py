@@ -416,7 +416,7 @@ async def _queue(
     """Store the email as `pending` and wake the senders at commit (with the arobases it announces, if any).
 
     One statement: on the hot paths a round trip costs notify and PostgreSQL
-    more CPU than the writes themselves (the profile of `make bench`).
+    more CPU than the writes themselves.
     """
     await tx.conn.execute(
         _QUEUE,

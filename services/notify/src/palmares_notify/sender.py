@@ -107,8 +107,8 @@ class SmtpSender:
 
 # The next due email, taken and written `sent` (with its attempt) in one statement:
 # the transaction commits only after the server's 250 (see the module's docstring).
-# One round trip instead of three: each costs both sides more CPU than the work
-# (the profile of `make bench`). `attempts` is the count before this attempt.
+# One round trip instead of three: each costs both sides more CPU than the work.
+# `attempts` is the count before this attempt.
 _TAKE_NEXT_DUE = """
 WITH due AS (
     SELECT notification_id, attempts FROM notifications

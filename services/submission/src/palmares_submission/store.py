@@ -152,7 +152,7 @@ async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key:
     """The collectivité, the edition, its dossier (locked until the transaction ends) and any replay.
 
     One statement instead of four: on the intake path a round trip costs the
-    service and PostgreSQL more CPU than the reads (the profile of `make bench`).
+    service and PostgreSQL more CPU than the reads.
     Run it after the dossier's advisory lock, in its own statement, so that its
     snapshot sees what a concurrent request for the same dossier committed.
     """
