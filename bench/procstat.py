@@ -92,12 +92,12 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
-def machine_busy_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat."""
+def machine_busy_ticks() -> int:
+    """Busy clock ticks of all CPUs since boot, from the first line of /proc/stat."""
     values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
     total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
+    return total - idle
 
 
 def loadavg() -> list[float]:
@@ -142,7 +142,6 @@ class Snapshot:
     at: float
     cpu_s: dict[str, float]
     machine_busy_s: float
-    machine_total_s: float
 
 
 @dataclass
@@ -154,12 +153,12 @@ class Sampler:
     marks: dict[str, Snapshot] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
-        busy, total = machine_busy_ticks()
+        busy = machine_busy_ticks()
         # The benchmark's own process and its children (the baseline relay) count as "client".
         own = os.times()
         cpu = {c.name: c.ticks() / CLOCK_TICKS for c in self.components}
         cpu["client"] = own.user + own.system + own.children_user + own.children_system
-        return Snapshot(time.time(), cpu, busy / CLOCK_TICKS, total / CLOCK_TICKS)
+        return Snapshot(time.time(), cpu, busy / CLOCK_TICKS)
 
     def sample(self) -> None:
         """One point of the CPU time series, and the memory peaks."""

@@ -185,8 +185,8 @@ def test_proc_readings_of_this_process() -> None:
 
 
 def test_cpu_between_attributes_the_rest_to_other_programs() -> None:
-    start = Snapshot(at=100.0, cpu_s={"scoring": 1.0, "client": 0.5}, machine_busy_s=1000.0, machine_total_s=0)
-    end = Snapshot(at=110.0, cpu_s={"scoring": 4.0, "client": 1.5}, machine_busy_s=1015.0, machine_total_s=0)
+    start = Snapshot(at=100.0, cpu_s={"scoring": 1.0, "client": 0.5}, machine_busy_s=1000.0)
+    end = Snapshot(at=110.0, cpu_s={"scoring": 4.0, "client": 1.5}, machine_busy_s=1015.0)
     used = cpu_between(start, end)
     assert used == {"scoring": 3.0, "client": 1.0, "machine_busy": 15.0, "others": 11.0, "wall": 10.0}
 
@@ -199,7 +199,7 @@ def fake_sampler() -> Sampler:
     sampler = Sampler([Component(name, pid=0) for name in names])
     for i, phase in enumerate(("start", "registration", "bulk", "latency", "regrade", "palmares", "baseline")):
         cpu = {name: float(i * (j + 1)) for j, name in enumerate([*names, "client"])}
-        sampler.marks[phase] = Snapshot(at=100.0 + i, cpu_s=cpu, machine_busy_s=100.0 * i, machine_total_s=0)
+        sampler.marks[phase] = Snapshot(at=100.0 + i, cpu_s=cpu, machine_busy_s=100.0 * i)
     return sampler
 
 

@@ -40,7 +40,6 @@ from .process import all_ready, http_ready
 from .stack import ServiceSpec
 
 TOOL = TOOLS["jaeger"]
-JAEGER_VERSION = TOOL.version
 
 # Variables `up --jaeger` adds to the services' environment and to stack.env.
 OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"

@@ -93,11 +93,6 @@ def is_tight(gap: str) -> bool:
     return _TIGHT_GAP.fullmatch(gap) is not None and not ("." in gap and any(c.isspace() for c in gap))
 
 
-def ends_sentence(gap: str) -> bool:
-    """Whether the text between two words ends a sentence."""
-    return _SENTENCE_END.search(gap) is not None
-
-
 # Words that open a new clause (the scope of a negation or an intention stops
 # there): « La page Facebook est suivie, mais nous n’avons pas de compte Twitter ».
 # A relative clause too: « une secrétaire aide les habitants qui n’ont pas d’ordinateur à faire leurs démarches ».

@@ -190,7 +190,6 @@ class Matcher:
             elif contextual:
                 groups[number, group][kind is Kind.CONTEXT].add(anchor)
         self._group_keys = [(frozenset(weak), frozenset(context)) for weak, context in groups.values()]
-        self._term_anchors = frozenset(term_anchors)
         self._all_keys = frozenset(k for phrases in self._index.values() for p in phrases for k in p.keys)
         self._corrections: dict[str, set[str]] = {}
         for key in one_word_terms:
