@@ -60,7 +60,7 @@ from bench.dossiers import Member, campaign_members, make_dossier, services_by_c
 from bench.kafka_baseline import measure_baseline, record_shape
 from bench.lean_http import HttpError, LeanClient, Response
 from bench.procstat import Component, Sampler, add_up, cpu_between, loadavg
-from bench.repository import repository_root
+from tools.repository import repository_root
 
 REPO = repository_root()
 GRILLES = REPO / "deploy" / "grilles"

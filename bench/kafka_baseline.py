@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.repository import repository_root
+from tools.repository import repository_root
 
 PARTITIONS = 6
 BATCH_MAX_RECORDS = 200
