@@ -20,6 +20,9 @@ from palmares_submission.refdata import (
     load_departements,
     load_reference,
     lookup,
+    lookup_for_edition,
+    lookup_latest,
+    millesime_for,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -268,11 +271,116 @@ def test_gzip_output_is_deterministic() -> None:
 
 
 def test_shipped_gzip_carries_no_date_or_name() -> None:
-    shipped = Path(refdata.__file__).with_name("collectivites.csv.gz").read_bytes()
+    shipped = Path(refdata.__file__).with_name("collectivites-2026.csv.gz").read_bytes()
     assert shipped[3] & 0x08 == 0 and shipped[4:8] == b"\x00\x00\x00\x00"
 
 
 def test_shipped_file_has_the_build_scripts_header() -> None:
     build = _load_build_script()
-    shipped = Path(refdata.__file__).with_name("collectivites.csv.gz").read_bytes()
+    shipped = Path(refdata.__file__).with_name("collectivites-2026.csv.gz").read_bytes()
     assert gzip.decompress(shipped).split(b"\n", 1)[0].decode() == ",".join(build.COLLECTIVITES_HEADER)
+
+
+# ------------------------------------------------------------- millésime 2016 (edition 2017)
+
+# Exact figures of the 2016 millésime: INSEE's populations légales 2013 (communes at
+# 1 January 2015, Mayotte not included) and DGCL's EPCI at 1 January 2016.
+EXPECTED_COMMUNES_2016 = 36_641
+EXPECTED_EPCI_2016 = 2_063
+
+
+def test_millesimes_shipped_and_chosen_by_edition() -> None:
+    assert refdata.MILLESIMES == (2016, 2026)
+    assert refdata.CURRENT_MILLESIME == 2026
+    # The deadline of edition E falls in E − 1: the millésime in force then.
+    assert millesime_for(2017) == 2016
+    assert millesime_for(2018) == 2016
+    assert millesime_for(2026) == 2016
+    assert millesime_for(2027) == 2026
+    assert millesime_for(2010) == 2016  # older than every millésime: the oldest
+    with pytest.raises(ValueError, match="millésime 2015"):
+        load_reference(2015)
+
+
+def test_counts_of_the_2016_millesime() -> None:
+    table = load_reference(2016)
+    assert Counter(ref.kind for ref in table.values()) == {
+        "commune": EXPECTED_COMMUNES_2016,
+        "epci": EXPECTED_EPCI_2016,
+    }
+    assert {ref.millesime for ref in table.values()} == {2016}
+    deps = load_departements()
+    for code, ref in table.items():
+        assert code == ref.code
+        assert (INSEE_CODE if ref.kind == "commune" else SIREN).match(code), ref
+        assert deps[ref.departement].region == ref.region, ref
+
+
+def test_forges_les_eaux_is_a_village_in_2017() -> None:
+    # Populations légales 2013, in force at the 2017 edition's deadline: 3,492 (the article:
+    # « 3500 habitants »); Le Fossé (497) merged into it on 1 January 2016 and is listed apart.
+    forges = lookup_for_edition("76276", 2017)
+    assert forges is not None
+    assert (forges.name, forges.population, forges.millesime) == ("Forges-les-Eaux", 3_492, 2016)
+    assert category_of(forges) == "village"
+    le_fosse = lookup("76277", 2016)
+    assert le_fosse is not None and le_fosse.population == 497
+    # Today's: the commune nouvelle, a ville.
+    today = lookup_for_edition("76276", 2027)
+    assert today is not None and (today.millesime, category_of(today)) == (2026, "ville")
+
+
+def test_epci_perimeters_of_2016() -> None:
+    # The CC du Grand Autunois Morvan of 2016 (43 communes) is not the one created by the
+    # 1 January 2017 merger (200070530, 55 communes).
+    autunois = lookup("200040285", 2016)
+    assert autunois is not None
+    assert (autunois.kind, autunois.name, autunois.population, autunois.departement) == (
+        "epci",
+        "CC du Grand Autunois Morvan",
+        31_179,
+        "71",
+    )
+    assert lookup("200040285") is None
+    assert lookup("200070530", 2016) is None
+    parthenay = lookup_for_edition("200041333", 2017)
+    assert parthenay is not None and (parthenay.population, parthenay.millesime) == (37_715, 2016)
+
+
+def test_lookup_latest_and_the_fallback_of_an_edition() -> None:
+    # Known today: today's row.
+    besancon = lookup_latest("25056")
+    assert besancon is not None and besancon.millesime == 2026
+    # Gone since (merged or dissolved): the last millésime that knows it.
+    autunois_2016 = lookup_latest("200040285")
+    assert autunois_2016 is not None and autunois_2016.millesime == 2016
+    # Unknown to the edition's millésime (created later): the newest that knows it.
+    autunois_2017 = lookup_for_edition("200070530", 2017)
+    assert autunois_2017 is not None and autunois_2017.millesime == 2026
+    assert lookup_latest("00000") is None
+    assert lookup_for_edition("00000", 2017) is None
+
+
+def test_build_rows_2016() -> None:
+    build = _load_build_script()
+    populations = [
+        {"DEPCOM": "07071", "LIBMIN": "Coucouron", "PMUN13": "800"},
+        {"DEPCOM": "07105", "LIBMIN": "Issanlas", "PMUN13": "100"},
+        {"DEPCOM": "43001", "LIBMIN": "Aiguilhe", "PMUN13": "1500"},
+        {"DEPCOM": "97101", "LIBMIN": "Les Abymes", "PMUN13": "57960"},
+    ]
+    members = [
+        # The DGCL file drops the leading zero of départements 01–09.
+        {"siren": "200000594", "nom": "CC Test", "nature": "CC", "pmun": "2400", "insee": "7071", "pmun_com": "800"},
+        {"siren": "200000594", "nom": "CC Test", "nature": "CC", "pmun": "2400", "insee": "7105", "pmun_com": "100"},
+        {"siren": "200000594", "nom": "CC Test", "nature": "CC", "pmun": "2400", "insee": "43001", "pmun_com": "1500"},
+    ]
+    rows = build.build_rows_2016(populations, members, {"07": "84", "43": "84", "971": "01"})
+    assert [(r.code, r.departement, r.population) for r in rows] == [
+        ("07071", "07", 800),
+        ("07105", "07", 100),
+        ("43001", "43", 1500),
+        ("97101", "971", 57960),
+        ("200000594", "43", 2400),  # 43 holds 1,500 of 2,400
+    ]
+    assert rows[-1].epci_type == "CC" and rows[-1].kind == "epci"
