@@ -7,8 +7,15 @@
 # local state (data, logs, mails, traces) into .run/ — delete it to reset.
 
 PYTHON ?= python3
-VENV   := .venv
+# pyenv puts only its global Python on PATH: `PYTHON=python3.13` falls back to pyenv's 3.13.x.
+PYTHON_EXE := $(or $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null),\
+                   $(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(patsubst python%,%,$(PYTHON)).*/bin/python))))
+# The default Python gets .venv/; another one its own .venv-3.X/ (make test-unit PYTHON=python3.13).
+VENV   := $(if $(filter python3,$(PYTHON)),.venv,.venv-$(patsubst python%,%,$(notdir $(PYTHON))))
 BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+# uv's downloads are kept with the other downloads, shared by every checkout that links .cache/.
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 STATE  := .run
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
@@ -17,20 +24,41 @@ PACKAGES := contracts services/label services/eventkit services/submission servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install kafka-jars browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | asyncapi | jaeger | kustomize | lint | typecheck | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | asyncapi | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
 
-# The virtual environment, rebuilt when a package's dependencies or the pins change.
-$(STAMP): $(PYPROJECTS) requirements/constraints.txt requirements/dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
-		$(foreach p,$(PACKAGES),-e $(p)) -r requirements/dev.txt
+# The virtual environment, rebuilt when a package's dependencies or the lock change:
+# exactly the locked versions (hashes checked), then the repository's packages, editable.
+$(STAMP): $(PYPROJECTS) requirements/lock.txt requirements/bootstrap.txt
+	@test -n "$(PYTHON_EXE)" || { echo "no Python found for PYTHON=$(PYTHON)" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON_EXE) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/lock.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
 install: $(STAMP)
+
+# The lock: every package's pinned dependencies and the development tools, resolved for
+# Python 3.11 to 3.13 on every platform, with hashes. The current lock is read as preferences,
+# so a transitive version moves only when a pin asks for it (or with `make lock UPGRADE=1`).
+LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+              $(foreach p,$(PACKAGES),--no-emit-package $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(p)/pyproject.toml)) \
+              $(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(UV) pip compile $(LOCK_FLAGS) requirements/lock.in -o requirements/lock.txt
+	$(UV) pip compile $(LOCK_FLAGS) requirements/bootstrap.in -o requirements/bootstrap.txt
+
+# Fails when the lock is not what `make lock` would write from the current inputs (CI runs it).
+lock-check: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	cp requirements/lock.txt requirements/bootstrap.txt $$tmp/ && \
+	$(UV) pip compile $(LOCK_FLAGS) requirements/lock.in -o $$tmp/lock.txt && \
+	$(UV) pip compile $(LOCK_FLAGS) requirements/bootstrap.in -o $$tmp/bootstrap.txt && \
+	diff -u requirements/lock.txt $$tmp/lock.txt && diff -u requirements/bootstrap.txt $$tmp/bootstrap.txt || \
+	{ echo "requirements/lock.txt is stale: run make lock and commit it" >&2; exit 1; }
 
 # Apache Kafka's official artifacts from Maven Central, fetched once into .cache/.
 kafka-jars: $(STAMP)

@@ -1,4 +1,4 @@
-"""Print the folders pip installs into a service's image: the service and the Palmarès packages it needs.
+"""Print the folders installed into a service's image: the service and the Palmarès packages it needs.
 
 Usage: `python service_packages.py <repository root> <service>`. The closure is read from the
 packages' own pyproject.toml files (`[project] dependencies`), so an image follows its service's
