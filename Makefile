@@ -53,6 +53,8 @@ lock: $(STAMP)
 
 # Fails when the lock is not what `make lock` would write from the current inputs (CI runs it).
 lock-check: $(STAMP)
+	@for p in $(PACKAGES); do grep -Eq "^-e \./$$p(\[.*\])?$$" requirements/lock.in || \
+		{ echo "requirements/lock.in does not list the package $$p (-e ./$$p)" >&2; exit 1; }; done
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
 	cp requirements/lock.txt requirements/bootstrap.txt $$tmp/ && \
 	$(UV) pip compile $(LOCK_FLAGS) requirements/lock.in -o $$tmp/lock.txt && \
