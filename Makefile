@@ -127,8 +127,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy on every package (the list and the exceptions: [tool.mypy] in pyproject.toml), then deploy/'s scripts.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy deploy/apidocs deploy/grilles/changelog.py
 
 clean: down
 	rm -rf $(STATE)

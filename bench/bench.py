@@ -181,6 +181,7 @@ GROUP BY submission_id HAVING count(*) = 2"""
 async def evaluated_count(db: asyncpg.Connection, edition: int, version: int) -> int:
     """Dossiers of `edition` whose score and mentions under `version` the status view knows (cheap poll)."""
     row = await db.fetchrow(EVALUATED_COUNT, edition, version)
+    assert row is not None, "an aggregate without GROUP BY returns one row"
     return min(int(row["scores"]), int(row["mentions"]))
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .ports import LOCALHOST, free_port
-from .process import ManagedProcess, http_ready, start_process
+from .process import ManagedProcess, ReadyCheck, http_ready, start_process
 from .stack import ServiceSpec
 
 SERVICES = ("submission", "scoring", "mentions", "notify")
@@ -101,8 +101,17 @@ def stack_service_specs(state_dir: Path, api_port: int) -> tuple[list[ServiceSpe
                 name=name,
                 argv=[sys.executable, "-m", f"palmares_{name}"],
                 env={**service_env(name, port, {}), **extra},
-                ready=lambda _env, port=port: http_ready(f"http://{LOCALHOST}:{port}/ready"),
+                ready=ready_on(port),
                 timeout=90.0,
             )
         )
     return specs, extra
+
+
+def ready_on(port: int) -> Callable[[Mapping[str, str]], ReadyCheck]:
+    """A service's readiness on `port`, whatever the stack environment."""
+
+    def check(_env: Mapping[str, str]) -> ReadyCheck:
+        return http_ready(f"http://{LOCALHOST}:{port}/ready")
+
+    return check
