@@ -7,6 +7,7 @@ dead-letter them with `error_type` and the reason, and keep going.
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -17,6 +18,8 @@ EVENT_TYPE_HEADER = "event-type"
 SCHEMA_VERSION_HEADER = "schema-version"
 CONTENT_TYPE_HEADER = "content-type"
 JSON_CONTENT_TYPE = "application/json"
+
+E = TypeVar("E", bound=Event)
 
 
 class ContractError(Exception):
@@ -63,7 +66,7 @@ def encode(event: Event) -> tuple[bytes, dict[str, str]]:
     return event.model_dump_json().encode(), headers
 
 
-def decode(topic: Topic, value: bytes | None, headers: dict[str, str] | None = None) -> Event:
+def decode(topic: Topic[E], value: bytes | None, headers: dict[str, str] | None = None) -> E:
     """Read a record of `topic` as its event model, or raise a `ContractError`.
 
     The `event-type` header routes the record when present; otherwise the

@@ -1,9 +1,16 @@
-"""The topic registry: each topic bound to its key and its event types (docs/architecture.md, "Topics and events")."""
+"""The topic registry: each topic bound to its key and its event type(s) (docs/architecture.md, "Topics and events").
+
+`Topic[E]` is generic in the events it carries (a union for `notifications.v1`),
+so that the type checker ties a topic to its events everywhere: `key_of` takes
+only an event of the topic, `decode(topic, …)` returns one, and a consumer
+subscribed to a topic with a handler of another event type is a type error.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from palmares_contracts.events import (
     Event,
@@ -21,55 +28,74 @@ DLQ_SUFFIX = ".dlq"
 
 KeyKind = Literal["collectivite", "edition"]
 
+E = TypeVar("E", bound=Event)
+
 
 @dataclass(frozen=True, slots=True)
-class Topic:
+class Topic(Generic[E]):
     """A Kafka topic, its key (the aggregate id) and the event types it carries."""
 
     name: str
     key: KeyKind
-    events: tuple[type[Event], ...]
+    events: tuple[type[E], ...]
+    # The aggregate id of an event of this topic (a collectivité code, or an edition).
+    aggregate_id: Callable[[E], str]
 
     @property
     def dlq(self) -> str:
         """The dead-letter topic of this topic."""
         return self.name + DLQ_SUFFIX
 
-    def event_class(self, event_type: str) -> type[Event] | None:
+    def event_class(self, event_type: str) -> type[E] | None:
         """The model for an `event_type` carried by this topic, if any."""
         return next((e for e in self.events if _type_name(e) == event_type), None)
 
-    def key_of(self, event: Event) -> bytes:
+    def key_of(self, event: E) -> bytes:
         """The partition key of an event: per-collectivité or per-edition ordering."""
         if not isinstance(event, self.events):
             raise TypeError(f"{type(event).__name__} does not belong on {self.name}")
-        if self.key == "edition":
-            return str(event.edition).encode()  # type: ignore[attr-defined]
-        if isinstance(event, SubmissionReceived):
-            return event.collectivite.code.encode()
-        return str(event.collectivite_code).encode()  # type: ignore[attr-defined]
+        return self.aggregate_id(event).encode()
 
 
-GRILLES = Topic("grilles.v1", "edition", (GrillePublished,))
-SUBMISSIONS = Topic("submissions.v1", "collectivite", (SubmissionReceived,))
-SCORES = Topic("scores.v1", "collectivite", (SubmissionScored,))
-MENTIONS = Topic("mentions.v1", "collectivite", (MentionsDetected,))
-JURY = Topic("jury.v1", "collectivite", (JuryDecided,))
-PALMARES = Topic("palmares.v1", "edition", (PalmaresPublished,))
-NOTIFICATIONS = Topic("notifications.v1", "collectivite", (NotificationSent, NotificationFailed))
-
-ALL_TOPICS: tuple[Topic, ...] = (GRILLES, SUBMISSIONS, SCORES, MENTIONS, JURY, PALMARES, NOTIFICATIONS)
-
-_BY_NAME = {t.name: t for t in ALL_TOPICS}
-_BY_EVENT = {event: t for t in ALL_TOPICS for event in t.events}
+def _edition(event: GrillePublished | PalmaresPublished) -> str:
+    return str(event.edition)
 
 
-def topic_named(name: str) -> Topic:
+def _collectivite(
+    event: SubmissionScored | MentionsDetected | JuryDecided | NotificationSent | NotificationFailed,
+) -> str:
+    return event.collectivite_code
+
+
+def _submitter(event: SubmissionReceived) -> str:
+    return event.collectivite.code
+
+
+Notification = NotificationSent | NotificationFailed
+"""The events of `notifications.v1`."""
+
+GRILLES: Topic[GrillePublished] = Topic("grilles.v1", "edition", (GrillePublished,), _edition)
+SUBMISSIONS: Topic[SubmissionReceived] = Topic("submissions.v1", "collectivite", (SubmissionReceived,), _submitter)
+SCORES: Topic[SubmissionScored] = Topic("scores.v1", "collectivite", (SubmissionScored,), _collectivite)
+MENTIONS: Topic[MentionsDetected] = Topic("mentions.v1", "collectivite", (MentionsDetected,), _collectivite)
+JURY: Topic[JuryDecided] = Topic("jury.v1", "collectivite", (JuryDecided,), _collectivite)
+PALMARES: Topic[PalmaresPublished] = Topic("palmares.v1", "edition", (PalmaresPublished,), _edition)
+NOTIFICATIONS: Topic[Notification] = Topic(
+    "notifications.v1", "collectivite", (NotificationSent, NotificationFailed), _collectivite
+)
+
+ALL_TOPICS: tuple[Topic[Any], ...] = (GRILLES, SUBMISSIONS, SCORES, MENTIONS, JURY, PALMARES, NOTIFICATIONS)
+
+_BY_NAME: dict[str, Topic[Any]] = {t.name: t for t in ALL_TOPICS}
+_BY_EVENT: dict[type[Event], Topic[Any]] = {event: t for t in ALL_TOPICS for event in t.events}
+
+
+def topic_named(name: str) -> Topic[Any]:
     """The registered topic of that name (KeyError if none)."""
     return _BY_NAME[name]
 
 
-def topic_of(event: Event | type[Event]) -> Topic:
+def topic_of(event: Event | type[Event]) -> Topic[Any]:
     """The topic an event (or event class) is published on."""
     cls = event if isinstance(event, type) else type(event)
     return _BY_EVENT[cls]
