@@ -20,7 +20,7 @@ STATE  := .run
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-PACKAGES := contracts services/label services/eventkit services/submission services/scoring services/mentions services/notify \
+PACKAGES := contracts services/label services/eventkit services/evaluation services/submission services/scoring services/mentions services/notify \
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 

@@ -310,7 +310,7 @@ async def test_lag_probe_counts_what_a_group_has_not_committed(ops: OpsStack) ->
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.structs import OffsetAndMetadata
-    from palmares_eventkit.metrics import LagProbe
+    from palmares_eventkit.lag import LagProbe
 
     bootstrap = ops.env["KAFKA_BOOTSTRAP_SERVERS"]
     topic, group = "ops-lag-probe", "ops-lag-probe-group"

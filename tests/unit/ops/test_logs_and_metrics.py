@@ -12,10 +12,14 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
-from palmares_contracts import SubmissionScored, encode
-from palmares_eventkit import metrics, telemetry
+from palmares_contracts import MentionsDetected, SubmissionReceived, SubmissionScored, encode
+from palmares_eventkit import lag, metrics, telemetry
 from palmares_eventkit.logs import setup_logging
+from palmares_eventkit.published import PublishedEvents
 from palmares_eventkit.settings import ServiceSettings
+from palmares_mentions import metrics as mentions_metrics
+from palmares_scoring import metrics as scoring_metrics
+from palmares_submission import metrics as submission_metrics
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from tests.factories import one_of_each
@@ -89,6 +93,7 @@ def sample(name: str, labels: dict[str, str]) -> float:
 
 
 def test_business_counters_count_the_events_that_left() -> None:
+    """Each service observes its own published events (the runtime calls them once Kafka acked the rows)."""
     events = {type(e).__name__: e for e in one_of_each()}
     received, scored, mentions = (
         events["SubmissionReceived"],
@@ -101,16 +106,38 @@ def test_business_counters_count_the_events_that_left() -> None:
         ("palmares_dossiers_scored_total", (("edition", "2017"), ("arobases", str(scored.arobases)))): 1,
         ("palmares_mentions_detected_total", (("mention", "gouvernement_ouvert"),)): 1,
         ("palmares_events_emitted_total", (("event_type", "unknown"),)): 1,
+        ("palmares_events_emitted_total", (("event_type", "SubmissionScored"),)): 2,
     }
     before = {key: sample(key[0], dict(key[1])) for key in watched}
+    published = PublishedEvents()
+    published.observe(SubmissionReceived, submission_metrics.count_received)
+    published.observe(SubmissionScored, scoring_metrics.count)
+    published.observe(MentionsDetected, mentions_metrics.count)
     rows = []
     for event, topic in ((received, "submissions.v1"), (scored, "scores.v1"), (mentions, "mentions.v1")):
         value, headers = encode(event)
         rows.append({"topic": topic, "value": value, "headers": json.dumps(headers)})
     rows.append({"topic": "scores.v1", "value": b"not json", "headers": "{}"})  # never breaks the relay
-    metrics.observe_rows(rows)
+    # Counted as emitted, but not as scored: it does not decode.
+    rows.append({"topic": "scores.v1", "value": b"{}", "headers": json.dumps({"event-type": "SubmissionScored"})})
+    published(rows)
     for key, added in watched.items():
         assert sample(key[0], dict(key[1])) == before[key] + added, key
+
+
+def test_an_observer_that_fails_never_breaks_the_relay() -> None:
+    published = PublishedEvents()
+    seen: list[SubmissionScored] = []
+
+    def broken(event: SubmissionScored) -> None:
+        seen.append(event)
+        raise RuntimeError("a bug in a metric")
+
+    published.observe(SubmissionScored, broken)
+    scored = next(e for e in one_of_each() if isinstance(e, SubmissionScored))
+    value, headers = encode(scored)
+    published([{"topic": "scores.v1", "value": value, "headers": json.dumps(headers)}] * 2)
+    assert seen == [scored, scored]
 
 
 def test_lag_is_end_minus_committed_per_group_and_partition() -> None:
@@ -122,13 +149,13 @@ def test_lag_is_end_minus_committed_per_group_and_partition() -> None:
         TopicPartition("submissions.v1", 1): 4,
         TopicPartition("grilles.v1", 0): 2,
     }
-    lags = {(x.group, x.topic, x.partition): x.lag for x in metrics.compute_lag(groups, partitions, committed, ends)}
+    lags = {(x.group, x.topic, x.partition): x.lag for x in lag.compute_lag(groups, partitions, committed, ends)}
     assert lags == {
         ("scoring.submissions.v1", "submissions.v1", 0): 3,
         ("scoring.submissions.v1", "submissions.v1", 1): 4,  # never committed: all of it
         ("scoring.grilles.v1", "grilles.v1", 0): 2,
     }
-    metrics.publish_lag(metrics.compute_lag(groups, partitions, committed, ends))
+    lag.publish_lag(lag.compute_lag(groups, partitions, committed, ends))
     labels = {"group": "scoring.submissions.v1", "topic": "submissions.v1", "partition": "0"}
     assert sample("palmares_consumer_lag", labels) == 3
     assert sample("palmares_consumer_committed_offset", labels) == 7
@@ -144,7 +171,7 @@ def test_consumer_groups_come_from_the_broker_subscribers() -> None:
     @broker.subscriber("other", group_id=None)
     async def ungrouped(body: bytes) -> None: ...
 
-    assert metrics.consumer_groups(broker) == {"notify.scores.v1": ["scores.v1"]}
+    assert lag.consumer_groups(broker) == {"notify.scores.v1": ["scores.v1"]}
 
 
 def test_the_faststream_middleware_is_labelled_with_the_service() -> None:
@@ -154,7 +181,7 @@ def test_the_faststream_middleware_is_labelled_with_the_service() -> None:
 
 
 def test_lag_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(metrics.LAG_INTERVAL_ENV, "1.5")
-    assert metrics.lag_interval_s() == 1.5
-    monkeypatch.setenv(metrics.LAG_INTERVAL_ENV, "nonsense")
-    assert metrics.lag_interval_s() == metrics.DEFAULT_LAG_INTERVAL_S
+    monkeypatch.setenv(lag.LAG_INTERVAL_ENV, "1.5")
+    assert lag.lag_interval_s() == 1.5
+    monkeypatch.setenv(lag.LAG_INTERVAL_ENV, "nonsense")
+    assert lag.lag_interval_s() == lag.DEFAULT_LAG_INTERVAL_S

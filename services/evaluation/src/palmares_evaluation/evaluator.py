@@ -25,17 +25,22 @@ from opentelemetry.trace import Link
 from palmares_contracts import GRILLES, SUBMISSIONS, Event, Grille, GrillePublished, SubmissionReceived
 from palmares_eventkit import outbox, telemetry
 from palmares_eventkit.db import Migration, load_migrations
-from palmares_eventkit.grilles import GrilleCache
-from palmares_eventkit.runtime import ServiceRuntime, Tx
-from palmares_eventkit.settings import ServiceSettings
+from palmares_eventkit.runtime import Subscription, Tx
+
+from palmares_evaluation.grilles import GrilleCache
 
 Evaluate = Callable[[SubmissionReceived, Grille], tuple[Event, dict[str, Any]]]
 """Pure evaluation: the event to publish, and a small summary kept in `evaluations`."""
 
+# The component these migrations are recorded under in each schema's
+# `schema_migrations`: the name existing databases hold; another name would
+# make `migrate` apply them again (and fail on the tables that exist).
+MIGRATIONS_COMPONENT = "evaluator"
 
-def evaluator_migrations() -> list[Migration]:
+
+def evaluation_migrations() -> list[Migration]:
     """Tables `grilles`, `dossiers`, `evaluations` in the service's schema."""
-    return load_migrations("evaluator", resources.files("palmares_eventkit") / "evaluator_migrations")
+    return load_migrations(MIGRATIONS_COMPONENT, resources.files("palmares_evaluation") / "migrations")
 
 
 class DossierEvaluator:
@@ -47,9 +52,9 @@ class DossierEvaluator:
         self._grilles = GrilleCache()
         self._tracer = trace.get_tracer(f"palmares.{name}")
 
-    def register(self, runtime: ServiceRuntime) -> None:
-        runtime.subscribe(SUBMISSIONS, self.on_submission)
-        runtime.subscribe(GRILLES, self.on_grille)
+    def subscriptions(self) -> tuple[Subscription[Any], ...]:
+        """What a service evaluating dossiers consumes: the dossiers, and the grille versions."""
+        return (Subscription(SUBMISSIONS, self.on_submission), Subscription(GRILLES, self.on_grille))
 
     async def _lock_edition(self, tx: Tx, edition: int) -> None:
         await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self._name}:edition:{edition}")
@@ -115,7 +120,7 @@ class DossierEvaluator:
                ON CONFLICT DO NOTHING RETURNING event_id""",
             *columns,
         )
-        await outbox.insert(tx.conn, [prepared[r["event_id"]] for r in inserted], schema=tx.schema)
+        await tx.publish_prepared([prepared[r["event_id"]] for r in inserted])
 
     async def _evaluate_once(self, tx: Tx, dossier: SubmissionReceived, grille: Grille) -> None:
         result, summary = self._evaluate(dossier, grille)
@@ -130,10 +135,3 @@ class DossierEvaluator:
         )
         if inserted:
             await tx.publish(result)
-
-
-def evaluator_runtime(service: str, evaluate: Evaluate, settings: ServiceSettings | None = None) -> ServiceRuntime:
-    """The runtime of a service that evaluates dossiers under the grille (its whole wiring)."""
-    runtime = ServiceRuntime(service, evaluator_migrations(), settings)
-    DossierEvaluator(service, evaluate).register(runtime)
-    return runtime

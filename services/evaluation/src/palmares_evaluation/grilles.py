@@ -7,8 +7,8 @@ immutable once published, so the cache never goes stale).
 
 from __future__ import annotations
 
-import asyncpg
 from palmares_contracts import Grille
+from palmares_eventkit.db import Connection
 
 
 class GrilleCache:
@@ -17,7 +17,7 @@ class GrilleCache:
     def __init__(self) -> None:
         self._parsed: dict[tuple[int, int], Grille] = {}
 
-    async def store(self, conn: asyncpg.Connection, grille: Grille) -> bool:
+    async def store(self, conn: Connection, grille: Grille) -> bool:
         """Keep a published version; False if it was already known."""
         self._parsed[(grille.edition, grille.version)] = grille
         inserted = await conn.fetchval(
@@ -29,7 +29,7 @@ class GrilleCache:
         )
         return bool(inserted)
 
-    async def latest(self, conn: asyncpg.Connection, edition: int) -> Grille | None:
+    async def latest(self, conn: Connection, edition: int) -> Grille | None:
         """The newest version of an edition's grille, if any."""
         version = await conn.fetchval("SELECT max(version) FROM grilles WHERE edition = $1", edition)
         if version is None:

@@ -17,8 +17,12 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+"""A connection of the service's pool, or one opened alone: what a transaction runs on."""
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

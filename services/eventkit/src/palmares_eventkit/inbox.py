@@ -5,26 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
-import asyncpg
+from palmares_eventkit.db import Connection
 
 
-async def claim(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
-    """Record `(consumer, event_id)` in the caller's transaction.
+async def claim_many(conn: Connection, consumer: str, event_ids: list[UUID]) -> list[bool]:
+    """Record `(consumer, event_id)` of each event in the caller's transaction, in one round trip.
 
-    True the first time: the caller applies the event in the same transaction.
-    False for a redelivery: the caller does nothing, and the duplicate is
-    counted. Must run inside a transaction so the record and the state change
-    commit (or roll back) together.
-    """
-    (claimed,) = await claim_many(conn, consumer, [event_id])
-    return claimed
-
-
-async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[UUID]) -> list[bool]:
-    """`claim` for a batch of events in one round trip: for each event, True the first time.
-
+    For each event, True the first time: the caller applies it in the same
+    transaction. False for a redelivery: the caller does nothing, and the
+    duplicate is counted (`inbox.redeliveries`). Must run inside a transaction
+    so that the records and the state change commit (or roll back) together.
     An event twice in the same batch (a record relayed again) is claimed by its
-    first occurrence; the later ones are redeliveries, counted as such.
+    first occurrence; the later ones are redeliveries.
     """
     unique = list(dict.fromkeys(event_ids))
     rows = await conn.fetch(
@@ -34,7 +26,7 @@ async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[UU
         consumer,
         unique,
     )
-    first = {row["event_id"]: row["inserted"] for row in rows}
+    first: dict[UUID, bool] = {row["event_id"]: row["inserted"] for row in rows}
     repeats = {i: n - 1 for i, n in Counter(event_ids).items() if n > 1}
     if repeats:
         await conn.execute(
@@ -51,9 +43,3 @@ async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[UU
         claimed.append(first[event_id] and event_id not in seen)
         seen.add(event_id)
     return claimed
-
-
-async def redeliveries(conn: asyncpg.Connection) -> int:
-    """How many redelivered events the inbox absorbed in this schema."""
-    total: int = await conn.fetchval("SELECT coalesce(sum(redeliveries), 0) FROM inbox")
-    return total

@@ -16,17 +16,19 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from asyncpg.pool import PoolConnectionProxy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from palmares_contracts import Event, encode, topic_of
 from palmares_eventkit import telemetry
+from palmares_eventkit.db import Connection
+from palmares_eventkit.producer import Producer
 from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def prepare(event: Event) -> OutboxRow:
     return OutboxRow(event.event_id, topic.name, topic.key_of(event), value, json.dumps(headers))
 
 
-async def insert(conn: asyncpg.Connection, rows: list[OutboxRow], *, schema: str) -> None:
+async def insert(conn: Connection, rows: list[OutboxRow], *, schema: str) -> None:
     """Write prepared events to the outbox in the caller's transaction (one round trip for many)."""
     if not rows:
         return
@@ -88,9 +90,29 @@ WITH inserted AS (
 SELECT pg_notify($6, '')"""
 
 
-async def enqueue(conn: asyncpg.Connection, event: Event, *, schema: str) -> None:
+async def enqueue(conn: Connection, event: Event, *, schema: str) -> None:
     """Write `event` to the outbox in the caller's transaction (topic and key from the registry)."""
     await insert(conn, [prepare(event)], schema=schema)
+
+
+async def withdraw(conn: Connection, event_id: UUID) -> bool:
+    """Take back an event written earlier in the caller's transaction (or committed, not yet relayed).
+
+    True if it was still in the outbox. An event the relay already published
+    cannot be withdrawn: the caller's transaction must hold what makes that
+    impossible (notify holds the email's row lock from the write to the withdrawal).
+    """
+    return await conn.fetchval("DELETE FROM outbox WHERE event_id = $1 RETURNING true", event_id) is not None
+
+
+class StoredRow(Protocol):
+    """An outbox row as read back (`topic`, `key`, `value`, `headers` as JSON text, …)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+Published = Callable[[Sequence[StoredRow]], None]
+"""Called with the rows of each batch the relay published, once Kafka acknowledged them."""
 
 
 class OutboxRelay:
@@ -99,9 +121,10 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: Producer,
         schema: str,
         *,
+        published: Published | None = None,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
         max_backoff_s: float = 5.0,
@@ -109,6 +132,7 @@ class OutboxRelay:
         self._pool = pool
         self._producer = producer
         self._schema = schema
+        self._published = published
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
@@ -147,7 +171,7 @@ class OutboxRelay:
 
     async def _lead(self) -> None:
         """Hold the schema's relay lock on a dedicated connection, then relay until it breaks."""
-        conn: asyncpg.Connection = await self._pool.acquire()
+        conn = await self._pool.acquire()
         try:
             lock_key = f"outbox-relay:{self._schema}"
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
@@ -170,7 +194,7 @@ class OutboxRelay:
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
 
-    async def _relay_batch(self, conn: asyncpg.Connection) -> int:
+    async def _relay_batch(self, conn: PoolConnectionProxy) -> int:
         rows = await conn.fetch(
             "SELECT id, event_id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1", self._batch_size
         )
@@ -178,6 +202,11 @@ class OutboxRelay:
         if not rows:
             return 0
         await self._publish(rows)
+        if self._published is not None:
+            try:
+                self._published(rows)
+            except Exception:  # an observer (a metric) never stops the relay
+                log.exception("observer of published events failed")
         await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()
@@ -186,7 +215,7 @@ class OutboxRelay:
     async def _publish(self, rows: Sequence[asyncpg.Record]) -> None:
         # send() only appends to the producer's batch; awaiting the futures
         # afterwards lets one round trip carry the whole batch, in order.
-        futures = []
+        futures: list[asyncio.Future[Any]] = []
         for row in rows:
             stored = json.loads(row["headers"])
             parent = telemetry.extract(stored)

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from palmares_eventkit.redaction import redact, redact_value
@@ -31,26 +29,20 @@ from palmares_eventkit.redaction import redact, redact_value
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
-class JsonLinesSpanExporter(SpanExporter):
-    """Appends each finished span as one JSON object per line to a file.
+class JsonLinesSpanExporter(ConsoleSpanExporter):
+    """The SDK's console exporter writing one compact JSON object per span and line to a file.
 
-    Written by hand because the SDK's console exporter prints multi-line JSON
-    to a stream; we want one line per span in a file that tools can tail.
+    The file is opened for appending and line-buffered, so that each span
+    reaches the file in one write (tools tail it while the service runs).
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        self._lock = threading.Lock()
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = [json.dumps(span_to_dict(s), ensure_ascii=False) + "\n" for s in spans]
-        with self._lock, self._path.open("a", encoding="utf-8") as out:
-            out.writelines(lines)
-        return SpanExportResult.SUCCESS
+        self._file = path.open("a", encoding="utf-8", buffering=1)
+        super().__init__(out=self._file, formatter=span_to_line)
 
     def shutdown(self) -> None:
-        return None
+        self._file.close()
 
 
 class RedactingSpanExporter(SpanExporter):
@@ -91,6 +83,11 @@ def redacted_span(span: ReadableSpan) -> ReadableSpan:
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+def span_to_line(span: ReadableSpan) -> str:
+    """One span as one line of JSON (the trace store's format)."""
+    return json.dumps(span_to_dict(span), ensure_ascii=False) + "\n"
 
 
 def span_to_dict(span: ReadableSpan) -> dict[str, object]:
@@ -151,13 +148,3 @@ def inject_current(carrier: dict[str, str] | None = None) -> dict[str, str]:
 def extract(carrier: Mapping[str, str] | None) -> Context:
     """A context whose parent is the span described by W3C headers (empty if none)."""
     return _PROPAGATOR.extract(dict(carrier or {}))
-
-
-def attach(ctx: Context) -> object:
-    """Make `ctx` current; returns a token for `detach`."""
-    return otel_context.attach(ctx)
-
-
-def detach(token: object) -> None:
-    """Restore the context that was current before `attach`."""
-    otel_context.detach(token)  # type: ignore[arg-type]

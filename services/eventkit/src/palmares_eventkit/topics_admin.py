@@ -10,7 +10,6 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import create_conn
 from aiokafka.errors import AuthenticationFailedError, KafkaConnectionError, KafkaError, SaslAuthenticationFailed
-from palmares_contracts import ALL_TOPICS
 from palmares_contracts.topics import DLQ_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -20,11 +19,6 @@ _TOPIC_ALREADY_EXISTS = 36
 # Dead letters keep the original record whole, plus the reason headers: their
 # topics accept larger records than the events' topics (broker default ~1 MiB).
 DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-
-
-def all_topic_names() -> list[str]:
-    """Every topic of the registry and its dead-letter topic."""
-    return [name for t in ALL_TOPICS for name in (t.name, t.dlq)]
 
 
 async def ensure_topics(

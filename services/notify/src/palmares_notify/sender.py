@@ -155,12 +155,9 @@ async def _record_failure(
     the email at once, without backoff (and the two would deadlock on its rows).
     """
     attempts = row["attempts"] + 1
+    await tx.withdraw(sent_event_id)
     await tx.conn.execute(
-        """WITH undo_event AS (DELETE FROM outbox WHERE event_id = $3)
-           DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2""",
-        row["notification_id"],
-        attempts,
-        sent_event_id,
+        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", row["notification_id"], attempts
     )
     if outcome.permanent or attempts >= settings.send_max_attempts:
         await _record_attempt(tx.conn, row, attempts, "failed", outcome.error)

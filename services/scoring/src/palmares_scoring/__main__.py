@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from palmares_eventkit.runtime import run_worker
+from palmares_eventkit.runtime import bootstrap, run_worker
 from palmares_eventkit.settings import ServiceSettings
 
-from palmares_scoring.app import create_app
+from palmares_scoring.app import SERVICE, create_app
 
 
 def main() -> None:
     settings = ServiceSettings()
+    bootstrap(SERVICE, settings)
     run_worker(create_app(settings), settings)
 
 

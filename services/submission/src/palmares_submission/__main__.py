@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uvicorn
+from palmares_eventkit.runtime import bootstrap
 
-from palmares_submission.app import create_app
+from palmares_submission.app import SERVICE, create_app
 from palmares_submission.settings import SubmissionSettings
 
 
 def main() -> None:
     settings = SubmissionSettings()
+    bootstrap(SERVICE, settings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

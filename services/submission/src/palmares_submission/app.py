@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from palmares_contracts import SubmissionReceived
 from palmares_eventkit.db import load_migrations
 from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
-from palmares_submission import api, consumers, errors
+from palmares_submission import api, consumers, errors, metrics
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
@@ -35,6 +36,7 @@ def create_runtime(settings: SubmissionSettings) -> ServiceRuntime:
         SERVICE, load_migrations(SERVICE, resources.files("palmares_submission") / "migrations"), settings
     )
     consumers.register(runtime)
+    runtime.on_published(SubmissionReceived, metrics.count_received)
     return runtime
 
 

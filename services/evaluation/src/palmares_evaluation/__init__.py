@@ -1,0 +1,1 @@
+"""Dossiers evaluated under the grille: the library scoring and mentions are built on."""

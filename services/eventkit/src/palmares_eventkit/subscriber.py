@@ -1,0 +1,80 @@
+"""A `Consumer` bound to FastStream's Kafka broker: batches, at-least-once acknowledgement.
+
+The subscriber has the consumer's group id and `AckPolicy.ACK`: the offsets
+of a batch are committed after `Consumer.process` returned, never before
+(FastStream's Kafka default, `ACK_FIRST`, would be at most once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.exceptions import NackMessage
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from palmares_eventkit.consumer import Consumer
+
+log = logging.getLogger(__name__)
+
+
+async def tolerant_parser(records: Any, original: Callable[..., Awaitable[Any]]) -> Any:
+    """FastStream's parser, made safe for header values that are not UTF-8.
+
+    FastStream decodes every header as UTF-8 before any handler runs; a record
+    with binary header bytes would fail there and be acknowledged unseen. Parse
+    copies with readable headers instead, and keep the original records (bytes
+    untouched) for the handler: it dead-letters what it cannot read.
+    """
+    try:
+        return await original(records)
+    except UnicodeDecodeError:
+        batch = records if isinstance(records, tuple) else (records,)
+        readable = tuple(
+            dataclasses.replace(r, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in r.headers or ()])
+            for r in batch
+        )
+        message = await original(readable if isinstance(records, tuple) else readable[0])
+        message.raw_message = records
+        return message
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
+    # The consumer decodes with the contracts itself, to dead-letter what does not decode.
+    return [bytes(body) for body in message.body]
+
+
+def bind(broker: KafkaBroker, consumer: Consumer[Any], *, max_records: int, service: str) -> None:
+    """Subscribe `consumer` to its topic on `broker`, in its own consumer group (named after it)."""
+
+    async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
+        try:
+            await consumer.process(tuple(message.raw_message))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A failure outside the handlers (our own code): never let AckPolicy.ACK
+            # commit past records that were not dealt with. Rewind and try again.
+            log.exception("batch not processed; it will be consumed again", extra={"consumer": consumer.name})
+            await asyncio.sleep(1.0)
+            raise NackMessage() from exc
+
+    topic = consumer.topic
+    on_batch.__name__ = f"on_{topic.name.replace('.', '_')}"
+    broker.subscriber(
+        topic.name,
+        group_id=consumer.name,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=max_records,
+        parser=tolerant_parser,
+        decoder=_raw_bodies,
+        title=f"{consumer.name}:consume",
+        description=f"{service} consumes {', '.join(e.__name__ for e in topic.events)}",
+    )(on_batch)
