@@ -25,7 +25,9 @@ from opentelemetry.trace import Link
 from palmares_contracts import GRILLES, SUBMISSIONS, Event, Grille, GrillePublished, SubmissionReceived
 from palmares_eventkit import outbox, telemetry
 from palmares_eventkit.db import Migration, load_migrations
-from palmares_eventkit.runtime import Subscription, Tx
+from palmares_eventkit.producer import ProducerFactory, kafka_producer
+from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
+from palmares_eventkit.settings import ServiceSettings
 
 from palmares_evaluation.grilles import GrilleCache
 
@@ -135,3 +137,17 @@ class DossierEvaluator:
         )
         if inserted:
             await tx.publish(result)
+
+
+def evaluation_runtime(
+    service: str,
+    evaluate: Evaluate,
+    settings: ServiceSettings | None = None,
+    *,
+    producer: ProducerFactory = kafka_producer,
+) -> ServiceRuntime:
+    """The runtime of a service that evaluates dossiers under the grille: its schema, its subscriptions."""
+    evaluator = DossierEvaluator(service, evaluate)
+    return ServiceRuntime(
+        service, evaluation_migrations(), settings, subscriptions=evaluator.subscriptions(), producer=producer
+    )

@@ -29,7 +29,7 @@ from palmares_eventkit import kafka_security, lag, metrics, outbox
 from palmares_eventkit.consumer import UNAVAILABLE, Consumer
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
-from palmares_eventkit.producer import Producer, kafka_producer
+from palmares_eventkit.producer import Producer, ProducerFactory, kafka_producer
 from palmares_eventkit.published import Observer, PublishedEvents
 from palmares_eventkit.settings import ServiceSettings
 from palmares_eventkit.subscriber import bind
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
 
 Background = Callable[["ServiceRuntime"], Awaitable[None]]
-ProducerFactory = Callable[[ServiceSettings, str], Producer]
-"""Builds the producer of the relay and the dead letters: (settings, client id)."""
 
 
 class ServiceRuntime:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 from palmares_contracts import MentionsDetected
-from palmares_evaluation.evaluator import DossierEvaluator, evaluation_migrations
-from palmares_eventkit.lifecycle import ProducerFactory
-from palmares_eventkit.producer import kafka_producer
+from palmares_evaluation.evaluator import evaluation_runtime
+from palmares_eventkit.producer import ProducerFactory, kafka_producer
 from palmares_eventkit.runtime import ServiceRuntime
 from palmares_eventkit.settings import ServiceSettings
 
@@ -19,10 +18,7 @@ SERVICE = "mentions"
 def create_runtime(
     settings: ServiceSettings | None = None, *, producer: ProducerFactory = kafka_producer
 ) -> ServiceRuntime:
-    evaluator = DossierEvaluator(SERVICE, evaluate)
-    runtime = ServiceRuntime(
-        SERVICE, evaluation_migrations(), settings, subscriptions=evaluator.subscriptions(), producer=producer
-    )
+    runtime = evaluation_runtime(SERVICE, evaluate, settings, producer=producer)
     runtime.on_published(MentionsDetected, metrics.count)
     return runtime
 
