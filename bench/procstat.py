@@ -1,12 +1,13 @@
-"""CPU time and memory of the stack's processes, from /proc (Linux only).
+"""CPU time and memory of the stack's processes, read with psutil.
 
 A component is a process and its descendants (PostgreSQL: the postmaster and
-its backends; a service: its single Python process). Its CPU time is utime +
-stime of every live member plus cutime + cstime of the root (children that
-exited and were reaped, e.g. a backend whose connection closed). Memory:
-VmHWM (the kernel's peak RSS) of a single process; for PostgreSQL, whose
-backends share their buffers, the sum of PSS (/proc/<pid>/smaps_rollup),
-sampled, so shared pages are counted once.
+its backends; a service: its single Python process). Its CPU time is user +
+system of every live member plus the children's user + system of the root
+(children that exited and were reaped, e.g. a backend whose connection
+closed). Memory: the RSS of a single process; for PostgreSQL, whose backends
+share their buffers, the sum of PSS, so shared pages are counted once. Both
+are sampled (every second, and at each phase boundary): the peak is the
+highest sample.
 """
 
 from __future__ import annotations
@@ -15,94 +16,59 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PROC = Path("/proc")
+import psutil
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def cpu_seconds(pid: int, *, with_reaped: bool = False) -> float:
+    """user + system CPU seconds of `pid` (+ those of its reaped children); 0 if gone."""
     try:
-        raw = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # Field 2 (comm) may hold spaces and parentheses: split after the last ')'.
-    return raw[raw.rindex(")") + 2 :].split()
-
-
-def cpu_ticks(pid: int, *, with_reaped: bool = False) -> int:
-    """utime + stime of `pid` (+ cutime + cstime of its reaped children), in clock ticks; 0 if gone."""
-    fields = _stat_fields(pid)
-    if fields is None:
-        return 0
-    # After comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-    ticks = int(fields[11]) + int(fields[12])
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    seconds = times.user + times.system
     if with_reaped:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of `pid` (every thread's list, /proc/<pid>/task/<tid>/children)."""
-    found: list[int] = []
-    try:
-        tasks = list((PROC / str(pid) / "task").iterdir())
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
+        seconds += times.children_user + times.children_system
+    return float(seconds)
 
 
 def descendants(pid: int) -> list[int]:
-    """`pid` and all its descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        todo += children(current)
-    return pids
-
-
-def status_kb(pid: int, keys: tuple[str, ...] = ("VmRSS", "VmHWM")) -> dict[str, int]:
-    """Selected `kB` fields of /proc/<pid>/status (absent when the process is gone)."""
-    values: dict[str, int] = {}
+    """`pid` and all its descendants (empty when `pid` is gone)."""
     try:
-        lines = (PROC / str(pid) / "status").read_text().splitlines()
-    except OSError:
-        return values
-    for line in lines:
-        key, _, rest = line.partition(":")
-        if key in keys:
-            values[key] = int(rest.split()[0])
-    return values
+        root = psutil.Process(pid)
+        return [pid, *(child.pid for child in root.children(recursive=True))]
+    except psutil.Error:
+        return []
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of `pid` in kB (0 when it is gone)."""
+    try:
+        return int(psutil.Process(pid).memory_info().rss) // 1024
+    except psutil.Error:
+        return 0
 
 
 def pss_kb(pid: int) -> int:
     """Proportional set size of `pid` in kB (0 when unknown)."""
     try:
-        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        return int(psutil.Process(pid).memory_full_info().pss) // 1024
+    except psutil.Error:
+        return 0
 
 
-def machine_busy_ticks() -> int:
-    """Busy clock ticks of all CPUs since boot, from the first line of /proc/stat."""
-    values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - idle
+def machine_busy_seconds() -> float:
+    """Busy CPU seconds of all cores since boot (everything but idle and iowait; guest is inside user)."""
+    times = psutil.cpu_times()
+    total = sum(
+        getattr(times, name, 0.0) for name in ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    )
+    return float(total - times.idle - getattr(times, "iowait", 0.0))
 
 
 def loadavg() -> list[float]:
     """The 1, 5 and 15 minute load averages."""
-    return [float(v) for v in (PROC / "loadavg").read_text().split()[:3]]
+    return [float(v) for v in psutil.getloadavg()]
 
 
 @dataclass
@@ -114,23 +80,18 @@ class Component:
     tree: bool = False  # include descendants (PostgreSQL backends)
     pss: bool = False  # memory as summed PSS, sampled (shared buffers counted once)
     peak_rss_kb: int = 0
-    last_ticks: int = 0
+    last_cpu_s: float = 0.0
 
-    def ticks(self) -> int:
-        if not self.tree:
-            ticks = cpu_ticks(self.pid, with_reaped=True)
-        else:
-            ticks = cpu_ticks(self.pid, with_reaped=True) + sum(cpu_ticks(p) for p in descendants(self.pid)[1:])
+    def cpu_s(self) -> float:
+        seconds = cpu_seconds(self.pid, with_reaped=True)
+        if self.tree:
+            seconds += sum(cpu_seconds(p) for p in descendants(self.pid)[1:])
         # A member that exited between two reads is briefly counted nowhere: never go backwards.
-        self.last_ticks = max(self.last_ticks, ticks)
-        return self.last_ticks
+        self.last_cpu_s = max(self.last_cpu_s, seconds)
+        return self.last_cpu_s
 
     def sample_memory(self) -> int:
-        if self.pss:
-            kb = sum(pss_kb(p) for p in descendants(self.pid))
-        else:
-            status = status_kb(self.pid)
-            kb = max(status.get("VmHWM", 0), status.get("VmRSS", 0))
+        kb = sum(pss_kb(p) for p in descendants(self.pid)) if self.pss else rss_kb(self.pid)
         self.peak_rss_kb = max(self.peak_rss_kb, kb)
         return kb
 
@@ -153,12 +114,12 @@ class Sampler:
     marks: dict[str, Snapshot] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
-        busy = machine_busy_ticks()
+        busy = machine_busy_seconds()
         # The benchmark's own process and its children (the baseline relay) count as "client".
         own = os.times()
-        cpu = {c.name: c.ticks() / CLOCK_TICKS for c in self.components}
+        cpu = {c.name: c.cpu_s() for c in self.components}
         cpu["client"] = own.user + own.system + own.children_user + own.children_system
-        return Snapshot(time.time(), cpu, busy / CLOCK_TICKS)
+        return Snapshot(time.time(), cpu, busy)
 
     def sample(self) -> None:
         """One point of the CPU time series, and the memory peaks."""

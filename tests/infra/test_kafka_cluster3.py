@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from palmares_stack.kafka import KafkaCluster
-from palmares_stack.kafka_protocol import fetch_metadata
+from palmares_stack.kafka_probe import describe_cluster
 
 pytestmark = pytest.mark.cluster
 
@@ -18,7 +18,7 @@ def test_all_three_brokers_registered(kafka_cluster3: KafkaCluster) -> None:
     assert len(kafka_cluster3.bootstrap_servers.split(",")) == 3
     assert all(pid is not None for pid in kafka_cluster3.pids)
     for node in kafka_cluster3.nodes:
-        assert fetch_metadata("127.0.0.1", node.broker_port).broker_ids == {0, 1, 2}
+        assert describe_cluster("127.0.0.1", node.broker_port).broker_ids == {0, 1, 2}
 
 
 @pytest.mark.asyncio

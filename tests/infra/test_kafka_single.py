@@ -7,7 +7,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from palmares_stack.kafka_protocol import fetch_metadata
+from palmares_stack.kafka_probe import describe_cluster
 from palmares_stack.pytest_plugin import Infra
 
 
@@ -64,9 +64,9 @@ async def test_idempotent_produce_then_consume(infra: Infra) -> None:
 
 def test_metadata_lists_the_single_broker(infra: Infra) -> None:
     host, port = infra.kafka_bootstrap.split(",")[0].rsplit(":", 1)
-    metadata = fetch_metadata(host, int(port))
-    assert len(metadata.brokers) == 1
-    assert metadata.cluster_id
+    cluster = describe_cluster(host, int(port))
+    assert cluster.broker_ids == {0}
+    assert cluster.cluster_id
 
 
 @pytest.mark.asyncio

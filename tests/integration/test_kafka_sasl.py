@@ -32,7 +32,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 from palmares_contracts import ALL_TOPICS
 from palmares_stack.kafka import KafkaCluster
-from palmares_stack.kafka_protocol import fetch_metadata
+from palmares_stack.kafka_probe import describe_cluster
 from palmares_stack.postgres import private_data_parent
 from palmares_stack.process import ProcessDied
 from palmares_stack.pytest_plugin import Infra
@@ -168,9 +168,13 @@ async def test_a_client_without_sasl_cannot_produce(world: SaslWorld) -> None:
     finally:
         await admin.close()
 
-    # The broker closes a connection whose first request is not a SASL handshake.
-    with pytest.raises(ConnectionError):
-        fetch_metadata(host, int(port))
+    # The launcher's readiness probe (aiokafka's admin client): refused without credentials or with a
+    # wrong password, answered with the right ones.
+    with pytest.raises(KafkaConnectionError):
+        describe_cluster(host, int(port))
+    with pytest.raises(KafkaConnectionError):
+        describe_cluster(host, int(port), sasl_plain=(USER, WRONG_PASSWORD))
+    assert describe_cluster(host, int(port), sasl_plain=(USER, PASSWORD)).broker_ids == {0}
     plain = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
     began = time.monotonic()
     with pytest.raises(KafkaConnectionError, match="Unable to bootstrap"):

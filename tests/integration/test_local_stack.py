@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from palmares_stack.postgres import private_data_parent
+from palmares_stack.process import pid_alive
 from palmares_stack.stack import LocalStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -65,13 +66,5 @@ def test_up_demo_down_leaves_one_receipt_and_one_award_per_demo_collectivite() -
         down = run(sys.executable, "-m", "palmares_stack", "down", "--state-dir", state, timeout=120)
         shutil.rmtree(state.parent, ignore_errors=True)
     assert down.returncode == 0, down.stdout + down.stderr
-    alive = [pid for pid in pids if _alive(pid)]
+    alive = [pid for pid in pids if pid_alive(pid)]  # zombies count as gone: they hold nothing
     assert not alive, f"processes left running after down: {alive}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"  # a zombie holds nothing: it is stopped, waiting for its parent to reap it

@@ -9,6 +9,8 @@ import asyncio
 import json
 import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -30,7 +32,18 @@ from bench.dossiers import (
     spread_pick,
 )
 from bench.lean_http import HttpError, read_response
-from bench.procstat import Component, Sampler, Snapshot, cpu_between, cpu_ticks, status_kb
+from bench.procstat import (
+    Component,
+    Sampler,
+    Snapshot,
+    cpu_between,
+    cpu_seconds,
+    descendants,
+    loadavg,
+    machine_busy_seconds,
+    pss_kb,
+    rss_kb,
+)
 
 GRILLE = json.loads((Path(__file__).resolve().parents[3] / "deploy" / "grilles" / "grille-2018.json").read_text())
 
@@ -174,14 +187,37 @@ def test_mail_arrival_time_and_kind(tmp_path: Path) -> None:
     assert mail_kind(path) == "unknown"
 
 
-# --- /proc accounting -------------------------------------------------------------------------------
+# --- process accounting ------------------------------------------------------------------------------
 
 
-def test_proc_readings_of_this_process() -> None:
-    assert cpu_ticks(os.getpid()) >= 0
-    assert status_kb(os.getpid())["VmRSS"] > 0
-    assert cpu_ticks(2**22 + 12345) == 0  # no such process
-    assert status_kb(2**22 + 12345) == {}
+def test_process_readings_of_this_process_and_of_a_gone_one() -> None:
+    sum(range(200_000))  # some CPU time of our own
+    assert cpu_seconds(os.getpid()) > 0
+    assert cpu_seconds(os.getpid(), with_reaped=True) >= cpu_seconds(os.getpid())
+    assert rss_kb(os.getpid()) > 1024
+    assert pss_kb(os.getpid()) > 0
+    assert descendants(os.getpid())[0] == os.getpid()
+    gone = 2**22 + 12345  # above Linux's pid_max: no such process
+    assert (cpu_seconds(gone), rss_kb(gone), pss_kb(gone), descendants(gone)) == (0.0, 0, 0, [])
+    assert machine_busy_seconds() > 0
+    assert len(loadavg()) == 3
+
+
+def test_a_process_tree_is_accounted_with_its_children() -> None:
+    # The child burns some CPU, says so, then sleeps: its CPU time stays put while we read it.
+    script = "import time; sum(range(3_000_000)); print('done', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "done\n"
+        assert child.pid in descendants(os.getpid())
+        child_s = cpu_seconds(child.pid)
+        assert child_s > 0
+        alone = Component("alone", os.getpid()).cpu_s()
+        tree = Component("tree", os.getpid(), tree=True).cpu_s()
+        assert tree >= alone + child_s
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_cpu_between_attributes_the_rest_to_other_programs() -> None:

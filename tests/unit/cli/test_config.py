@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from palmares_cli.config import DEFAULT_ENV_FILE, parse_env_file, resolve
+from palmares_cli.config import DEFAULT_ENV_FILE, read_env_file, resolve
 from palmares_cli.errors import EXIT_USAGE, UsageProblem
 from palmares_cli.main import app
 from typer.testing import CliRunner
 
 
-def test_env_file_format() -> None:
-    text = """# Written by palmares_stack
+def test_env_file_format(tmp_path: Path) -> None:
+    path = tmp_path / "stack.env"
+    path.write_text("""# Written by palmares_stack
 API_URL=http://127.0.0.1:8123
 
 export OPERATOR_TOKEN="op secret"
@@ -20,8 +21,8 @@ KAFKA_BOOTSTRAP_SERVERS='127.0.0.1:9092,127.0.0.1:9093'
 DATABASE_URL=postgresql://u@h:5/db?x=1
 not a pair
 =no key
-"""
-    assert parse_env_file(text) == {
+""")
+    assert read_env_file(path, explicit=True) == {
         "API_URL": "http://127.0.0.1:8123",
         "OPERATOR_TOKEN": "op secret",
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092,127.0.0.1:9093",

@@ -9,7 +9,7 @@ With ``sasl_users`` the client listener is ``SASL_PLAINTEXT`` instead, with the
 mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, and it also carries the
 traffic between brokers (PLAIN, as the first user). The CONTROLLER listener
 stays PLAINTEXT. No listener is left open without authentication for clients:
-the readiness probe authenticates with SASL/PLAIN (``kafka_protocol``).
+the readiness probe authenticates with SASL/PLAIN (``kafka_probe``).
 
 Layout under ``base_dir``::
 
@@ -39,7 +39,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .kafka_artifacts import ensure_kafka_libs
-from .kafka_protocol import fetch_metadata
+from .kafka_probe import brokers_registered
 from .ports import LOCALHOST, free_ports, port_is_free
 from .process import ManagedProcess, ProcessError, start_process, stop_all, wait_until_ready
 
@@ -468,18 +468,17 @@ class KafkaCluster:
             self._on_spawn(node.process)
 
     def _wait_ready(self, nodes: list[KafkaNode], timeout: float) -> float:
-        """Ready when each node in ``nodes`` lists every running node as a live broker.
+        """Ready when each node in ``nodes`` answers and its cluster lists every running node as a live broker.
 
         Registration goes through the controller quorum, so this also proves a
         quorum leader exists; fenced (dead) brokers are not listed.
         """
         expected = {n.node_id for n in self.nodes if n.is_running}
         sasl_plain = next(iter(self.sasl_users.items())) if self.sasl_users else None
+        ports = [n.broker_port for n in nodes]
 
         def all_registered() -> bool:
-            return all(
-                fetch_metadata(self.host, n.broker_port, sasl_plain=sasl_plain).broker_ids == expected for n in nodes
-            )
+            return brokers_registered(self.host, ports, expected, sasl_plain=sasl_plain)
 
         processes = [n.process for n in nodes if n.process is not None]
         if not processes:

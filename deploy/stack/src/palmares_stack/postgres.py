@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .pgwire import PgConnection, accepts_sessions
 from .ports import LOCALHOST, free_port, port_is_free
 from .process import ManagedProcess, start_process
 
@@ -222,12 +221,8 @@ class PostgresServer:
         if self._on_spawn is not None:
             self._on_spawn(self.process)
         try:
-            self.process.wait_ready(
-                lambda: accepts_sessions(self.host, self.port, SUPERUSER, "postgres"),
-                timeout,
-                "PostgreSQL",
-            )
-            self._ensure_database()
+            self.process.wait_ready(lambda: self._accepts_sessions(bin_dir), timeout, "PostgreSQL")
+            self._ensure_database(bin_dir)
         except BaseException:
             self.process.stop(timeout=10.0)
             raise
@@ -331,9 +326,21 @@ class PostgresServer:
             argv += ["-c", f"{key}={value}"]
         return argv
 
-    def _ensure_database(self) -> None:
-        with PgConnection(self.host, self.port, SUPERUSER, "postgres") as conn:
-            quoted = self.database.replace("'", "''")
-            if not conn.query(f"SELECT 1 FROM pg_database WHERE datname = '{quoted}'"):
-                ident = self.database.replace('"', '""')
-                conn.query(f'CREATE DATABASE "{ident}"')
+    def _client_argv(self, bin_dir: Path, tool: str) -> list[str]:
+        return [str(bin_dir / tool), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres"]
+
+    def _accepts_sessions(self, bin_dir: Path) -> bool:
+        """PostgreSQL's own probe: exit 0 once the server accepts sessions (1 while it starts up)."""
+        argv = [*self._client_argv(bin_dir, "pg_isready"), "-q", "-t", "2"]
+        return subprocess.run(argv, capture_output=True, timeout=10, check=False).returncode == 0
+
+    def _ensure_database(self, bin_dir: Path) -> None:
+        """CREATE DATABASE unless it exists (psql's \\gexec runs the statement the query builds, if any)."""
+        script = (
+            "SELECT format('CREATE DATABASE %I', :'db') "
+            "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec\n"
+        )
+        argv = [*self._client_argv(bin_dir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"db={self.database}"]
+        result = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=60, check=False)
+        if result.returncode != 0:
+            raise PostgresError(f"creating the database {self.database!r} failed: {result.stderr.strip()}")

@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from .ports import LOCALHOST, port_is_open
 
 ReadyCheck = Callable[[], bool]
@@ -84,33 +86,30 @@ def all_ready(*checks: ReadyCheck) -> ReadyCheck:
 # --------------------------------------------------------------------------- pid bookkeeping
 
 
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """Return (state, start time in clock ticks) from /proc, or None if gone."""
+def process_start_time(pid: int) -> float | None:
+    """Creation time of ``pid`` (seconds since the epoch, as psutil tells it), None if it does not exist.
+
+    Together with the pid it names one process: a recycled pid has another creation time.
+    """
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return float(psutil.Process(pid).create_time())
+    except psutil.NoSuchProcess:
         return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return fields[0], int(fields[19])
 
 
-def process_start_time(pid: int) -> int | None:
-    """Kernel start time of ``pid`` (clock ticks since boot), None if it does not exist."""
-    stat = _proc_stat(pid)
-    return None if stat is None else stat[1]
-
-
-def pid_alive(pid: int, start_time: int | None = None) -> bool:
+def pid_alive(pid: int, start_time: float | None = None) -> bool:
     """True when ``pid`` runs and, if given, was started at ``start_time``.
 
     Zombies count as dead: a detached server whose parent exited may stay a
     zombie until init reaps it, yet it serves nothing.
     """
-    stat = _proc_stat(pid)
-    if stat is None or stat[0] in ("Z", "X"):
+    try:
+        process = psutil.Process(pid)
+        if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return False
+        return start_time is None or process.create_time() == start_time
+    except psutil.NoSuchProcess:
         return False
-    return start_time is None or stat[1] == start_time
 
 
 def _pdeathsig_prefix() -> list[str]:
@@ -142,7 +141,7 @@ class ManagedProcess:
     argv: list[str]
     log_path: Path
     stop_signal: int = signal.SIGTERM
-    start_time: int | None = None
+    start_time: float | None = None
     started_at: str = ""
     tier: int = 0
     log_offset: int = 0

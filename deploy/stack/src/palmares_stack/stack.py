@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from .kafka import KafkaCluster
 from .ports import LOCALHOST, port_is_free, port_is_open
 from .postgres import PostgresServer
@@ -137,12 +139,7 @@ class LocalStack:
         """The current ``stack.env`` as a dict (empty when the stack is down)."""
         if not self.env_path.is_file():
             return {}
-        values = {}
-        for line in self.env_path.read_text().splitlines():
-            if line and not line.startswith("#") and "=" in line:
-                key, _, value = line.partition("=")
-                values[key] = value
-        return values
+        return {key: value for key, value in dotenv_values(self.env_path).items() if value is not None}
 
     def update_env(self, values: Mapping[str, str]) -> None:
         """Merge ``values`` into ``stack.env`` (e.g. API_URL, OPERATOR_TOKEN), atomically.

@@ -6,7 +6,7 @@ Precedence, highest first:
 2. a variable of the process environment (`API_URL`, `OPERATOR_TOKEN`, …);
 3. the env file (`--env-file`, default `.run/stack.env` when it exists).
 
-The env file is read like python-dotenv does without `override`: it fills in
+The env file is read with python-dotenv and, as its `override=False`, it fills in
 what the environment does not already say. So `make up` + `palmares …` works
 with nothing exported, and an operator who exports `API_URL` to aim at another
 stack is not silently overridden by a stale `.run/stack.env`.
@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from palmares_cli.errors import UsageProblem
 
@@ -33,27 +35,6 @@ TRACE_DIR = "PALMARES_TRACE_DIR"
 JAEGER_URL = "JAEGER_UI_URL"
 
 
-def parse_env_file(text: str) -> dict[str, str]:
-    """`KEY=VALUE` lines; blank lines and `#` comments skipped; `export ` and matching quotes tolerated.
-
-    `.run/stack.env` is written without quotes (palmares_stack), but an operator
-    may hand-write one for a remote stack, so the usual shell spellings are accepted.
-    """
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        if key:
-            values[key] = value
-    return values
-
-
 def read_env_file(path: Path | None, *, explicit: bool) -> dict[str, str]:
     """The env file's values: `{}` when the default file is absent; an error when an explicit one is."""
     if path is None:
@@ -62,7 +43,9 @@ def read_env_file(path: Path | None, *, explicit: bool) -> dict[str, str]:
         if explicit:
             raise UsageProblem(f"env file {path} not found")
         return {}
-    return parse_env_file(path.read_text(encoding="utf-8"))
+    # python-dotenv's reading: `export ` prefixes, quotes and comments, as an operator may hand-write one
+    # for a remote stack; a line without a value (`KEY`) says nothing.
+    return {key: value for key, value in dotenv_values(path, encoding="utf-8").items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
