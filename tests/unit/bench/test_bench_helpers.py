@@ -1,4 +1,4 @@
-"""The benchmark's pure helpers: percentiles, rates, sampling, dossiers, /proc accounting, report schema.
+"""The benchmark's pure helpers: percentiles, rates, sampling, dossiers, process accounting, report schema.
 
 Nothing here times anything: the benchmark itself is `make bench`.
 """
