@@ -23,10 +23,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from palmares_cli.jaeger import spans_of
+from palmares_cli.tracetree import Span
 from palmares_stack import jaeger
 from palmares_stack.postgres import private_data_parent
 from palmares_stack.stack import LocalStack
@@ -164,16 +165,16 @@ def test_without_jaeger_the_stack_says_so(ops: OpsStack) -> None:
         assert "palmares trace" in ops.up_output
 
 
-def jaeger_trace(ops: OpsStack, trace_id: str) -> dict[str, Any]:
+def jaeger_trace(ops: OpsStack, trace_id: str) -> list[Span]:
+    """The trace's spans from Jaeger's api_v3, once all four services and the email are in."""
     base = ops.env["JAEGER_UI_URL"]
     deadline = time.monotonic() + 30
     while True:
-        response = httpx.get(f"{base}/api/traces/{trace_id}", timeout=10)
+        response = httpx.get(f"{base}/api/v3/traces/{trace_id}", timeout=10)
         if response.status_code == 200:
-            (trace,) = response.json()["data"]
-            services = {p["serviceName"] for p in trace["processes"].values()}
-            if set(SERVICES) <= services and any(s["operationName"] == "smtp send" for s in trace["spans"]):
-                return dict(trace)
+            spans = spans_of(response.json()["result"])
+            if set(SERVICES) <= {s.service for s in spans} and any(s.name == "smtp send" for s in spans):
+                return spans
         assert time.monotonic() < deadline, f"Jaeger has no complete trace {trace_id}: {response.text[:300]}"
         time.sleep(0.5)
 
@@ -181,10 +182,9 @@ def jaeger_trace(ops: OpsStack, trace_id: str) -> dict[str, Any]:
 def test_jaeger_api_has_the_dossier_trace_across_the_four_services(ops: OpsStack, dossier: Dossier) -> None:
     if not ops.with_jaeger:
         pytest.skip("Jaeger is not available here (no Go toolchain): the JSON-lines store is the trace viewer")
-    trace = jaeger_trace(ops, dossier.trace_id)
     by_service: dict[str, list[str]] = {}
-    for span in trace["spans"]:
-        by_service.setdefault(trace["processes"][span["processID"]]["serviceName"], []).append(span["operationName"])
+    for span in jaeger_trace(ops, dossier.trace_id):
+        by_service.setdefault(span.service, []).append(span.name)
     assert any(name.startswith("POST /v1/editions/") for name in by_service["submission"])
     assert "submissions.v1 process" in by_service["scoring"]
     assert "submissions.v1 process" in by_service["mentions"]

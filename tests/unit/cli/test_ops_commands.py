@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,52 +171,73 @@ def test_the_grilles_script_is_a_thin_wrapper_of_the_same_diff(pair: tuple[Path,
 
 
 def jaeger_trace(trace_id: str = "ab" * 16) -> dict[str, Any]:
-    def span(sid: str, parent: str | None, name: str, pid: str, start: int, tags: dict[str, Any] | None = None) -> Any:
+    """One trace as Jaeger's api_v3 answers it (OTLP JSON): a resource per service, ids in hex."""
+
+    def span(sid: str, parent: str | None, name: str, start: int, tags: dict[str, Any] | None = None) -> Any:
+        tags = dict(tags or {})
+        status = {"code": 2} if tags.pop("error", False) else {}
         return {
-            "traceID": trace_id,
-            "spanID": sid,
-            "operationName": name,
-            "references": [{"refType": "CHILD_OF", "traceID": trace_id, "spanID": parent}] if parent else [],
-            "startTime": 1_700_000_000_000_000 + start,
-            "duration": 1500,
-            "tags": [{"key": k, "type": "string", "value": v} for k, v in (tags or {}).items()],
-            "processID": pid,
+            "traceId": trace_id,
+            "spanId": sid,
+            **({"parentSpanId": parent} if parent else {}),
+            "name": name,
+            "kind": 5 if name.endswith("process") else 2,
+            "startTimeUnixNano": str(1_700_000_000_000_000_000 + start * 1000),
+            "endTimeUnixNano": str(1_700_000_000_000_000_000 + start * 1000 + 1_500_000),
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in tags.items()],
+            "status": status,
         }
+
+    def resource(service: str, *spans: Any) -> Any:
+        service_name = {"key": "service.name", "value": {"stringValue": service}}
+        return {"resource": {"attributes": [service_name]}, "scopeSpans": [{"scope": {}, "spans": list(spans)}]}
 
     sid = {"palmares.submission_id": "s-1"}
     return {
-        "traceID": trace_id,
-        "spans": [
-            span("0000000000000001", None, "POST /v1/editions/{edition}/submissions", "p1", 0),
-            span("0000000000000002", "0000000000000001", "submissions.v1 publish", "p1", 100),
-            span("0000000000000003", "0000000000000002", "submissions.v1 process", "p2", 200, sid),
-            span("0000000000000004", "0000000000000002", "submissions.v1 process", "p3", 300, sid),
-            span("0000000000000005", "0000000000000002", "submissions.v1 process", "p4", 400, sid),
-            span("0000000000000006", "0000000000000005", "smtp send", "p4", 500, {**sid, "otel.status_code": "ERROR"}),
-        ],
-        "processes": {
-            "p1": {"serviceName": "submission"},
-            "p2": {"serviceName": "scoring"},
-            "p3": {"serviceName": "mentions"},
-            "p4": {"serviceName": "notify"},
-        },
+        "resourceSpans": [
+            resource(
+                "submission",
+                span("0000000000000001", None, "POST /v1/editions/{edition}/submissions", 0),
+                span("0000000000000002", "0000000000000001", "submissions.v1 publish", 100),
+            ),
+            resource("scoring", span("0000000000000003", "0000000000000002", "submissions.v1 process", 200, sid)),
+            resource("mentions", span("0000000000000004", "0000000000000002", "submissions.v1 process", 300, sid)),
+            resource(
+                "notify",
+                span("0000000000000005", "0000000000000002", "submissions.v1 process", 400, sid),
+                span("0000000000000006", "0000000000000005", "smtp send", 500, {**sid, "error": True}),
+            ),
+        ]
     }
 
 
-def test_trace_reads_a_dossier_from_jaeger(clean_env: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+def other_trace() -> dict[str, Any]:
+    """A trace of another dossier, which the search must leave out."""
+    trace = json.loads(json.dumps(jaeger_trace("cd" * 16)).replace('"s-1"', '"s-2"'))
+    return dict(trace)
+
+
+def test_trace_reads_a_dossier_from_jaegers_api_v3(
+    clean_env: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from palmares_cli import cmd_trace, jaeger
 
-    asked: list[str] = []
+    searched: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(f"{request.url.path}?{request.url.query.decode()}" if request.url.query else request.url.path)
-        if request.url.path == "/api/services":
-            return httpx.Response(200, json={"data": ["jaeger", "mentions", "notify", "scoring", "submission"]})
-        if request.url.path == "/api/traces":
-            assert json.loads(request.url.params["tags"]) == {"palmares.submission_id": "s-1"}
-            return httpx.Response(200, json={"data": [jaeger_trace()]})
-        assert request.url.path == f"/api/traces/{'ab' * 16}"
-        return httpx.Response(200, json={"data": [jaeger_trace()]})
+        if request.url.path == "/api/v3/services":
+            return httpx.Response(200, json={"services": ["jaeger", "mentions", "notify", "scoring", "submission"]})
+        if request.url.path == "/api/v3/traces":
+            params = request.url.params
+            searched.append(params["query.service_name"])
+            start = datetime.fromisoformat(params["query.start_time_min"])
+            end = datetime.fromisoformat(params["query.start_time_max"])
+            assert timedelta(days=6) < end - start <= timedelta(days=7, seconds=1)
+            assert int(params["query.num_traces"]) > 0
+            both = [*jaeger_trace()["resourceSpans"], *other_trace()["resourceSpans"]]
+            return httpx.Response(200, json={"result": {"resourceSpans": both}})
+        assert request.url.path == f"/api/v3/traces/{'ab' * 16}", request.url.path
+        return httpx.Response(200, json={"result": jaeger_trace()})
 
     class Client(jaeger.JaegerClient):
         def __init__(self, base_url: str) -> None:
@@ -225,13 +247,31 @@ def test_trace_reads_a_dossier_from_jaeger(clean_env: Path, runner: CliRunner, m
     monkeypatch.setenv("JAEGER_UI_URL", "http://jaeger.test")
     human = runner.invoke(app, ["trace", "s-1", "--jaeger"])
     assert human.exit_code == 0, human.output
+    assert set(searched) == set(jaeger.TAGGED_SERVICES)
     assert "6 spans, services: mentions, notify, scoring, submission" in human.stdout
     assert f"open in Jaeger: http://jaeger.test/trace/{'ab' * 16}" in human.stdout
     as_json = json.loads(runner.invoke(app, ["trace", "s-1", "--jaeger", "--json"]).stdout)
-    (trace,) = as_json["traces"]
+    (trace,) = as_json["traces"]  # not the other dossier's
     assert trace["services"] == ["mentions", "notify", "scoring", "submission"] and trace["errors"] == 1
     assert trace["viewer_url"] == f"http://jaeger.test/trace/{'ab' * 16}"
     assert as_json["source"] == "http://jaeger.test"
+
+
+def test_api_v3_spans_keep_parents_kinds_statuses_and_typed_attributes() -> None:
+    from palmares_cli.jaeger import spans_of
+
+    result = jaeger_trace()
+    result["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = [
+        {"key": "http.status_code", "value": {"intValue": "202"}},
+        {"key": "retry", "value": {"boolValue": False}},
+    ]
+    spans = {s.span_id: s for s in spans_of(result)}
+    root, send = spans["0000000000000001"], spans["0000000000000006"]
+    assert (root.parent_span_id, root.kind, root.status, root.service) == (None, "SERVER", "UNSET", "submission")
+    assert root.attributes == {"http.status_code": 202, "retry": False}
+    assert (send.parent_span_id, send.status, send.service) == ("0000000000000005", "ERROR", "notify")
+    assert spans["0000000000000003"].kind == "CONSUMER"
+    assert send.duration_ms == 1.5
 
 
 def test_trace_from_jaeger_needs_its_url(clean_env: Path, runner: CliRunner) -> None:

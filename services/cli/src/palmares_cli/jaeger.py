@@ -1,20 +1,24 @@
-"""Reading a dossier's trace from Jaeger's query API (`/api/traces`), as the same `Span`s as the local store.
+"""Reading a dossier's trace from Jaeger's stable query API (`/api/v3`), as the same `Span`s as the local store.
 
 When the services export over OTLP to Jaeger (`make run` with Jaeger, or a
 cluster), `palmares trace ID --jaeger` asks Jaeger instead of reading
 `.run/traces/*.jsonl`. The evaluation and email spans carry
-`palmares.submission_id`, so a tag search in the services that set it finds
-the dossier's traces; each is then fetched whole.
+`palmares.submission_id`. Jaeger's HTTP gateway for api_v3 does not take
+attribute filters (only the service, the operation, a time window and a
+count), so the CLI searches the recent traces of each service that tags
+dossiers and keeps those with a span tagged with the dossier; each is then
+fetched whole.
 
-Jaeger's JSON: `{"data": [{"traceID", "spans": [{"spanID", "operationName",
-"references": [{"refType": "CHILD_OF", "spanID"}], "startTime" (µs),
-"duration" (µs), "tags": [{"key", "value"}], "processID"}], "processes":
-{pid: {"serviceName"}}}]}`.
+api_v3 answers in OTLP's JSON: `{"result": {"resourceSpans": [{"resource":
+{"attributes": [...service.name...]}, "scopeSpans": [{"spans": [{"traceId",
+"spanId", "parentSpanId", "name", "kind", "startTimeUnixNano",
+"endTimeUnixNano", "attributes": [{"key", "value": {"stringValue": …}}],
+"status": {"code"}, "links": [{"traceId", "spanId"}]}]}]}]}}`; ids are hex.
 """
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,43 +29,66 @@ from palmares_cli.tracetree import SUBMISSION_ATTRIBUTE, Span
 # The services whose spans carry palmares.submission_id (evaluation, email).
 TAGGED_SERVICES = ("scoring", "mentions", "notify", "submission")
 _TIMEOUT_S = 10.0
+# OTLP's enums, as numbers in api_v3's JSON.
+_KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 
 
-def spans_of(trace: dict[str, Any]) -> list[Span]:
-    """The spans of one Jaeger trace, in the shape of the local store's."""
-    processes = {pid: p.get("serviceName", "?") for pid, p in (trace.get("processes") or {}).items()}
+def attribute_value(value: dict[str, Any]) -> Any:
+    """An OTLP `AnyValue` as a plain value (64-bit integers come as strings in JSON)."""
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "arrayValue" in value:
+        return [attribute_value(v) for v in value["arrayValue"].get("values") or []]
+    for key in ("stringValue", "boolValue", "doubleValue", "bytesValue"):
+        if key in value:
+            return value[key]
+    return None
+
+
+def attributes_of(raw: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {a["key"]: attribute_value(a.get("value") or {}) for a in raw or [] if "key" in a}
+
+
+def _enum(value: Any, names: dict[int, str], default: str) -> str:
+    if isinstance(value, str) and not value.isdigit():
+        # Some encoders spell enums by name ("SPAN_KIND_SERVER", "STATUS_CODE_ERROR").
+        return value.rsplit("_", 1)[-1].upper()
+    return names.get(int(value or 0), default)
+
+
+def spans_of(result: dict[str, Any]) -> list[Span]:
+    """The spans of an api_v3 answer (`result` of one or more traces), in the shape of the local store's."""
     spans = []
-    for raw in trace.get("spans") or []:
-        tags = {t["key"]: t.get("value") for t in raw.get("tags") or [] if "key" in t}
-        parents = [r for r in raw.get("references") or [] if r.get("refType") == "CHILD_OF"]
-        start_ns = int(raw["startTime"]) * 1000
-        status = str(tags.pop("otel.status_code", "UNSET")).upper()
-        links = [
-            {"trace_id": r.get("traceID"), "span_id": r.get("spanID")}
-            for r in raw.get("references") or []
-            if r.get("refType") == "FOLLOWS_FROM"
-        ]
-        spans.append(
-            Span(
-                trace_id=str(raw.get("traceID") or trace.get("traceID")).rjust(32, "0"),
-                span_id=str(raw["spanID"]).rjust(16, "0"),
-                parent_span_id=str(parents[0]["spanID"]).rjust(16, "0") if parents else None,
-                name=str(raw.get("operationName", "?")),
-                service=processes.get(raw.get("processID"), "?"),
-                start_ns=start_ns,
-                end_ns=start_ns + int(raw.get("duration", 0)) * 1000,
-                status=status,
-                kind=str(tags.get("span.kind", "")).upper() or None,
-                attributes=tags,
-                links=links,
-                raw=raw,
-            )
-        )
+    for resource_spans in result.get("resourceSpans") or []:
+        service = str(attributes_of((resource_spans.get("resource") or {}).get("attributes")).get("service.name", "?"))
+        for scope_spans in resource_spans.get("scopeSpans") or []:
+            for raw in scope_spans.get("spans") or []:
+                parent = raw.get("parentSpanId") or None
+                spans.append(
+                    Span(
+                        trace_id=str(raw["traceId"]).lower().rjust(32, "0"),
+                        span_id=str(raw["spanId"]).lower().rjust(16, "0"),
+                        parent_span_id=str(parent).lower().rjust(16, "0") if parent else None,
+                        name=str(raw.get("name", "?")),
+                        service=service,
+                        start_ns=int(raw.get("startTimeUnixNano", 0)),
+                        end_ns=int(raw.get("endTimeUnixNano", 0)),
+                        status=_enum((raw.get("status") or {}).get("code"), _STATUS, "UNSET"),
+                        kind=_enum(raw.get("kind"), _KINDS, "") or None,
+                        attributes=attributes_of(raw.get("attributes")),
+                        links=[
+                            {"trace_id": str(link.get("traceId", "")).lower(), "span_id": str(link.get("spanId", ""))}
+                            for link in raw.get("links") or []
+                        ],
+                        raw=raw,
+                    )
+                )
     return spans
 
 
 class JaegerClient:
-    """The few calls of Jaeger's query API the CLI needs."""
+    """The few calls of Jaeger's api_v3 the CLI needs."""
 
     def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -77,38 +104,43 @@ class JaegerClient:
             raise Unreachable(f"cannot reach Jaeger at {self.base_url}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise OperationFailed(f"Jaeger at {self.base_url}: {exc}") from exc
-        if response.status_code == 404:
+        if response.status_code == 404:  # api_v3's answer to "no trace" too
             return None
         if response.status_code >= 400:
             raise OperationFailed(f"Jaeger answered {response.status_code} to GET {path}: {response.text[:200]}")
         return response.json()
 
     def services(self) -> list[str]:
-        body = self._get("/api/services") or {}
-        return sorted(body.get("data") or [])
+        body = self._get("/api/v3/services") or {}
+        return sorted(body.get("services") or [])
 
-    def trace_ids_of_submission(self, submission_id: str, lookback: str = "7d") -> list[str]:
-        """Trace ids of the spans tagged with this dossier's id, in any service that tags them."""
+    def trace_ids_of_submission(
+        self, submission_id: str, lookback: timedelta = timedelta(days=7), per_service: int = 500
+    ) -> list[str]:
+        """Trace ids with a span tagged with this dossier's id, earliest first.
+
+        Searches the last `per_service` traces of `lookback` in each service that tags dossiers.
+        """
         known = set(self.services())
+        now = datetime.now(UTC)
         found: dict[str, int] = {}
         for service in TAGGED_SERVICES:
             if service not in known:
                 continue
             body = self._get(
-                "/api/traces",
+                "/api/v3/traces",
                 {
-                    "service": service,
-                    "tags": json.dumps({SUBMISSION_ATTRIBUTE: submission_id}),
-                    "lookback": lookback,
-                    "limit": "50",
+                    "query.service_name": service,
+                    "query.start_time_min": (now - lookback).isoformat().replace("+00:00", "Z"),
+                    "query.start_time_max": now.isoformat().replace("+00:00", "Z"),
+                    "query.num_traces": str(per_service),
                 },
             )
-            for trace in (body or {}).get("data") or []:
-                spans = trace.get("spans") or [{}]
-                found.setdefault(str(trace["traceID"]).rjust(32, "0"), min(int(s.get("startTime", 0)) for s in spans))
+            for span in spans_of((body or {}).get("result") or {}):
+                if span.attributes.get(SUBMISSION_ATTRIBUTE) == submission_id:
+                    found[span.trace_id] = min(found.get(span.trace_id, span.start_ns), span.start_ns)
         return sorted(found, key=lambda tid: found[tid])
 
     def trace(self, trace_id: str) -> list[Span]:
-        body = self._get(f"/api/traces/{trace_id}")
-        traces = (body or {}).get("data") or []
-        return [span for trace in traces for span in spans_of(trace)]
+        body = self._get(f"/api/v3/traces/{trace_id}")
+        return spans_of((body or {}).get("result") or {})

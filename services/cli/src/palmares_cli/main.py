@@ -25,7 +25,8 @@ app = typer.Typer(
         "Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 API, Kafka or Jaeger unreachable."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    # `palmares --install-completion` (bash, zsh, fish, PowerShell); shellingham detects the shell.
+    add_completion=True,
     # Never print local variables in a traceback: they may hold tokens.
     pretty_exceptions_show_locals=False,
 )
