@@ -26,9 +26,10 @@ Rules (see README.md):
   equal and its detail is the computed detail, optionally followed by
   " — " and a motif in French (the reason, for the humans who read it).
 
-Differences outside the services (mentions, thresholds, enjeux, categories,
-title, deadline) cannot be expressed by a `ChangelogEntry` (it names a
-service); they are reported on stderr as notes and do not change the status.
+Changes of the arobase thresholds are `thresholds` entries (no service; the
+category for a category's own thresholds). Other differences (mentions,
+enjeux, categories, title, deadline) are reported on stderr as notes and do not
+change the status.
 
 The diff itself lives in the CLI package (`palmares_cli.grille_changelog`, also
 behind `palmares grille diff A B`); this script is a thin wrapper kept for the
@@ -51,6 +52,7 @@ try:
         compare,
         diff,
         dump_grille,
+        entry_json,
         load_grille,
         merge_motifs,
         other_differences,
@@ -64,6 +66,7 @@ except ModuleNotFoundError:  # run from a checkout without the packages installe
         compare,
         diff,
         dump_grille,
+        entry_json,
         load_grille,
         merge_motifs,
         other_differences,
@@ -75,6 +78,7 @@ __all__ = [
     "compare",
     "diff",
     "dump_grille",
+    "entry_json",
     "load_grille",
     "main",
     "merge_motifs",
@@ -96,12 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grille illisible ou invalide : {exc}", file=sys.stderr)
         return 2
     computed = diff(old, new)
-    print(json.dumps([e.model_dump(mode="json") for e in computed], ensure_ascii=False, indent=2))
+    print(json.dumps([entry_json(e) for e in computed], ensure_ascii=False, indent=2))
     for note in other_differences(old, new):
         print(f"note (hors changelog) : {note}", file=sys.stderr)
     if args.write:
         data = json.loads(args.new.read_text(encoding="utf-8"))
-        data["changelog"] = [e.model_dump(mode="json") for e in merge_motifs(computed, new.changelog)]
+        data["changelog"] = [entry_json(e) for e in merge_motifs(computed, new.changelog)]
         args.new.write_text(dump_grille(data), encoding="utf-8")
         print(f"{args.new} : changelog réécrit ({len(computed)} entrées)", file=sys.stderr)
         return 0

@@ -33,6 +33,7 @@ from palmares_contracts.events import (
     utcnow,
 )
 from palmares_contracts.grille import (
+    CategoryThresholds,
     ChangelogEntry,
     ContextualTerms,
     Enjeu,
@@ -69,6 +70,7 @@ __all__ = [
     "SUBMISSIONS",
     "Action",
     "Category",
+    "CategoryThresholds",
     "Ceremony",
     "ChangeKind",
     "ChangelogEntry",

@@ -37,3 +37,5 @@ class ChangeKind(StrEnum):
     REWEIGHTED = "reweighted"
     MOVED = "moved"
     APPLICABILITY = "applicability"
+    # The arobase thresholds (general, or of one category): the entry names no service.
+    THRESHOLDS = "thresholds"

@@ -60,6 +60,17 @@ class Threshold(_Frozen):
     min_score: float = Field(ge=0, le=100)
 
 
+class CategoryThresholds(_Frozen):
+    """The thresholds of one category, where the jury's data supports its own scale.
+
+    Added after schema version 1, optional: a category without its own uses the
+    grille's general `thresholds`.
+    """
+
+    category: Category
+    thresholds: tuple[Threshold, ...] = Field(min_length=1)
+
+
 class ContextualTerms(_Frozen):
     """Terms that evidence a mention only next to a context.
 
@@ -91,11 +102,26 @@ class MentionRule(_Frozen):
 
 
 class ChangelogEntry(_Frozen):
-    """One change of this grille version against the previous one."""
+    """One change of this grille version against the previous one.
+
+    A change of a service names it (`service_code`); a change of thresholds
+    (`ChangeKind.THRESHOLDS`) names no service, and the category whose own
+    thresholds changed (`category`; None: the general thresholds).
+    """
 
     change: ChangeKind
-    service_code: Code
+    service_code: Code | None = None
     detail: str = ""
+    category: Category | None = None
+
+    @model_validator(mode="after")
+    def _check_subject(self) -> ChangelogEntry:
+        if self.change is ChangeKind.THRESHOLDS:
+            if self.service_code is not None:
+                raise ValueError("a thresholds change names no service")
+        elif self.service_code is None or self.category is not None:
+            raise ValueError(f"a {self.change.value} change names a service and no category")
+        return self
 
 
 class GrilleBody(_Frozen):
@@ -111,11 +137,18 @@ class GrilleBody(_Frozen):
     thresholds: tuple[Threshold, ...] = Field(min_length=1)
     mentions: tuple[MentionRule, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
+    # Added after schema version 1, optional: thresholds of a category, when calibrated apart.
+    category_thresholds: tuple[CategoryThresholds, ...] = ()
 
     @property
     def effective_deadline(self) -> date:
         """The dossier deadline: the configured one, or 30 November of the year before."""
         return self.deadline or date(self.edition - 1, 11, 30)
+
+    def thresholds_for(self, category: Category) -> tuple[Threshold, ...]:
+        """The thresholds that apply to a category: its own, else the general ones."""
+        own = next((c.thresholds for c in self.category_thresholds if c.category == category), None)
+        return own if own is not None else self.thresholds
 
     @model_validator(mode="after")
     def _check_references(self) -> GrilleBody:
@@ -136,13 +169,10 @@ class GrilleBody(_Frozen):
             unknown = [c for c in rule.service_codes if c not in services]
             if unknown:
                 raise ValueError(f"mention {rule.code!r}: unknown services {unknown}")
-        levels = sorted(self.thresholds, key=lambda t: t.arobases)
-        if [t.arobases for t in levels] != list(range(1, len(levels) + 1)):
-            raise ValueError("thresholds must define arobases 1, 2, … without gaps")
-        if levels[0].min_score != 0:
-            raise ValueError("the threshold of 1 arobase must be 0: every participant gets 1 @")
-        if any(a.min_score >= b.min_score for a, b in pairwise(levels)):
-            raise ValueError("thresholds must increase with the arobases")
+        _check_thresholds("thresholds", self.thresholds)
+        _unique("category_thresholds", [c.category.value for c in self.category_thresholds])
+        for own in self.category_thresholds:
+            _check_thresholds(f"thresholds of {own.category.value}", own.thresholds)
         return self
 
     def service(self, code: str) -> GrilleService | None:
@@ -154,6 +184,16 @@ class Grille(GrilleBody):
     """A published grille version (the service assigns `version`, increasing per edition)."""
 
     version: int = Field(ge=1)
+
+
+def _check_thresholds(what: str, thresholds: tuple[Threshold, ...]) -> None:
+    levels = sorted(thresholds, key=lambda t: t.arobases)
+    if [t.arobases for t in levels] != list(range(1, len(levels) + 1)):
+        raise ValueError(f"{what} must define arobases 1, 2, … without gaps")
+    if levels[0].min_score != 0:
+        raise ValueError(f"{what}: the threshold of 1 arobase must be 0: every participant gets 1 @")
+    if any(a.min_score >= b.min_score for a, b in pairwise(levels)):
+        raise ValueError(f"{what} must increase with the arobases")
 
 
 def _unique(what: str, codes: list[str]) -> None:

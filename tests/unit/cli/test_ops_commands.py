@@ -14,7 +14,7 @@ import httpx
 import pytest
 from palmares_cli.cmd_ops import parse_operand
 from palmares_cli.errors import EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
-from palmares_cli.grille_changelog import diff, load_grille
+from palmares_cli.grille_changelog import diff, entry_json, load_grille
 from palmares_cli.main import app
 from typer.testing import CliRunner
 
@@ -42,7 +42,7 @@ def test_operands_are_files_or_edition_at_version() -> None:
 def test_diff_of_two_files_lists_the_changes(clean_env: Path, runner: CliRunner) -> None:
     result = runner.invoke(app, ["grille", "diff", str(G2018), str(G2018V2)])
     assert result.exit_code == 0, result.output
-    assert "6 service change(s)" in result.stdout
+    assert "6 change(s)" in result.stdout
     assert "algorithmes_publics" in result.stdout and "poids 3 → 2" in result.stdout
     assert "règle de la mention gouvernement_ouvert modifiée" in result.stdout
     assert "matches the computed diff" in result.stderr
@@ -52,7 +52,7 @@ def test_diff_json_is_the_changelog_computed_by_the_grilles_tool(clean_env: Path
     result = runner.invoke(app, ["--json", "grille", "diff", str(G2017), str(G2018)])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    expected = [e.model_dump(mode="json") for e in diff(load_grille(G2017), load_grille(G2018))]
+    expected = [entry_json(e) for e in diff(load_grille(G2017), load_grille(G2018))]
     assert payload["changes"] == expected and len(expected) == 28
     assert payload["declared_changelog_problems"] == []
     assert payload["old"] == {"source": str(G2017), "edition": 2017, "version": None}
@@ -163,7 +163,7 @@ def test_the_grilles_script_is_a_thin_wrapper_of_the_same_diff(pair: tuple[Path,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [
-        e.model_dump(mode="json") for e in diff(load_grille(pair[0]), load_grille(pair[1]))
+        entry_json(e) for e in diff(load_grille(pair[0]), load_grille(pair[1]))
     ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from palmares_contracts import Category, ChangeKind, GrilleBody
+from palmares_contracts import Category, CategoryThresholds, ChangeKind, GrilleBody, Threshold
 
 ROOT = Path(__file__).resolve().parents[3]
 GRILLES = ROOT / "deploy" / "grilles"
@@ -386,6 +386,41 @@ def test_diff_detects_each_kind_of_change(grilles: dict[str, GrilleBody]) -> Non
         (ChangeKind.APPLICABILITY, first.code): "applicabilité : villages, villes, territoires → villes",
     }
     assert changelog.diff(old, old) == []
+
+
+def test_diff_records_threshold_changes(grilles: dict[str, GrilleBody]) -> None:
+    old = grilles["2017"]
+    general = tuple(
+        t.model_copy(update={"min_score": t.min_score + 1 if t.arobases > 1 else 0}) for t in old.thresholds
+    )
+    village = CategoryThresholds(
+        category=Category.VILLAGE,
+        thresholds=tuple(Threshold(arobases=a, min_score=m) for a, m in ((1, 0), (2, 6), (3, 12), (4, 20), (5, 30))),
+    )
+    changed = old.model_copy(update={"thresholds": general, "category_thresholds": (village,)})
+    entries = changelog.diff(old, changed)
+    scale = " / ".join(f"{t.min_score:g}" for t in sorted(old.thresholds, key=lambda t: t.arobases)[1:])
+    raised = " / ".join(f"{t.min_score + 1:g}" for t in sorted(old.thresholds, key=lambda t: t.arobases)[1:])
+    assert [(e.change, e.service_code, e.category, e.detail) for e in entries] == [
+        (ChangeKind.THRESHOLDS, None, None, f"seuils : {scale} → {raised}"),
+        (ChangeKind.THRESHOLDS, None, Category.VILLAGE, "seuils des villages : seuils généraux → 6 / 12 / 20 / 30"),
+    ]
+    assert changelog.compare(entries, entries) == []
+    # A missing category entry, and the general one declared for the wrong category.
+    problems = changelog.compare([entries[0].model_copy(update={"category": Category.VILLE})], entries)
+    assert any(p.startswith("manquante : thresholds général") for p in problems)
+    assert any(p.startswith("manquante : thresholds villages") for p in problems)
+    assert any(p.startswith("en trop : thresholds villes") for p in problems)
+    # Dropping the category's own thresholds is a change too, and the entry keeps its motif.
+    back = changelog.diff(changed, old)
+    assert back[-1].detail == "seuils des villages : 6 / 12 / 20 / 30 → seuils généraux"
+    motif = back[-1].model_copy(update={"detail": back[-1].detail + changelog.MOTIF_SEPARATOR + "trop peu de villages"})
+    assert changelog.merge_motifs(back, [motif])[-1] == motif
+    assert changelog.entry_json(back[-1]) == {
+        "change": "thresholds",
+        "detail": back[-1].detail,
+        "category": "village",
+    }
 
 
 def test_cli_checks_a_changelog(tmp_path: Path) -> None:

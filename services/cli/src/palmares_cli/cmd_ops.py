@@ -18,7 +18,7 @@ from palmares_cli.api import ApiClient
 from palmares_cli.context import JsonOption, command, state, wants_json
 from palmares_cli.errors import ApiError, OperationFailed, UsageProblem
 from palmares_cli.files import load_grille
-from palmares_cli.grille_changelog import compare, diff, other_differences
+from palmares_cli.grille_changelog import compare, diff, entry_json, other_differences
 
 collectivite_app = typer.Typer(help="Manage registered collectivités (their API tokens).", no_args_is_help=True)
 
@@ -113,19 +113,22 @@ def grille_diff(
             {
                 "old": before.as_json(),
                 "new": after.as_json(),
-                "changes": [e.model_dump(mode="json") for e in computed],
+                "changes": [entry_json(e) for e in computed],
                 "notes": notes,
                 "declared_changelog_problems": problems,
             }
         )
     else:
-        output.stdout.print(escape(f"{before.label} → {after.label}: {len(computed)} service change(s)"))
+        output.stdout.print(escape(f"{before.label} → {after.label}: {len(computed)} change(s)"))
         if computed:
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             for column in ("change", "service", "detail"):
                 table.add_column(column, overflow="fold")
             for entry in computed:
-                table.add_row(entry.change.value, escape(entry.service_code), escape(entry.detail))
+                subject = entry.service_code or (
+                    f"thresholds of {entry.category.value}" if entry.category else "thresholds"
+                )
+                table.add_row(entry.change.value, escape(subject), escape(entry.detail))
             output.stdout.print(table)
         for note in notes:
             output.stdout.print(escape(f"note (outside the changelog): {note}"))

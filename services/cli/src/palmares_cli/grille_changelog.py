@@ -11,14 +11,15 @@ Rules (see deploy/grilles/README.md):
 - one entry per kind of change and per service; `removed` entries first (in the
   old grille's order), then the others in the new grille's order, and for one
   service: moved, reworded, reweighted, applicability;
+- then the arobase thresholds (`thresholds` entries, naming no service): the
+  general ones, then each category's own (`category`), when they changed;
 - `reworded` covers the label and the description (the code is kept);
-- a declared entry matches a computed one when change and service code are
-  equal and its detail is the computed detail, optionally followed by
+- a declared entry matches a computed one when change, service code and
+  category are equal and its detail is the computed detail, optionally followed by
   " — " and a motif in French (the reason, for the humans who read it).
 
-Differences outside the services (mentions, thresholds, enjeux, categories,
-title, deadline) cannot be expressed by a `ChangelogEntry` (it names a
-service); `other_differences` lists them as French notes.
+Other differences (mentions, enjeux, categories, title, deadline) are not
+changelog entries; `other_differences` lists them as French notes.
 
 Pure: the standard library, pydantic and `palmares_contracts` only (no typer,
 no httpx), so the wrapper script runs from a checkout without the CLI's
@@ -32,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from palmares_contracts import Category, ChangeKind, ChangelogEntry, GrilleBody, GrilleService
+from palmares_contracts import Category, ChangeKind, ChangelogEntry, GrilleBody, GrilleService, Threshold
 
 __all__ = [
     "MOTIF_SEPARATOR",
@@ -40,6 +41,7 @@ __all__ = [
     "compare",
     "diff",
     "dump_grille",
+    "entry_json",
     "load_grille",
     "merge_motifs",
     "other_differences",
@@ -128,19 +130,73 @@ def diff(old: GrilleBody, new: GrilleBody) -> list[ChangelogEntry]:
             )
         else:
             entries.extend(_service_changes(before, service, old_enjeux, new_enjeux))
+    return entries + _threshold_changes(old, new)
+
+
+def _scale(thresholds: Sequence[Threshold] | None) -> str:
+    """« 10 / 20 / 32 / 45 »: the minimum scores of 2 @ and above (1 @ is always 0)."""
+    if thresholds is None:
+        return "seuils généraux"
+    levels = sorted(thresholds, key=lambda t: t.arobases)
+    return " / ".join(_weight(t.min_score) for t in levels if t.arobases > 1)
+
+
+def _own(grille: GrilleBody, category: Category) -> tuple[Threshold, ...] | None:
+    return next((c.thresholds for c in grille.category_thresholds if c.category == category), None)
+
+
+def _same(a: Sequence[Threshold] | None, b: Sequence[Threshold] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return sorted(a, key=lambda t: t.arobases) == sorted(b, key=lambda t: t.arobases)
+
+
+def _threshold_changes(old: GrilleBody, new: GrilleBody) -> list[ChangelogEntry]:
+    """The general thresholds, then each category's own (in the categories' order), when they changed."""
+    entries = []
+    if not _same(old.thresholds, new.thresholds):
+        entries.append(
+            ChangelogEntry(
+                change=ChangeKind.THRESHOLDS,
+                detail=f"seuils : {_scale(old.thresholds)} → {_scale(new.thresholds)}",
+            )
+        )
+    for category in Category:
+        before, after = _own(old, category), _own(new, category)
+        if not _same(before, after):
+            entries.append(
+                ChangelogEntry(
+                    change=ChangeKind.THRESHOLDS,
+                    category=category,
+                    detail=f"seuils des {KIND_LABELS[category]} : {_scale(before)} → {_scale(after)}",
+                )
+            )
     return entries
+
+
+def entry_json(entry: ChangelogEntry) -> dict[str, Any]:
+    """An entry as written in a grille file: without the fields it does not use."""
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+def _key(entry: ChangelogEntry) -> tuple[str, str, str]:
+    return (entry.change.value, entry.service_code or "", entry.category.value if entry.category else "")
+
+
+def _subject(entry: ChangelogEntry) -> str:
+    if entry.service_code is not None:
+        return entry.service_code
+    return KIND_LABELS[entry.category] if entry.category else "général"
 
 
 def changed_services(old: GrilleBody, new: GrilleBody) -> set[str]:
     """Codes of the services touched by at least one change (added, removed or modified)."""
-    return {entry.service_code for entry in diff(old, new)}
+    return {entry.service_code for entry in diff(old, new) if entry.service_code is not None}
 
 
 def _matches(declared: ChangelogEntry, computed: ChangelogEntry) -> bool:
-    return (
-        declared.change == computed.change
-        and declared.service_code == computed.service_code
-        and (declared.detail == computed.detail or declared.detail.startswith(computed.detail + MOTIF_SEPARATOR))
+    return _key(declared) == _key(computed) and (
+        declared.detail == computed.detail or declared.detail.startswith(computed.detail + MOTIF_SEPARATOR)
     )
 
 
@@ -150,32 +206,33 @@ def compare(declared: Sequence[ChangelogEntry], computed: Sequence[ChangelogEntr
     Order does not matter; each computed entry must be declared exactly once.
     """
     problems: list[str] = []
-    keys = [(e.change, e.service_code) for e in declared]
-    for key in sorted({k for k in keys if keys.count(k) > 1}):
-        problems.append(f"entrée en double : {key[0].value} {key[1]}")
-    by_key = {(e.change, e.service_code): e for e in declared}
-    expected = {(e.change, e.service_code): e for e in computed}
+    keys = [_key(e) for e in declared]
+    for entry in declared:
+        if keys.count(_key(entry)) > 1 and f"entrée en double : {entry.change.value} {_subject(entry)}" not in problems:
+            problems.append(f"entrée en double : {entry.change.value} {_subject(entry)}")
+    by_key = {_key(e): e for e in declared}
+    expected = {_key(e): e for e in computed}
     for key, entry in expected.items():
         found = by_key.get(key)
         if found is None:
-            problems.append(f"manquante : {entry.change.value} {entry.service_code} ({entry.detail})")
+            problems.append(f"manquante : {entry.change.value} {_subject(entry)} ({entry.detail})")
         elif not _matches(found, entry):
             problems.append(
-                f"détail différent pour {entry.change.value} {entry.service_code} : "
+                f"détail différent pour {entry.change.value} {_subject(entry)} : "
                 f"attendu « {entry.detail} », trouvé « {found.detail} »"
             )
     for key, entry in by_key.items():
         if key not in expected:
-            problems.append(f"en trop : {entry.change.value} {entry.service_code} ({entry.detail})")
+            problems.append(f"en trop : {entry.change.value} {_subject(entry)} ({entry.detail})")
     return problems
 
 
 def merge_motifs(computed: Sequence[ChangelogEntry], declared: Sequence[ChangelogEntry]) -> list[ChangelogEntry]:
     """The computed entries, each keeping the motif of the matching declared entry if any."""
-    declared_by_key = {(e.change, e.service_code): e for e in declared}
+    declared_by_key = {_key(e): e for e in declared}
     merged = []
     for entry in computed:
-        found = declared_by_key.get((entry.change, entry.service_code))
+        found = declared_by_key.get(_key(entry))
         if found is not None and found.detail.startswith(entry.detail + MOTIF_SEPARATOR):
             entry = entry.model_copy(update={"detail": found.detail})
         merged.append(entry)
@@ -195,8 +252,6 @@ def other_differences(old: GrilleBody, new: GrilleBody) -> list[str]:
         notes.append("catégories modifiées")
     if old.enjeux != new.enjeux:
         notes.append("enjeux modifiés")
-    if sorted(old.thresholds, key=lambda t: t.arobases) != sorted(new.thresholds, key=lambda t: t.arobases):
-        notes.append("seuils d'arobases modifiés")
     old_mentions = {m.code: m for m in old.mentions}
     new_mentions = {m.code: m for m in new.mentions}
     for code in sorted(old_mentions.keys() - new_mentions.keys()):

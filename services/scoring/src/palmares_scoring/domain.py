@@ -8,8 +8,9 @@ Model (see docs/scoring.md):
   in the grille version and apply to the collectivité's category;
 - score = 100 × (weight of the services covered) / (weight of every service
   applicable to the category), rounded to 0.1;
-- arobases = the highest threshold reached (threshold of 1 @ is 0: every
-  participant gets at least 1 @);
+- arobases = the highest threshold reached, among the category's own
+  thresholds if the grille has some, else the general ones (threshold of 1 @
+  is 0: every participant gets at least 1 @);
 - the explanation gives the coverage of each enjeu, the ignored actions with
   their reason, and the services that would earn the next arobase.
 """
@@ -85,7 +86,7 @@ def score_dossier(actions: Iterable[Action], category: Category, grille: Grille)
     total = sum(s.weight for s in services.values())
     won = sum(services[c].weight for c in sorted(covered))
     score = round(100 * won / total, 1) if total else 0.0
-    levels = sorted(grille.thresholds, key=lambda t: t.arobases)
+    levels = sorted(grille.thresholds_for(category), key=lambda t: t.arobases)
     arobases = max(t.arobases for t in levels if t.min_score <= score)
     return Score(
         score=score,
