@@ -94,12 +94,12 @@ down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m palmares_stack down --state-dir $(STATE); fi
 
 demo: $(STAMP)
-	$(BIN)/palmares --env-file $(STATE)/stack.env demo --jury-from-article
+	$(BIN)/palmares --env-file $(STATE)/stack.env demo
 
 # The main job: stack up, demo campaign loaded and published, then wait for Ctrl-C.
 run: UP_FLAGS += --jaeger
 run: jaeger up
-	@$(BIN)/palmares --env-file $(STATE)/stack.env demo --jury-from-article || { $(MAKE) --no-print-directory down; exit 1; }
+	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
 test: kafka-jars browser jaeger kustomize

@@ -41,7 +41,6 @@ def test_up_demo_down_leaves_one_receipt_and_one_award_per_demo_collectivite() -
             state / "stack.env",
             "--json",
             "demo",
-            "--jury-from-article",
             "--tokens-file",
             state / "demo-tokens.json",
         )

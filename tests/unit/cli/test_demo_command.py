@@ -173,6 +173,8 @@ def test_demo_loads_publishes_and_is_safe_to_rerun(
     saved = json.loads(tokens.read_text())
     assert set(saved["collectivites"]) == {"25056", "38185", "49007"}
     assert "Besançon (25056)" in first.stdout and "evaluated" in first.stdout
+    # The pré-notation and the jury side by side.
+    assert "pré-notation" in first.stdout and "jury" in first.stdout
 
     # Re-run: same grille (not republished), 409 → token rotated, same idempotency key → same submissions.
     second = _demo(runner, campaign, "--json")
@@ -192,6 +194,29 @@ def test_demo_loads_publishes_and_is_safe_to_rerun(
     assert third.exit_code == 0, third.output
     assert "already published" in third.output
     assert not any(c.startswith(("PUT", "POST")) for c in api.calls[calls:])
+
+
+def test_the_article_jury_is_recorded_by_default_and_can_be_left_out(
+    clean_env: Path,
+    runner: CliRunner,
+    use_transport: Callable[..., None],
+    problem: Callable[..., httpx.Response],
+    campaign: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("palmares_cli.waiting.time.sleep", lambda s: None)
+    without = FakeApi(problem)
+    use_transport(without)
+    assert _demo(runner, campaign, "--no-publish", "--no-jury-from-article").exit_code == 0
+    assert not any("jury" in s for s in without.submissions.values())
+
+    default = FakeApi(problem)
+    use_transport(default)
+    (clean_env / ".run" / "demo-tokens.json").unlink()
+    result = _demo(runner, campaign, "--no-publish", "--json")
+    assert result.exit_code == 0, result.output
+    assert [s["jury"]["arobases"] for s in default.submissions.values()] == [5, 5, 5]
+    assert [d["jury_arobases"] for d in json.loads(result.stdout)["dossiers"]] == [5, 5, 5]
 
 
 def test_demo_refuses_unknown_themes_before_any_call(

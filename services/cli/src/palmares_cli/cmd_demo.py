@@ -3,8 +3,10 @@
 Steps: check the palmarès is not published yet; publish the grille unless the
 same content is already current; register each collectivité (rotating its
 token when it already is); submit its dossier with an idempotency key; wait
-until every dossier is evaluated; optionally record the article's arobases as
-jury decisions; publish the palmarès; wait until every award email left.
+until every dossier is evaluated; record the article's arobases as jury
+decisions (unless `--no-jury-from-article`); publish the palmarès; wait until
+every award email left. The closing table shows the pré-notation and the
+jury's arobases side by side.
 """
 
 from __future__ import annotations
@@ -134,10 +136,10 @@ def demo(
     jury_from_article: Annotated[
         bool,
         typer.Option(
-            "--jury-from-article",
+            "--jury-from-article/--no-jury-from-article",
             help="Record the 2017 press article's arobases as jury decisions before publishing (the pré-notation stays).",
         ),
-    ] = False,
+    ] = True,
     json_out: JsonOption = False,
 ) -> None:
     """Load the demo campaign into a running stack (safe to re-run)."""

@@ -105,27 +105,24 @@ def palmares_tables(palmares: Mapping[str, Any]) -> tuple[str, list[Table]]:
 
 
 def results_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    """The demo's closing table: one row per collectivité (a jury column when a jury decided)."""
-    with_jury = any(row.get("jury_arobases") is not None for row in rows)
+    """The demo's closing table: one row per collectivité, the pré-notation and the jury side by side."""
     table = Table(title="Demo campaign", title_justify="left")
     # Numbers and statuses never wrap (a number cut in two misreads); names and mentions may.
     table.add_column("collectivité", min_width=16)
     table.add_column("category", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("arobases", justify="right", no_wrap=True)
-    if with_jury:
-        table.add_column("jury", justify="right", no_wrap=True)
+    table.add_column("pré-notation", justify="right", no_wrap=True)
+    table.add_column("jury", justify="right", no_wrap=True)
     table.add_column("mentions")
     table.add_column("status", no_wrap=True)
     for row in rows:
-        cells = [
+        table.add_row(
             f"{row.get('name')} ({row.get('code')})",
             str(row.get("category") or "-"),
             _score(row.get("score")),
             _arobases(row.get("arobases")),
-        ]
-        if with_jury:
-            cells.append(_arobases(row.get("jury_arobases")))
-        cells += [", ".join(row.get("mentions") or []) or "-", str(row.get("status") or "-")]
-        table.add_row(*cells)
+            _arobases(row.get("jury_arobases")),
+            ", ".join(row.get("mentions") or []) or "-",
+            str(row.get("status") or "-"),
+        )
     return table
