@@ -162,9 +162,7 @@ def test_the_grilles_script_is_a_thin_wrapper_of_the_same_diff(pair: tuple[Path,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [
-        entry_json(e) for e in diff(load_grille(pair[0]), load_grille(pair[1]))
-    ]
+    assert json.loads(result.stdout) == [entry_json(e) for e in diff(load_grille(pair[0]), load_grille(pair[1]))]
 
 
 # ------------------------------------------------------------------ trace --jaeger

@@ -312,8 +312,17 @@ def test_expected_terms_and_homonyms(grilles: dict[str, GrilleBody]) -> None:
 # ------------------------------------------------------------------ changelog = diff
 
 
-def test_first_grille_has_no_changelog(grilles: dict[str, GrilleBody]) -> None:
-    assert grilles["2017"].changelog == ()
+def test_first_grille_changelog_records_only_its_calibration(grilles: dict[str, GrilleBody]) -> None:
+    # No grille before it: its only change is the calibration of its thresholds on the jury
+    # (`palmares grille calibrer 2017`), from the designed 10 / 20 / 32 / 45 to its own.
+    [entry] = grilles["2017"].changelog
+    assert (entry.change, entry.service_code, entry.category) == (ChangeKind.THRESHOLDS, None, None)
+    after = " / ".join(f"{t.min_score:g}" for t in sorted(grilles["2017"].thresholds, key=lambda t: t.arobases)[1:])
+    assert entry.detail == f"seuils : 10 / 20 / 32 / 45 → {after}"
+    # The next editions keep them: no thresholds entry in their changelogs.
+    for name in ("2018", "2018-v2"):
+        assert grilles[name].thresholds == grilles["2017"].thresholds
+        assert all(e.change is not ChangeKind.THRESHOLDS for e in grilles[name].changelog)
 
 
 @pytest.mark.parametrize(("old", "new"), SUCCESSION)

@@ -28,7 +28,7 @@ from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from palmares_contracts import Action, Category, Grille, GrilleBody, IgnoredAction
+from palmares_contracts import Action, Category, Grille, GrilleBody, IgnoredAction, Threshold
 from palmares_scoring.domain import Score, score_dossier
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -625,11 +625,15 @@ def test_next_level_suggests_the_fewest_services_on_the_2017_grille() -> None:
     # 2 @ needs 10: « 6.4 points missing ». Heaviest first: accès aux droits 5, EPN 5,
     # budget participatif 4 → 8 + 14 = 22 / 220 = 10.0 → 2 @ with three services, but
     # 14 × 100 / 220 = 6.36 < 6.4, so the domain also suggests stratégie numérique (4).
-    dossier = edge(GRILLE_2017, running_action(GRILLE_2017, ["demarches_en_ligne", "etat_civil_en_ligne"]))
+    # (The thresholds the 2017 grille was designed with, before its calibration on the jury.)
+    designed = GRILLE_2017.model_copy(
+        update={"thresholds": tuple(Threshold(arobases=a, min_score=m) for a, m in enumerate((0, 10, 20, 32, 45), 1))}
+    )
+    dossier = edge(designed, running_action(designed, ["demarches_en_ligne", "etat_civil_en_ligne"]))
     result = dossier.score()
     assert result.next_level is not None
     three = ("acces_aux_droits", "espace_public_numerique", "budget_participatif")
-    assert dossier.plus(running_action(GRILLE_2017, three)).score().arobases == 2
+    assert dossier.plus(running_action(designed, three)).score().arobases == 2
     assert result.next_level.suggested_services == three
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from palmares_cli import cmd_api, cmd_demo, cmd_dlq, cmd_ops, cmd_trace
+from palmares_cli import cmd_api, cmd_calibration, cmd_demo, cmd_dlq, cmd_ops, cmd_trace
 from palmares_cli.config import resolve
 from palmares_cli.context import State
 from palmares_cli.errors import CliError
@@ -64,6 +64,7 @@ def root(
 
 
 cmd_api.grille_app.command("diff")(cmd_ops.grille_diff)
+cmd_api.grille_app.command("calibrer")(cmd_calibration.grille_calibrer)
 app.add_typer(cmd_api.grille_app, name="grille")
 app.command("register")(cmd_api.register)
 app.add_typer(cmd_ops.collectivite_app, name="collectivite")
