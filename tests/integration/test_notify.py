@@ -46,8 +46,8 @@ async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
     corrected = 5 if view["arobases"] != 5 else 4
     await decide(corrected)
     (rectificatif,) = await eventually(lambda: mails_of("rectificatif", 1), 60, "the rectificatif")  # type: ignore[misc]
-    assert f"obtient {corrected} @" in str(rectificatif.message["Subject"])  # type: ignore[attr-defined]
-    assert f"et non {view['arobases']} comme annoncé" in rectificatif.text()  # type: ignore[attr-defined]
+    assert f"obtient {corrected}\u00a0arobases" in str(rectificatif.message["Subject"])  # type: ignore[attr-defined]
+    assert f"et non {view['arobases']} comme nous vous l’avions annoncé" in rectificatif.text()  # type: ignore[attr-defined]
 
     await decide(corrected)  # the same decision again: nothing changed, nothing sent
     await asyncio.sleep(3)
@@ -138,7 +138,7 @@ async def test_territoire_d_excellence_numerique_from_the_label_history(
         e["collectivite_code"]: e
         for e in (await api.client.get(f"/v1/editions/{edition}/palmares")).json()["territoires"]
     }
-    assert listed[veteran]["distinctions"] == ["Territoire d'excellence numérique"]  # its 6th label at 5 @
+    assert listed[veteran]["distinctions"] == ["Territoire d’excellence numérique"]  # its 6th label at 5 @
     assert listed[newcomer]["distinctions"] == []  # its 5th
 
     async def awards() -> list[object] | None:
@@ -146,7 +146,7 @@ async def test_territoire_d_excellence_numerique_from_the_label_history(
         return found if len(found) == 2 else None  # type: ignore[return-value]
 
     mails = {m.to: m for m in await eventually(awards, 60, "both awards")}  # type: ignore[attr-defined]
-    assert "Distinction : Territoire d'excellence numérique" in mails[contacts[veteran]].text()
+    assert "Distinction\u00a0: Territoire d’excellence numérique" in mails[contacts[veteran]].text()
     assert "Distinction" not in mails[contacts[newcomer]].text()
 
     # The history of an edition this system published is its own: not importable.

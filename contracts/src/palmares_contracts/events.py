@@ -60,6 +60,10 @@ class Collectivite(_Value):
     departement: str = Field(min_length=2, max_length=3)
     contact_email: EmailAddress
     category: Category
+    # The EPCI's type in the reference data (CC, CA, CU, METRO, MET69): letters name an
+    # EPCI by its full official name (« la communauté de communes de … »). Added after
+    # schema version 1, optional: older events and consumers are unaffected.
+    epci_type: str | None = Field(default=None, max_length=8)
 
 
 class Action(_Value):

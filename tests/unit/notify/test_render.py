@@ -1,21 +1,82 @@
-"""Emails: valid MIME, text and HTML parts, stable ids, accents intact, HTML escaped."""
+"""Emails: valid MIME, text and HTML parts, stable ids, letters in French as a mayor expects them."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
+import pytest
+from palmares_label.french import NBSP, NNBSP
 from palmares_notify import render
+from palmares_notify.evidence import evidence_sentence
 
 SENDER = render.Sender()
 AT = datetime(2017, 2, 1, 18, 0, tzinfo=UTC)
 SID = UUID("2d3f0c2e-1111-4a5b-9c8d-000000000001")
 
+FREHEL = {"code": "22058", "kind": "commune", "name": "Fréhel", "category": "village"}
+LE_MANS = {"code": "72181", "kind": "commune", "name": "Le Mans", "category": "ville"}
+PARTHENAY = {
+    "code": "200041333",
+    "kind": "epci",
+    "name": "CC de Parthenay-Gâtine",
+    "category": "territoire",
+    "epci_type": "CC",
+}
+
 
 def parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def parts(msg: email.message.EmailMessage) -> tuple[str, str]:
+    parsed = parse(msg.as_bytes())
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    return text.replace("\r\n", "\n"), html.replace("\r\n", "\n")
+
+
+def visible(html: str) -> str:
+    """The HTML part as a reader sees it: no tags, entities decoded."""
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def receipt(collectivite: dict[str, Any] = FREHEL, revision: int = 2, **kw: Any) -> email.message.EmailMessage:
+    return render.render_receipt(
+        notification=render.notification_id("receipt", SID, revision),
+        to="numerique@mairie.example",
+        collectivite=collectivite,
+        edition=2017,
+        submission_id=SID,
+        revision=revision,
+        actions=3,
+        submitted_at=datetime(2016, 11, 2, 13, 3, tzinfo=UTC),
+        sender=kw.pop("sender", SENDER),
+        at=AT,
+    )
+
+
+def award(collectivite: dict[str, Any] = FREHEL, **kw: Any) -> email.message.EmailMessage:
+    fields: dict[str, Any] = {
+        "notification": render.notification_id("award", SID),
+        "to": "a@b.example",
+        "collectivite": collectivite,
+        "edition": 2017,
+        "submission_id": SID,
+        "score": {"arobases": 2, "score": 12.0},
+        "mentions": {},
+        "jury": None,
+        "ceremony": {"place": "Lille", "date": "2017-02-01"},
+        "sender": SENDER,
+        "at": AT,
+    }
+    return render.render_award(**{**fields, **kw})
 
 
 def test_notification_ids_are_stable() -> None:
@@ -26,28 +87,44 @@ def test_notification_ids_are_stable() -> None:
 
 def test_receipt() -> None:
     nid = render.notification_id("receipt", SID, 2)
-    msg = render.render_receipt(
-        notification=nid,
-        to="numerique@mairie-frehel.example",
-        name="Fréhel",
-        edition=2017,
-        submission_id=SID,
-        revision=2,
-        actions=3,
-        submitted_at=AT,
-        sender=SENDER,
-        at=AT,
-    )
+    msg = receipt()
     parsed = parse(msg.as_bytes())
     assert parsed["Message-ID"] == f"<{nid}@{SENDER.domain}>"
     assert parsed["Subject"] == "Dossier reçu — label Territoires, Villes et Villages Internet 2017"
     assert parsed["Reply-To"] == SENDER.reply_to
     assert parsed["Date"]
-    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert "Fréhel" in text and "Fréhel" in html
-    assert "révision n° 2" in text
-    assert str(SID) in text
+    text, html = parts(msg)
+    assert text.startswith("Madame, Monsieur le Maire,\n")
+    assert "le dossier du village de Fréhel pour l’édition 2017" in text
+    assert f"révision n°{NBSP}2 remplace la précédente" in text
+    assert str(SID) in text and str(SID) in html
+    # 13:03 UTC on 2 November 2016 is 14:03 in Paris.
+    assert f"Date de dépôt{NBSP}: le 2 novembre 2016 à 14{NBSP}h{NBSP}03" in text
+    assert "UTC" not in text and "/2016" not in text
+
+
+def test_letters_open_by_kind_and_name_a_city_with_contraction() -> None:
+    text, html = parts(receipt(LE_MANS, revision=1))
+    assert text.startswith("Madame, Monsieur le Maire,")
+    assert "le dossier de la ville du Mans" in text and "de Le Mans" not in text
+    assert "révision" not in text  # a first revision replaces nothing
+    text, html = parts(receipt(PARTHENAY, revision=1))
+    assert text.startswith("Madame, Monsieur le Président,")
+    assert "le dossier de la communauté de communes de Parthenay-Gâtine" in text
+    assert "CC de" not in text and "CC de" not in html
+
+
+def test_award_names_an_epci_in_full() -> None:
+    msg = award(PARTHENAY, score={"arobases": 5, "score": 88.0})
+    parsed = parse(msg.as_bytes())
+    assert (
+        parsed["Subject"]
+        == f"Palmarès 2017{NBSP}: la communauté de communes de Parthenay-Gâtine obtient 5{NBSP}arobases"
+    )
+    text, html = parts(msg)
+    assert "La communauté de communes de Parthenay-Gâtine obtient 5" in visible(html)
+    assert "Madame, Monsieur le Président," in text
+    assert "Nous vous prions d’agréer, Madame, Monsieur le Président, l’expression" in text
 
 
 def test_award_uses_the_jury_and_escapes_html() -> None:
@@ -60,50 +137,60 @@ def test_award_uses_the_jury_and_escapes_html() -> None:
     mentions = {
         "mentions": [
             {
+                "code": "gouvernement_ouvert",
                 "label": "Gouvernement ouvert",
                 "evidence": [{"action_title": "<script>alert(1)</script>", "matched_terms": ["données ouvertes"]}],
             }
         ]
     }
-    msg = render.render_award(
-        notification=render.notification_id("award", SID),
-        to="a@b.example",
-        name="Saint-Sulpice-la-Forêt",
-        category="village",
-        edition=2017,
+    msg = award(
+        {**FREHEL, "name": "Saint-Sulpice-la-Forêt"},
         score=score,
         mentions=mentions,
         jury={"arobases": 4, "comment": "Bravo", "decided_by": "Jury"},
-        ceremony={"place": "Lille", "date": "2017-02-01"},
-        sender=SENDER,
-        at=AT,
     )
     parsed = parse(msg.as_bytes())
-    assert parsed["Subject"] == "Palmarès 2017 : Saint-Sulpice-la-Forêt obtient 4 @"
-    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert "obtient 4 arobases : @@@@" in text
-    assert "pré-notation automatique était de 3 @" in text
+    assert parsed["Subject"] == f"Palmarès 2017{NBSP}: Saint-Sulpice-la-Forêt obtient 4{NBSP}arobases"
+    text, html = parts(msg)
+    assert f"obtient 4{NBSP}arobases{NBSP}: @@@@" in text
+    assert "dévoilé le 1er février 2017 à Lille" in text
+    assert f"la pré-notation automatique de votre dossier était de 3{NBSP}arobases" in text
     assert "Gouvernement ouvert" in text
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "Services publics" in html and "50" in html
+    assert "Services publics" in html and f"50{NBSP}%" in visible(html)
+    # The jury's result differs from the pré-notation: no advice on the next arobase.
+    assert "Pour obtenir" not in text
+
+
+def test_next_level_in_french_numbers_and_plurals() -> None:
+    score = {
+        "arobases": 2,
+        "score": 31.25,
+        "next_level": {"target_arobases": 3, "points_missing": 1.2, "suggested_services": ["svc_a", "svc_b"]},
+    }
+    text, html = parts(award(score=score, service_labels={"svc_a": "Paiement en ligne", "svc_b": "État civil"}))
+    assert f"Pour obtenir 3{NBSP}arobases, il manque 1,2{NBSP}point à la pré-notation" in text
+    assert "(s)" not in text and "(s)" not in html
+    assert f"«{NBSP}Paiement en ligne{NBSP}», «{NBSP}État civil{NBSP}»" in text
+    assert "score de 31,25 sur 100" in text
+
+
+def test_one_arobase_is_singular() -> None:
+    text, _ = parts(award(score={"arobases": 1, "score": 3.0}))
+    assert f"obtient 1{NBSP}arobase{NBSP}:" in text
+
+
+def test_no_empty_section() -> None:
+    score = {"arobases": 2, "score": 12.0, "enjeux": [{"code": "x", "label": "Services publics", "coverage": 0.0}]}
+    text, html = parts(award(score=score))
+    assert "Couverture" not in text and "Couverture" not in html
+    assert "Votre dossier n’obtient pas de mention cette année." in text
+    # A line that announces something (« … : ») is followed by it, never by a blank line.
+    assert not re.search(r":\n\n|:\n?$", text), text
 
 
 def test_award_shows_the_entry_sign_inline() -> None:
-    msg = render.render_award(
-        notification=render.notification_id("award", SID),
-        to="a@b.example",
-        name="Fréhel",
-        category="village",
-        edition=2017,
-        score={"arobases": 2, "score": 12.0},
-        mentions={},
-        jury=None,
-        ceremony=None,
-        sender=SENDER,
-        at=AT,
-    )
-    parsed = parse(msg.as_bytes())
+    parsed = parse(award(jury=None, ceremony=None).as_bytes())
     html = parsed.get_body(("html",))
     assert html is not None and html.get_content_type() == "text/html"
     related = [p for p in parsed.walk() if p.get_content_type() == "multipart/related"]
@@ -113,46 +200,103 @@ def test_award_shows_the_entry_sign_inline() -> None:
     assert image.get_content_disposition() == "inline"
     assert image.get_content().startswith(b"\x89PNG")
     assert f'src="cid:{render.PANNEAU_CID}"' in html.get_content()
-    assert 'alt="Panneau « Village Internet 2017 » avec 2 arobases"' in html.get_content()
+    assert f'alt="Panneau «&nbsp;Village Internet 2017&nbsp;» avec 2{NBSP}arobases"' in html.get_content()
 
 
-def test_rectificatif_says_what_changed() -> None:
-    msg = render.render_award(
+def test_rectificatif_cancels_and_replaces_the_previous_message_and_says_why() -> None:
+    msg = award(
         notification=render.notification_id("rectificatif", SID, "decision-2"),
-        to="a@b.example",
-        name="Fréhel",
-        category="village",
-        edition=2017,
-        score={"arobases": 2, "score": 12.0},
-        mentions={},
-        jury={"arobases": 3, "comment": "", "decided_by": "Jury"},
-        ceremony=None,
-        sender=SENDER,
-        at=AT,
+        jury={"arobases": 3, "comment": "Réexamen du dossier", "decided_by": "Jury"},
         previous_arobases=2,
+        previous_message_at=datetime(2017, 2, 1, 17, 0, tzinfo=UTC),
     )
     parsed = parse(msg.as_bytes())
-    assert parsed["Subject"] == "Rectificatif — palmarès 2017 : Fréhel obtient 3 @"
+    assert parsed["Subject"] == f"Rectificatif — palmarès 2017{NBSP}: Fréhel obtient 3{NBSP}arobases"
     assert parsed["X-Palmares-Notification"].startswith("rectificatif;")
-    assert "et non 2 comme annoncé précédemment" in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text, html = parts(msg)
+    assert "ce message annule et remplace notre message du 1er février 2017" in text
+    assert "Le jury a revu sa décision après la publication du palmarès" in text
+    assert "et non 2 comme nous vous l’avions annoncé" in text
+    assert "Commentaire du jury" in text and "Réexamen du dossier" in text
+    assert "annule et remplace notre message du 1er février 2017" in visible(html)
 
 
-def test_evidence_is_told_per_action_with_service_labels() -> None:
+def test_the_signature_names_the_association_and_links_open_the_dossier() -> None:
+    for msg in (receipt(), award()):
+        text, html = parts(msg)
+        assert "Pour l’association Villes Internet," in text and "l’association Villes Internet" in visible(html)
+        assert re.findall(r'href="([^"]*)"', html) == [f"{SENDER.public_url}/v1/submissions/{SID}"]
+        assert f"{SENDER.public_url}/v1/submissions/{SID}" in text
+
+
+def test_the_dossier_link_is_one_setting() -> None:
+    sender = render.Sender(dossier_link="https://palmares.example/espace/dossiers/{submission_id}")
+    _text, html = parts(receipt(sender=sender))
+    assert re.findall(r'href="([^"]*)"', html) == [f"https://palmares.example/espace/dossiers/{SID}"]
+    with pytest.raises(ValueError, match="submission_id"):
+        render.Sender(dossier_link="https://palmares.example/espace/")
+    with pytest.raises(ValueError):
+        render.Sender(dossier_link="javascript:alert({submission_id})")
+
+
+def test_typography_of_every_letter() -> None:
+    """Typographic apostrophes; a non-breaking space before « : », a narrow one before « ; ! ? », inside « »."""
+    mentions = {
+        "mentions": [
+            {
+                "code": "teletravail",
+                "label": "Télétravail",
+                "evidence": [{"action_title": "Tiers-lieu", "matched_terms": ["coworking"]}],
+            }
+        ]
+    }
+    letters = [
+        receipt(),
+        receipt(PARTHENAY),
+        award(mentions=mentions, distinctions=["Territoire d'excellence numérique"]),
+        award(jury={"arobases": 4, "comment": "", "decided_by": "J"}, previous_arobases=2, previous_message_at=AT),
+    ]
+    for msg in letters:
+        for part in parts(msg):
+            shown = visible(part) if part.lstrip().startswith("<!DOCTYPE") else part
+            shown = re.sub(r"https?://\S+", "", shown)
+            assert "'" not in shown, shown
+            assert not re.search(r"[^\u00a0]:(?!\S)", shown.replace("\n", " ")), shown
+            assert not re.search(rf"[^{NNBSP}][;!?](?!\S)", shown), shown
+            assert not re.search(r"«[^\u00a0]|[^\u00a0]»", shown), shown
+
+
+def test_evidence_reads_as_one_sentence_citing_the_action() -> None:
+    labels = {"portail_open_data": "Portail open data"}
     mention = {
+        "code": "gouvernement_ouvert",
         "label": "Gouvernement ouvert",
         "evidence": [
+            {"action_title": "Budget en clair", "matched_terms": ["open data", "données ouvertes"]},
             {"action_title": "Ouverture des données", "service_codes": ["portail_open_data"]},
-            {"action_title": "Ouverture des données", "matched_terms": ["open data", "données ouvertes"]},
             {"action_title": None, "matched_terms": ["data.gouv.fr"]},
         ],
     }
-    summary = render.evidence_summary(mention, {"portail_open_data": "Portail open data"})
-    assert (
-        summary
-        == "« Ouverture des données » (Portail open data, open data, données ouvertes) ; le récit du dossier (data.gouv.fr)"
+    assert evidence_sentence(mention, labels) == (
+        f"Votre action «{NBSP}Ouverture des données{NBSP}», comme une autre action de votre dossier, "
+        f"met en œuvre le service «{NBSP}Portail open data{NBSP}»."
     )
-
-
-def test_french_dates() -> None:
-    assert render.french_date("2017-02-01") == "1er février 2017"
-    assert render.french_date("2018-12-25") == "25 décembre 2018"
+    terms_only = {
+        "code": "teletravail",
+        "evidence": [{"action_title": "Tiers-lieu d'Agen", "matched_terms": ["coworking"]}],
+    }
+    assert evidence_sentence(terms_only) == f"Votre action «{NBSP}Tiers-lieu d’Agen{NBSP}» porte sur le télétravail."
+    narrative = {"code": "nouvelle", "evidence": [{"action_title": None, "matched_terms": ["x"]}]}
+    assert evidence_sentence(narrative) == "Le récit de votre dossier en témoigne."
+    three = {
+        "code": "reseaux_sociaux",
+        "evidence": [
+            {"action_title": f"Action {i}", "service_codes": ["a", "b"] if i == 0 else [], "matched_terms": ["x"]}
+            for i in range(3)
+        ],
+    }
+    assert evidence_sentence(three, {"a": "Page Facebook", "b": "Compte Twitter"}) == (
+        f"Votre action «{NBSP}Action 0{NBSP}», comme 2 autres actions de votre dossier, met en œuvre "
+        f"les services «{NBSP}Page Facebook{NBSP}» et «{NBSP}Compte Twitter{NBSP}»."
+    )
+    assert evidence_sentence({"code": "x", "evidence": []}) == ""

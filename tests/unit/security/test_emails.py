@@ -64,11 +64,15 @@ def assert_html_safe(html: str) -> None:
         assert url.startswith(("http://", "https://", "cid:")), url
 
 
+def commune(name: str) -> dict[str, Any]:
+    return {"code": "22058", "kind": "commune", "name": name, "category": "village"}
+
+
 def receipt(name: str, to: str = "mairie@commune.example") -> EmailMessage:
     return render.render_receipt(
         notification=render.notification_id("receipt", SID, 1),
         to=to,
-        name=name,
+        collectivite=commune(name),
         edition=2017,
         submission_id=SID,
         revision=1,
@@ -84,9 +88,9 @@ def award(hostile: str, **overrides: Any) -> EmailMessage:
     fields: dict[str, Any] = {
         "notification": render.notification_id("award", SID),
         "to": "mairie@commune.example",
-        "name": hostile,
-        "category": "village",
+        "collectivite": commune(hostile),
         "edition": 2017,
+        "submission_id": SID,
         "score": {
             "arobases": 3,
             "score": 41.2,
@@ -142,18 +146,22 @@ def test_award_with_hostile_text_in_every_field(hostile: str, previous: int | No
 def test_html_escapes_each_field_and_the_text_part_keeps_it_verbatim() -> None:
     parsed = parse(award(SCRIPT))
     text, html = parts(parsed)
-    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    # The letters write typographic apostrophes, in what a dossier or the jury wrote too.
+    shown = SCRIPT.replace("'", "’")
+    escaped = "&lt;script&gt;alert(’x’)&lt;/script&gt;"
     # name (title and h1), jury comment, ceremony place, mention label and evidence, enjeu label, distinction
     assert html.count(escaped) >= 8, html
-    assert SCRIPT in text  # text/plain shows text: nothing to escape there
-    assert parsed["Subject"] == f"Palmarès 2017 : {SCRIPT} obtient 3 @"
+    assert shown in text  # text/plain shows text: nothing to escape there
+    assert parsed["Subject"] == f"Palmarès 2017\u00a0: {shown} obtient 3\u00a0arobases"
 
 
 def test_the_subject_keeps_a_hostile_name_on_one_line() -> None:
     parsed = parse(receipt("x"))
     assert parsed["Subject"] == "Dossier reçu — label Territoires, Villes et Villages Internet 2017"
     award_subject = parse(award(HEADER))["Subject"]
-    assert award_subject == "Palmarès 2017 : Fréhel Bcc: victime@evil.example X-Injected: yes obtient 3 @"
+    assert (
+        award_subject == "Palmarès 2017\u00a0: Fréhel Bcc: victime@evil.example X-Injected: yes obtient 3\u00a0arobases"
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,7 +227,7 @@ def _receipt_args(sender: render.Sender) -> dict[str, Any]:
     return {
         "notification": render.notification_id("receipt", SID, 1),
         "to": "mairie@commune.example",
-        "name": "Fréhel",
+        "collectivite": commune("Fréhel"),
         "edition": 2017,
         "submission_id": SID,
         "revision": 1,

@@ -78,7 +78,7 @@ class Notifier:
         message = render.render_receipt(
             notification=nid,
             to=c.contact_email,
-            name=c.name,
+            collectivite=c.model_dump(mode="json"),
             edition=event.edition,
             submission_id=event.submission_id,
             revision=event.revision,
@@ -262,9 +262,9 @@ class Notifier:
         message = render.render_award(
             notification=nid,
             to=collectivite["contact_email"],
-            name=collectivite["name"],
-            category=collectivite["category"],
+            collectivite=collectivite,
             edition=row["edition"],
+            submission_id=submission_id,
             score=score,
             mentions=json.loads(row["mentions"]),
             jury=jury,
@@ -298,7 +298,10 @@ class Notifier:
         """After the award, a jury decision that changes the arobases sends one rectificatif."""
         row = await tx.conn.fetchrow(
             """SELECT d.edition, d.revision, d.collectivite, d.announced_arobases, d.trace_context,
-                      e.ceremony, e.service_labels, s.payload AS score, m.payload AS mentions
+                      e.ceremony, e.service_labels, s.payload AS score, m.payload AS mentions,
+                      (SELECT max(coalesce(n.sent_at, n.created_at)) FROM notifications n
+                       WHERE n.submission_id = d.submission_id AND n.kind IN ('award', 'rectificatif'))
+                        AS previous_message_at
                FROM dossiers d
                JOIN editions e ON e.edition = d.edition
                JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
@@ -317,9 +320,9 @@ class Notifier:
         message = render.render_award(
             notification=nid,
             to=collectivite["contact_email"],
-            name=collectivite["name"],
-            category=collectivite["category"],
+            collectivite=collectivite,
             edition=row["edition"],
+            submission_id=event.submission_id,
             score=json.loads(row["score"]),
             mentions=json.loads(row["mentions"]),
             jury={"arobases": event.arobases, "comment": event.comment, "decided_by": event.decided_by},
@@ -327,6 +330,7 @@ class Notifier:
             sender=self._sender,
             at=utcnow(),
             previous_arobases=row["announced_arobases"],
+            previous_message_at=row["previous_message_at"],
             service_labels=json.loads(row["service_labels"]),
         )
         await _queue(

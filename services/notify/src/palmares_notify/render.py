@@ -7,8 +7,13 @@ Nothing from a dossier can change a message's headers or its markup:
 - header values are single lines (control characters, CR and LF become
   spaces) and the recipient must be exactly one plain address;
 - the HTML templates autoescape everything they show;
-- the only link, the status URL, is built from configuration whose scheme
-  must be http or https (`Sender`).
+- the only link, the dossier's page, is built from configuration whose
+  scheme must be http or https (`Sender`).
+
+The French of the letters (names with elision and contraction, numbers and
+plurals, dates in Europe/Paris, typography) comes from `palmares_label.french`;
+the account of each mention's evidence from `evidence`. Rendering is pure:
+data in, message out.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from __future__ import annotations
 import email.policy
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -26,7 +32,9 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from palmares_label import french
 
+from palmares_notify.evidence import evidence_sentence
 from palmares_notify.panneau import draw_panneau, title_of
 
 PANNEAU_CID = "panneau@palmares"
@@ -39,8 +47,9 @@ _env = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-# French decimals: « 11,8 », not "11.8".
-_env.filters["fr"] = lambda number: f"{number:g}".replace(".", ",") if isinstance(number, float) else number
+_env.filters["number"] = french.number
+_env.filters["count"] = french.count
+_env.filters["quoted"] = french.quoted
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -90,14 +99,26 @@ class Sender:
     reply_to: str = "contact@villes-internet.example"
     domain: str = "villes-internet.example"  # short: keeps "Message-ID: <uuid@domain>" on one line
     public_url: str = "http://127.0.0.1:8000"
+    # The page of a dossier that the letters link to, `{submission_id}` in it replaced;
+    # empty: the dossier's status in the API under `public_url`.
+    dossier_link: str = ""
 
     def __post_init__(self) -> None:
         safe_link_base(self.public_url)
+        if self.dossier_link:
+            if "{submission_id}" not in self.dossier_link:
+                raise ValueError("DOSSIER_URL must hold {submission_id}, where the dossier's id goes")
+            safe_link_base(self.dossier_link.replace("{submission_id}", "x"))
         for name in ("address", "reply_to", "domain"):
             if _CONTROL.search(getattr(self, name)):
                 raise ValueError(f"sender {name} holds control characters")
         if not _DOMAIN.match(self.domain):
             raise ValueError(f"invalid Message-ID domain {self.domain!r}")
+
+    def dossier_url(self, submission_id: UUID) -> str:
+        """Where a letter sends the collectivité to see its dossier."""
+        link = self.dossier_link or f"{safe_link_base(self.public_url)}/v1/submissions/{{submission_id}}"
+        return link.replace("{submission_id}", str(submission_id))
 
 
 def notification_id(kind: str, submission_id: UUID, discriminator: object = None) -> UUID:
@@ -161,11 +182,43 @@ def _message(
     return msg
 
 
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """The collectivité a letter is written to, and how the letter names it."""
+
+    name: french.Designation  # « Le Mans », « la communauté de communes de Parthenay-Gâtine »
+    described: french.Designation  # « la ville du Mans », « le village de Fréhel », an EPCI's name
+    kind: str
+    category: str
+
+    @classmethod
+    def of(cls, collectivite: Mapping[str, Any]) -> Addressee:
+        """From a `Collectivite` of the contracts, as JSON."""
+        name, kind, category = str(collectivite["name"]), str(collectivite["kind"]), str(collectivite["category"])
+        epci_type = collectivite.get("epci_type")
+        return cls(
+            name=french.collectivite(name, kind, epci_type),
+            described=french.described(name, kind, category, epci_type),
+            kind=kind,
+            category=category,
+        )
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "name": self.name.bare,
+            "name_start": self.name.start,
+            "described": self.described.bare,
+            "described_de": self.described.de,
+            "salutation": french.salutation(self.kind),
+            "addressee": french.addressee(self.kind),
+        }
+
+
 def render_receipt(
     *,
     notification: UUID,
     to: str,
-    name: str,
+    collectivite: Mapping[str, Any],
     edition: int,
     submission_id: UUID,
     revision: int,
@@ -181,51 +234,26 @@ def render_receipt(
         to=to,
         subject=f"Dossier reçu — label Territoires, Villes et Villages Internet {edition}",
         context={
-            "name": name,
+            **Addressee.of(collectivite).context(),
             "edition": edition,
             "submission_id": str(submission_id),
             "revision": revision,
             "actions": actions,
-            "submitted_at": submitted_at.strftime("%d/%m/%Y à %H:%M (UTC)"),
-            "status_url": f"{safe_link_base(sender.public_url)}/v1/submissions/{submission_id}",
+            "submitted_at": french.date_at_time(submitted_at),
+            "dossier_url": sender.dossier_url(submission_id),
         },
         sender=sender,
         at=at,
     )
 
 
-def evidence_summary(mention: dict[str, Any], service_labels: dict[str, str] | None = None, limit: int = 2) -> str:
-    """A short French account of why a mention was detected, one part per action (or the narrative)."""
-    labels = service_labels or {}
-    found: dict[str, list[str]] = {}
-    for ev in mention.get("evidence", []):
-        where = f"« {ev['action_title']} »" if ev.get("action_title") else "le récit du dossier"
-        words = [labels.get(code, code) for code in ev.get("service_codes") or []] + list(ev.get("matched_terms") or [])
-        found.setdefault(where, [])
-        found[where] += [w for w in words if w not in found[where]]
-    parts = [f"{where} ({', '.join(words)})" if words else where for where, words in list(found.items())[:limit]]
-    return " ; ".join(parts)
-
-
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def french_date(value: str | date) -> str:
-    """« 1er février 2017 »: how a French letter writes a date."""
-    day = value if isinstance(value, date) else date.fromisoformat(value)
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def render_award(
     *,
     notification: UUID,
     to: str,
-    name: str,
-    category: str,
+    collectivite: Mapping[str, Any],
     edition: int,
+    submission_id: UUID,
     score: dict[str, Any],
     mentions: dict[str, Any],
     jury: dict[str, Any] | None,
@@ -233,54 +261,70 @@ def render_award(
     sender: Sender,
     at: datetime,
     previous_arobases: int | None = None,
+    previous_message_at: datetime | None = None,
     distinctions: list[str] | None = None,
     service_labels: dict[str, str] | None = None,
 ) -> EmailMessage:
     """The award email: arobases (the jury's when decided), mentions, explanation, the entry sign.
 
-    With `previous_arobases`, the same email as a « rectificatif » of an award
-    already sent with other arobases.
+    With `previous_arobases`, the same email as a « rectificatif » that cancels
+    and replaces the message sent at `previous_message_at` with other arobases.
     """
+    addressee = Addressee.of(collectivite)
     arobases = final_arobases(score, jury)
     rectificatif = previous_arobases is not None
     labels = service_labels or {}
     next_level = score.get("next_level")
-    if next_level:
-        next_level = {**next_level, "suggested_services": [labels.get(c, c) for c in next_level["suggested_services"]]}
-    subject = (
-        f"Rectificatif — palmarès {edition} : {name} obtient {arobases} @"
-        if rectificatif
-        else f"Palmarès {edition} : {name} obtient {arobases} @"
-    )
+    pre_notation = score.get("arobases")
+    # What would earn the next arobase is told only when the pré-notation is the result.
+    if next_level and arobases == pre_notation:
+        services = [french.quoted(french.typographic(labels.get(c, c))) for c in next_level["suggested_services"]]
+        next_level = {
+            "target": french.count(next_level["target_arobases"], "arobase"),
+            "missing": french.count(next_level["points_missing"], "point"),
+            "services": ", ".join(services),
+        }
+    else:
+        next_level = None
+    subject = f"Palmarès {edition}{french.NBSP}: {addressee.name.bare} obtient {french.count(arobases, 'arobase')}"
     return _message(
         kind="rectificatif" if rectificatif else "award",
         template="award",
         notification=notification,
         to=to,
-        subject=subject,
+        subject=f"Rectificatif — {subject[0].lower()}{subject[1:]}" if rectificatif else subject,
         context={
-            "name": name,
+            **addressee.context(),
             "edition": edition,
             "arobases": arobases,
             "previous_arobases": previous_arobases,
-            "distinctions": distinctions or [],
-            "panneau_title": title_of(category),
+            "previous_message_on": french.long_date(previous_message_at) if previous_message_at else None,
+            "distinctions": [french.typographic(d) for d in distinctions or []],
+            "panneau_title": title_of(addressee.category),
             "panneau_cid": PANNEAU_CID,
-            "pre_notation": score.get("arobases"),
+            "pre_notation": pre_notation,
             "score": score.get("score"),
-            "jury": jury,
-            "ceremony": {**ceremony, "date": french_date(ceremony["date"])} if ceremony else None,
+            "jury": {**jury, "comment": french.typographic(jury.get("comment") or "")} if jury else None,
+            "ceremony": (
+                {"at_place": french.place(ceremony["place"]).a, "date": french.long_date(ceremony["date"])}
+                if ceremony
+                else None
+            ),
             "mentions": [
-                {"label": m["label"], "evidence_summary": evidence_summary(m, service_labels)}
+                {"label": french.typographic(m["label"]), "evidence": evidence_sentence(m, labels)}
                 for m in mentions.get("mentions", [])
             ],
-            "enjeux": [e for e in score.get("enjeux", []) if e.get("coverage", 0) > 0],
-            # What would earn the next arobase is told only when the pré-notation is the result.
-            "next_level": next_level if next_level and arobases == score.get("arobases") else None,
+            "enjeux": [
+                {"label": french.typographic(e.get("label") or e["code"]), "percent": round(e["coverage"] * 100)}
+                for e in score.get("enjeux", [])
+                if e.get("coverage", 0) > 0
+            ],
+            "next_level": next_level,
+            "dossier_url": sender.dossier_url(submission_id),
         },
         sender=sender,
         at=at,
-        image=draw_panneau(category, edition, arobases),
+        image=draw_panneau(addressee.category, edition, arobases),
     )
 
 

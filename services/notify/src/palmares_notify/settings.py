@@ -28,6 +28,8 @@ class NotifySettings(ServiceSettings):
     mail_reply_to: str = Field(default=_DEFAULT.reply_to, alias="MAIL_REPLY_TO")
     mail_domain: str = Field(default=_DEFAULT.domain, alias="MAIL_MESSAGE_ID_DOMAIN")
     public_url: str = Field(default=_DEFAULT.public_url, alias="API_URL")
+    # The dossier's page the letters link to ({submission_id} replaced); unset: its status in the API.
+    dossier_link: str = Field(default=_DEFAULT.dossier_link, alias="DOSSIER_URL")
     # Retries of a temporary SMTP failure (4xx, connection lost): exponential
     # backoff from `send_base_delay_s` capped at `send_max_delay_s`.
     send_max_attempts: int = Field(default=12, ge=1, alias="PALMARES_SEND_MAX_ATTEMPTS")
@@ -49,7 +51,11 @@ class NotifySettings(ServiceSettings):
 
     def sender(self) -> Sender:
         return Sender(
-            address=self.mail_from, reply_to=self.mail_reply_to, domain=self.mail_domain, public_url=self.public_url
+            address=self.mail_from,
+            reply_to=self.mail_reply_to,
+            domain=self.mail_domain,
+            public_url=self.public_url,
+            dossier_link=self.dossier_link,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-EXCELLENCE = "Territoire d'excellence numérique"
+EXCELLENCE = "Territoire d’excellence numérique"
 EXCELLENCE_SINCE = 2021  # the distinction exists since the 2021 edition (docs/glossary.md)
 EXCELLENCE_LABELS = 6  # labels at 5 @, this edition included
 
@@ -12,7 +12,7 @@ EXCELLENCE_LABELS = 6  # labels at 5 @, this edition included
 def distinctions(history: Mapping[int, int], edition: int) -> list[str]:
     """The distinctions a collectivité holds at `edition`, from its arobases by edition.
 
-    « Territoire d'excellence numérique »: 5 @ at this edition, and at least
+    « Territoire d’excellence numérique »: 5 @ at this edition, and at least
     six labels at 5 @ up to and including it, from the 2021 edition on.
     """
     if edition < EXCELLENCE_SINCE or history.get(edition) != 5:
