@@ -11,7 +11,10 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import openpyxl
 import pytest
+from odf import teletype
+from odf.opendocument import load as load_ods
 
 from tests.factories import grille
 from tests.integration.harness import Api, Codes, Stack, dossier
@@ -112,17 +115,31 @@ async def test_palmares_page_in_a_browser_json_and_csv(
 
     as_json = (await api.client.get(f"/v1/editions/{edition}/palmares")).json()
     assert [len(as_json[k]) for k in ("villages", "villes", "territoires")] == [1, 1, 1]
+    expected = {c: v["arobases"] for c, v in views.items()}
     response = await api.client.get(f"/v1/editions/{edition}/palmares", headers={"Accept": "text/csv"})
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert {r["code"]: int(r["arobases"]) for r in rows} == {c: v["arobases"] for c, v in views.items()}
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM French Excel needs to read UTF-8
+    table = response.content.decode("utf-8-sig").split("\r\n\r\n")[0]  # the attribution follows the table
+    rows = list(csv.DictReader(io.StringIO(table), delimiter=";"))
+    assert {r["Code"]: int(r["Arobases"]) for r in rows} == expected
+    assert all(r["Département"] and r["Région"] for r in rows)
+
+    xlsx = await api.client.get(f"/v1/editions/{edition}/palmares?format=xlsx")
+    assert xlsx.headers["content-disposition"] == f'attachment; filename="palmares-{edition}.xlsx"'
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert {r[2]: r[7] for r in sheet.iter_rows(min_row=2, values_only=True)} == expected
+    ods = await api.client.get(
+        f"/v1/editions/{edition}/palmares", headers={"Accept": "application/vnd.oasis.opendocument.spreadsheet"}
+    )
+    assert ods.headers["content-type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    assert all(code in teletype.extractText(load_ods(io.BytesIO(ods.content)).spreadsheet) for code in expected)
 
     screenshot = tmp_path / "palmares.png"
     dom = await asyncio.to_thread(browse, f"{stack.api_url}/palmares/{edition}", screenshot)
     page = Rows()
     page.feed(dom)
     assert page.title == f"Palmarès {edition} — Territoires, Villes et Villages Internet"
-    assert page.headings == [f"Palmarès {edition}", "Villages", "Villes", "Territoires"]
+    assert page.headings == [f"Palmarès {edition}", "Villages", "Villes", "Territoires", "Télécharger le palmarès"]
     # Escaped: the browser shows the markup as text (a parsed <b> would have left only "sociaux").
     assert "&lt;b&gt;sociaux&lt;/b&gt; &amp; co" in dom
     for code, view in views.items():

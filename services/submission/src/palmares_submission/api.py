@@ -30,7 +30,7 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 
-from palmares_submission import auth, palmares, refdata, store, text
+from palmares_submission import auth, palmares, palmares_exports, refdata, store, text
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.schemas import (
@@ -272,6 +272,11 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
 # --- submissions ---------------------------------------------------------------------------
 
 
+def _epci_type(code: str, edition: int) -> str | None:
+    ref = refdata.lookup_for_edition(code, edition)
+    return ref.epci_type if ref is not None and ref.kind == "epci" and ref.epci_type else None
+
+
 def _request_hash(body: SubmissionRequest) -> bytes:
     return hashlib.sha256(body.model_dump_json().encode()).digest()
 
@@ -329,6 +334,7 @@ async def submit(
                 departement=row["departement"],
                 category=row["category"],
                 contact_email=str(body.contact_email or row["contact_email"]),
+                epci_type=_epci_type(row["code"], edition),
             ),
             actions=tuple(
                 Action(
@@ -584,23 +590,33 @@ async def publish_palmares(
     tags=["public"],
     responses={
         200: {
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "JSON, or CSV with `?format=csv` or `Accept: text/csv`",
+            "content": {
+                fmt.media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for fmt in palmares_exports.FORMATS.values()
+            },
+            "description": "JSON; CSV (`;`, UTF-8 with BOM), XLSX or ODS with `?format=` or the `Accept` header",
         },
         **responses(404, 422),
     },
 )
-async def get_palmares(edition: EditionPath, request: Request, format: Literal["json", "csv"] | None = None) -> Any:
-    """The published palmarès, grouped as Villages, Villes and Territoires (JSON or CSV)."""
+async def get_palmares(
+    edition: EditionPath, request: Request, format: Literal["json", "csv", "xlsx", "ods"] | None = None
+) -> Any:
+    """The published palmarès, grouped as Villages, Villes and Territoires (JSON, CSV, XLSX or ODS)."""
     async with runtime_of(request).pool.acquire() as conn:
         view = await palmares.view(conn, edition)
     if view is None:
-        raise ApiError(404, f"Le palmarès {edition} n'est pas encore publié.")
-    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
+    accept = request.headers.get("accept", "")
+    chosen: str = format or next(
+        (name for name, fmt in palmares_exports.FORMATS.items() if fmt.media_type.split(";")[0] in accept), "json"
+    )
+    if chosen != "json":
+        export = palmares_exports.FORMATS[chosen]
         return Response(
-            palmares.to_csv(view),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.csv"'},
+            export.render(view),
+            media_type=export.media_type,
+            headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{export.extension}"'},
         )
     return view
 

@@ -1,16 +1,15 @@
-"""The published palmarès: one view, served as JSON, CSV and a French HTML page."""
+"""The published palmarès: one view, served as JSON, as a French HTML page and as files (`palmares_exports`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import date
+import re
 
 import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from palmares_label import french
 
-from palmares_submission import store
+from palmares_submission import collation, refdata, store
 from palmares_submission.distinctions import distinctions
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
@@ -32,18 +31,24 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
     if ed is None or ed["palmares_published_at"] is None:
         return None
     groups: dict[str, list[PalmaresEntry]] = {key: [] for key, _ in GROUPS}
+    departements = refdata.load_departements()
     for r in await store.palmares_rows(conn, edition):
         arobases = r["jury_arobases"] or r["pre_notation"]
         if arobases is None:
             continue  # not evaluated yet: not in the palmarès
+        departement = departements.get(r["departement"])
         groups[_CATEGORY_GROUP[r["category"]]].append(
             PalmaresEntry(
                 collectivite_code=r["code"],
                 name=r["name"],
+                official_name=official_name(r["code"], r["name"], r["kind"], edition),
                 category=r["category"],
                 arobases=arobases,
                 pre_notation=r["pre_notation"],
                 mentions=[m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else [],
+                departement=r["departement"],
+                departement_name=departement.name if departement else "",
+                region=departement.region_name if departement else "",
             )
         )
     history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
@@ -53,50 +58,35 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
                 e.model_copy(update={"distinctions": distinctions(history.get(e.collectivite_code, {}), edition)})
                 for e in entries
             ),
-            key=lambda e: (-e.arobases, e.name),
+            key=order,
         )
     return PalmaresView(
         edition=edition,
         published_at=ed["palmares_published_at"],
         ceremony=json.loads(ed["ceremony"]) if ed["ceremony"] else None,
+        attribution=refdata.attribution(refdata.millesime_for(edition)),
         **groups,
     )
 
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def official_name(code: str, name: str, kind: str, edition: int) -> str:
+    """How the palmarès names a collectivité: an EPCI by its full official name (« Communauté de communes de … »)."""
+    ref = refdata.lookup_for_edition(code, edition)
+    return french.collectivite(name, kind, ref.epci_type if ref else None).entry
 
 
-def _cell(value: object) -> object:
-    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula sign."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+# Words an EPCI's name begins with that an index skips: its type and a preposition or article.
+_UNSORTED_START = re.compile(
+    r"^(?:(?:CC|CA|CU)\s+)?(?:(?:de\s+la|de\s+l[’']|de|du|des|d[’']|la|le|les|l[’'])\s*)?", re.I
+)
 
 
-def to_csv(palmares: PalmaresView) -> str:
-    """One row per labelled collectivité (RFC 4180, UTF-8, French column names; no cell is a formula)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        ["edition", "categorie", "code", "collectivite", "arobases", "pre_notation", "mentions", "distinctions"]
-    )
-    for key, _ in GROUPS:
-        for e in getattr(palmares, key):
-            writer.writerow(
-                _cell(value)
-                for value in (
-                    palmares.edition,
-                    e.category.value,
-                    e.collectivite_code,
-                    e.name,
-                    e.arobases,
-                    e.pre_notation if e.pre_notation is not None else "",
-                    " | ".join(e.mentions),
-                    " | ".join(e.distinctions),
-                )
-            )
-    return out.getvalue()
+def order(entry: PalmaresEntry) -> tuple[int, tuple[int, ...], str]:
+    """Most arobases first, then French alphabetical order (an EPCI under its distinctive name)."""
+    name = entry.name
+    if entry.category == "territoire":
+        name = _UNSORTED_START.sub("", name, count=1) or name
+    return (-entry.arobases, collation.sort_key(name), entry.collectivite_code)
 
 
 def to_html(palmares: PalmaresView) -> str:
@@ -109,24 +99,24 @@ def to_html(palmares: PalmaresView) -> str:
         }
         for key, title in GROUPS
     ]
+    ceremony = palmares.ceremony
     return _env.get_template("palmares.html.j2").render(
         edition=palmares.edition,
-        published_on=palmares.published_at.strftime("%d/%m/%Y"),
-        ceremony=_french_ceremony(palmares.ceremony),
+        published_on=french.long_date(palmares.published_at),
+        ceremony=(
+            {"date": french.long_date(str(ceremony["date"])), "at_place": french.place(str(ceremony["place"])).a}
+            if ceremony
+            else None
+        ),
         groups=groups,
         total=sum(len(g["entries"]) for g in groups),
+        attribution=palmares.attribution or refdata.attribution(refdata.millesime_for(palmares.edition)),
+        licence_url=refdata.LICENCE_URL,
     )
-
-
-def _french_ceremony(ceremony: dict[str, object] | None) -> dict[str, object] | None:
-    if not ceremony:
-        return None
-    day = date.fromisoformat(str(ceremony["date"]))
-    return {**ceremony, "date": day.strftime("%d/%m/%Y")}
 
 
 def not_published_html(edition: int) -> str:
     return _env.from_string(
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Palmarès {{ e }}</title></head>'
-        "<body><h1>Palmarès {{ e }}</h1><p>Le palmarès {{ e }} n'est pas encore publié.</p></body></html>"
+        "<body><main><h1>Palmarès {{ e }}</h1><p>Le palmarès {{ e }} n’est pas encore publié.</p></main></body></html>"
     ).render(e=edition)

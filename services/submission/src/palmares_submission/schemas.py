@@ -215,6 +215,12 @@ class PalmaresEntry(BaseModel):
     pre_notation: int | None
     mentions: list[str]
     distinctions: list[str] = []
+    # How French text names it: an EPCI by its full official name
+    # (« Communauté de communes de Parthenay-Gâtine »), a commune as in `name`.
+    official_name: str = ""
+    departement: str = ""
+    departement_name: str = ""
+    region: str = ""
 
 
 class PalmaresView(BaseModel):
@@ -224,6 +230,8 @@ class PalmaresView(BaseModel):
     villages: list[PalmaresEntry]
     villes: list[PalmaresEntry]
     territoires: list[PalmaresEntry]
+    # The source of the names, départements and régions, as its licence asks.
+    attribution: str = ""
 
 
 class LabelIn(_Body):

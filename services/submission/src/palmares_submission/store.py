@@ -301,7 +301,7 @@ async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> No
 async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
     return await conn.fetch(  # type: ignore[no-any-return]
-        """SELECT s.submission_id, c.code, c.name, c.category,
+        """SELECT s.submission_id, c.code, c.name, c.kind, c.category, c.departement,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
                   m.payload->'mentions' AS mentions
            FROM submissions s

@@ -34,6 +34,7 @@ from typing import Final, Literal
 __all__ = [
     "CURRENT_MILLESIME",
     "DEFAULT_VILLAGE_MAX_POPULATION",
+    "LICENCE_URL",
     "MILLESIMES",
     "SOURCE",
     "SOURCES",
@@ -41,6 +42,7 @@ __all__ = [
     "CollectiviteRef",
     "DepartementRef",
     "Kind",
+    "attribution",
     "category_of",
     "load_departements",
     "load_reference",
@@ -61,6 +63,14 @@ SOURCES: Final = {
 MILLESIMES: Final = tuple(SOURCES)
 CURRENT_MILLESIME: Final = MILLESIMES[-1]
 SOURCE: Final = SOURCES[CURRENT_MILLESIME]
+
+# The same sources as cited to the public, in French: the palmarès page and its exports credit
+# them as the Licence Ouverte asks (`attribution`).
+_CITATIONS: Final = {
+    2016: "INSEE, populations légales 2013 (en vigueur au 1er janvier 2016)\u202f; DGCL, EPCI au 1er janvier 2016",
+    2026: "Etalab, «\u00a0Découpage administratif français\u00a0», millésime 2026",
+}
+LICENCE_URL: Final = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
 
 # The label's palmarès has three kinds: Villages, Villes, Territoires (EPCI). The
 # association publishes no threshold; the press calls "village" a commune under
@@ -208,6 +218,19 @@ def lookup_for_edition(code: str, edition: int) -> CollectiviteRef | None:
     """The collectivité as the edition's millésime knows it (population and perimeter in
     force at its dossier deadline), else as the newest millésime that knows it."""
     return lookup(code, millesime_for(edition)) or lookup_latest(code)
+
+
+def attribution(millesime: int = CURRENT_MILLESIME) -> str:
+    """The credit of the reference data behind a palmarès that used `millesime`, in French.
+
+    Départements and régions always come from the newest millésime.
+    """
+    if millesime == CURRENT_MILLESIME:
+        return f"Collectivités, départements et régions\u00a0: {_CITATIONS[millesime]}. Licence Ouverte 2.0."
+    return (
+        f"Collectivités\u00a0: {_CITATIONS[millesime]}. Départements et régions\u00a0: "
+        f"{_CITATIONS[CURRENT_MILLESIME]}. Licence Ouverte 2.0."
+    )
 
 
 def category_of(ref: CollectiviteRef, village_max_population: int = DEFAULT_VILLAGE_MAX_POPULATION) -> Category:
