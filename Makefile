@@ -24,10 +24,10 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | asyncapi | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the lock change:
 # exactly the locked versions (hashes checked), then the repository's packages, editable.
@@ -66,6 +66,14 @@ lock-check: $(STAMP)
 kafka-jars: $(STAMP)
 	$(BIN)/python -c "from palmares_stack.kafka_artifacts import ensure_kafka_libs; print(ensure_kafka_libs())"
 
+# LanguageTool's French module from Maven Central, fetched once into .cache/ (for the French check).
+languagetool-jars: $(STAMP)
+	$(BIN)/python -c "from palmares_stack.languagetool import ensure_languagetool_libs; print(ensure_languagetool_libs())"
+
+# Every user-facing French text (letters, pages, API error messages) through LanguageTool; make test runs it too.
+check-french: languagetool-jars
+	$(BIN)/python -m tools.french.check
+
 # Debian's Chromium for the browser tests (the test tools must not download their own browser).
 browser:
 	@command -v chromium >/dev/null || { \
@@ -102,7 +110,7 @@ run: jaeger up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars browser jaeger kustomize
+test: kafka-jars languagetool-jars browser jaeger kustomize
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) kustomize
