@@ -36,7 +36,7 @@ async def test_malformed_dossier_gets_422_naming_each_field(api: Api, codes: Cod
     r = await api.submit(token, edition, dossier("contact@ville.example", services=["service_inexistant"]))
     assert r.status_code == 422
     assert fields(r.json()) == {
-        "actions.0.services.0": f"Service « service_inexistant » inconnu de la grille {edition} (version 1)."
+        "actions.0.services.0": f"Service «\u00a0service_inexistant\u00a0» inconnu de la grille {edition} (version 1)."
     }
 
     r = await api.client.post(
@@ -82,7 +82,7 @@ async def test_authentication_and_ownership(api: Api, codes: Codes, edition: int
 async def test_campaign_window(api: Api, codes: Codes, edition: int) -> None:
     token = await api.register(codes.take("village"), "mairie@village.example")
     r = await api.submit(token, edition, dossier("mairie@village.example"))
-    assert r.status_code == 409 and "n'est pas ouverte" in r.json()["error"]
+    assert r.status_code == 409 and "n’est pas ouverte" in r.json()["error"]
 
     await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
     r = await api.submit(token, edition, dossier("mairie@village.example"), **{"Idempotency-Key": "k1"})

@@ -7,6 +7,7 @@ import time
 
 import asyncpg
 import pytest
+from palmares_label import french
 from palmares_stack.pytest_plugin import Infra
 
 from tests.factories import grille
@@ -46,8 +47,8 @@ async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
     corrected = 5 if view["arobases"] != 5 else 4
     await decide(corrected)
     (rectificatif,) = await eventually(lambda: mails_of("rectificatif", 1), 60, "the rectificatif")  # type: ignore[misc]
-    assert f"obtient {corrected}\u00a0arobases" in str(rectificatif.message["Subject"])  # type: ignore[attr-defined]
-    assert f"et non {view['arobases']} comme nous vous l’avions annoncé" in rectificatif.text()  # type: ignore[attr-defined]
+    assert f"obtient {french.arobases(corrected)}" in str(rectificatif.message["Subject"])  # type: ignore[attr-defined]
+    assert f"et non {french.arobases(view['arobases'])} comme nous vous l’avions annoncé" in rectificatif.text()  # type: ignore[attr-defined]
 
     await decide(corrected)  # the same decision again: nothing changed, nothing sent
     await asyncio.sleep(3)

@@ -93,7 +93,7 @@ async def test_the_award_waits_for_the_jury_decisions_published_before_the_palma
 
     (row,) = await pool.fetch(awards)
     message = email.message_from_bytes(row["message"], policy=email.policy.default)
-    assert message["Subject"] == "Palmarès 2017\u00a0: Angers obtient 5\u00a0arobases"
+    assert message["Subject"] == "Palmarès 2017\u00a0: Angers obtient cinq arobases"
     assert await pool.fetchval(f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'rectificatif'") == 0
 
 

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from palmares_cli.kafka_io import partitions_of
+from palmares_label import french
 
 from tests.factories import grille
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
@@ -69,7 +70,7 @@ async def test_dossiers_are_scored_evaluated_and_notified(stack: Stack, api: Api
         assert {n["kind"] for n in view["notifications"]} == {"receipt", "award"}
         award = next(m for m in mails if m.kind == "award" and m.to == contacts[code])
         assert award.message.is_multipart() and award.message.get_content_type() == "multipart/alternative"
-        assert f"obtient {view['arobases']}\u00a0arobase" in str(award.message["Subject"])
+        assert f"obtient {french.arobases(view['arobases'])}" in str(award.message["Subject"])
         assert "Gouvernement ouvert" in award.text() and "Gouvernement ouvert" in award.html()
         assert "Palmarès" in str(award.message["Subject"])  # accents intact through MIME encoding
         assert "é" in award.text() and '<html lang="fr">' in award.html()
@@ -209,7 +210,7 @@ async def test_revision_supersedes_and_jury_decides_the_award(
         return awards or None
 
     (mail,) = await eventually(award, 60, "the award")
-    assert "obtient 5\u00a0arobases" in str(mail.message["Subject"])  # type: ignore[attr-defined]
+    assert "obtient cinq arobases" in str(mail.message["Subject"])  # type: ignore[attr-defined]
     assert "Un village exemplaire." in mail.text()  # type: ignore[attr-defined]
     receipts = [m for m in read_mails(stack.mail_dir, [contact]) if m.kind == "receipt"]
     assert len(receipts) == 2, "one receipt per revision"

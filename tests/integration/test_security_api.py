@@ -145,7 +145,7 @@ async def test_401_without_a_valid_token_and_403_without_the_right(
             assert r.headers["WWW-Authenticate"] == "Bearer"
             answer = r.json()
             assert answer["error"] in (
-                "Authentification requise : jeton « Bearer » manquant.",
+                "Authentification requise\u00a0: jeton «\u00a0Bearer\u00a0» manquant.",
                 "Jeton invalide ou révoqué.",
             )
             assert answer["detail"] == []

@@ -70,7 +70,7 @@ async def test_rate_and_body_limits_from_configuration(configured: ServiceEndpoi
         body = grille(edition=edition, title="G" * 5000).model_dump(mode="json", exclude={"version"})
         # Over 4 KiB: refused before parsing, even for an operator.
         r = await client.put(f"/v1/editions/{edition}/grille", json=body, headers=operator)
-        assert r.status_code == 413 and r.json()["detail"][0]["message"] == "au plus 4096 octets"
+        assert r.status_code == 413 and r.json()["detail"][0]["message"] == "au plus 4\u202f096\u00a0octets"
         r = await client.post(
             "/v1/collectivites",
             json={"code": codes.take("ville"), "contact_email": "limite@ville.example"},

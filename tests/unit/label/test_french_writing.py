@@ -66,6 +66,10 @@ def test_a_common_name_has_its_article_in_lower_case() -> None:
         ("Métropole de Lyon", "MET69", "la Métropole de Lyon"),
         ("Eurométropole de Strasbourg", "METRO", "l’Eurométropole de Strasbourg"),
         ("Dijon Métropole", "METRO", "Dijon Métropole"),
+        # The DGCL's names of 2016: a quoted brand, sometimes with a lower-case initial.
+        ('CA "la Riviéra du Levant"', "CA", "la communauté d’agglomération de la Riviéra du Levant"),
+        ('CA "terre de Provence"', "CA", "la communauté d’agglomération Terre de Provence"),
+        ("CC les Châteaux", "CC", "la communauté de communes des Châteaux"),
         # Without the type (an event of an older producer), the abbreviation tells it.
         ("CC de Parthenay-Gâtine", None, "la communauté de communes de Parthenay-Gâtine"),
     ],
@@ -133,6 +137,14 @@ def test_plurals_begin_at_two(value: float, text: str) -> None:
     assert "(s)" not in french.count(value, "point")
 
 
+def test_small_counts_in_letters() -> None:
+    assert french.arobases(1) == "une arobase"
+    assert french.arobases(5) == "cinq arobases"
+    assert french.count_in_words(1, "point") == "un point"
+    assert french.count_in_words(0, "mention") == "zéro mention"
+    assert french.count_in_words(12, "action") == "12 actions"
+
+
 @given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
 def test_a_count_is_singular_below_two_and_plural_from_two(value: float) -> None:
     noun = french.count(value, "arobase").split(NBSP)[1]
@@ -149,6 +161,13 @@ def test_dates_and_times_in_paris() -> None:
     assert french.long_date(datetime(2016, 12, 31, 23, 30, tzinfo=UTC)) == "1er janvier 2017"
     with pytest.raises(ValueError, match="time zone"):
         french.date_at_time(datetime(2017, 2, 1, 13, 3))
+
+
+def test_typeset_a_sentence() -> None:
+    assert french.typeset("La campagne n'est pas ouverte : aucune grille ; « Bearer » manquant !") == (
+        f"La campagne n’est pas ouverte{NBSP}: aucune grille{NNBSP}; «{NBSP}Bearer{NBSP}» manquant{NNBSP}!"
+    )
+    assert french.typeset("à 14:03, voir https://example.org/a?b") == "à 14:03, voir https://example.org/a?b"
 
 
 def test_typography() -> None:

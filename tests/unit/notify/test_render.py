@@ -118,11 +118,10 @@ def test_award_names_an_epci_in_full() -> None:
     msg = award(PARTHENAY, score={"arobases": 5, "score": 88.0})
     parsed = parse(msg.as_bytes())
     assert (
-        parsed["Subject"]
-        == f"Palmarès 2017{NBSP}: la communauté de communes de Parthenay-Gâtine obtient 5{NBSP}arobases"
+        parsed["Subject"] == f"Palmarès 2017{NBSP}: la communauté de communes de Parthenay-Gâtine obtient cinq arobases"
     )
     text, html = parts(msg)
-    assert "La communauté de communes de Parthenay-Gâtine obtient 5" in visible(html)
+    assert "La communauté de communes de Parthenay-Gâtine obtient cinq arobases" in visible(html)
     assert "Madame, Monsieur le Président," in text
     assert "Nous vous prions d’agréer, Madame, Monsieur le Président, l’expression" in text
 
@@ -150,11 +149,11 @@ def test_award_uses_the_jury_and_escapes_html() -> None:
         jury={"arobases": 4, "comment": "Bravo", "decided_by": "Jury"},
     )
     parsed = parse(msg.as_bytes())
-    assert parsed["Subject"] == f"Palmarès 2017{NBSP}: Saint-Sulpice-la-Forêt obtient 4{NBSP}arobases"
+    assert parsed["Subject"] == f"Palmarès 2017{NBSP}: Saint-Sulpice-la-Forêt obtient quatre arobases"
     text, html = parts(msg)
-    assert f"obtient 4{NBSP}arobases{NBSP}: @@@@" in text
+    assert f"obtient quatre arobases{NBSP}: @@@@" in text
     assert "dévoilé le 1er février 2017 à Lille" in text
-    assert f"la pré-notation automatique de votre dossier était de 3{NBSP}arobases" in text
+    assert "la pré-notation automatique de votre dossier était de trois arobases" in text
     assert "Gouvernement ouvert" in text
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Services publics" in html and f"50{NBSP}%" in visible(html)
@@ -169,7 +168,7 @@ def test_next_level_in_french_numbers_and_plurals() -> None:
         "next_level": {"target_arobases": 3, "points_missing": 1.2, "suggested_services": ["svc_a", "svc_b"]},
     }
     text, html = parts(award(score=score, service_labels={"svc_a": "Paiement en ligne", "svc_b": "État civil"}))
-    assert f"Pour obtenir 3{NBSP}arobases, il manque 1,2{NBSP}point à la pré-notation" in text
+    assert f"Pour obtenir trois arobases, il manque 1,2{NBSP}point à la pré-notation" in text
     assert "(s)" not in text and "(s)" not in html
     assert f"«{NBSP}Paiement en ligne{NBSP}», «{NBSP}État civil{NBSP}»" in text
     assert "score de 31,25 sur 100" in text
@@ -177,7 +176,7 @@ def test_next_level_in_french_numbers_and_plurals() -> None:
 
 def test_one_arobase_is_singular() -> None:
     text, _ = parts(award(score={"arobases": 1, "score": 3.0}))
-    assert f"obtient 1{NBSP}arobase{NBSP}:" in text
+    assert f"obtient une arobase{NBSP}:" in text
 
 
 def test_no_empty_section() -> None:
@@ -200,7 +199,7 @@ def test_award_shows_the_entry_sign_inline() -> None:
     assert image.get_content_disposition() == "inline"
     assert image.get_content().startswith(b"\x89PNG")
     assert f'src="cid:{render.PANNEAU_CID}"' in html.get_content()
-    assert f'alt="Panneau «&nbsp;Village Internet 2017&nbsp;» avec 2{NBSP}arobases"' in html.get_content()
+    assert 'alt="Panneau «&nbsp;Village Internet 2017&nbsp;» avec deux arobases"' in html.get_content()
 
 
 def test_rectificatif_cancels_and_replaces_the_previous_message_and_says_why() -> None:
@@ -211,12 +210,12 @@ def test_rectificatif_cancels_and_replaces_the_previous_message_and_says_why() -
         previous_message_at=datetime(2017, 2, 1, 17, 0, tzinfo=UTC),
     )
     parsed = parse(msg.as_bytes())
-    assert parsed["Subject"] == f"Rectificatif — palmarès 2017{NBSP}: Fréhel obtient 3{NBSP}arobases"
+    assert parsed["Subject"] == f"Rectificatif — palmarès 2017{NBSP}: Fréhel obtient trois arobases"
     assert parsed["X-Palmares-Notification"].startswith("rectificatif;")
     text, html = parts(msg)
     assert "ce message annule et remplace notre message du 1er février 2017" in text
     assert "Le jury a revu sa décision après la publication du palmarès" in text
-    assert "et non 2 comme nous vous l’avions annoncé" in text
+    assert "et non deux arobases comme nous vous l’avions annoncé" in text
     assert "Commentaire du jury" in text and "Réexamen du dossier" in text
     assert "annule et remplace notre message du 1er février 2017" in visible(html)
 

@@ -152,7 +152,7 @@ def test_html_escapes_each_field_and_the_text_part_keeps_it_verbatim() -> None:
     # name (title and h1), jury comment, ceremony place, mention label and evidence, enjeu label, distinction
     assert html.count(escaped) >= 8, html
     assert shown in text  # text/plain shows text: nothing to escape there
-    assert parsed["Subject"] == f"Palmarès 2017\u00a0: {shown} obtient 3\u00a0arobases"
+    assert parsed["Subject"] == f"Palmarès 2017\u00a0: {shown} obtient trois arobases"
 
 
 def test_the_subject_keeps_a_hostile_name_on_one_line() -> None:
@@ -160,7 +160,7 @@ def test_the_subject_keeps_a_hostile_name_on_one_line() -> None:
     assert parsed["Subject"] == "Dossier reçu — label Territoires, Villes et Villages Internet 2017"
     award_subject = parse(award(HEADER))["Subject"]
     assert (
-        award_subject == "Palmarès 2017\u00a0: Fréhel Bcc: victime@evil.example X-Injected: yes obtient 3\u00a0arobases"
+        award_subject == "Palmarès 2017\u00a0: Fréhel Bcc: victime@evil.example X-Injected: yes obtient trois arobases"
     )
 
 

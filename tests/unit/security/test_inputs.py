@@ -37,16 +37,20 @@ def errors(model: type[BaseModel], body: Any) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"actions": []}, "actions", "liste trop courte (au moins 1 élément(s))"),
+        ({"actions": []}, "actions", "liste trop courte (au moins un élément)"),
         ({"actions": [action()] * (MAX_ACTIONS + 1)}, "actions", f"liste trop longue (au plus {MAX_ACTIONS} éléments)"),
         ({"actions": [action(title="x" * 301)]}, "actions.0.title", "texte trop long (au plus 300 caractères)"),
-        ({"actions": [action(title="   ")]}, "actions.0.title", "texte trop court (au moins 1 caractère(s))"),
+        ({"actions": [action(title="   ")]}, "actions.0.title", "texte trop court (au moins un caractère)"),
         (
             {"actions": [action(description="x" * 10_001)]},
             "actions.0.description",
-            "texte trop long (au plus 10000 caractères)",
+            "texte trop long (au plus 10\u202f000 caractères)",
         ),
-        ({"actions": [action()], "narrative": "x" * 20_001}, "narrative", "texte trop long (au plus 20000 caractères)"),
+        (
+            {"actions": [action()], "narrative": "x" * 20_001},
+            "narrative",
+            "texte trop long (au plus 20\u202f000 caractères)",
+        ),
         ({"actions": [action(services=["s"] * 51)]}, "actions.0.services", "liste trop longue (au plus 50 éléments)"),
         ({"actions": [action(services=["Pas Un Code"])]}, "actions.0.services.0", "format invalide"),
         (
@@ -72,12 +76,12 @@ def errors(model: type[BaseModel], body: Any) -> dict[str, str]:
         (
             {"actions": [action(url="https://moi:secret@exemple.fr/")]},
             "actions.0.url",
-            "identifiants interdits dans l'adresse web",
+            "identifiants interdits dans l’adresse web",
         ),
         (
             {"actions": [action(url="https://" + "a" * 2000 + ".fr")]},
             "actions.0.url",
-            "adresse web trop longue (au plus 2000 caractères)",
+            "adresse web trop longue (au plus 2\u202f000 caractères)",
         ),
         (
             {"actions": [action(started_on="1989-12-31")]},

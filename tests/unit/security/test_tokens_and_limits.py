@@ -123,7 +123,7 @@ async def test_body_size_limit() -> None:
         assert too_big.status_code == 413
         assert too_big.json()["detail"][0] == {
             "field": "body",
-            "message": "au plus 1024 octets",
+            "message": "au plus 1\u202f024\u00a0octets",
             "type": "body_too_large",
         }
 

@@ -9,7 +9,8 @@ once:
   « de Le Havre »), and the full official name of an EPCI (« la communauté de
   communes de Parthenay-Gâtine ») from its type in the reference data;
 - numbers (« 1,2 », « 36 926 ») and plurals by French rules (singular below 2:
-  « 1,2 point », « 0 point », « 2 points »), never « point(s) »;
+  « 1,2 point », « 0 point », « 2 points »), never « point(s) »; small counts
+  in letters in prose (« cinq arobases », « une arobase »);
 - dates and times in Europe/Paris (« 1er février 2017 », « 14 h 03 »);
 - typography: the apostrophe ’, a non-breaking space before « : » and inside
   « », a narrow one before « ; ! ? ».
@@ -45,6 +46,22 @@ MONTHS = (
 def typographic(text: str) -> str:
     """`text` with typographic apostrophes (’) instead of straight ones (')."""
     return text.replace("'", "’")
+
+
+_SPACE_BEFORE = re.compile(r" ([:;!?»])")
+_SPACE_AFTER = re.compile(r"« ")
+
+
+def typeset(text: str) -> str:
+    """French typography on a sentence written with a keyboard's characters.
+
+    Apostrophes become ’; the space before « : » and « » » becomes non-breaking, the
+    one before « ; ! ? » narrow and non-breaking, the one after « « » non-breaking.
+    Only existing spaces change (« 14:03 » and addresses keep theirs): for prose.
+    """
+    text = typographic(text)
+    text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
+    return _SPACE_AFTER.sub("«" + NBSP, text)
 
 
 def quoted(text: str) -> str:
@@ -88,6 +105,27 @@ def count(value: float, singular: str, plural_form: str | None = None, decimals:
     """
     noun = (plural_form or singular + "s") if plural(round(value, decimals)) else singular
     return f"{number(value, decimals)}{NBSP}{noun}"
+
+
+_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix")
+
+
+def in_words(value: int, feminine: bool = False) -> str:
+    """A whole number from 0 to 10 in letters, as French prose writes small numbers; digits beyond."""
+    if not 0 <= value < len(_WORDS):
+        return number(value)
+    return "une" if value == 1 and feminine else _WORDS[value]
+
+
+def count_in_words(value: int, singular: str, plural_form: str | None = None, feminine: bool = False) -> str:
+    """A small count and its noun, in letters: « cinq arobases », « une arobase »."""
+    noun = (plural_form or singular + "s") if plural(value) else singular
+    return f"{in_words(value, feminine)} {noun}"
+
+
+def arobases(value: int) -> str:
+    """« une arobase », « cinq arobases » (arobase is feminine)."""
+    return count_in_words(value, "arobase", feminine=True)
 
 
 # --- dates and times ---------------------------------------------------------------------------
@@ -238,8 +276,13 @@ def epci(name: str, epci_type: str | None = None) -> Designation:
     « Métropole de Lyon » (MET69) → « la Métropole de Lyon »; « Dijon Métropole » as it stands.
     Without a type, the name's abbreviation (CC, CA, CU) tells it.
     """
-    name = typographic(" ".join(name.split()))
+    # The DGCL's list of 2016 writes some names as a quoted brand with a lower-case
+    # initial (« CA "terre de Provence" »): the quotes go, the initial is raised.
+    name = typographic(" ".join(name.replace('"', " ").split()))
     prefix, _, rest = name.partition(" ")
+    if rest and rest[0].islower() and not _ARTICLE.match(rest) and not _PREPOSITION.match(rest):
+        rest = sentence(rest)
+        name = f"{prefix} {rest}"
     if epci_type is None and prefix in _EPCI_NOUNS:
         epci_type = prefix
     noun = _EPCI_NOUNS.get(epci_type or "")

@@ -49,6 +49,7 @@ _env = Environment(
 )
 _env.filters["number"] = french.number
 _env.filters["count"] = french.count
+_env.filters["arobases"] = french.arobases
 _env.filters["quoted"] = french.quoted
 
 
@@ -280,13 +281,13 @@ def render_award(
     if next_level and arobases == pre_notation:
         services = [french.quoted(french.typographic(labels.get(c, c))) for c in next_level["suggested_services"]]
         next_level = {
-            "target": french.count(next_level["target_arobases"], "arobase"),
+            "target": french.arobases(next_level["target_arobases"]),
             "missing": french.count(next_level["points_missing"], "point"),
             "services": ", ".join(services),
         }
     else:
         next_level = None
-    subject = f"Palmarès {edition}{french.NBSP}: {addressee.name.bare} obtient {french.count(arobases, 'arobase')}"
+    subject = f"Palmarès {edition}{french.NBSP}: {addressee.name.bare} obtient {french.arobases(arobases)}"
     return _message(
         kind="rectificatif" if rectificatif else "award",
         template="award",

@@ -103,7 +103,7 @@ async def authenticate(request: Request) -> auth.Principal:
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="jeton",
-    description="Jeton d'une collectivité (`pal_…`, donné à l'inscription) ou d'un opérateur du label.",
+    description="Jeton d’une collectivité (`pal_…`, donné à l’inscription) ou d’un opérateur du label.",
 )
 
 
@@ -161,7 +161,7 @@ def require_operator(caller: Caller) -> auth.Principal:
 
 def require_collectivite(caller: Caller) -> auth.Principal:
     if caller.operator or caller.code is None:
-        raise ApiError(403, "Le dépôt d'un dossier se fait avec le jeton de la collectivité.")
+        raise ApiError(403, "Le dépôt d’un dossier se fait avec le jeton de la collectivité.")
     return caller
 
 
@@ -218,7 +218,7 @@ async def register_collectivite(body: RegisterRequest, request: Request, _: Oper
 
 def _own_or_operator(caller: auth.Principal, code: str) -> None:
     if not caller.may_read(code):
-        raise ApiError(403, "Ce jeton n'est pas celui de cette collectivité.")
+        raise ApiError(403, "Ce jeton n’est pas celui de cette collectivité.")
 
 
 @router.post(
@@ -237,7 +237,7 @@ async def rotate_token(code: CodePath, request: Request, caller: Caller) -> Regi
     async with runtime_of(request).transaction() as tx:
         row = await store.rotate_token(tx.conn, code, auth.hash_token(token))
     if row is None:
-        raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+        raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
     return RegisterResponse(
         code=row.code,
         name=row.name,
@@ -265,7 +265,7 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
     _own_or_operator(caller, code)
     async with runtime_of(request).transaction() as tx:
         if not await store.revoke_token(tx.conn, code):
-            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+            raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
     return Response(status_code=204)
 
 
@@ -307,13 +307,13 @@ async def submit(
             request_hash_before, replay_id, replay_revision = context.replay
             if request_hash_before != request_hash:
                 raise ApiError(
-                    422, "Cette clé d'idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key"
+                    422, "Cette clé d’idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key"
                 )
             response.headers["Idempotent-Replayed"] = "true"
             return _accepted(replay_id, replay_revision)
         ed = context.edition
         if ed is None:
-            raise ApiError(409, f"La campagne {edition} n'est pas ouverte : aucune grille n'est publiée.")
+            raise ApiError(409, f"La campagne {edition} n’est pas ouverte : aucune grille n’est publiée.")
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"La campagne {edition} est close : le palmarès a été publié.")
         grille = await store.grille_version(conn, edition, ed.grille_version)
@@ -487,7 +487,7 @@ async def publish_grille(edition: EditionPath, body: GrilleBody, request: Reques
     if problem is not None:
         raise ApiError(422, f"Texte refusé dans la grille ({problem[0]}) : {problem[1]}.", field=problem[0])
     if body.edition != edition:
-        raise ApiError(422, f"La grille porte l'édition {body.edition}, l'URL l'édition {edition}.", field="edition")
+        raise ApiError(422, f"La grille porte l’édition {body.edition}, l’URL l’édition {edition}.", field="edition")
     async with runtime_of(request).transaction() as tx:
         await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{edition}")
         ed = await store.edition(tx.conn, edition, for_update=True)
@@ -506,7 +506,7 @@ async def get_grille(edition: EditionPath, request: Request) -> Grille:
     async with runtime_of(request).pool.acquire() as conn:
         grille = await store.current_grille(conn, edition)
     if grille is None:
-        raise ApiError(404, f"Aucune grille publiée pour l'édition {edition}.")
+        raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
     return grille
 
 
@@ -561,7 +561,7 @@ async def publish_palmares(
         await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{edition}")
         ed = await store.edition(tx.conn, edition, for_update=True)
         if ed is None:
-            raise ApiError(409, f"Aucune grille publiée pour l'édition {edition} : rien à publier.")
+            raise ApiError(409, f"Aucune grille publiée pour l’édition {edition} : rien à publier.")
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"Le palmarès {edition} est déjà publié.")
         await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
@@ -639,7 +639,7 @@ async def import_label_history(body: LabelHistoryImport, request: Request, _: Op
             if entry.edition in managed:
                 raise ApiError(
                     409,
-                    f"Le palmarès {entry.edition} a été publié par Palmarès : son historique ne s'importe pas.",
+                    f"Le palmarès {entry.edition} a été publié par Palmarès : son historique ne s’importe pas.",
                     field=f"entries.{i}.edition",
                 )
         await store.import_labels(tx.conn, [(e.code, e.edition, e.arobases) for e in body.entries])

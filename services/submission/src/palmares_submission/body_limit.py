@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 
+from palmares_label import french
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from palmares_submission import errors
 
 
 def _too_large(limit: int) -> bytes:
+    size = french.count(limit, "octet")
     return json.dumps(
-        {
-            "error": f"Requête trop volumineuse : au plus {limit} octets.",
-            "detail": [{"field": "body", "message": f"au plus {limit} octets", "type": "body_too_large"}],
-        },
+        errors.body(
+            f"Requête trop volumineuse : au plus {size}.",
+            [{"field": "body", "message": f"au plus {size}", "type": "body_too_large"}],
+        ),
         ensure_ascii=False,
     ).encode()
 

@@ -6,26 +6,30 @@ Every error body has the same shape:
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from palmares_label import french
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from palmares_submission.schemas import ErrorBody
 
-# French wording of pydantic's error types (the ones a request body can hit).
-_FRENCH = {
+# French wording of pydantic's error types (the ones a request body can hit). A count is
+# written `{name:noun}`: the number and its noun, agreed (« au moins un caractère »).
+FRENCH_ERRORS = {
     "missing": "champ obligatoire manquant",
     "extra_forbidden": "champ inconnu",
     "string_type": "une chaîne de caractères est attendue",
-    "string_too_short": "texte trop court (au moins {min_length} caractère(s))",
-    "string_too_long": "texte trop long (au plus {max_length} caractères)",
+    "string_too_short": "texte trop court (au moins {min_length:caractère})",
+    "string_too_long": "texte trop long (au plus {max_length:caractère})",
     "string_pattern_mismatch": "format invalide",
-    "too_short": "liste trop courte (au moins {min_length} élément(s))",
-    "too_long": "liste trop longue (au plus {max_length} éléments)",
+    "too_short": "liste trop courte (au moins {min_length:élément})",
+    "too_long": "liste trop longue (au plus {max_length:élément})",
     "list_type": "une liste est attendue",
     "int_type": "un nombre entier est attendu",
     "int_parsing": "un nombre entier est attendu",
@@ -42,7 +46,7 @@ _FRENCH = {
     "dict_type": "un objet JSON est attendu",
     "uuid_parsing": "identifiant invalide",
     "uuid_type": "identifiant invalide",
-    "url_too_long": "adresse web trop longue (au plus {max_length} caractères)",
+    "url_too_long": "adresse web trop longue (au plus {max_length:caractère})",
     "string_unicode": "texte Unicode invalide",
     "int_from_float": "un nombre entier est attendu",
     "float_type": "un nombre est attendu",
@@ -64,7 +68,7 @@ _FRENCH = {
 }
 
 # Statuses the handlers below may answer with a generic French sentence.
-_STATUS_MESSAGES = {
+STATUS_MESSAGES = {
     400: "Requête illisible.",
     404: "Ressource introuvable.",
     405: "Méthode non autorisée.",
@@ -90,16 +94,32 @@ def french_message(error: dict[str, Any]) -> str:
         if "email" in msg.lower():
             return "adresse électronique invalide"
         return msg.removeprefix("Value error, ")
-    template = _FRENCH.get(kind)
+    template = FRENCH_ERRORS.get(kind)
     if template is None:
         # Our own PydanticCustomError types (text, dates, URLs) carry French messages;
         # an English one from a library is better than nothing, and says what is wrong.
         return str(error.get("msg", "valeur invalide"))
-    ctx = {k: str(v).replace(" or ", " ou ") for k, v in (error.get("ctx") or {}).items()}
+    # pydantic quotes the values it expects in straight quotes and joins them with "or".
+    ctx = {k: _QUOTED.sub(r"« \1 »", str(v).replace(" or ", " ou ")) for k, v in (error.get("ctx") or {}).items()}
     try:
-        return template.format(**ctx)
-    except (KeyError, IndexError):
+        return _COUNTING.format(template, **ctx)
+    except (KeyError, IndexError, ValueError):
         return template
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+class _Counting(string.Formatter):
+    """`{name:noun}` writes the number (in letters up to ten) and its noun, agreed; other fields as `str.format`."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.isalpha():
+            return french.count_in_words(int(value), format_spec)
+        return str(super().format_field(value, format_spec))
+
+
+_COUNTING = _Counting()
 
 
 _DESCRIPTIONS = {
@@ -107,7 +127,7 @@ _DESCRIPTIONS = {
     401: "Jeton absent, invalide ou révoqué",
     403: "Jeton valide, mais sans droit sur cette ressource",
     404: "Ressource introuvable",
-    409: "Conflit avec l'état de la campagne ou de la ressource",
+    409: "Conflit avec l’état de la campagne ou de la ressource",
     413: "Corps de requête trop volumineux",
     422: "Requête invalide : les champs en faute sont nommés",
     429: "Trop de requêtes pour ce jeton",
@@ -149,7 +169,20 @@ def allowed_methods(request: Request) -> list[str]:
 def problem(
     status: int, error: str, detail: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail or []}, status_code=status, headers=headers)
+    return JSONResponse(body(error, detail), status_code=status, headers=headers)
+
+
+def body(error: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The body of every error response: its French sentences typeset (apostrophes, non-breaking spaces)."""
+    return {
+        "error": shown(error),
+        "detail": [{**d, "message": shown(d["message"])} if "message" in d else d for d in detail or []],
+    }
+
+
+def shown(message: str) -> str:
+    """A French message as a response shows it: written with a keyboard, typeset in French."""
+    return french.typeset(message)
 
 
 class ApiError(Exception):
@@ -191,7 +224,7 @@ def install(app: FastAPI) -> None:
         detail = [{"field": "body", "message": "corps de requête illisible", "type": "body_unreadable"}]
         return problem(
             exc.status_code,
-            _STATUS_MESSAGES.get(exc.status_code, str(exc.detail)),
+            STATUS_MESSAGES.get(exc.status_code, str(exc.detail)),
             detail if exc.status_code == 400 else None,
             headers=headers,
         )

@@ -7,6 +7,7 @@ import re
 
 import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from palmares_contracts import Category
 from palmares_label import french
 
 from palmares_submission import collation, refdata, store
@@ -18,6 +19,7 @@ _env = Environment(
     autoescape=True,  # everything shown comes from dossiers and reference data: escape it all
     undefined=StrictUndefined,
 )
+_env.filters["count_in_words"] = french.count_in_words
 
 GROUPS = (("villages", "Villages"), ("villes", "Villes"), ("territoires", "Territoires"))
 # Agreement of "labellisé" with each group's noun (une ville, un village, un territoire).
@@ -31,24 +33,21 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
     if ed is None or ed["palmares_published_at"] is None:
         return None
     groups: dict[str, list[PalmaresEntry]] = {key: [] for key, _ in GROUPS}
-    departements = refdata.load_departements()
     for r in await store.palmares_rows(conn, edition):
         arobases = r["jury_arobases"] or r["pre_notation"]
         if arobases is None:
             continue  # not evaluated yet: not in the palmarès
-        departement = departements.get(r["departement"])
         groups[_CATEGORY_GROUP[r["category"]]].append(
-            PalmaresEntry(
-                collectivite_code=r["code"],
+            entry(
+                edition,
+                code=r["code"],
                 name=r["name"],
-                official_name=official_name(r["code"], r["name"], r["kind"], edition),
+                kind=r["kind"],
                 category=r["category"],
+                departement=r["departement"],
                 arobases=arobases,
                 pre_notation=r["pre_notation"],
                 mentions=[m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else [],
-                departement=r["departement"],
-                departement_name=departement.name if departement else "",
-                region=departement.region_name if departement else "",
             )
         )
     history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
@@ -66,6 +65,35 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
         ceremony=json.loads(ed["ceremony"]) if ed["ceremony"] else None,
         attribution=refdata.attribution(refdata.millesime_for(edition)),
         **groups,
+    )
+
+
+def entry(
+    edition: int,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    category: str,
+    departement: str,
+    arobases: int,
+    pre_notation: int | None,
+    mentions: list[str],
+) -> PalmaresEntry:
+    """A collectivité's line of the palmarès, with what French readers see: its official name,
+    its département and région by name, typographic apostrophes."""
+    ref = refdata.load_departements().get(departement)
+    return PalmaresEntry(
+        collectivite_code=code,
+        name=name,
+        official_name=official_name(code, name, kind, edition),
+        category=Category(category),
+        arobases=arobases,
+        pre_notation=pre_notation,
+        mentions=mentions,
+        departement=departement,
+        departement_name=french.typographic(ref.name) if ref else "",
+        region=french.typographic(ref.region_name) if ref else "",
     )
 
 

@@ -90,7 +90,7 @@ class RegisterResponse(BaseModel):
 def _plain_http_url(url: AnyUrl) -> AnyUrl:
     # Credentials in a published link leak them to everyone who reads the dossier.
     if url.username or url.password:
-        raise PydanticCustomError("url_userinfo", "identifiants interdits dans l'adresse web")
+        raise PydanticCustomError("url_userinfo", "identifiants interdits dans l’adresse web")
     return url
 
 
