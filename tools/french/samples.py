@@ -1,0 +1,209 @@
+"""Sample letters and pages, rendered by the services' own code on sample data (pure).
+
+The samples cover what changes a text: each kind of collectivité (a village,
+a ville whose name has an article, an EPCI), the jury or the pré-notation, a
+mention told by a declared service or by the text, one or several, no
+mention, the advice on the next arobase, a distinction, a second revision,
+the rectificatif.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID
+
+from palmares_notify import render
+from palmares_submission import palmares, refdata
+from palmares_submission.schemas import PalmaresEntry, PalmaresView
+
+SENDER = render.Sender()
+SUBMITTED = datetime(2016, 11, 2, 13, 3, tzinfo=UTC)
+PUBLISHED = datetime(2017, 2, 1, 17, 30, tzinfo=UTC)
+CEREMONY = {"place": "Lille", "date": "2017-02-01"}
+
+FREHEL = {"code": "22179", "kind": "commune", "name": "Fréhel", "category": "village"}
+LE_MANS = {"code": "72181", "kind": "commune", "name": "Le Mans", "category": "ville"}
+AGEN = {"code": "47001", "kind": "commune", "name": "Agen", "category": "ville"}
+PARTHENAY = {
+    "code": "200041333",
+    "kind": "epci",
+    "name": "CC de Parthenay-Gâtine",
+    "category": "territoire",
+    "epci_type": "CC",
+}
+RIVIERA = {
+    "code": "200041507",
+    "kind": "epci",
+    "name": "CA La Riviéra du Levant",
+    "category": "territoire",
+    "epci_type": "CA",
+}
+
+SERVICE_LABELS = {
+    "conseil_internet_citoyen": "Conseil local de l’internet citoyen",
+    "open_data_portail": "Portail de données ouvertes",
+    "teletravail_agents": "Télétravail des agents",
+    "tiers_lieu_coworking": "Tiers-lieu et espace de coworking",
+    "paiement_en_ligne": "Paiement en ligne des factures de la collectivité (TIPI, PayFiP)",
+    "budget_participatif": "Budget participatif en ligne",
+}
+MENTIONS: dict[str, Any] = {
+    "mentions": [
+        {
+            "code": "democratie_locale",
+            "label": "Démocratie locale",
+            "evidence": [
+                {"action_title": "Conseil local de l’internet citoyen", "service_codes": ["conseil_internet_citoyen"]}
+            ],
+        },
+        {
+            "code": "gouvernement_ouvert",
+            "label": "Gouvernement ouvert",
+            "evidence": [
+                {"action_title": "Données du budget en clair", "matched_terms": ["open data"]},
+                {"action_title": "Ouverture des données publiques", "service_codes": ["open_data_portail"]},
+            ],
+        },
+        {
+            "code": "teletravail",
+            "label": "Télétravail",
+            "evidence": [
+                {"action_title": "Espace de coworking de la gare", "matched_terms": ["coworking", "télétravail"]}
+            ],
+        },
+        {
+            "code": "reseaux_sociaux",
+            "label": "Réseaux sociaux",
+            "evidence": [{"action_title": None, "matched_terms": ["Facebook"]}],
+        },
+    ]
+}
+ENJEUX = [
+    {"code": "services_publics", "label": "Services publics", "coverage": 0.62},
+    {"code": "democratie_locale", "label": "Démocratie locale", "coverage": 0.45},
+    {"code": "emploi", "label": "Emploi", "coverage": 0.0},
+]
+NEXT_LEVEL = {
+    "target_arobases": 4,
+    "points_missing": 1.2,
+    "suggested_services": ["paiement_en_ligne", "budget_participatif"],
+}
+SID = UUID("6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17")
+
+
+def _receipt(collectivite: dict[str, Any], revision: int) -> EmailMessage:
+    return render.render_receipt(
+        notification=render.notification_id("receipt", SID, revision),
+        to="numerique@mairie.example",
+        collectivite=collectivite,
+        edition=2017,
+        submission_id=SID,
+        revision=revision,
+        actions=4,
+        submitted_at=SUBMITTED,
+        sender=SENDER,
+        at=SUBMITTED,
+    )
+
+
+def _award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
+    fields: dict[str, Any] = {
+        "notification": render.notification_id("award", SID),
+        "to": "numerique@mairie.example",
+        "collectivite": collectivite,
+        "edition": 2017,
+        "submission_id": SID,
+        "score": {"arobases": 3, "score": 38.8, "enjeux": ENJEUX, "next_level": NEXT_LEVEL},
+        "mentions": MENTIONS,
+        "jury": None,
+        "ceremony": CEREMONY,
+        "sender": SENDER,
+        "at": PUBLISHED,
+        "service_labels": SERVICE_LABELS,
+    }
+    return render.render_award(**{**fields, **kw})
+
+
+def letters() -> dict[str, EmailMessage]:
+    """Every kind of letter, on sample data, by a name that says what it shows."""
+    return {
+        "receipt-village": _receipt(FREHEL, 1),
+        "receipt-ville-revision": _receipt(LE_MANS, 2),
+        "receipt-epci": _receipt(PARTHENAY, 1),
+        "award-ville-prenotation": _award(LE_MANS),
+        "award-village-jury-one-arobase": _award(
+            FREHEL,
+            score={"arobases": 1, "score": 4.5, "enjeux": [], "next_level": None},
+            mentions={"mentions": []},
+            jury={"arobases": 1, "comment": "", "decided_by": "Jury"},
+        ),
+        "award-epci-jury-distinction": _award(
+            PARTHENAY,
+            score={"arobases": 4, "score": 61.0, "enjeux": ENJEUX, "next_level": None},
+            jury={
+                "arobases": 5,
+                "comment": "Une stratégie numérique exemplaire, construite avec les habitants.",
+                "decided_by": "Jury",
+            },
+            distinctions=["Territoire d’excellence numérique"],
+        ),
+        "award-epci-article": _award(RIVIERA, mentions={"mentions": MENTIONS["mentions"][1:2]}),
+        "rectificatif-ville": _award(
+            AGEN,
+            notification=render.notification_id("rectificatif", SID, "decision-2"),
+            jury={"arobases": 5, "comment": "Dossier réexaminé après la cérémonie.", "decided_by": "Jury"},
+            previous_arobases=3,
+            previous_message_at=PUBLISHED,
+            at=datetime(2017, 2, 6, 9, 15, tzinfo=UTC),
+        ),
+    }
+
+
+def _entry(code: str, category: str, arobases: int, **kw: Any) -> PalmaresEntry:
+    ref = refdata.lookup_for_edition(code, 2017)
+    assert ref is not None, code
+    line = palmares.entry(
+        2017,
+        code=code,
+        name=ref.name,
+        kind=ref.kind,
+        category=category,
+        departement=ref.departement,
+        arobases=arobases,
+        pre_notation=kw.pop("pre_notation", arobases),
+        mentions=kw.pop("mentions", []),
+    )
+    return line.model_copy(update=kw)
+
+
+def palmares_view() -> PalmaresView:
+    """A small palmarès of the 2017 edition, names and départements from the reference data."""
+    return PalmaresView(
+        edition=2017,
+        published_at=PUBLISHED,
+        ceremony=CEREMONY,
+        villages=sorted(
+            [_entry("22179", "village", 3, mentions=["Réseaux sociaux"]), _entry("76276", "village", 5)],
+            key=palmares.order,
+        ),
+        villes=sorted(
+            [
+                _entry("51230", "ville", 5),
+                _entry("72181", "ville", 4, mentions=["Démocratie locale", "Télétravail"]),
+                _entry("47001", "ville", 5, distinctions=["Territoire d’excellence numérique"]),
+            ],
+            key=palmares.order,
+        ),
+        territoires=[_entry("200041333", "territoire", 5, mentions=["Gouvernement ouvert"])],
+        attribution=refdata.attribution(refdata.millesime_for(2017)),
+    )
+
+
+def pages() -> dict[str, str]:
+    """Every page the public sees, on sample data."""
+    return {
+        "palmares": palmares.to_html(palmares_view()),
+        "palmares-not-published": palmares.not_published_html(2018),
+    }
