@@ -18,19 +18,9 @@ from odf.opendocument import load as load_ods
 
 from tests.factories import grille
 from tests.integration.harness import Api, Codes, Stack, dossier
+from tools.chromium import CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium() -> str:

@@ -93,7 +93,8 @@ NEXT_LEVEL = {
 SID = UUID("6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17")
 
 
-def _receipt(collectivite: dict[str, Any], revision: int) -> EmailMessage:
+def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender = SENDER) -> EmailMessage:
+    """The receipt of a dossier deposited on 2 November 2016 at 14:03 in Paris."""
     return render.render_receipt(
         notification=render.notification_id("receipt", SID, revision),
         to="numerique@mairie.example",
@@ -103,12 +104,13 @@ def _receipt(collectivite: dict[str, Any], revision: int) -> EmailMessage:
         revision=revision,
         actions=4,
         submitted_at=SUBMITTED,
-        sender=SENDER,
+        sender=sender,
         at=SUBMITTED,
     )
 
 
-def _award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
+def award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
+    """An award of the 2017 edition (ceremony in Lille on 1 February 2017); `kw` overrides any argument."""
     fields: dict[str, Any] = {
         "notification": render.notification_id("award", SID),
         "to": "numerique@mairie.example",
@@ -129,17 +131,17 @@ def _award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
 def letters() -> dict[str, EmailMessage]:
     """Every kind of letter, on sample data, by a name that says what it shows."""
     return {
-        "receipt-village": _receipt(FREHEL, 1),
-        "receipt-ville-revision": _receipt(LE_MANS, 2),
-        "receipt-epci": _receipt(PARTHENAY, 1),
-        "award-ville-prenotation": _award(LE_MANS),
-        "award-village-jury-one-arobase": _award(
+        "receipt-village": receipt(FREHEL, 1),
+        "receipt-ville-revision": receipt(LE_MANS, 2),
+        "receipt-epci": receipt(PARTHENAY, 1),
+        "award-ville-prenotation": award(LE_MANS),
+        "award-village-jury-one-arobase": award(
             FREHEL,
             score={"arobases": 1, "score": 4.5, "enjeux": [], "next_level": None},
             mentions={"mentions": []},
             jury={"arobases": 1, "comment": "", "decided_by": "Jury"},
         ),
-        "award-epci-jury-distinction": _award(
+        "award-epci-jury-distinction": award(
             PARTHENAY,
             score={"arobases": 4, "score": 61.0, "enjeux": ENJEUX, "next_level": None},
             jury={
@@ -149,8 +151,8 @@ def letters() -> dict[str, EmailMessage]:
             },
             distinctions=["Territoire d’excellence numérique"],
         ),
-        "award-epci-article": _award(RIVIERA, mentions={"mentions": MENTIONS["mentions"][1:2]}),
-        "rectificatif-ville": _award(
+        "award-epci-article": award(RIVIERA, mentions={"mentions": MENTIONS["mentions"][1:2]}),
+        "rectificatif-ville": award(
             AGEN,
             notification=render.notification_id("rectificatif", SID, "decision-2"),
             jury={"arobases": 5, "comment": "Dossier réexaminé après la cérémonie.", "decided_by": "Jury"},

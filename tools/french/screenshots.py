@@ -20,20 +20,10 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
+from tools.chromium import CHROMIUM_FLAGS
 from tools.french import samples
 from tools.repository import repository_root
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 WIDTH, HEIGHT = 720, 2400
 
 
@@ -69,6 +59,7 @@ def screenshot(html: str, chromium: str) -> Image.Image:
             [
                 chromium,
                 *CHROMIUM_FLAGS,
+                "--hide-scrollbars",
                 f"--user-data-dir={scratch}/profile",
                 f"--window-size={WIDTH},{HEIGHT}",
                 f"--screenshot={shot}",

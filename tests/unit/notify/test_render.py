@@ -7,26 +7,18 @@ import email.policy
 import re
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import pytest
 from palmares_label.french import NBSP, NNBSP
 from palmares_notify import render
 from palmares_notify.evidence import evidence_sentence
 
+from tools.french import samples
+from tools.french.samples import FREHEL, LE_MANS, PARTHENAY
+
 SENDER = render.Sender()
 AT = datetime(2017, 2, 1, 18, 0, tzinfo=UTC)
-SID = UUID("2d3f0c2e-1111-4a5b-9c8d-000000000001")
-
-FREHEL = {"code": "22058", "kind": "commune", "name": "Fréhel", "category": "village"}
-LE_MANS = {"code": "72181", "kind": "commune", "name": "Le Mans", "category": "ville"}
-PARTHENAY = {
-    "code": "200041333",
-    "kind": "epci",
-    "name": "CC de Parthenay-Gâtine",
-    "category": "territoire",
-    "epci_type": "CC",
-}
+SID = samples.SID
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:
@@ -48,35 +40,13 @@ def visible(html: str) -> str:
 
 
 def receipt(collectivite: dict[str, Any] = FREHEL, revision: int = 2, **kw: Any) -> email.message.EmailMessage:
-    return render.render_receipt(
-        notification=render.notification_id("receipt", SID, revision),
-        to="numerique@mairie.example",
-        collectivite=collectivite,
-        edition=2017,
-        submission_id=SID,
-        revision=revision,
-        actions=3,
-        submitted_at=datetime(2016, 11, 2, 13, 3, tzinfo=UTC),
-        sender=kw.pop("sender", SENDER),
-        at=AT,
-    )
+    return samples.receipt(collectivite, revision, **kw)
 
 
 def award(collectivite: dict[str, Any] = FREHEL, **kw: Any) -> email.message.EmailMessage:
-    fields: dict[str, Any] = {
-        "notification": render.notification_id("award", SID),
-        "to": "a@b.example",
-        "collectivite": collectivite,
-        "edition": 2017,
-        "submission_id": SID,
-        "score": {"arobases": 2, "score": 12.0},
-        "mentions": {},
-        "jury": None,
-        "ceremony": {"place": "Lille", "date": "2017-02-01"},
-        "sender": SENDER,
-        "at": AT,
-    }
-    return render.render_award(**{**fields, **kw})
+    """A plain award (no mention, no coverage, no advice) unless `kw` says otherwise."""
+    plain = {"score": {"arobases": 2, "score": 12.0}, "mentions": {}, "service_labels": {}, "at": AT}
+    return samples.award(collectivite, **{**plain, **kw})
 
 
 def test_notification_ids_are_stable() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .maven import ArtifactError, ensure_jars, pom_property
+from .maven import ArtifactError, ensure_jars, pom_property, prepared
 from .paths import repo_root
 
 __all__ = ["KAFKA_LIBS_ENV", "KAFKA_POM_ENV", "ArtifactError", "ensure_kafka_libs", "kafka_pom", "kafka_version"]
@@ -39,11 +39,8 @@ def ensure_kafka_libs() -> Path:
     elsewhere). Raises :class:`ArtifactError` with Maven's output tail when the
     fetch fails.
     """
-    explicit = os.environ.get(KAFKA_LIBS_ENV)
-    if explicit:
-        libs = Path(explicit)
-        if not any(libs.glob("kafka_2.13-*.jar")):
-            raise ArtifactError(f"{KAFKA_LIBS_ENV}={libs} holds no kafka_2.13 jar")
+    libs = prepared(KAFKA_LIBS_ENV, "kafka_2.13-*.jar")
+    if libs is not None:
         return libs
     pom = kafka_pom()
     return ensure_jars(

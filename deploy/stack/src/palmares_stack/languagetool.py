@@ -10,7 +10,6 @@ as JSON and prints what LanguageTool finds in them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .maven import ArtifactError, ensure_jars, pom_property
+from .maven import ArtifactError, ensure_jars, pom_property, prepared
 from .paths import repo_root
 
 LANGUAGETOOL_LIBS_ENV = "PALMARES_LANGUAGETOOL_LIBS"
@@ -34,11 +33,8 @@ def ensure_languagetool_libs() -> Path:
 
     ``$PALMARES_LANGUAGETOOL_LIBS`` bypasses Maven (a directory prepared elsewhere).
     """
-    explicit = os.environ.get(LANGUAGETOOL_LIBS_ENV)
-    if explicit:
-        libs = Path(explicit)
-        if not any(libs.glob("language-fr-*.jar")):
-            raise ArtifactError(f"{LANGUAGETOOL_LIBS_ENV}={libs} holds no language-fr jar")
+    libs = prepared(LANGUAGETOOL_LIBS_ENV, "language-fr-*.jar")
+    if libs is not None:
         return libs
     pom = languagetool_dir() / "pom.xml"
     return ensure_jars(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,17 @@ _MARKER = ".complete"
 
 class ArtifactError(RuntimeError):
     """Jars are missing and could not be fetched."""
+
+
+def prepared(env: str, probe: str) -> Path | None:
+    """The directory of jars that `$env` names, prepared elsewhere (bypassing Maven), or None when unset."""
+    explicit = os.environ.get(env)
+    if not explicit:
+        return None
+    libs = Path(explicit)
+    if not any(libs.glob(probe)):
+        raise ArtifactError(f"{env}={libs} holds no {probe}")
+    return libs
 
 
 def pom_property(pom: Path, name: str) -> str:
