@@ -26,6 +26,7 @@ from palmares_contracts import (
     NotificationKind,
     NotificationSent,
     PalmaresPublished,
+    ServiceSuggestion,
     SubmissionReceived,
     SubmissionScored,
 )
@@ -89,6 +90,7 @@ def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
                 "code": "gouvernement_ouvert",
                 "label": "Gouvernement ouvert",
                 "service_codes": ["portail_open_data"],
+                "sufficient_services": ["portail_open_data"],
                 "terms": ["données ouvertes", "open data", "data.gouv.fr"],
                 "exclusions": ["ouvert le samedi"],
             },
@@ -186,6 +188,16 @@ def one_of_each() -> list[Event]:
                             action_title="Portail", snippet="données ouvertes", matched_terms=("données ouvertes",)
                         ),
                     ),
+                ),
+            ),
+            suggestions=(
+                ServiceSuggestion(
+                    action_title="Portail",
+                    service_code="conseil_en_direct",
+                    service_label="Conseil municipal en direct",
+                    matched_terms=("conseil municipal en direct",),
+                    snippet="le conseil municipal en direct",
+                    message="Votre action « Portail » semble relever du service « Conseil municipal en direct » : déclarez-le.",
                 ),
             ),
         ),

@@ -126,6 +126,21 @@ class MentionMiss(_Value):
     lacking: str
 
 
+class ServiceSuggestion(_Value):
+    """A grille service that an action's text describes but the dossier does not declare.
+
+    Shown to the collectivité (« votre action X semble relever du service Y :
+    déclarez-le »); the pré-notation counts declared services only.
+    """
+
+    action_title: str
+    service_code: str
+    service_label: str
+    matched_terms: tuple[str, ...] = ()
+    snippet: str = ""
+    message: str = ""  # the advice, in French, ready to show
+
+
 class Distinction(_Value):
     """A distinction beyond the arobases (e.g. « Territoire d'excellence numérique »)."""
 
@@ -199,6 +214,8 @@ class MentionsDetected(Event):
     grille_version: int = Field(ge=1)
     mentions: tuple[Mention, ...] = ()
     missed: tuple[MentionMiss, ...] = ()
+    # Added after schema version 1, with a default: older consumers ignore it, older events read as ().
+    suggestions: tuple[ServiceSuggestion, ...] = ()
 
 
 class JuryDecided(Event):

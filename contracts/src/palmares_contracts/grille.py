@@ -51,6 +51,12 @@ class GrilleService(_Frozen):
     weight: float = Field(gt=0, le=100)
     applies_to: tuple[Category, ...] = (Category.VILLAGE, Category.VILLE, Category.TERRITOIRE)
     description: str = ""
+    # Added after schema version 1, with defaults: older grilles and consumers are unaffected.
+    # Expressions by which an action's text describes this service, and their homonyms:
+    # the mentions service suggests declaring the service when an action describes it
+    # without declaring it. A service without terms is never suggested.
+    terms: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
 
 
 class Threshold(_Frozen):
@@ -85,10 +91,14 @@ class ContextualTerms(_Frozen):
 
 
 class MentionRule(_Frozen):
-    """How a mention is detected: from declared services and from French free text.
+    """How a mention is detected: from French free text, and from declared services.
 
     `terms` are evidence on their own; `exclusions` are homonyms (a term occurrence
     that starts inside one does not count); `contextual` terms need a context.
+    A declared service of `service_codes` is a hint: it stands as the context of
+    the rule's contextual terms in its action, and is evidence on its own only
+    if it is one of `sufficient_services`. `min_evidence` counts distinct
+    sources of evidence: each action once, the narrative once.
     """
 
     code: Code
@@ -99,6 +109,8 @@ class MentionRule(_Frozen):
     min_evidence: int = Field(default=1, ge=1)
     # Added after schema version 1, with a default: older grilles and consumers are unaffected.
     contextual: tuple[ContextualTerms, ...] = ()
+    # Added after schema version 1, with a default (no service suffices on its own).
+    sufficient_services: tuple[Code, ...] = ()
 
 
 class ChangelogEntry(_Frozen):
@@ -169,6 +181,9 @@ class GrilleBody(_Frozen):
             unknown = [c for c in rule.service_codes if c not in services]
             if unknown:
                 raise ValueError(f"mention {rule.code!r}: unknown services {unknown}")
+            stray = [c for c in rule.sufficient_services if c not in rule.service_codes]
+            if stray:
+                raise ValueError(f"mention {rule.code!r}: sufficient services {stray} are not among its service_codes")
         _check_thresholds("thresholds", self.thresholds)
         _unique("category_thresholds", [c.category.value for c in self.category_thresholds])
         for own in self.category_thresholds:

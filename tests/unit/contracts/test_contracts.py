@@ -126,6 +126,19 @@ def test_timestamps_are_timezone_aware() -> None:
         ({"thresholds": [{"arobases": 1, "min_score": 0}, {"arobases": 3, "min_score": 10}]}, "without gaps"),
         ({"thresholds": [{"arobases": 1, "min_score": 0}, {"arobases": 2, "min_score": 0}]}, "increase"),
         ({"mentions": [{"code": "m", "label": "M", "service_codes": ["nope"]}]}, "unknown services"),
+        (
+            {
+                "mentions": [
+                    {
+                        "code": "m",
+                        "label": "M",
+                        "service_codes": ["portail_open_data"],
+                        "sufficient_services": ["etat_civil_en_ligne"],
+                    }
+                ]
+            },
+            "not among its service_codes",
+        ),
     ],
 )
 def test_grille_invariants(change: dict[str, object], message: str) -> None:

@@ -281,6 +281,24 @@ def test_mention_rules_are_complete(grilles: dict[str, GrilleBody], name: str) -
         assert not {_strip_accents(t) for t in rule.terms} & {_strip_accents(e) for e in rule.exclusions}
 
 
+@pytest.mark.parametrize("name", FILES)
+def test_each_mention_says_which_services_suffice_and_the_services_how_texts_describe_them(
+    grilles: dict[str, GrilleBody], name: str
+) -> None:
+    grille = grilles[name]
+    # Some services are the mention's practice itself (a Facebook page); the others are hints (docs/mentions.md).
+    for rule in grille.mentions:
+        assert rule.sufficient_services and set(rule.sufficient_services) <= set(rule.service_codes), rule.code
+    hints = {c for rule in grille.mentions for c in rule.service_codes if c not in rule.sufficient_services}
+    assert {"budget_explique", "deliberations_en_ligne", "ateliers_initiation"} <= hints
+    described = [s for s in grille.services if s.terms]
+    assert len(described) >= 0.9 * len(grille.services)
+    for service in described:
+        assert len(set(service.terms)) == len(service.terms), service.code
+        alone = {_words(t) for t in service.terms}
+        assert not any(a.startswith(_words(e)) for a in alone for e in service.exclusions), service.code
+
+
 def _words(text: str) -> str:
     return " ".join(re.split(r"[\s'’-]+", _strip_accents(text))).strip()
 
@@ -487,6 +505,7 @@ def _french_texts(grille: GrilleBody) -> list[str]:
     texts += [c.label for c in grille.categories] + [e.label for e in grille.enjeux]
     texts += [s.label for s in grille.services] + [s.description for s in grille.services]
     texts += [m.label for m in grille.mentions] + [t for m in grille.mentions for t in (*m.terms, *m.exclusions)]
+    texts += [t for s in grille.services for t in (*s.terms, *s.exclusions)]
     texts += [e.detail for e in grille.changelog]
     return texts
 

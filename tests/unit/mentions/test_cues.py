@@ -92,3 +92,19 @@ def test_a_clause_describing_people_negates_nothing() -> None:
     clause = "qui n’ont pas d’ordinateur à faire leurs démarches"
     assert reason(clause, "démarches") is Reason.NEGATION
     assert reason(clause, "démarches", describes_people=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("nous organiserons une concertation en ligne", Reason.INTENTION),
+        ("vous pourrez voter en ligne", Reason.INTENTION),
+        ("aux environs de la mairie un espace de coworking", None),
+        ("une étude sur le télétravail", Reason.TOPIC),
+        ("une conférence sur les réseaux sociaux", Reason.TOPIC),
+    ],
+)
+def test_first_person_futures_and_topics(text: str, reason: Reason | None) -> None:
+    folded = [fold(w) for w in WORD.findall(text)]
+    cues = read_clause(folded, cue_marks(folded), lambda i: folded[i] in ("ne", "n"), 0, len(folded))
+    assert cues.reason(len(folded) - 1) is reason

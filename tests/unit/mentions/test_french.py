@@ -74,3 +74,12 @@ def test_clauses_open_at_mais_relatives_and_et_with_a_subject() -> None:
 def test_a_parenthetical_connector_does_not_open_a_clause() -> None:
     words, _, clauses = _segment("Le télétravail, en revanche, n’est pas encore ouvert")
     assert clauses[words.index("teletravail")] == clauses[words.index("pas")]
+
+
+def test_conjugated_verbs_share_the_key_of_their_other_forms() -> None:
+    # simplemma gives the infinitive of forms the light stemmer cannot undo.
+    assert {stem(fold(w)) for w in ("aidons", "aident", "aide", "aidé", "aidés")} == {"aid"}
+    assert {stem(fold(w)) for w in ("accompagnons", "accompagnent", "accompagne", "accompagnée")} == {"accompagn"}
+    # Nouns and participles are left to the light stemmer: simplemma's lemma of « donnée » is « donner ».
+    assert stem(fold("donnée")) == stem(fold("données"))
+    assert stem(fold("agents")) == stem(fold("agent"))

@@ -42,6 +42,7 @@ class Reason(enum.Enum):
 
     NEGATION = "negation"
     INTENTION = "intention"
+    TOPIC = "topic"  # the subject of a study, a talk, a debate: spoken about, not done
 
 
 # --- negation -------------------------------------------------------------------------------------
@@ -310,9 +311,9 @@ _PAST_AUX = frozenset({"a", "avons", "ont", "avait", "avions", "avaient"})
 # « comme prévu »: no intention; « comme le prévoit la loi », « les agents qui le souhaitent »: neither.
 _NOT_INTENT_BEFORE = frozenset({"comme"})
 _NOT_FORWARD_INTENT_BEFORE = frozenset({"comme", "le"})
-# Future and conditional of any verb, by their ending (« interviendra », « permettraient »),
-# except the nouns that end alike.
-_FUTURE_ENDINGS = ("ra", "ront", "rait", "raient")
+# Future and conditional of any verb, by their ending (« interviendra », « permettraient »,
+# « nous organiserons », « vous pourrez »), except the nouns that end alike.
+_FUTURE_ENDINGS = ("ra", "ront", "rait", "raient", "erons", "irons", "rrons", "erez", "irez", "rrez")
 _NOT_FUTURE = frozenset(
     {
         "camera",
@@ -341,8 +342,27 @@ _NOT_FUTURE = frozenset(
         "abstrait",
         "distrait",
         "soustrait",
+        "environs",
+        "potirons",
+        "avirons",
+        "vignerons",
+        "bucherons",
+        "forgerons",
+        "biberons",
+        "chaperons",
+        "quarterons",
+        "mousserons",
+        "percherons",
+        "laiterons",
+        "rez",
     }
 )
+# « une étude sur l’illectronisme », « un débat en ligne sur le télétravail »: the few words after
+# « sur » are what is talked about, not what is done (the debate itself is done: its words come first).
+_TOPIC_NOUNS = frozenset(
+    {"etude", "etudes", "conference", "conferences", "colloque", "colloques", "reflexion", "reflexions", "debat"}
+)
+_TOPIC_SCOPE = 5
 # « le futur tiers-lieu »: the next few words only (« ont choisi les aménagements du futur parc » is done).
 _FUTURE_ADJECTIVES = frozenset({"futur", "future", "futurs", "futures", "prochain", "prochaine"})
 # « projet de tiers-lieu » is an intention, unless the clause says it came true.
@@ -362,6 +382,7 @@ class ClauseCues:
     forward_from: int | None = None  # an intention verb: what follows it in the clause
     local_negations: tuple[int, ...] = ()  # « sans » …: the next few words
     projects: tuple[int, ...] = ()  # « projet de », « futur » …: the next few words
+    topics: tuple[int, ...] = ()  # « étude sur » …: the next few words
 
     def reason(self, start: int) -> Reason | None:
         """Why an occurrence starting at token `start` of this clause is not evidence, if it is not."""
@@ -371,6 +392,8 @@ class ClauseCues:
             return Reason.INTENTION
         if any(0 < start - j <= _PROJECT_SCOPE for j in self.projects):
             return Reason.INTENTION
+        if any(0 < start - j <= _TOPIC_SCOPE for j in self.topics):
+            return Reason.TOPIC
         return None
 
 
@@ -419,6 +442,7 @@ _CUE_WORDS = frozenset(
     | _NEAR_FUTURE
     | _INTENT_FORWARD
     | _PROJECT
+    | _TOPIC_NOUNS
     | _FUTURE_ADJECTIVES
     | _REALISED
     | {"ne", "n"}
@@ -477,6 +501,7 @@ def read_clause(
     forward_from: int | None = None
     local: list[int] = []
     projects: list[int] = []
+    topics: list[int] = []
     realised = False
     for i in cue_words:
         word = folded[i]
@@ -511,10 +536,15 @@ def read_clause(
             projects.append(i + 1)
         elif word in _FUTURE_ADJECTIVES:
             projects.append(i)
+        elif word in _TOPIC_NOUNS:
+            # « une étude sur », « un débat en ligne sur »: what follows « sur » is the topic.
+            about = next((j for j in range(i + 1, min(i + 4, end)) if folded[j] == "sur"), None)
+            if about is not None:
+                topics.append(about)
         elif _is_future(word):
             intended = intended or before not in _NOT_INTENT_BEFORE
     if realised:
         projects = []
     if describes_people:
         negated, local = False, []
-    return ClauseCues(negated, intended, forward_from, tuple(local), tuple(projects))
+    return ClauseCues(negated, intended, forward_from, tuple(local), tuple(projects), tuple(topics))

@@ -1,15 +1,27 @@
-"""Detection of the label's mentions in a dossier (pure, no I/O).
+"""Detection of the label's mentions in a dossier, and of the services its text describes (pure, no I/O).
 
-A mention's rule (in the grille) names the services and the French terms that
-evidence it, the contextual terms that need a context, and the exclusions
-(homonyms) that do not count. Evidence comes from the services declared by the actions
-(a collectivité declares them: they are never negated), and from the text of
-the actions (title and description) and of the narrative, read as a careful
-jury member would: without case or accents, across inflections, split or glued
-words and misspellings (`matcher`), and not where the dossier says it does *not*
-do something or only *intends* to (`cues`). Every mention carries its evidence:
-where, a snippet of the original text, the words or services; a mention found
-only in negated or intended passages is reported as just missed, with a quote.
+A mention's rule (in the grille) names the French terms that evidence it, the
+contextual terms that need a context, the exclusions (homonyms) that do not
+count, and the services that relate to it. Evidence is read as a careful jury
+member would:
+
+- only in the actions that count at the dossier deadline (the label's 2-year
+  rule, `palmares_label.actions`) and in the narrative;
+- in the text of the actions (title and description) and of the narrative:
+  without case or accents, across inflections, split or glued words and
+  misspellings (`matcher`), and not where the dossier says it does *not* do
+  something or only *intends* to (`cues`);
+- from the services an action declares, if they apply to the collectivité's
+  category: a declared service is evidence on its own only when the rule says
+  it suffices (`sufficient_services`); otherwise it is a hint (the rule's
+  contextual terms need no context in that action's text);
+- `min_evidence` distinct sources: each action once, the narrative once.
+
+Every mention carries its evidence: where, a snippet of the original text, the
+words or services; a mention that only negated, intended, outdated or
+undescribed evidence points to is reported as just missed, with what lacked.
+The same reading suggests the grille services an action describes without
+declaring them (the services' own `terms`).
 """
 
 from __future__ import annotations
@@ -18,13 +30,25 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from palmares_contracts import Action, Evidence, Mention, MentionMiss, MentionRule
+from palmares_contracts import (
+    Action,
+    Category,
+    Evidence,
+    GrilleBody,
+    GrilleService,
+    Mention,
+    MentionMiss,
+    MentionRule,
+    ServiceSuggestion,
+)
+from palmares_label.actions import why_not_counted
 
 from palmares_mentions.cues import PEOPLE, ClauseCues, Reason, cue_marks, has_cue, read_clause
 from palmares_mentions.french import fold, normalize, segment
-from palmares_mentions.matcher import Kind, Occurrence, Reading, compile_rules
+from palmares_mentions.matcher import Kind, Matcher, Occurrence, Reading, compile_rules
+from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 
-__all__ = ["Passage", "detect", "normalize", "passages"]
+__all__ = ["Detection", "Passage", "detect", "normalize", "passages"]
 
 SNIPPET_RADIUS = 80  # characters of context on each side of the evidence
 QUOTE_RADIUS = 70  # the same for the quote of a negated or intended passage, within its clause
@@ -37,33 +61,39 @@ class Passage:
     """A piece of text of the dossier, and the action it belongs to (None: the narrative).
 
     An action's passage is its title, then its description from `body_start` on.
+    `source` numbers the action in the dossier (-1: the narrative).
     """
 
     action_title: str | None
     text: str
     body_start: int = 0
+    source: int = -1
+
+
+def passage_of(action: Action, source: int) -> Passage:
+    """The passage of one action: its title, then its description."""
+    title = action.title.strip()
+    if action.description.strip():
+        head = f"{title}{'' if title.endswith(tuple(_CLOSING)) else '.'} "
+        return Passage(action.title, head + action.description, len(head), source)
+    return Passage(action.title, title, 0, source)
 
 
 def passages(actions: Iterable[Action], narrative: str) -> list[Passage]:
     """The passages of a dossier: each action (title, then description), then the narrative."""
-    found = []
-    for action in actions:
-        title = action.title.strip()
-        if action.description.strip():
-            head = f"{title}{'' if title.endswith(tuple(_CLOSING)) else '.'} "
-            found.append(Passage(action.title, head + action.description, len(head)))
-        else:
-            found.append(Passage(action.title, title))
+    found = [passage_of(action, source) for source, action in enumerate(actions)]
     if narrative.strip():
         found.append(Passage(None, narrative))
     return found
 
 
 @dataclass(frozen=True, slots=True)
-class _Rejected:
-    reason: Reason
-    passage: Passage
-    quote: str
+class Detection:
+    """What the mentions service finds in a dossier."""
+
+    mentions: tuple[Mention, ...]
+    missed: tuple[MentionMiss, ...]
+    suggestions: tuple[ServiceSuggestion, ...]
 
 
 class _Analysis:
@@ -151,11 +181,12 @@ class _Analysis:
 
 
 def _judge(
-    analysis: _Analysis, occurrences: list[Occurrence], body_start: int
+    analysis: _Analysis, occurrences: list[Occurrence], body_start: int, hinted: bool = False
 ) -> tuple[list[Occurrence], list[tuple[Reason, Occurrence]]]:
     """The occurrences of one rule in one passage that are evidence, and those negated or intended.
 
-    Contextual terms count with a context of their group in their sentence, and no exclusion there.
+    Contextual terms count with a context of their group in their sentence, and no exclusion there;
+    with a hint (the action declares one of the rule's services), without a context.
     A title names a topic (« Télétravail »): when the description speaks of it
     only to negate it or announce it, the title is judged as the description.
     """
@@ -167,16 +198,17 @@ def _judge(
         kind = o.phrase.kind
         if kind not in (Kind.TERM, Kind.WEAK) or any(x.start <= o.start < x.end for x in exclusions):
             continue
+        context: list[Occurrence] = []
         if kind is Kind.WEAK:
             sentence = analysis.sentence_of[o.start]
             group = o.phrase.group
             context = [c for c in contexts if c.phrase.group == group and analysis.sentence_of[c.start] == sentence]
-            if not context or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
+            if (not context and not hinted) or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
                 continue
         reason = analysis.reason(o.start)
         if reason is None:
             accepted.append(o)
-            if kind is Kind.WEAK:
+            if context:
                 accepted.append(context[0])
         else:
             rejected.append((reason, o))
@@ -189,63 +221,96 @@ def _judge(
     return accepted, rejected
 
 
-def _where(passage: Passage) -> str:
-    return "récit du dossier" if passage.action_title is None else f"action « {passage.action_title} »"
-
-
-def _lacking(rule: MentionRule, found: int, rejected: list[_Rejected]) -> str | None:
-    """What the dossier lacks for a mention (French, shown to the collectivité), if it came close."""
-
-    def quoted(r: _Rejected) -> str:
-        return f"“{r.quote}” ({_where(r.passage)})"
-
-    others = f", et {len(rejected) - 1} autre(s) passage(s)" if len(rejected) > 1 else ""
-    intentions = [r for r in rejected if r.reason is Reason.INTENTION]
-    negations = [r for r in rejected if r.reason is Reason.NEGATION]
-    if found:
-        count = "un seul élément probant" if found == 1 else f"{found} éléments probants"
-        lacking = f"{count} sur {rule.min_evidence} requis"
-        if intentions:
-            lacking += f" ; une intention ne compte pas : {quoted(intentions[0])}"
-        return lacking
-    if intentions and negations:
-        return (
-            f"aucun élément probant : une intention ({quoted(intentions[0])}) et une négation ({quoted(negations[0])})"
-        )
-    if intentions:
-        return f"seule une intention a été trouvée : {quoted(intentions[0])}{others}"
-    if negations:
-        return f"le dossier indique ne pas (ou plus) le faire : {quoted(negations[0])}{others}"
-    return None
-
-
-def _relevant(occurrences: list[Occurrence]) -> bool:
-    """Whether a rule's occurrences in a passage may be evidence: a term, or a contextual term and its context."""
+def _relevant(occurrences: list[Occurrence], hinted: bool) -> bool:
+    """Whether a rule's occurrences in a passage may be evidence: a term, or a contextual term and its context (or a hint)."""
     groups = {o.phrase.group for o in occurrences if o.phrase.kind is Kind.WEAK}
     return any(
-        o.phrase.kind is Kind.TERM or (o.phrase.kind is Kind.CONTEXT and o.phrase.group in groups) for o in occurrences
+        o.phrase.kind is Kind.TERM
+        or (o.phrase.kind is Kind.WEAK and hinted)
+        or (o.phrase.kind is Kind.CONTEXT and o.phrase.group in groups)
+        for o in occurrences
     )
 
 
-def detect(
-    actions: Iterable[Action], narrative: str, rules: Iterable[MentionRule]
-) -> tuple[tuple[Mention, ...], tuple[MentionMiss, ...]]:
-    """The mentions a dossier earns, with evidence; and those missed, with what lacked."""
-    rules = tuple(rules)
+@dataclass(frozen=True, slots=True)
+class _RuleSet:
+    """The rules read in a dossier: the mention rules, then one rule per suggestible service; facts of the services."""
+
+    rules: tuple[MentionRule, ...]
+    mentions: int  # rules[:mentions] are the mention rules
+    services: tuple[GrilleService, ...]  # the service of rules[mentions + i]
+    labels: dict[str, str]  # every service of the grille: code → label
+    enjeu_of: dict[str, str]
+    applicable: dict[Category, frozenset[str]]  # the service codes that apply to each category
+
+
+_LAST_SETS: list[tuple[tuple[MentionRule, ...], tuple[GrilleService, ...], _RuleSet]] = []
+
+
+def _rule_set(grille: GrilleBody) -> _RuleSet:
+    """The rules of a grille, built once per grille (found by the identity of its tuples, as `compile_rules`)."""
+    for mentions, services, found in _LAST_SETS:
+        if mentions is grille.mentions and services is grille.services:
+            return found
+    suggestible = tuple(s for s in grille.services if s.terms)
+    found = _RuleSet(
+        rules=grille.mentions
+        + tuple(MentionRule(code=s.code, label=s.label, terms=s.terms, exclusions=s.exclusions) for s in suggestible),
+        mentions=len(grille.mentions),
+        services=suggestible,
+        labels={s.code: s.label for s in grille.services},
+        enjeu_of={s.code: s.enjeu for s in grille.services},
+        applicable={c: frozenset(s.code for s in grille.services if c in s.applies_to) for c in Category},
+    )
+    _LAST_SETS.insert(0, (grille.mentions, grille.services, found))
+    del _LAST_SETS[8:]
+    return found
+
+
+def _evidence(passage: Passage, analysis: _Analysis, accepted: list[Occurrence]) -> Evidence:
+    return Evidence(
+        action_title=passage.action_title,
+        snippet=analysis.excerpt(accepted[0], SNIPPET_RADIUS),
+        matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
+    )
+
+
+def detect(actions: Iterable[Action], narrative: str, grille: GrilleBody, category: Category) -> Detection:
+    """The mentions a dossier earns, with evidence; those missed, with what lacked; the services to declare."""
+    rule_set = _rule_set(grille)
+    rules, count = rule_set.rules, rule_set.mentions
     matcher = compile_rules(rules)
     actions = list(actions)
-    evidence: list[list[Evidence]] = [[] for _ in rules]
-    for action in actions:
-        codes: dict[int, list[str]] = {}
-        for code in action.services:
-            for number in matcher.rules_of_service.get(code, ()):
-                codes.setdefault(number, []).append(code)
-        for number, found in codes.items():
-            evidence[number].append(Evidence(action_title=action.title, service_codes=tuple(found)))
+    deadline = grille.effective_deadline
+    applicable, labels, enjeu_of = rule_set.applicable[category], rule_set.labels, rule_set.enjeu_of
+    declared = {code for action in actions for code in action.services}
+    findings = [Findings() for _ in range(count)]
+    suggestions: dict[str, ServiceSuggestion] = {}
+    # A suggestion never adds a service to an enjeu its action already declares, nor two to one enjeu:
+    # the words that describe a service often describe its neighbours too (precision first).
+    suggested_enjeux: set[tuple[int, str]] = set()
 
-    rejected: list[list[_Rejected]] = [[] for _ in rules]
-    for passage in passages(actions, narrative):
-        reading = matcher.read(passage.text)
+    readings: list[tuple[Passage, str | None, frozenset[int]]] = []
+    for source, action in enumerate(actions):
+        outdated = why_not_counted(action, deadline)
+        hints: set[int] = set()
+        if outdated is None:
+            for number, codes in _declared_by_rule(matcher, action.services, count).items():
+                useful = [c for c in codes if c in applicable]
+                rule = rules[number]
+                findings[number].inapplicable += [labels.get(c, c) for c in codes if c not in applicable]
+                sufficient = tuple(c for c in useful if c in rule.sufficient_services)
+                if sufficient:
+                    findings[number].services[source] = sufficient
+                elif useful:
+                    hints.add(number)
+                    findings[number].hints += [(action.title, labels.get(c, c)) for c in useful]
+        readings.append((passage_of(action, source), outdated, frozenset(hints)))
+    if narrative.strip():
+        readings.append((Passage(None, narrative), None, frozenset()))
+
+    for passage, outdated, hinted in readings:
+        reading = matcher.read(passage.text, matcher.pairs_of(hinted) if hinted else frozenset())
         if reading is None or not reading.occurrences:
             continue
         by_rule: dict[int, list[Occurrence]] = {}
@@ -253,30 +318,78 @@ def detect(
             by_rule.setdefault(o.phrase.rule, []).append(o)
         analysis: _Analysis | None = None
         for number, occurrences in by_rule.items():
-            if not _relevant(occurrences):
+            is_mention = number < count
+            if not is_mention and (outdated is not None or passage.source < 0):
+                continue  # suggestions name a counted action
+            if not _relevant(occurrences, number in hinted):
                 continue
             analysis = analysis or _Analysis(reading)
-            accepted, refused = _judge(analysis, occurrences, passage.body_start)
-            if accepted:
-                evidence[number].append(
-                    Evidence(
-                        action_title=passage.action_title,
-                        snippet=analysis.excerpt(accepted[0], SNIPPET_RADIUS),
-                        matched_terms=tuple(dict.fromkeys(o.phrase.term for o in accepted)),
+            accepted, refused = _judge(analysis, occurrences, passage.body_start, number in hinted)
+            if not is_mention:
+                service = rule_set.services[number - count]
+                enjeu = (passage.source, service.enjeu)
+                if (
+                    accepted
+                    and service.code not in declared
+                    and service.code in applicable
+                    and service.code not in suggestions
+                    and enjeu not in suggested_enjeux
+                    and all(enjeu_of.get(c) != service.enjeu for c in actions[passage.source].services)
+                ):
+                    suggested_enjeux.add(enjeu)
+                    evidence = _evidence(passage, analysis, accepted)
+                    suggestions.setdefault(
+                        service.code,
+                        ServiceSuggestion(
+                            action_title=passage.action_title or "",
+                            service_code=service.code,
+                            service_label=service.label,
+                            matched_terms=evidence.matched_terms,
+                            snippet=evidence.snippet,
+                            message=suggestion(passage.action_title or "", service.label, evidence.matched_terms),
+                        ),
                     )
-                )
-            for reason, o in refused:  # one quote per clause, however many terms it holds
-                rejection = _Rejected(reason, passage, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of))
-                if rejection not in rejected[number]:
-                    rejected[number].append(rejection)
+                continue
+            found = findings[number]
+            if accepted and outdated is not None:
+                found.outdated.append((passage.action_title or "", outdated))
+            elif accepted and passage.source >= 0 and not passage.body_start:
+                found.titles.append(passage.action_title or "")  # a title alone names, it does not describe
+            elif accepted:
+                found.text[passage.source] = _evidence(passage, analysis, accepted)
+            if outdated is None:
+                for reason, o in refused:  # one quote per clause, however many terms it holds
+                    quote = Quote(reason, passage.action_title, analysis.excerpt(o, QUOTE_RADIUS, analysis.clause_of))
+                    if quote not in found.quotes:
+                        found.quotes.append(quote)
 
     mentions: list[Mention] = []
     missed: list[MentionMiss] = []
-    for number, rule in enumerate(rules):
-        if len(evidence[number]) >= rule.min_evidence:
-            mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(evidence[number])))
+    for number, rule in enumerate(rules[:count]):
+        found = findings[number]
+        sources = found.sources
+        if sources and len(sources) >= rule.min_evidence:
+            pieces: list[Evidence] = []
+            for source in sources:
+                text = found.text.get(source)
+                sufficient = found.services.get(source, ())
+                if text is None:
+                    pieces.append(Evidence(action_title=actions[source].title, service_codes=sufficient))
+                else:
+                    pieces.append(text.model_copy(update={"service_codes": sufficient}) if sufficient else text)
+            mentions.append(Mention(code=rule.code, label=rule.label, evidence=tuple(pieces)))
             continue
-        lacking = _lacking(rule, len(evidence[number]), rejected[number])
-        if lacking is not None:
-            missed.append(MentionMiss(code=rule.code, label=rule.label, lacking=lacking))
-    return tuple(mentions), tuple(missed)
+        what = lacking(rule.min_evidence, found, category)
+        if what is not None:
+            missed.append(MentionMiss(code=rule.code, label=rule.label, lacking=what))
+    return Detection(tuple(mentions), tuple(missed), tuple(suggestions.values()))
+
+
+def _declared_by_rule(matcher: Matcher, services: Iterable[str], count: int) -> dict[int, list[str]]:
+    """The services an action declares, by the mention rule (numbered below `count`) that names them."""
+    codes: dict[int, list[str]] = {}
+    for code in services:
+        for number in matcher.rules_of_service.get(code, ()):
+            if number < count:
+                codes.setdefault(number, []).append(code)
+    return codes

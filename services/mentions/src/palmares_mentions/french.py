@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+import simplemma
 from unidecode import unidecode
 
 # A word: letters, digits (and underscores) of any script. Apostrophes, hyphens and
@@ -55,11 +56,31 @@ _ENDINGS = (
 )
 
 
+# Conjugated forms whose ending the light stemmer cannot undo (« aidons », « accompagnons »,
+# « votaient », « organisez »): simplemma's French lemmas (PyPI `simplemma`, data shipped in the
+# wheel) give their infinitive. Only these endings are lemmatised: simplemma tags no part of
+# speech, and its lemma of a noun or a participle can be a verb (« donnée » → « donner »).
+_CONJUGATED = ("ons", "ez", "aient", "ait", "ent")
+
+
+def _verb_radical(word: str) -> str | None:
+    """The radical of a conjugated -er verb (folded): 'aidons' → 'aid', 'accompagnent' → 'accompagn'."""
+    if len(word) < 5 or not word.endswith(_CONJUGATED):
+        return None
+    lemma = fold(simplemma.lemmatize(word, lang="fr"))
+    if lemma == word or not lemma.endswith("er") or len(lemma) < 5:
+        return None
+    return lemma[:-2]
+
+
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """The comparison key of a folded word: 'reseaux' → 'reseau', 'ouvertes' → 'ouvert'."""
+    """The comparison key of a folded word: 'reseaux' → 'reseau', 'ouvertes' → 'ouvert', 'aidons' → 'aid'."""
     if len(word) <= 3 or not word.isalpha():
         return word
+    radical = _verb_radical(word)
+    if radical is not None:
+        return radical
     if word.endswith("eaux"):
         word = word[:-1]
     elif word.endswith("aux") and len(word) > 5:
@@ -73,7 +94,7 @@ def stem(word: str) -> str:
     else:
         if len(word) > 6 and word.endswith("ent"):  # échangent → échang, like échange
             word = word[:-3]
-    if len(word) > 4 and word.endswith("e"):
+    if len(word) > 3 and word.endswith("e"):
         word = word[:-1]
     return word
 

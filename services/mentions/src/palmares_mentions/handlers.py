@@ -11,14 +11,15 @@ from palmares_mentions.domain import detect
 
 def evaluate(dossier: SubmissionReceived, grille: Grille) -> tuple[MentionsDetected, dict[str, Any]]:
     """The `MentionsDetected` of a dossier revision under a grille version."""
-    mentions, missed = detect(dossier.actions, dossier.narrative, grille.mentions)
+    found = detect(dossier.actions, dossier.narrative, grille, dossier.collectivite.category)
     event = MentionsDetected(
         submission_id=dossier.submission_id,
         revision=dossier.revision,
         edition=dossier.edition,
         collectivite_code=dossier.collectivite.code,
         grille_version=grille.version,
-        mentions=mentions,
-        missed=missed,
+        mentions=found.mentions,
+        missed=found.missed,
+        suggestions=found.suggestions,
     )
-    return event, {"mentions": [m.code for m in mentions]}
+    return event, {"mentions": [m.code for m in found.mentions]}

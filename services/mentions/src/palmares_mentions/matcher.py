@@ -99,6 +99,9 @@ _FREQUENCY_RANK = {key_of(word)[0]: rank for rank, word in enumerate(_FREQUENT)}
 
 _MIN_FUZZY_TERM = 7  # a one-word term must be this long to be reached by a correction
 _MIN_FUZZY_WORD = 6  # and the text word at least this long
+# A word of a many-word term is a target only this long (as a key): « accessibilté du site » is
+# corrected, « factures » is not taken for « fracture ».
+_MIN_FUZZY_LONG_WORD = 9
 # Real words at one edit of a one-word term: never corrected.
 _NOT_MISSPELLINGS = frozenset({"twister", "distant", "tablette"})
 _SPLIT_PREFIXES = frozenset({"co"})  # « co working »: a split part may be this short
@@ -133,6 +136,19 @@ def _variants(words: list[str]) -> set[tuple[str, ...]]:
     return variants
 
 
+# French says « en ligne », « par internet », « sur internet » and « via internet » alike:
+# an expression written with one also matches the others (« votent par internet » is « votent en ligne »).
+_ONLINE = (("en", "lign"), ("par", "internet"), ("sur", "internet"), ("via", "internet"))
+
+
+def _synonyms(keys: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The keys of an expression with each way of saying « en ligne » (the expression itself included)."""
+    for i in range(len(keys) - 1):
+        if keys[i : i + 2] in _ONLINE:
+            return {keys[:i] + pair + rest for pair in _ONLINE for rest in _synonyms(keys[i + 2 :])}
+    return {keys}
+
+
 def _expressions(rule: MentionRule) -> list[tuple[Kind, int, tuple[str, ...]]]:
     """The expressions of a rule by kind, with the number of their contextual group."""
     found = [(Kind.TERM, -1, rule.terms), (Kind.EXCLUSION, -1, rule.exclusions)]
@@ -162,7 +178,7 @@ class Matcher:
                     for term in terms:
                         words = words_of(term)
                         written = tuple(stem(w) for w in words)
-                        for keys in {written} if as_written else _variants(words) - {written}:
+                        for keys in _synonyms(written) if as_written else _variants(words) - {written}:
                             if keys:
                                 expressions.setdefault((number, kind, group, keys), term)
 
@@ -174,6 +190,7 @@ class Matcher:
         groups: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
         term_anchors: set[str] = set()
         one_word_terms: set[str] = set()
+        long_words: set[str] = set()
         for (number, kind, group, keys), term in expressions.items():
             role = roles.setdefault((number, kind, group), len(roles))
             contextual = kind in (Kind.WEAK, Kind.CONTEXT)
@@ -187,12 +204,15 @@ class Matcher:
                 term_anchors.add(anchor)
                 if len(keys) == 1:
                     one_word_terms.add(anchor)
+                else:
+                    long_words.update(k for k in keys if len(k) >= _MIN_FUZZY_LONG_WORD)
             elif contextual:
                 groups[number, group][kind is Kind.CONTEXT].add(anchor)
         self._group_keys = [(frozenset(weak), frozenset(context)) for weak, context in groups.values()]
+        self._group_rules = [number for number, _ in groups]
         self._all_keys = frozenset(k for phrases in self._index.values() for p in phrases for k in p.keys)
         self._corrections: dict[str, set[str]] = {}
-        for key in one_word_terms:
+        for key in one_word_terms | long_words:
             if len(key) >= _MIN_FUZZY_TERM and key.isalpha():
                 for variant in _deletions(key) | {key}:
                     self._corrections.setdefault(variant, set()).add(key)
@@ -238,8 +258,16 @@ class Matcher:
             for belongs in self._word_sets.get(key, ()):
                 belongs.add(word)
 
-    def read(self, text: str) -> Reading | None:
-        """The phrases of the rules found in `text`; None when no evidence can be there."""
+    def pairs_of(self, rules: frozenset[int]) -> frozenset[int]:
+        """The contextual groups (`Phrase.pair`) of some rules."""
+        return frozenset(pair for pair, rule in enumerate(self._group_rules) if rule in rules)
+
+    def read(self, text: str, hinted: frozenset[int] = frozenset()) -> Reading | None:
+        """The phrases of the rules found in `text`; None when no evidence can be there.
+
+        `hinted`: contextual groups (`pairs_of`) whose terms count without their
+        context here (the passage's action declares one of the rule's services).
+        """
         words = WORD.findall(text)
         keys_of = self._keys
         if not self._known.issuperset(words):  # words never met: key them once (most dossiers bring few)
@@ -247,7 +275,7 @@ class Matcher:
         active = {
             n
             for n, (weak, context) in enumerate(self._group_words)
-            if not weak.isdisjoint(words) and not context.isdisjoint(words)
+            if not weak.isdisjoint(words) and (n in hinted or not context.isdisjoint(words))
         }
         if not active and self._term_words.isdisjoint(words):
             return None
@@ -264,7 +292,7 @@ class Matcher:
                 end = start + len(phrase.keys)
                 if start >= 0 and end <= total and (end - start == 1 or tuple(keys[start:end]) == phrase.keys):
                     candidates.append(_occurrence(Occurrence, (phrase, start, end)))
-        if not _may_be_evidence(candidates):
+        if not _may_be_evidence(candidates, hinted):
             return None
         # Only now the offsets: an expression's words must not be split by punctuation.
         spans = [m.span() for m in WORD.finditer(text)]
@@ -274,13 +302,13 @@ class Matcher:
             if o.end - o.start == 1
             or all(is_tight(text[spans[j][1] : spans[j + 1][0]]) for j in range(o.start, o.end - 1))
         ]
-        if not _may_be_evidence(occurrences):
+        if not _may_be_evidence(occurrences, hinted):
             return None
         return Reading(text, spans, words, _outermost(occurrences))
 
 
-def _may_be_evidence(occurrences: list[Occurrence]) -> bool:
-    """Whether some rule has a term, or a contextual term and a context of its group, among `occurrences`."""
+def _may_be_evidence(occurrences: list[Occurrence], hinted: frozenset[int]) -> bool:
+    """Whether some rule has a term, or a contextual term and a context of its group (or a hint), among `occurrences`."""
     weak: set[int] = set()
     context: set[int] = set()
     for phrase, _, _ in occurrences:
@@ -291,7 +319,7 @@ def _may_be_evidence(occurrences: list[Occurrence]) -> bool:
             weak.add(phrase.pair)
         elif kind is Kind.CONTEXT:
             context.add(phrase.pair)
-    return not weak.isdisjoint(context)
+    return not weak.isdisjoint(context) or not weak.isdisjoint(hinted)
 
 
 def _outermost(occurrences: list[Occurrence]) -> list[Occurrence]:
