@@ -108,3 +108,10 @@ def test_first_person_futures_and_topics(text: str, reason: Reason | None) -> No
     folded = [fold(w) for w in WORD.findall(text)]
     cues = read_clause(folded, cue_marks(folded), lambda i: folded[i] in ("ne", "n"), 0, len(folded))
     assert cues.reason(len(folded) - 1) is reason
+
+
+def test_a_project_about_something_is_its_topic() -> None:
+    folded = [fold(w) for w in WORD.findall("un projet Erasmus+ sur les ateliers numériques")]
+    cues = read_clause(folded, cue_marks(folded), lambda i: False, 0, len(folded))
+    assert cues.reason(folded.index("erasmus")) is None
+    assert cues.reason(folded.index("ateliers")) is Reason.TOPIC

@@ -378,3 +378,39 @@ def test_a_long_word_of_a_many_word_term_is_corrected_too(grille_2018: GrilleBod
     assert "accessibilite" in found(grille_2018, act("Site", "Accessibilté du site internet revue en 2017."))[0]
     # Short words of many-word terms are never targets: « factures » is not « fracture ».
     assert "solidarite_numerique" not in found(grille_2018, act("Régie", "Nos factures numériques en ligne."))[0]
+
+
+def test_a_title_and_its_description_are_each_other_s_context(grille_2017: GrilleBody) -> None:
+    partner = act("Partenariat avec Bad Säckingen", "Les élèves allemands et français correspondent chaque mois.")
+    assert "cooperation_internationale" in found(grille_2017, partner)[0]
+    # …and a title follows a description that names the same words as a homonym.
+    family = act(
+        "Coffre-fort numérique des familles",
+        "Chaque famille range ses papiers dans un coffre-fort numérique personnel.",
+    )
+    assert "solidarite_numerique" not in found(grille_2017, family)[0]
+
+
+def test_a_colon_explains_its_sentence(grille_2018: GrilleBody) -> None:
+    workshops = act(
+        "Premiers clics", "Des ateliers pour débutants : allumer l’ordinateur, naviguer, envoyer un courriel."
+    )
+    assert "mediation_numerique" in found(grille_2018, workshops)[0]
+    # A negation still stops at the colon.
+    left = act("Réseaux", "La mairie a quitté Twitter : ses actualités sont publiées sur Mastodon.")
+    mentions, _ = found(grille_2018, left)
+    assert mentions["reseaux_sociaux"].evidence[0].matched_terms == ("Mastodon",)
+
+
+def test_a_request_is_not_a_realisation_but_asking_people_is_a_consultation(grille_2018: GrilleBody) -> None:
+    asked_for = act("École", "Les enseignants ont demandé des tablettes pour leurs élèves.")
+    assert "numerique_educatif" not in found(grille_2018, asked_for)[0]
+    asked = act("Sondage", "Nous avons demandé aux habitants, par un sondage en ligne, où installer l’aire de jeux.")
+    assert "democratie_locale" in found(grille_2018, asked)[0]
+
+
+def test_a_word_french_knows_is_no_misspelling(grille_2018: GrilleBody) -> None:
+    # « interrogé » is one edit from « Interreg », « tablette » from « tablettes »: neither is a typo.
+    asked = act("Place", "La municipalité a interrogé les habitants sur la place.")
+    assert "cooperation_internationale" not in found(grille_2018, asked)[0]
+    assert "reseaux_sociaux" in found(grille_2018, act("Communication", "Notre page facebok est suivie."))[0]

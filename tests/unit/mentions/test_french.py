@@ -56,10 +56,12 @@ def _segment(text: str) -> tuple[list[str], list[int], list[int]]:
 
 
 def test_sentences_end_at_punctuation_but_not_inside_a_domain_name() -> None:
-    words, sentences, _ = _segment("Publié sur data.gouv.fr depuis 2016. Nouveau : le budget")
+    words, sentences, clauses = _segment("Publié sur data.gouv.fr depuis 2016. Nouveau : le budget")
     assert sentences[words.index("fr")] == sentences[words.index("data")] == 0
     assert sentences[words.index("nouveau")] == 1
-    assert sentences[words.index("budget")] == 2  # after the colon
+    # A colon explains what precedes it: same sentence (for contexts), a new clause (for negations).
+    assert sentences[words.index("budget")] == 1
+    assert clauses[words.index("budget")] != clauses[words.index("nouveau")]
 
 
 def test_clauses_open_at_mais_relatives_and_et_with_a_subject() -> None:

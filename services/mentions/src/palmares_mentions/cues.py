@@ -75,6 +75,9 @@ _CESSATION_WORDS = frozenset(
 )
 _CESSATION_SEQUENCES: frozenset[tuple[str, ...]] = frozenset(
     {
+        ("a", "quitte"),
+        ("ont", "quitte"),
+        ("avons", "quitte"),
         ("a", "ferme"),
         ("ont", "ferme"),
         ("avons", "ferme"),
@@ -210,6 +213,10 @@ _INTENT_SEQUENCES: frozenset[tuple[str, ...]] = frozenset(
         ("avons", "debattu"),
         ("a", "evoque"),
         ("avons", "evoque"),
+        # asked for is not done: « les enseignants ont demandé des tablettes »
+        ("a", "demande"),
+        ("ont", "demande"),
+        ("avons", "demande"),
     }
 )
 # « sera créé », « seront ouverts »: future passive of creation.
@@ -360,7 +367,19 @@ _NOT_FUTURE = frozenset(
 # « une étude sur l’illectronisme », « un débat en ligne sur le télétravail »: the few words after
 # « sur » are what is talked about, not what is done (the debate itself is done: its words come first).
 _TOPIC_NOUNS = frozenset(
-    {"etude", "etudes", "conference", "conferences", "colloque", "colloques", "reflexion", "reflexions", "debat"}
+    {
+        "etude",
+        "etudes",
+        "conference",
+        "conferences",
+        "colloque",
+        "colloques",
+        "reflexion",
+        "reflexions",
+        "debat",
+        "projet",
+        "projets",
+    }
 )
 _TOPIC_SCOPE = 5
 # « le futur tiers-lieu »: the next few words only (« ont choisi les aménagements du futur parc » is done).
@@ -523,7 +542,9 @@ def read_clause(
             if after not in _NOT_LOCAL_NEGATION_AFTER:
                 local.append(i)
         elif word in _INTENT_ANYWHERE or pair in _INTENT_SEQUENCES or triple in _INTENT_SEQUENCES:
-            intended = intended or before not in _NOT_INTENT_BEFORE
+            # « nous avons demandé aux habitants » asks people something: a consultation, done.
+            asked_people = word == "demande" and after in ("a", "au", "aux")
+            intended = intended or (before not in _NOT_INTENT_BEFORE and not asked_people)
         elif word in _FUTURE_AUX:
             intended = intended or any(w in _CREATION_PARTICIPLES for w in folded[i + 1 : min(i + 4, end)])
         elif word in _NEAR_FUTURE:

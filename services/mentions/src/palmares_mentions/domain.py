@@ -186,23 +186,38 @@ def _judge(
     """The occurrences of one rule in one passage that are evidence, and those negated or intended.
 
     Contextual terms count with a context of their group in their sentence, and no exclusion there;
-    with a hint (the action declares one of the rule's services), without a context.
-    A title names a topic (« Télétravail »): when the description speaks of it
-    only to negate it or announce it, the title is judged as the description.
+    with a hint (the action declares one of the rule's services), without a context. A title is
+    the topic of its whole description: its words are the context of every sentence, and the
+    other way round (« Partenariat avec Bad Säckingen. … les élèves allemands … »).
+    A title names a topic (« Télétravail »): when the description speaks of it only to negate
+    it, announce it or as a homonym, the title is judged as the description.
     """
+    spans = analysis.reading.spans
+
+    def in_title(o: Occurrence) -> bool:
+        return bool(body_start) and spans[o.start][0] < body_start
+
     exclusions = [o for o in occurrences if o.phrase.kind is Kind.EXCLUSION]
     contexts = [o for o in occurrences if o.phrase.kind is Kind.CONTEXT]
     accepted: list[Occurrence] = []
     rejected: list[tuple[Reason, Occurrence]] = []
+    homonym_in_body = False
     for o in occurrences:
         kind = o.phrase.kind
-        if kind not in (Kind.TERM, Kind.WEAK) or any(x.start <= o.start < x.end for x in exclusions):
+        if kind not in (Kind.TERM, Kind.WEAK):
+            continue
+        if any(x.start <= o.start < x.end for x in exclusions):
+            homonym_in_body = homonym_in_body or not in_title(o)
             continue
         context: list[Occurrence] = []
         if kind is Kind.WEAK:
             sentence = analysis.sentence_of[o.start]
             group = o.phrase.group
-            context = [c for c in contexts if c.phrase.group == group and analysis.sentence_of[c.start] == sentence]
+            context = [
+                c
+                for c in contexts
+                if c.phrase.group == group and (analysis.sentence_of[c.start] == sentence or in_title(c) or in_title(o))
+            ]
             if (not context and not hinted) or any(analysis.sentence_of[x.start] == sentence for x in exclusions):
                 continue
         reason = analysis.reason(o.start)
@@ -212,12 +227,13 @@ def _judge(
                 accepted.append(context[0])
         else:
             rejected.append((reason, o))
-    if body_start and accepted and rejected:
-        spans = analysis.reading.spans
-        in_title = [o for o in accepted if spans[o.start][0] < body_start]
-        if len(in_title) == len(accepted) and any(spans[o.start][0] >= body_start for _, o in rejected):
-            verdict = next(r for r, o in rejected if spans[o.start][0] >= body_start)
-            return [], rejected + [(verdict, o) for o in in_title if o.phrase.kind is not Kind.CONTEXT]
+    if body_start and accepted and all(in_title(o) for o in accepted if o.phrase.kind is not Kind.CONTEXT):
+        body_rejected = [(r, o) for r, o in rejected if not in_title(o)]
+        if body_rejected:
+            verdict = body_rejected[0][0]
+            return [], rejected + [(verdict, o) for o in accepted if o.phrase.kind is not Kind.CONTEXT]
+        if homonym_in_body:  # « Coffre-fort numérique des familles » over « … un coffre-fort numérique personnel »
+            return [], rejected
     return accepted, rejected
 
 
@@ -242,6 +258,11 @@ class _RuleSet:
     labels: dict[str, str]  # every service of the grille: code → label
     enjeu_of: dict[str, str]
     applicable: dict[Category, frozenset[str]]  # the service codes that apply to each category
+
+    @property
+    def service_rules(self) -> frozenset[int]:
+        """The numbers of the services' rules."""
+        return frozenset(range(self.mentions, len(self.rules)))
 
 
 _LAST_SETS: list[tuple[tuple[MentionRule, ...], tuple[GrilleService, ...], _RuleSet]] = []
@@ -309,8 +330,14 @@ def detect(actions: Iterable[Action], narrative: str, grille: GrilleBody, catego
     if narrative.strip():
         readings.append((Passage(None, narrative), None, frozenset()))
 
+    # The services that cannot be suggested are not even looked for (most of a dossier's text
+    # names services of the enjeux it declares, or already suggested).
+    unsuggestible = {
+        count + i for i, s in enumerate(rule_set.services) if s.code in declared or s.code not in applicable
+    }
     for passage, outdated, hinted in readings:
-        reading = matcher.read(passage.text, matcher.pairs_of(hinted) if hinted else frozenset())
+        ignored = rule_set.service_rules if outdated is not None or passage.source < 0 else unsuggestible
+        reading = matcher.read(passage.text, matcher.pairs_of(hinted) if hinted else frozenset(), ignored)
         if reading is None or not reading.occurrences:
             continue
         by_rule: dict[int, list[Occurrence]] = {}
@@ -319,24 +346,27 @@ def detect(actions: Iterable[Action], narrative: str, grille: GrilleBody, catego
         analysis: _Analysis | None = None
         for number, occurrences in by_rule.items():
             is_mention = number < count
-            if not is_mention and (outdated is not None or passage.source < 0):
-                continue  # suggestions name a counted action
+            if not is_mention:
+                if outdated is not None or passage.source < 0:
+                    continue  # suggestions name a counted action
+                service = rule_set.services[number - count]
+                enjeu = (passage.source, service.enjeu)
+                if (
+                    service.code in declared
+                    or service.code not in applicable
+                    or service.code in suggestions
+                    or enjeu in suggested_enjeux
+                    or any(enjeu_of.get(c) == service.enjeu for c in actions[passage.source].services)
+                ):
+                    continue  # judged only if it could be suggested: most services of a dossier cannot
             if not _relevant(occurrences, number in hinted):
                 continue
             analysis = analysis or _Analysis(reading)
             accepted, refused = _judge(analysis, occurrences, passage.body_start, number in hinted)
             if not is_mention:
-                service = rule_set.services[number - count]
-                enjeu = (passage.source, service.enjeu)
-                if (
-                    accepted
-                    and service.code not in declared
-                    and service.code in applicable
-                    and service.code not in suggestions
-                    and enjeu not in suggested_enjeux
-                    and all(enjeu_of.get(c) != service.enjeu for c in actions[passage.source].services)
-                ):
+                if accepted:
                     suggested_enjeux.add(enjeu)
+                    unsuggestible.add(number)
                     evidence = _evidence(passage, analysis, accepted)
                     suggestions.setdefault(
                         service.code,

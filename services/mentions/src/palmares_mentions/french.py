@@ -22,9 +22,11 @@ WORD = re.compile(r"\w+")
 # What may separate two words of one expression: spaces, apostrophes, hyphens,
 # a dot inside a domain name, a slash, quotes. Not a comma, not a sentence end.
 _TIGHT_GAP = re.compile(r"[ \t\u00a0\u202f'’ʼ‘\-‐‑–./«»\"“”]{0,4}")
-# A sentence ends at . ! ? ; : or a line break; a dot ends it only before a space
-# ("data.gouv.fr" has no space after its dots).
-_SENTENCE_END = re.compile(r"\.\s|[!?;:…\n•]")
+# A sentence ends at . ! ? ; or a line break; a dot ends it only before a space
+# ("data.gouv.fr" has no space after its dots). A colon ends a clause (a negation stops
+# there) but not the sentence: what follows it explains what precedes (« des ateliers pour
+# débutants : allumer l’ordinateur, naviguer », where « ordinateur » is the context of « ateliers »).
+_SENTENCE_END = re.compile(r"\.\s|[!?;…\n•:]")
 
 
 def normalize(text: str) -> str:
@@ -148,18 +150,19 @@ def segment(text: str, spans: Sequence[tuple[int, int]], folded: Sequence[str]) 
     count = len(spans)
     sentence_of = [0] * count
     clause_of = [0] * count
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)]  # all between words
+    ends = [(m.start(), m.group() != ":") for m in _SENTENCE_END.finditer(text)]  # all between words
     next_end = 0
     sentence = clause = 0
     for i in range(1, count):
         start = spans[i][0]
-        new_sentence = False
-        while next_end < len(ends) and ends[next_end] < start:
-            new_sentence = True
+        new_sentence = new_clause = False
+        while next_end < len(ends) and ends[next_end][0] < start:
+            new_clause = True
+            new_sentence = new_sentence or ends[next_end][1]
             next_end += 1
         word = folded[i]
-        if new_sentence:
-            sentence += 1
+        if new_clause:
+            sentence += new_sentence
             clause += 1
         elif (
             word in CLAUSE_OPENERS

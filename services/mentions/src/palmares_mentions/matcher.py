@@ -22,12 +22,13 @@ Variants generated at compilation, so that matching stays exact lookups:
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 from typing import NamedTuple
 
+import simplemma
 from palmares_contracts import MentionRule
 
 from palmares_mentions.french import WORD, fold, is_tight, key_of, stem, words_of
@@ -102,8 +103,6 @@ _MIN_FUZZY_WORD = 6  # and the text word at least this long
 # A word of a many-word term is a target only this long (as a key): « accessibilté du site » is
 # corrected, « factures » is not taken for « fracture ».
 _MIN_FUZZY_LONG_WORD = 9
-# Real words at one edit of a one-word term: never corrected.
-_NOT_MISSPELLINGS = frozenset({"twister", "distant", "tablette"})
 _SPLIT_PREFIXES = frozenset({"co"})  # « co working »: a split part may be this short
 _MAX_CACHED_WORDS = 200_000
 
@@ -234,7 +233,7 @@ class Matcher:
 
     def _correct(self, key: str) -> str:
         """The one-word term key `key` is a misspelling of, or `key` itself."""
-        if key in self._all_keys or len(key) < _MIN_FUZZY_WORD or key in _NOT_MISSPELLINGS or not key.isalpha():
+        if key in self._all_keys or len(key) < _MIN_FUZZY_WORD or not key.isalpha():
             return key
         found: set[str] = set(self._corrections.get(key, ()))
         for variant in _deletions(key):
@@ -253,7 +252,11 @@ class Matcher:
                 context.clear()
         self._known |= words
         for word in words:
-            key = self._correct(stem(fold(word)))
+            key = stem(fold(word))
+            # A word French knows is no misspelling (« interrogé » is not « Interreg », « tablette »
+            # not « tablettes »): simplemma's dictionary says which, misspelt words are unknown to it.
+            if not simplemma.is_known(word.lower(), lang="fr"):
+                key = self._correct(key)
             self._keys[word] = key
             for belongs in self._word_sets.get(key, ()):
                 belongs.add(word)
@@ -262,22 +265,29 @@ class Matcher:
         """The contextual groups (`Phrase.pair`) of some rules."""
         return frozenset(pair for pair, rule in enumerate(self._group_rules) if rule in rules)
 
-    def read(self, text: str, hinted: frozenset[int] = frozenset()) -> Reading | None:
+    def read(self, text: str, hinted: frozenset[int] = frozenset(), ignored: Set[int] = frozenset()) -> Reading | None:
         """The phrases of the rules found in `text`; None when no evidence can be there.
 
         `hinted`: contextual groups (`pairs_of`) whose terms count without their
         context here (the passage's action declares one of the rule's services).
+        `ignored`: rules (by number) not to look for here.
         """
         words = WORD.findall(text)
+        distinct = set(words)  # set against set: each test walks the smaller one
         keys_of = self._keys
-        if not self._known.issuperset(words):  # words never met: key them once (most dossiers bring few)
-            self._learn(set(words).difference(keys_of))
-        active = {
-            n
-            for n, (weak, context) in enumerate(self._group_words)
-            if not weak.isdisjoint(words) and (n in hinted or not context.isdisjoint(words))
-        }
-        if not active and self._term_words.isdisjoint(words):
+        if not self._known.issuperset(distinct):  # words never met: key them once (most dossiers bring few)
+            self._learn(distinct.difference(keys_of))
+        # Most passages hold no contextual term at all: one set operation says so.
+        active = (
+            {
+                n
+                for n, (weak, context) in enumerate(self._group_words)
+                if not weak.isdisjoint(distinct) and (n in hinted or not context.isdisjoint(distinct))
+            }
+            if not self._weak_words.isdisjoint(distinct)
+            else set()
+        )
+        if not active and self._term_words.isdisjoint(distinct):
             return None
         keys = list(map(keys_of.__getitem__, words))
         index = self._index
@@ -286,7 +296,7 @@ class Matcher:
         candidates: list[Occurrence] = []
         for i in compress(range(total), found):
             for phrase in found[i]:  # type: ignore[union-attr]  # compress keeps the found ones
-                if phrase.kind in _CONTEXTUAL and phrase.pair not in active:
+                if (phrase.kind in _CONTEXTUAL and phrase.pair not in active) or phrase.rule in ignored:
                     continue
                 start = i - phrase.anchor
                 end = start + len(phrase.keys)

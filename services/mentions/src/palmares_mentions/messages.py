@@ -17,9 +17,17 @@ from palmares_contracts import Category, Evidence
 from palmares_mentions.cues import Reason
 
 _NBSP, _NNBSP = "\u00a0", "\u202f"
-_SPACE_BEFORE = re.compile(r"[ \u00a0\u202f]*([:;!?»])")
-_SPACE_AFTER = re.compile(r"«[ \u00a0\u202f]*")
+# An opening guillemet and the spaces after it; or the spaces before « : ; ! ? » and the mark,
+# unless the colon is an address's (« https:// »).
+_SPACING = re.compile(r"«[ \u00a0\u202f]*|[ \u00a0\u202f]*([:;!?»])(?!//)")
 _PLURAL = {Category.VILLAGE: "aux villages", Category.VILLE: "aux villes", Category.TERRITOIRE: "aux territoires"}
+
+
+def _space(match: re.Match[str]) -> str:
+    mark = match.group(1)
+    if mark is None:
+        return "«" + _NBSP
+    return (_NBSP if mark in ":»" else _NNBSP) + mark
 
 
 def typography(text: str) -> str:
@@ -28,15 +36,7 @@ def typography(text: str) -> str:
     Written here rather than taken from a library: the handful of rules the
     service's own sentences need (no hyphenation, no quotes to convert).
     """
-
-    def before(match: re.Match[str]) -> str:
-        mark = match.group(1)
-        return (_NBSP if mark in ":»" else _NNBSP) + mark
-
-    text = _SPACE_BEFORE.sub(before, text)
-    # « http://… » keeps its colon: a colon followed by two slashes is no punctuation.
-    text = re.sub(r"[\u00a0\u202f]:(?=//)", ":", text)
-    return _SPACE_AFTER.sub("«" + _NBSP, text)
+    return _SPACING.sub(_space, text)
 
 
 @dataclass(frozen=True, slots=True)
