@@ -5,7 +5,8 @@ rules, and the terms of its services, read for the suggestions).
 
 Prints the median and p95 of `detect` in milliseconds, wall-clock and CPU time
 of the process (the machine is shared: CPU time is the code's own cost), for:
-- the same dossier again and again (the word caches of the rules are warm);
+- the same dossier again and again (the word caches of the rules are warm), and the
+  same without the services' terms (mentions only: what the suggestions cost);
 - 200 different dossiers (new names and figures in each, as in a real campaign);
 - the first dossier after the caches are emptied (cold), and the compilation of
   the rules (done once per grille version).
@@ -195,12 +196,17 @@ def run(grille: GrilleBody, runs: int) -> list[str]:
     first = dossier(1)
     cold_ms, _ = _timed(lambda: detect(first, narrative, grille, Category.VILLE))
     same = [_timed(lambda: detect(first, narrative, grille, Category.VILLE)) for _ in range(runs)]
+    # The same dossier without the services' terms: what the suggestions cost.
+    plain = grille.model_copy(update={"services": tuple(s.model_copy(update={"terms": ()}) for s in grille.services)})
+    detect(first, narrative, plain, Category.VILLE)
+    mentions_only = [_timed(lambda: detect(first, narrative, plain, Category.VILLE)) for _ in range(runs)]
     campaign = [dossier(seed) for seed in range(2, 202)]
     different = [_timed(lambda d=d: detect(d, narrative, grille, Category.VILLE)) for d in campaign]  # type: ignore[misc]
     words = sum(len(french.WORD.findall(f"{a.title} {a.description}")) for a in first)
     return [
         f"dossier: {len(first)} actions, {words} words, + a narrative; {len(grille.mentions)} mention rules, {sum(1 for s in grille.services if s.terms)} services with terms; load {_load()}",
         f"same dossier (warm)      {_summary(same)}",
+        f"  without suggestions    {_summary(mentions_only)}",
         f"200 different dossiers   {_summary(different)}",
         f"first dossier (cold)     {cold_ms:6.2f} ms",
         f"rule compilation (once)  {compile_ms:6.2f} ms (per grille version; the process's first also loads simplemma's data)",
