@@ -39,6 +39,8 @@ PROTECTED = {
     ("POST", "/v1/submissions/{submission_id}/jury-decision"): "collectivite",
     ("POST", "/v1/editions/{edition}/palmares"): "collectivite",
     ("POST", "/v1/label-history"): "collectivite",
+    ("GET", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
+    ("PUT", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
 }
 
 
@@ -70,6 +72,13 @@ class World:
             "/v1/submissions/{submission_id}/jury-decision": {"arobases": 3, "decided_by": "Jury"},
             "/v1/editions/{edition}/palmares": {"ceremony": {"place": "Lille", "date": f"{self.edition}-02-01"}},
             "/v1/label-history": {"entries": [{"code": self.owner_code, "edition": 2005, "arobases": 5}]},
+            "/v1/editions/{edition}/collectivites/{code}/category": {
+                "category": "ville",
+                "reason": "Vérification du droit d’accès.",
+                "decided_by": "Équipe du label",
+            }
+            if method == "PUT"
+            else None,
         }.get(template)
 
 

@@ -12,6 +12,7 @@ from palmares_contracts.codec import (
 from palmares_contracts.enums import Category, ChangeKind, CollectiviteKind, NotificationKind
 from palmares_contracts.events import (
     Action,
+    CategoryOverride,
     Ceremony,
     Collectivite,
     Distinction,
@@ -71,6 +72,7 @@ __all__ = [
     "SUBMISSIONS",
     "Action",
     "Category",
+    "CategoryOverride",
     "CategoryThresholds",
     "Ceremony",
     "ChangeKind",

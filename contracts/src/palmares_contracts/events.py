@@ -50,8 +50,23 @@ class Event(_Value):
 # --- Value objects -----------------------------------------------------------------
 
 
+class CategoryOverride(_Value):
+    """An operator's decision on a collectivité's category for an edition, and why (French)."""
+
+    category: Category
+    reason: str = Field(min_length=1, max_length=1_000)
+    decided_by: str = Field(min_length=1, max_length=200)
+    decided_at: AwareDatetime
+
+
 class Collectivite(_Value):
-    """A participating collectivité, as known from the reference data."""
+    """A participating collectivité, as known from the reference data.
+
+    In a dossier (`SubmissionReceived`), `population` and `category` are those
+    of the dossier's edition: the population in force at its deadline
+    (reference data of `millesime`), and the category that follows from it,
+    unless an operator overrode it (`category_override`, whose category it is).
+    """
 
     code: CollectiviteCode
     kind: CollectiviteKind
@@ -64,6 +79,15 @@ class Collectivite(_Value):
     # EPCI by its full official name (« la communauté de communes de … »). Added after
     # schema version 1, optional: older events and consumers are unaffected.
     epci_type: str | None = Field(default=None, max_length=8)
+    # Added after schema version 1, optional: where the population and the category come from.
+    millesime: int | None = Field(default=None, ge=1999, le=2100)
+    category_override: CategoryOverride | None = None
+
+    @model_validator(mode="after")
+    def _check_override(self) -> Collectivite:
+        if self.category_override is not None and self.category_override.category != self.category:
+            raise ValueError("an overridden category is the category of the collectivité")
+        return self
 
 
 class Action(_Value):

@@ -175,6 +175,20 @@ class ApiClient:
         )
         return result
 
+    def category(self, edition: int, code: str) -> dict[str, Any]:
+        """A collectivité's category for an edition, its population then and the decisions (operators)."""
+        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/collectivites/{_seg(code)}/category")
+        return result
+
+    def set_category(self, edition: int, code: str, *, category: str, reason: str, decided_by: str) -> dict[str, Any]:
+        """Override a collectivité's category for an edition, with a reason (audited)."""
+        result: dict[str, Any] = self._json(
+            "PUT",
+            f"/v1/editions/{edition}/collectivites/{_seg(code)}/category",
+            json={"category": category, "reason": reason, "decided_by": decided_by},
+        )
+        return result
+
     def publish_palmares(self, edition: int, ceremony: Mapping[str, str] | None = None) -> dict[str, Any]:
         body = {"ceremony": dict(ceremony)} if ceremony else None
         result: dict[str, Any] = self._json("POST", f"/v1/editions/{edition}/palmares", json=body)

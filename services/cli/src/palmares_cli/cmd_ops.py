@@ -1,4 +1,4 @@
-"""`palmares grille diff A B` and `palmares collectivite revoke CODE`."""
+"""`palmares grille diff A B`, `palmares collectivite revoke CODE` and `palmares collectivite category CODE EDITION`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from palmares_contracts import GrilleBody
+from palmares_contracts import Category, GrilleBody
 from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
@@ -20,7 +20,9 @@ from palmares_cli.errors import ApiError, OperationFailed, UsageProblem
 from palmares_cli.files import load_grille
 from palmares_cli.grille_changelog import compare, diff, entry_json, other_differences
 
-collectivite_app = typer.Typer(help="Manage registered collectivités (their API tokens).", no_args_is_help=True)
+collectivite_app = typer.Typer(
+    help="Manage registered collectivités (their API tokens, their category for an edition).", no_args_is_help=True
+)
 
 # `2018`, `2018@2`, `2018@current`: a grille served by the API.
 _API_GRILLE = re.compile(r"^(?P<edition>\d{4})(?:@(?P<version>\d+|current))?$")
@@ -158,3 +160,47 @@ def collectivite_revoke(
         output.stdout.print(
             escape(f"Token of {code} revoked; `palmares register {code} EMAIL --rotate` issues a new one.")
         )
+
+
+@collectivite_app.command("category")
+@command
+def collectivite_category(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    set_to: Annotated[
+        Category | None, typer.Option("--set", help="Override the category for this edition (needs --reason, --by).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, in French (kept in the audit trail).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show a collectivité's category for an edition (population then, decisions), or override it with a reason."""
+    if set_to is not None and not (reason and by):
+        raise UsageProblem("--set needs --reason and --by: every change of category is explained and signed")
+    with state(ctx).api() as api:
+        view = (
+            api.set_category(edition, code, category=set_to.value, reason=reason or "", decided_by=by or "")
+            if set_to is not None
+            else api.category(edition, code)
+        )
+    if wants_json(ctx, json_out):
+        output.emit_json(view)
+        return
+    millesime = view.get("millesime")
+    lines = [
+        f"{view.get('code')} in {view.get('edition')}: {view.get('category')}",
+        f"  population     {view.get('population')} "
+        + (f"(reference data of {millesime})" if millesime else "(as registered: unknown to that edition's data)"),
+        f"  from population {view.get('category_from_population')}",
+    ]
+    for i, decision in enumerate(view.get("history") or []):
+        head = "  decisions      " if i == 0 else "                 "
+        lines.append(
+            f"{head}{decision.get('category')} by {decision.get('decided_by')} at {decision.get('decided_at')}: "
+            f"{decision.get('reason')}"
+        )
+    if view.get("revision"):
+        lines.append(f"  dossier        revision {view['revision']} made with the new category (re-evaluated)")
+    for line in lines:
+        output.stdout.print(escape(line))

@@ -16,8 +16,8 @@ from opentelemetry import trace
 from palmares_contracts import (
     Action,
     Category,
+    CategoryOverride,
     Ceremony,
-    Collectivite,
     CollectiviteKind,
     Distinction,
     Grille,
@@ -31,10 +31,14 @@ from palmares_contracts import (
 from palmares_eventkit.runtime import ServiceRuntime
 
 from palmares_submission import auth, palmares, palmares_exports, refdata, store, text
+from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.schemas import (
     COLLECTIVITE_CODE,
+    CategoryDecision,
+    CategoryOverrideRequest,
+    CategoryView,
     Explanation,
     ImportedLabels,
     JuryRequest,
@@ -188,7 +192,8 @@ BODY = (400, 413)
 )
 async def register_collectivite(body: RegisterRequest, request: Request, _: Operator) -> RegisterResponse:
     """Register a collectivité from the reference data; its API token is returned once."""
-    ref = refdata.lookup(body.code)
+    # The newest millésime that knows the code: today's, or the last before it merged.
+    ref = refdata.lookup_latest(body.code)
     if ref is None:
         raise ApiError(422, f"Code {body.code} inconnu du référentiel des collectivités.", field="code")
     category = refdata.category_of(ref, settings_of(request).village_max_population)
@@ -269,12 +274,127 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
     return Response(status_code=204)
 
 
+# --- category of a collectivité for an edition -------------------------------------------------
+
+
+def _decision(override: CategoryOverride) -> CategoryDecision:
+    return CategoryDecision(**override.model_dump())
+
+
+async def _category_view(
+    conn: Any, row: store.CollectiviteRow, edition: int, village_max_population: int, revision: int | None = None
+) -> CategoryView:
+    history = await store.category_overrides(conn, row.code, edition)
+    recorded = dossier_collectivite(
+        code=row.code,
+        kind=row.kind,
+        name=row.name,
+        departement=row.departement,
+        registered_population=row.population,
+        registered_category=row.category,
+        contact_email=row.contact_email,
+        edition=edition,
+        override=None,
+        village_max_population=village_max_population,
+    )
+    return CategoryView(
+        code=row.code,
+        edition=edition,
+        category=history[0].category if history else recorded.category,
+        population=recorded.population,
+        millesime=recorded.millesime,
+        category_from_population=recorded.category,
+        override=_decision(history[0]) if history else None,
+        history=[_decision(h) for h in history],
+        revision=revision,
+    )
+
+
+@router.get(
+    "/editions/{edition}/collectivites/{code}/category",
+    response_model=CategoryView,
+    tags=["operator"],
+    responses=responses(*AUTH, 404),
+)
+async def get_category(edition: EditionPath, code: CodePath, request: Request, _: Operator) -> CategoryView:
+    """The collectivité's category for an edition, its population then, and the audit trail of decisions."""
+    async with runtime_of(request).pool.acquire() as conn:
+        row = await store.collectivite(conn, code)
+        if row is None:
+            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+        return await _category_view(conn, row, edition, settings_of(request).village_max_population)
+
+
+@router.put(
+    "/editions/{edition}/collectivites/{code}/category",
+    response_model=CategoryView,
+    tags=["operator"],
+    responses=responses(*AUTH, 404, 409, *BODY),
+)
+async def override_category(
+    edition: EditionPath, code: CodePath, body: CategoryOverrideRequest, request: Request, _: Operator
+) -> CategoryView:
+    """Set the collectivité's category for an edition, with a reason (kept in the audit trail).
+
+    Its dossier of that edition, if any and in another category, gets a new
+    revision with the new category (same actions): scoring, mentions and notify
+    re-evaluate it, and the collectivité receives the receipt of that revision.
+    """
+    threshold = settings_of(request).village_max_population
+    async with runtime_of(request).transaction() as tx:
+        conn = tx.conn
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dossier:{edition}:{code}")
+        row = await store.collectivite(conn, code)
+        if row is None:
+            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+        ed = await store.edition(conn, edition)
+        if ed is not None and ed.palmares_published_at is not None:
+            raise ApiError(409, f"Le palmarès {edition} est publié : la catégorie ne change plus.")
+        override = CategoryOverride(
+            category=body.category, reason=body.reason, decided_by=body.decided_by, decided_at=utcnow()
+        )
+        await store.insert_category_override(conn, code, edition, override)
+        current = await store.current_revision(conn, edition, code)
+        revision = None
+        # A dossier already in that category keeps its revision: nothing to re-evaluate.
+        if current is not None and current.collectivite.category != override.category:
+            revision = current.revision + 1
+            event = current.model_copy(
+                update={
+                    "event_id": uuid4(),
+                    "occurred_at": override.decided_at,
+                    "revision": revision,
+                    "collectivite": dossier_collectivite(
+                        code=row.code,
+                        kind=row.kind,
+                        name=row.name,
+                        departement=row.departement,
+                        registered_population=row.population,
+                        registered_category=row.category,
+                        contact_email=current.collectivite.contact_email,
+                        edition=edition,
+                        override=override,
+                        village_max_population=threshold,
+                    ),
+                    "submitted_at": override.decided_at,
+                }
+            )
+            await store.save_revision(
+                conn,
+                submission_id=event.submission_id,
+                edition=edition,
+                code=code,
+                revision=revision,
+                event_json=event.model_dump_json(),
+                submitted_at=event.submitted_at,
+                idempotency=None,
+            )
+            trace.get_current_span().set_attribute("palmares.submission_id", str(event.submission_id))
+            await tx.publish(event)
+        return await _category_view(conn, row, edition, threshold, revision)
+
+
 # --- submissions ---------------------------------------------------------------------------
-
-
-def _epci_type(code: str, edition: int) -> str | None:
-    ref = refdata.lookup_for_edition(code, edition)
-    return ref.epci_type if ref is not None and ref.kind == "epci" and ref.epci_type else None
 
 
 def _request_hash(body: SubmissionRequest) -> bytes:
@@ -326,15 +446,17 @@ async def submit(
             submission_id=submission_id,
             revision=revision,
             edition=edition,
-            collectivite=Collectivite(
+            collectivite=dossier_collectivite(
                 code=row["code"],
                 kind=row["kind"],
                 name=row["name"],
-                population=row["population"],
                 departement=row["departement"],
-                category=row["category"],
+                registered_population=row["population"],
+                registered_category=row["category"],
                 contact_email=str(body.contact_email or row["contact_email"]),
-                epci_type=_epci_type(row["code"], edition),
+                edition=edition,
+                override=context.override,
+                village_max_population=settings_of(request).village_max_population,
             ),
             actions=tuple(
                 Action(

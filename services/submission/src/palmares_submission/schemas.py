@@ -193,6 +193,37 @@ class JuryRequest(_Body):
     decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line]
 
 
+class CategoryOverrideRequest(_Body):
+    category: Category
+    reason: Annotated[str, Field(min_length=1, max_length=1_000), multi_line] = Field(
+        description="Why, in French: shown in the audit trail and carried by the dossier."
+    )
+    decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line]
+
+
+class CategoryDecision(BaseModel):
+    category: Category
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+class CategoryView(BaseModel):
+    """A collectivité's category for an edition: from the population in force then, or an operator's decision."""
+
+    code: str
+    edition: int
+    category: Category = Field(description="The category its dossier of this edition records.")
+    population: int = Field(description="Population in force at the edition's deadline.")
+    millesime: int | None = Field(description="Year of the reference data of that population (None: unknown then).")
+    category_from_population: Category
+    override: CategoryDecision | None = Field(description="The operator's decision that applies, if any.")
+    history: list[CategoryDecision] = Field(description="Every decision for this edition, the latest first.")
+    revision: int | None = Field(
+        default=None, description="The dossier revision a change of category made (its dossier is re-evaluated)."
+    )
+
+
 class CeremonyIn(_Body):
     place: Annotated[str, Field(min_length=1, max_length=200), single_line]
     date: PlausibleDate

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from palmares_contracts import Grille
+from palmares_contracts import CategoryOverride, Grille, SubmissionReceived
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +131,7 @@ class SubmitContext:
     edition: EditionRow | None
     existing: tuple[UUID, int] | None  # the dossier's id and current revision, locked
     replay: tuple[bytes, UUID, int] | None  # an earlier request with the same idempotency key
+    override: CategoryOverride | None = None  # an operator's decision on the category for the edition
 
 
 _SUBMIT_CONTEXT = """
@@ -140,16 +141,22 @@ WITH dossier AS (
 SELECT c.code, c.kind, c.name, c.population, c.departement, c.category, c.contact_email,
        e.edition, e.grille_version, e.palmares_published_at,
        d.submission_id AS existing_id, d.revision AS existing_revision,
-       i.request_hash, i.submission_id AS replay_id, i.revision AS replay_revision
+       i.request_hash, i.submission_id AS replay_id, i.revision AS replay_revision,
+       o.category AS override_category, o.reason, o.decided_by, o.decided_at
 FROM collectivites c
 LEFT JOIN editions e ON e.edition = $1
 LEFT JOIN dossier d ON true
 LEFT JOIN idempotency_keys i ON i.collectivite_code = c.code AND i.key = $3
+LEFT JOIN LATERAL (
+    SELECT category, reason, decided_by, decided_at FROM category_overrides
+    WHERE collectivite_code = c.code AND edition = $1 ORDER BY id DESC LIMIT 1
+) o ON true
 WHERE c.code = $2"""
 
 
 async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key: str | None) -> SubmitContext:
-    """The collectivité, the edition, its dossier (locked until the transaction ends) and any replay.
+    """The collectivité, the edition, its dossier (locked until the transaction ends), any replay, and the
+    operator's decision on its category for the edition.
 
     One statement instead of four: on the intake path a round trip costs the
     service and PostgreSQL more CPU than the reads.
@@ -167,6 +174,14 @@ async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key:
         existing=(row["existing_id"], row["existing_revision"]) if row["existing_id"] is not None else None,
         replay=(bytes(row["request_hash"]), row["replay_id"], row["replay_revision"])
         if row["replay_id"] is not None
+        else None,
+        override=CategoryOverride(
+            category=row["override_category"],
+            reason=row["reason"],
+            decided_by=row["decided_by"],
+            decided_at=row["decided_at"],
+        )
+        if row["override_category"] is not None
         else None,
     )
 
@@ -301,7 +316,8 @@ async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> No
 async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
     return await conn.fetch(  # type: ignore[no-any-return]
-        """SELECT s.submission_id, c.code, c.name, c.kind, c.category, c.departement,
+        """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
+                  coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
                   m.payload->'mentions' AS mentions
            FROM submissions s
@@ -344,3 +360,61 @@ async def import_labels(conn: asyncpg.Connection, entries: list[tuple[str, int, 
            ON CONFLICT (collectivite_code, edition) DO UPDATE SET arobases = EXCLUDED.arobases, imported_at = now()""",
         entries,
     )
+
+
+# --- category overrides (an operator's decision per collectivité and edition, audited) -----------
+
+_OVERRIDE_COLUMNS = "category, reason, decided_by, decided_at"
+
+
+def _override(row: asyncpg.Record) -> CategoryOverride:
+    return CategoryOverride(
+        category=row["category"], reason=row["reason"], decided_by=row["decided_by"], decided_at=row["decided_at"]
+    )
+
+
+async def category_overrides(conn: asyncpg.Connection, code: str, edition: int) -> list[CategoryOverride]:
+    """Every decision on the collectivité's category for the edition, the latest (the one that applies) first."""
+    rows = await conn.fetch(
+        f"SELECT {_OVERRIDE_COLUMNS} FROM category_overrides "
+        "WHERE collectivite_code = $1 AND edition = $2 ORDER BY id DESC",
+        code,
+        edition,
+    )
+    return [_override(r) for r in rows]
+
+
+async def insert_category_override(
+    conn: asyncpg.Connection, code: str, edition: int, override: CategoryOverride
+) -> None:
+    await conn.execute(
+        "INSERT INTO category_overrides (collectivite_code, edition, category, reason, decided_by, decided_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        code,
+        edition,
+        override.category.value,
+        override.reason,
+        override.decided_by,
+        override.decided_at,
+    )
+
+
+async def collectivite(conn: asyncpg.Connection, code: str) -> CollectiviteRow | None:
+    row = await conn.fetchrow(
+        "SELECT code, kind, name, population, departement, category, contact_email FROM collectivites WHERE code = $1",
+        code,
+    )
+    return CollectiviteRow(**dict(row)) if row else None
+
+
+async def current_revision(conn: asyncpg.Connection, edition: int, code: str) -> SubmissionReceived | None:
+    """The collectivité's current dossier revision for the edition (its dossier locked), if it has one."""
+    raw = await conn.fetchval(
+        """SELECT r.event FROM submissions s
+           JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
+           WHERE s.edition = $1 AND s.collectivite_code = $2
+           FOR UPDATE OF s""",
+        edition,
+        code,
+    )
+    return SubmissionReceived.model_validate_json(raw) if raw is not None else None
