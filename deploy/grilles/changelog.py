@@ -1,89 +1,44 @@
 #!/usr/bin/env python3
-"""Changelog of a grille version against the previous one: the machine-readable diff.
-
-A grille's `changelog` lists every change of its services against the grille
-it replaces (the previous edition, or the previous version of the same
-edition). This module computes that list, so that a changelog is never written
-by hand only:
-
-    diff(old, new) -> list[ChangelogEntry]
-
-and checks a file against it from the command line:
+"""Check a grille file's changelog against the grille it replaces, or rewrite it.
 
     python deploy/grilles/changelog.py OLD.json NEW.json          # print, check
     python deploy/grilles/changelog.py OLD.json NEW.json --write  # rewrite NEW's changelog
 
 The computed changelog is printed as JSON on stdout. Exit status: 0 when NEW's
 `changelog` matches it, 1 when it differs (the differences go to stderr), 2 when
-a file cannot be read or is not a valid `GrilleBody`.
+a file cannot be read or is not a valid `GrilleBody`. Differences that no
+changelog entry expresses (mentions, enjeux, categories, title, deadline) are
+reported on stderr as notes and do not change the status.
 
-Rules (see README.md):
-- one entry per kind of change and per service; `removed` entries first (in the
-  old grille's order), then the others in the new grille's order, and for one
-  service: moved, reworded, reweighted, applicability;
-- `reworded` covers the label and the description (the code is kept);
-- a declared entry matches a computed one when change and service code are
-  equal and its detail is the computed detail, optionally followed by
-  " — " and a motif in French (the reason, for the humans who read it).
-
-Changes of the arobase thresholds are `thresholds` entries (no service; the
-category for a category's own thresholds). Other differences (mentions,
-enjeux, categories, title, deadline) are reported on stderr as notes and do not
-change the status.
-
-The diff itself lives in the CLI package (`palmares_cli.grille_changelog`, also
-behind `palmares grille diff A B`); this script is a thin wrapper kept for the
-command line above. Dependencies: the standard library, pydantic and
-`palmares_contracts`.
+The diff and its rules (service entries, and `thresholds` entries for the
+arobase thresholds) live in the CLI package (`palmares_cli.grille_changelog`,
+also behind `palmares grille diff A B`; README.md, "The changelog"): this script
+is a thin wrapper for the command line above. Dependencies: the standard
+library, pydantic and `palmares_contracts`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-try:
-    from palmares_cli.grille_changelog import (
-        MOTIF_SEPARATOR,
-        changed_services,
-        compare,
-        diff,
-        dump_grille,
-        entry_json,
-        load_grille,
-        merge_motifs,
-        other_differences,
-    )
-except ModuleNotFoundError:  # run from a checkout without the packages installed
+if importlib.util.find_spec("palmares_cli") is None:  # run from a checkout without the packages installed
     _ROOT = Path(__file__).resolve().parents[2]
     sys.path[:0] = [str(_ROOT / "contracts" / "src"), str(_ROOT / "services" / "cli" / "src")]
-    from palmares_cli.grille_changelog import (
-        MOTIF_SEPARATOR,
-        changed_services,
-        compare,
-        diff,
-        dump_grille,
-        entry_json,
-        load_grille,
-        merge_motifs,
-        other_differences,
-    )
 
-__all__ = [
-    "MOTIF_SEPARATOR",
-    "changed_services",
-    "compare",
-    "diff",
-    "dump_grille",
-    "entry_json",
-    "load_grille",
-    "main",
-    "merge_motifs",
-    "other_differences",
-]
+from palmares_cli.grille_changelog import (
+    compare,
+    diff,
+    dump_grille,
+    entry_json,
+    load_grille,
+    merge_motifs,
+    other_differences,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

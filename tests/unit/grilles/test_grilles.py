@@ -1,12 +1,11 @@
 """The grilles of editions 2017 and 2018 (deploy/grilles/): valid, complete, and honestly versioned.
 
-Pure data tests: no server, only `palmares_contracts` (pydantic) and the
-changelog tool `deploy/grilles/changelog.py`.
+Pure data tests: no server, only `palmares_contracts` (pydantic), the changelog
+diff `palmares_cli.grille_changelog` and its command line `deploy/grilles/changelog.py`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import re
@@ -15,9 +14,9 @@ import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from palmares_cli import grille_changelog as changelog
 from palmares_contracts import Category, CategoryThresholds, ChangeKind, GrilleBody, Threshold
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,17 +64,6 @@ MENTIONS_2017 = {
 }
 MENTIONS_2018 = MENTIONS_2017 | {"democratie_locale", "mediation_numerique"}
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-
-
-def _load_changelog_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("grilles_changelog", GRILLES / "changelog.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-changelog = _load_changelog_tool()
 
 
 @pytest.fixture(scope="module")

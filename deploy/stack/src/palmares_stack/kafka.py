@@ -36,10 +36,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from .kafka_artifacts import ensure_kafka_libs
 from .kafka_probe import brokers_registered
+from .lifecycle import Server
 from .ports import LOCALHOST, free_ports, port_is_free
 from .process import ManagedProcess, ProcessError, start_process, stop_all, wait_until_ready
 
@@ -148,7 +148,7 @@ class KafkaNode:
         return self.process is not None and self.process.is_alive()
 
 
-class KafkaCluster:
+class KafkaCluster(Server):
     """A KRaft cluster of ``brokers`` combined nodes on free ports under ``base_dir``.
 
     >>> cluster = KafkaCluster(tmp / "kafka", brokers=3)
@@ -283,18 +283,6 @@ class KafkaCluster:
         """Wait until every running node reports all running brokers; return seconds waited."""
         running = [n for n in self.nodes if n.is_running]
         return self._wait_ready(running, timeout)
-
-    def __enter__(self) -> KafkaCluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ layout and configs
 

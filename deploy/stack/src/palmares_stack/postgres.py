@@ -29,8 +29,8 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 
+from .lifecycle import Server
 from .ports import LOCALHOST, free_port, port_is_free
 from .process import ManagedProcess, start_process
 
@@ -128,7 +128,7 @@ def private_data_parent(prefix: str = "palmares-pg-") -> Path:
     return parent
 
 
-class PostgresServer:
+class PostgresServer(Server):
     """A PostgreSQL server for the data directory ``data_dir`` (PGDATA).
 
     >>> server = PostgresServer(tmp / "pg")
@@ -243,18 +243,6 @@ class PostgresServer:
         """Stop if running, then start again on the same port and data; return the DSN."""
         self.stop()
         return self.start(timeout)
-
-    def __enter__(self) -> PostgresServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ internals
 

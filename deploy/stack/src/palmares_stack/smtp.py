@@ -38,12 +38,12 @@ import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
+from .lifecycle import Server
 from .ports import LOCALHOST
 
 REFUSE_FILE = "smtp.refuse"
@@ -202,7 +202,7 @@ class _PortZeroController(Controller):
         return create()
 
 
-class SmtpCapture:
+class SmtpCapture(Server):
     """In-process SMTP capture (aiosmtpd ``Controller`` in a thread).
 
     >>> capture = SmtpCapture(tmp / "mail").start()
@@ -292,17 +292,6 @@ class SmtpCapture:
         for path in found:
             path.unlink(missing_ok=True)
         return len(found)
-
-    def __enter__(self) -> SmtpCapture:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def list_messages(mail_dir: Path) -> list[Path]:
