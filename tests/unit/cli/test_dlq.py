@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from palmares_cli import dlq
+from palmares_cli import dlq, kafka_io
 from palmares_cli.dlq import DeadLetter, OffsetSpec, distinct_sources, parse_offset, select, summary_row
-from palmares_cli.errors import OperationFailed, UsageProblem
+from palmares_cli.errors import EXIT_UNREACHABLE, OperationFailed, Unreachable, UsageProblem
 
 TRACEPARENT = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 EVENT_ID = "5d1e0f3a-7c2b-4b8e-9f10-2a3b4c5d6e7f"
@@ -129,3 +129,15 @@ def test_one_replay_per_original_record() -> None:
     keep, skipped = distinct_sources([*copies, other])
     assert keep == [copies[0], other]
     assert skipped == copies[1:]
+
+
+@pytest.mark.parametrize("action", ["list", "replay"])
+async def test_a_broker_out_of_reach_is_reported_as_unreachable(closed_port: int, action: str) -> None:
+    """Connection refused: exit code 3 and one sentence naming the address, whichever client failed to start."""
+    bootstrap = f"127.0.0.1:{closed_port}"
+    with pytest.raises(Unreachable, match=f"cannot reach Kafka at {bootstrap}") as caught:
+        if action == "list":
+            await kafka_io.read_topics(bootstrap, ["submissions.v1.dlq"], timeout_s=30)
+        else:
+            await kafka_io.replay(bootstrap, [letter()])
+    assert caught.value.exit_code == EXIT_UNREACHABLE

@@ -7,16 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from palmares_cli import tracetree
 from palmares_cli.main import app
-from palmares_cli.tracetree import (
-    build_tree,
-    read_spans,
-    render,
-    span_files,
-    spans_of_traces,
-    summarize,
-    trace_ids_of_submission,
-)
 from typer.testing import CliRunner
 
 SUB = "3f2c1e9a-0b7d-4c55-9a57-1d2f3e4a5b6c"
@@ -118,23 +110,25 @@ def trace_dir(tmp_path: Path) -> Path:
 
 
 def test_reads_every_service_file_and_skips_bad_lines(trace_dir: Path) -> None:
-    files = span_files(trace_dir)
+    files = tracetree.span_files(trace_dir)
     assert [f.name for f in files] == ["notify.jsonl", "scoring.jsonl", "submission.jsonl"]
-    assert len(list(read_spans(files))) == 9
+    assert len(list(tracetree.read_spans(files))) == 9
 
 
 def test_finds_the_dossier_trace_and_operator_actions_but_not_status_reads(trace_dir: Path) -> None:
-    ids = trace_ids_of_submission(read_spans(span_files(trace_dir)), SUB)
+    ids = tracetree.trace_ids_of_submission(tracetree.read_spans(tracetree.span_files(trace_dir)), SUB)
     # The dossier trace (smtp send carries palmares.submission_id), then the jury decision (POST naming the id);
     # the GET status poll is not a trace of the dossier.
     assert ids == [DOSSIER_TRACE, JURY_TRACE]
-    assert trace_ids_of_submission(read_spans(span_files(trace_dir)), SUB.upper()) == ids
-    assert trace_ids_of_submission(read_spans(span_files(trace_dir)), "unknown") == []
+    assert tracetree.trace_ids_of_submission(tracetree.read_spans(tracetree.span_files(trace_dir)), SUB.upper()) == ids
+    assert tracetree.trace_ids_of_submission(tracetree.read_spans(tracetree.span_files(trace_dir)), "unknown") == []
 
 
 def test_tree_nests_across_services_orders_siblings_and_keeps_orphans(trace_dir: Path) -> None:
-    spans = spans_of_traces(read_spans(span_files(trace_dir)), [DOSSIER_TRACE])[DOSSIER_TRACE]
-    rows = build_tree(spans)
+    spans = tracetree.spans_of_traces(tracetree.read_spans(tracetree.span_files(trace_dir)), [DOSSIER_TRACE])[
+        DOSSIER_TRACE
+    ]
+    rows = tracetree.build_tree(spans)
     assert [(r.span.span_id, r.depth) for r in rows] == [
         ("s1", 0),
         ("s2", 1),
@@ -149,8 +143,10 @@ def test_tree_nests_across_services_orders_siblings_and_keeps_orphans(trace_dir:
 
 
 def test_rendered_lines_show_service_name_duration_status(trace_dir: Path) -> None:
-    spans = spans_of_traces(read_spans(span_files(trace_dir)), [DOSSIER_TRACE])[DOSSIER_TRACE]
-    lines = render(build_tree(spans))
+    spans = tracetree.spans_of_traces(tracetree.read_spans(tracetree.span_files(trace_dir)), [DOSSIER_TRACE])[
+        DOSSIER_TRACE
+    ]
+    lines = tracetree.render(tracetree.build_tree(spans))
     assert lines[0].startswith("submission")
     assert "POST /v1/editions/{edition}/submissions" in lines[0] and "20.0 ms" in lines[0]
     smtp = next(line for line in lines if "smtp send" in line)
@@ -159,8 +155,10 @@ def test_rendered_lines_show_service_name_duration_status(trace_dir: Path) -> No
 
 
 def test_summary_counts_spans_services_duration_and_errors(trace_dir: Path) -> None:
-    spans = spans_of_traces(read_spans(span_files(trace_dir)), [DOSSIER_TRACE])[DOSSIER_TRACE]
-    summary = summarize(DOSSIER_TRACE, spans)
+    spans = tracetree.spans_of_traces(tracetree.read_spans(tracetree.span_files(trace_dir)), [DOSSIER_TRACE])[
+        DOSSIER_TRACE
+    ]
+    summary = tracetree.summarize(DOSSIER_TRACE, spans)
     assert (summary.span_count, summary.services, summary.errors) == (6, ["notify", "scoring", "submission"], 1)
     assert summary.duration_ms == pytest.approx(420.0)
     assert summary.line() == "6 spans, services: notify, scoring, submission, total 420.0 ms, 1 error span(s)"
@@ -172,7 +170,7 @@ def test_parent_cycles_do_not_hide_or_loop() -> None:
     a = parse_span(span(DOSSIER_TRACE, "a", "b", "a", "x", 0, 1))
     b = parse_span(span(DOSSIER_TRACE, "b", "a", "b", "x", 1, 2))
     assert a is not None and b is not None
-    assert sorted(r.span.span_id for r in build_tree([a, b])) == ["a", "b"]
+    assert sorted(r.span.span_id for r in tracetree.build_tree([a, b])) == ["a", "b"]
 
 
 def test_cli_trace_of_a_submission(clean_env: Path, runner: CliRunner, trace_dir: Path) -> None:

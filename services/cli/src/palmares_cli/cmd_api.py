@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from palmares_cli import output
-from palmares_cli.context import JsonOption, command, state, wants_json
+from palmares_cli.context import EditionArgument, JsonOption, command, emit, state, wants_json
 from palmares_cli.errors import ApiError, UsageProblem
 from palmares_cli.files import load_grille, read_object
 from palmares_cli.views import grille_lines, palmares_tables, status_lines
@@ -49,28 +49,27 @@ def grille_publish(
         "title": published.get("title"),
         "services": len(published.get("services") or []),
     }
-    if wants_json(ctx, json_out):
-        output.emit_json(summary)
-    else:
-        output.stdout.print(
+    emit(
+        ctx,
+        json_out,
+        summary,
+        lambda: output.stdout.print(
             f"Published grille {summary['edition']} version {summary['version']} ({summary['services']} services)."
-        )
+        ),
+    )
 
 
 @grille_app.command("show")
 @command
 def grille_show(
     ctx: typer.Context,
-    edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    edition: EditionArgument,
     json_out: JsonOption = False,
 ) -> None:
     """Show the current grille of an edition (public)."""
     with state(ctx).api(operator=False) as api:
         grille = api.grille(edition)
-    if wants_json(ctx, json_out):
-        output.emit_json(grille)
-    else:
-        _print_lines(grille_lines(grille))
+    emit(ctx, json_out, grille, lambda: _print_lines(grille_lines(grille)))
 
 
 # --- collectivités and dossiers ------------------------------------------------------------------
@@ -165,10 +164,7 @@ def status(
                 ]
         else:
             view = api.submission(submission_id)
-    if wants_json(ctx, json_out):
-        output.emit_json(view)
-    else:
-        _print_lines(status_lines(view))
+    emit(ctx, json_out, view, lambda: _print_lines(status_lines(view)))
 
 
 # --- jury ----------------------------------------------------------------------------------------
@@ -187,10 +183,8 @@ def jury_decide(
     """Record the jury's arobases for a dossier (the pré-notation stays visible)."""
     with state(ctx).api() as api:
         decision = api.jury_decide(submission_id, arobases=arobases, comment=comment, decided_by=by)
-    if wants_json(ctx, json_out):
-        output.emit_json(decision)
-    else:
-        output.stdout.print(escape(f"Jury decision recorded: {arobases} @ for {submission_id} by {by}."))
+    recorded = f"Jury decision recorded: {arobases} @ for {submission_id} by {by}."
+    emit(ctx, json_out, decision, lambda: output.stdout.print(escape(recorded)))
 
 
 # --- palmarès ------------------------------------------------------------------------------------
@@ -213,7 +207,7 @@ def ceremony_of(place: str | None, when: str | None) -> dict[str, str] | None:
 @command
 def palmares_publish(
     ctx: typer.Context,
-    edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    edition: EditionArgument,
     place: Annotated[str | None, typer.Option(help="Ceremony place, e.g. Lille.")] = None,
     when: Annotated[str | None, typer.Option("--date", help="Ceremony date, YYYY-MM-DD.")] = None,
     json_out: JsonOption = False,
@@ -222,26 +216,30 @@ def palmares_publish(
     ceremony = ceremony_of(place, when)
     with state(ctx).api() as api:
         published = api.publish_palmares(edition, ceremony)
-    if wants_json(ctx, json_out):
-        output.emit_json(published)
-    else:
-        output.stdout.print(f"Palmarès {edition} published at {published.get('published_at')}; award emails follow.")
+    published_at = published.get("published_at")
+    emit(
+        ctx,
+        json_out,
+        published,
+        lambda: output.stdout.print(f"Palmarès {edition} published at {published_at}; award emails follow."),
+    )
 
 
 @palmares_app.command("show")
 @command
 def palmares_show(
     ctx: typer.Context,
-    edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    edition: EditionArgument,
     json_out: JsonOption = False,
 ) -> None:
     """Show a published palmarès (public)."""
     with state(ctx).api(operator=False) as api:
         palmares = api.palmares(edition)
-    if wants_json(ctx, json_out):
-        output.emit_json(palmares)
-        return
-    heading, tables = palmares_tables(palmares)
-    output.stdout.print(escape(heading))
-    for table in tables:
-        output.stdout.print(table)
+
+    def human() -> None:
+        heading, tables = palmares_tables(palmares)
+        output.stdout.print(escape(heading))
+        for table in tables:
+            output.stdout.print(table)
+
+    emit(ctx, json_out, palmares, human)

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from palmares_cli import output
 from palmares_cli.api import ApiClient
-from palmares_cli.context import JsonOption, command, state, wants_json
+from palmares_cli.context import EditionArgument, JsonOption, command, emit, state, wants_json
 from palmares_cli.errors import ApiError, OperationFailed, UsageProblem
 from palmares_cli.files import load_grille
 from palmares_cli.grille_changelog import compare, diff, entry_json, other_differences
@@ -154,12 +154,8 @@ def collectivite_revoke(
     """Revoke a collectivité's API token (a leak): it gets 401 until `register CODE EMAIL --rotate`."""
     with state(ctx).api() as api:
         api.revoke_token(code)
-    if wants_json(ctx, json_out):
-        output.emit_json({"code": code, "revoked": True})
-    else:
-        output.stdout.print(
-            escape(f"Token of {code} revoked; `palmares register {code} EMAIL --rotate` issues a new one.")
-        )
+    revoked = f"Token of {code} revoked; `palmares register {code} EMAIL --rotate` issues a new one."
+    emit(ctx, json_out, {"code": code, "revoked": True}, lambda: output.stdout.print(escape(revoked)))
 
 
 @collectivite_app.command("category")
@@ -167,7 +163,7 @@ def collectivite_revoke(
 def collectivite_category(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
-    edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    edition: EditionArgument,
     set_to: Annotated[
         Category | None, typer.Option("--set", help="Override the category for this edition (needs --reason, --by).")
     ] = None,

@@ -16,12 +16,13 @@ import typer
 from palmares_cli.api import ApiClient
 from palmares_cli.config import Settings
 from palmares_cli.errors import CliError
-from palmares_cli.output import report_error
+from palmares_cli.output import emit_json, report_error
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON on stdout).")]
+EditionArgument = Annotated[int, typer.Argument(help="Edition, e.g. 2017.")]
 
 
 @dataclass
@@ -48,6 +49,14 @@ def wants_json(ctx: Any, flag: bool) -> bool:
     """`--json` given on the command or before it (`palmares --json …`)."""
     found = ctx.find_object(State) if ctx is not None else None
     return flag or bool(found and found.json)
+
+
+def emit(ctx: typer.Context, json_out: bool, value: Any, human: Callable[[], None]) -> None:
+    """A command's result: `value` as JSON with `--json`, else what `human` prints."""
+    if wants_json(ctx, json_out):
+        emit_json(value)
+    else:
+        human()
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:

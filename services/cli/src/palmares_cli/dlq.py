@@ -15,16 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from palmares_contracts import ALL_TOPICS
-from palmares_contracts.deadletters import (
-    CONSUMER,
-    ERROR,
-    ERROR_TYPE,
-    REASON_HEADERS,
-    SOURCE_OFFSET,
-    SOURCE_PARTITION,
-    SOURCE_TOPIC,
-)
+from palmares_contracts import ALL_TOPICS, deadletters
 from palmares_contracts.topics import DLQ_SUFFIX
 
 from palmares_cli.errors import OperationFailed, UsageProblem
@@ -87,12 +78,12 @@ class DeadLetter:
     @property
     def source_topic(self) -> str:
         """Where to replay: the `x-source-topic` header, else the DLQ name minus `.dlq`."""
-        return self.header(SOURCE_TOPIC) or self.topic.removesuffix(DLQ_SUFFIX)
+        return self.header(deadletters.SOURCE_TOPIC) or self.topic.removesuffix(DLQ_SUFFIX)
 
     @property
     def replay_headers(self) -> list[tuple[str, bytes]]:
         """The original headers (contract headers, `traceparent`…) without the reason headers."""
-        return [(k, v) for k, v in self.headers if k not in REASON_HEADERS]
+        return [(k, v) for k, v in self.headers if k not in deadletters.REASON_HEADERS]
 
     def _document(self) -> dict[str, Any] | None:
         if not self.value:
@@ -118,14 +109,14 @@ class DeadLetter:
 
     def reason(self) -> dict[str, str | None]:
         """The reason headers, by their names (without the `x-` prefix)."""
-        return {name.removeprefix("x-"): self.header(name) for name in REASON_HEADERS}
+        return {name.removeprefix("x-"): self.header(name) for name in deadletters.REASON_HEADERS}
 
     def source(self) -> str:
         """`topic/partition/offset` of the original record, as far as the headers say."""
         parts = [
-            self.header(SOURCE_TOPIC) or "?",
-            self.header(SOURCE_PARTITION) or "?",
-            self.header(SOURCE_OFFSET) or "?",
+            self.header(deadletters.SOURCE_TOPIC) or "?",
+            self.header(deadletters.SOURCE_PARTITION) or "?",
+            self.header(deadletters.SOURCE_OFFSET) or "?",
         ]
         return "/".join(parts)
 
@@ -137,7 +128,7 @@ class DeadLetter:
             "offset": self.offset,
             "timestamp_ms": self.timestamp_ms,
             "key": decode_text(self.key),
-            **{name: self.header(name) for name in REASON_HEADERS},
+            **{name: self.header(name) for name in deadletters.REASON_HEADERS},
             "event_type": self.event_type,
             "event_id": self.event_id,
             "headers": {k: decode_text(v) for k, v in self.headers},
@@ -147,16 +138,16 @@ class DeadLetter:
 
 def summary_row(letter: DeadLetter, *, max_error: int = 200) -> dict[str, str]:
     """The columns of `palmares dlq list`, as text."""
-    error = letter.header(ERROR) or ""
+    error = letter.header(deadletters.ERROR) or ""
     if len(error) > max_error:
         error = error[: max_error - 1] + "…"
     return {
         "offset": letter.position,
         "key": decode_text(letter.key) or "-",
-        "x-error-type": letter.header(ERROR_TYPE) or "-",
+        "x-error-type": letter.header(deadletters.ERROR_TYPE) or "-",
         "x-error": error or "-",
         "x-source": letter.source(),
-        "x-consumer": letter.header(CONSUMER) or "-",
+        "x-consumer": letter.header(deadletters.CONSUMER) or "-",
     }
 
 
@@ -218,7 +209,11 @@ def source_identity(letter: DeadLetter) -> tuple[object, ...]:
     mentions, notify). Its source position identifies it; without the headers,
     its bytes do.
     """
-    position = (letter.header(SOURCE_TOPIC), letter.header(SOURCE_PARTITION), letter.header(SOURCE_OFFSET))
+    position = (
+        letter.header(deadletters.SOURCE_TOPIC),
+        letter.header(deadletters.SOURCE_PARTITION),
+        letter.header(deadletters.SOURCE_OFFSET),
+    )
     if all(position):
         return position
     return (letter.source_topic, letter.key, letter.value, tuple(letter.replay_headers))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -40,6 +40,15 @@ def _unreachable(bootstrap: str, exc: BaseException) -> Unreachable:
     return Unreachable(f"cannot reach Kafka at {bootstrap}: {exc}")
 
 
+async def _start(bootstrap: str, start: Callable[[], Awaitable[None]], close: Callable[[], Awaitable[None]]) -> None:
+    """Start a Kafka client; a broker out of reach becomes `Unreachable`, the client closed."""
+    try:
+        await start()
+    except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
+        await close()
+        raise _unreachable(bootstrap, exc) from exc
+
+
 async def read_topics(bootstrap: str, topics: Sequence[str], *, timeout_s: float = 60.0) -> list[TopicContent]:
     """Every record of each topic, from the beginning to the end offsets seen at the start."""
     try:
@@ -55,11 +64,7 @@ async def read_topics(bootstrap: str, topics: Sequence[str], *, timeout_s: float
 async def partitions_of(bootstrap: str, topics: Sequence[str]) -> dict[str, list[int]]:
     """The partitions of each topic that exists (absent topics are left out, never created)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=_REQUEST_TIMEOUT_MS)
-    try:
-        await admin.start()
-    except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
-        await admin.close()
-        raise _unreachable(bootstrap, exc) from exc
+    await _start(bootstrap, admin.start, admin.close)
     try:
         existing = set(await admin.list_topics())
         wanted = [t for t in topics if t in existing]
@@ -88,11 +93,7 @@ async def _read_topics(bootstrap: str, topics: Sequence[str]) -> list[TopicConte
             auto_offset_reset="earliest",
             request_timeout_ms=_REQUEST_TIMEOUT_MS,
         )
-        try:
-            await consumer.start()
-        except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
-            await consumer.stop()
-            raise _unreachable(bootstrap, exc) from exc
+        await _start(bootstrap, consumer.start, consumer.stop)
         try:
             await _drain(consumer, every, letters)
         finally:
@@ -158,11 +159,7 @@ async def replay(
         acks="all",
         request_timeout_ms=_REQUEST_TIMEOUT_MS,
     )
-    try:
-        await producer.start()
-    except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
-        await producer.stop()
-        raise _unreachable(bootstrap, exc) from exc
+    await _start(bootstrap, producer.start, producer.stop)
     done: list[Replayed] = []
     try:
         for letter in letters:
