@@ -106,6 +106,11 @@ def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
     return Grille.model_validate(body)
 
 
+def grille_body(edition: int = 2017, **overrides: Any) -> dict[str, Any]:
+    """What an operator PUTs to publish `grille(edition)`: its JSON without the version (the service assigns it)."""
+    return grille(edition=edition, **overrides).model_dump(mode="json", exclude={"version"})
+
+
 def collectivite(**overrides: Any) -> Collectivite:
     data: dict[str, Any] = {
         "code": "49007",
@@ -153,6 +158,12 @@ def one_of_each() -> list[Event]:
     sub = submission()
     g = grille()
     sid = sub.submission_id
+    email = {
+        "collectivite_code": "49007",
+        "edition": 2017,
+        "to": "numerique@mairie-angers.example",
+        "message_id": "<x@y>",
+    }
     return [
         GrillePublished(edition=2017, version=1, grille=g),
         sub,
@@ -215,22 +226,7 @@ def one_of_each() -> list[Event]:
             ceremony=Ceremony(place="Lille", date=date(2017, 2, 1)),
         ),
         NotificationSent(
-            notification_id=uuid4(),
-            kind=NotificationKind.RECEIPT,
-            collectivite_code="49007",
-            edition=2017,
-            to="numerique@mairie-angers.example",
-            message_id="<x@y>",
-            submission_id=sid,
-            revision=1,
+            notification_id=uuid4(), kind=NotificationKind.RECEIPT, **email, submission_id=sid, revision=1
         ),
-        NotificationFailed(
-            notification_id=uuid4(),
-            kind=NotificationKind.AWARD,
-            collectivite_code="49007",
-            edition=2017,
-            to="numerique@mairie-angers.example",
-            message_id="<x@y>",
-            reason="550 unknown user",
-        ),
+        NotificationFailed(notification_id=uuid4(), kind=NotificationKind.AWARD, **email, reason="550 unknown user"),
     ]

@@ -14,7 +14,7 @@ import email.policy
 import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from palmares_stack.process import ManagedProcess
 from palmares_stack.services import SERVICES, ServiceEndpoint, start_service
 from palmares_submission.refdata import category_of, load_reference
@@ -134,6 +135,20 @@ def read_mails(mail_dir: Path, to: Iterable[str] | None = None) -> list[Mail]:
         if wanted is None or mail.to in wanted:
             mails.append(mail)
     return mails
+
+
+Record = tuple[bytes | None, bytes, Sequence[tuple[str, bytes]]]
+
+
+async def produce(bootstrap: str, topic: str, records: Iterable[Record], **options: Any) -> None:
+    """Write raw records (key, value, headers) to `topic`, in order, as a misbehaving producer could."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic, value, key=key, headers=list(headers))
+    finally:
+        await producer.stop()
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 60, what: str = "condition") -> T:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, dossier
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -15,7 +15,7 @@ def fields(response_json: dict[str, object]) -> dict[str, str]:
 
 
 async def test_malformed_dossier_gets_422_naming_each_field(api: Api, codes: Codes, edition: int) -> None:
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     token = await api.register(codes.take("ville"), "contact@ville.example")
     body = dossier("pas-une-adresse")
     body["actions"][0]["title"] = ""  # type: ignore[index]
@@ -56,7 +56,7 @@ async def test_unknown_collectivite_code_is_refused(api: Api) -> None:
 
 
 async def test_authentication_and_ownership(api: Api, codes: Codes, edition: int) -> None:
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     owner = await api.register(codes.take("ville"), "owner@ville.example")
     other = await api.register(codes.take("ville"), "other@ville.example")
     r = await api.submit(owner, edition, dossier("owner@ville.example"))
@@ -72,7 +72,7 @@ async def test_authentication_and_ownership(api: Api, codes: Codes, edition: int
         await api.client.get(f"/v1/submissions/{sid}", headers={"Authorization": f"Bearer {owner}"})
     ).status_code == 200
     # Operator-only endpoints refuse a collectivité's token.
-    body = grille(edition=edition).model_dump(mode="json", exclude={"version"})
+    body = grille_body(edition)
     r = await api.client.put(f"/v1/editions/{edition}/grille", json=body, headers={"Authorization": f"Bearer {owner}"})
     assert r.status_code == 403
     r = await api.client.post(f"/v1/editions/{edition}/palmares", headers={"Authorization": f"Bearer {owner}"})
@@ -84,7 +84,7 @@ async def test_campaign_window(api: Api, codes: Codes, edition: int) -> None:
     r = await api.submit(token, edition, dossier("mairie@village.example"))
     assert r.status_code == 409 and "n’est pas ouverte" in r.json()["error"]
 
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     r = await api.submit(token, edition, dossier("mairie@village.example"), **{"Idempotency-Key": "k1"})
     again = await api.submit(token, edition, dossier("mairie@village.example"), **{"Idempotency-Key": "k1"})
     assert r.status_code == again.status_code == 202
@@ -96,6 +96,6 @@ async def test_campaign_window(api: Api, codes: Codes, edition: int) -> None:
     assert (await api.publish_palmares(edition)).status_code == 409
     r = await api.submit(token, edition, dossier("mairie@village.example"))
     assert r.status_code == 409 and "est close" in r.json()["error"]
-    body = grille(edition=edition).model_dump(mode="json", exclude={"version"})
+    body = grille_body(edition)
     r = await api.client.put(f"/v1/editions/{edition}/grille", json=body, headers=api.operator)
     assert r.status_code == 409

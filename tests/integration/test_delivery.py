@@ -9,28 +9,13 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from palmares_cli.kafka_io import read_topics
 from palmares_contracts import SUBMISSIONS, encode
 
-from tests.factories import collectivite, grille, submission
-from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
+from tests.factories import collectivite, grille_body, submission
+from tests.integration.harness import Api, Codes, Stack, dossier, eventually, produce, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
-
-
-def grille_body(edition: int) -> dict[str, object]:
-    return grille(edition=edition).model_dump(mode="json", exclude={"version"})
-
-
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for key, value, headers in records:
-            await producer.send_and_wait(topic, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
 
 
 async def test_poison_records_are_dead_lettered_and_consumers_go_on(
@@ -46,6 +31,7 @@ async def test_poison_records_are_dead_lettered_and_consumers_go_on(
             (b"poison-" + marker, json.dumps({"event_type": "SubmissionReceived", "m": marker.decode()}).encode(), []),
             (b"poison-" + marker, json.dumps({"event_type": "Nope", "m": marker.decode()}).encode(), []),
         ],
+        enable_idempotence=True,
     )
 
     async def dead_letters() -> list[dict[str, object]] | None:
@@ -82,7 +68,9 @@ async def test_a_redelivered_event_is_a_no_op(stack: Stack, api: Api, codes: Cod
     event = submission(edition=edition, collectivite=collectivite(code=code, contact_email=contact))
     value, headers = encode(event)
     record = (SUBMISSIONS.key_of(event), value, [(k, v.encode()) for k, v in headers.items()])
-    await produce(stack.env["KAFKA_BOOTSTRAP_SERVERS"], SUBMISSIONS.name, [record, record, record])
+    await produce(
+        stack.env["KAFKA_BOOTSTRAP_SERVERS"], SUBMISSIONS.name, [record, record, record], enable_idempotence=True
+    )
 
     async def receipt() -> list[object] | None:
         return read_mails(stack.mail_dir, [contact]) or None  # type: ignore[return-value]

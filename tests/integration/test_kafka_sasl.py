@@ -38,7 +38,7 @@ from palmares_stack.process import ProcessDied
 from palmares_stack.pytest_plugin import Infra
 from palmares_stack.services import ServiceEndpoint, start_service
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, next_edition, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -135,7 +135,7 @@ async def test_services_with_sasl_credentials_carry_a_dossier_to_notified(
     world: SaslWorld, sasl_api: Api, codes: Codes
 ) -> None:
     edition = next_edition()
-    await sasl_api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await sasl_api.publish_grille(grille_body(edition))
     code = codes.take("ville")
     contact = f"sasl-{edition}-{code}@collectivites.example"
     token = await sasl_api.register(code, contact)

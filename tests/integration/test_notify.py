@@ -10,14 +10,10 @@ import pytest
 from palmares_label import french
 from palmares_stack.pytest_plugin import Infra
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
-
-
-def grille_body(edition: int) -> dict[str, object]:
-    return grille(edition=edition).model_dump(mode="json", exclude={"version"})
 
 
 async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(

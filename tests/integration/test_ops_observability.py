@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from palmares_stack import jaeger
 from palmares_stack.postgres import private_data_parent
 from palmares_stack.stack import LocalStack
 
-from tests.integration.test_palmares_page import CHROMIUM_FLAGS, chromium
+from tests.integration.browser import browse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -202,21 +201,15 @@ def test_jaeger_ui_shows_the_dossier_trace_in_a_browser(ops: OpsStack, dossier: 
     url = f"{ops.env['JAEGER_UI_URL']}/trace/{dossier.trace_id}"
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     screenshot = SCREENSHOT_DIR / "jaeger-dossier-trace.png"
-    with tempfile.TemporaryDirectory() as profile:
-        common = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=15000"]
-        for _ in range(3):
-            dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
-            if all(service in dom.stdout for service in SERVICES) and "smtp send" in dom.stdout:
-                break
-        else:
-            raise AssertionError(f"the Jaeger UI did not show the trace: {dom.stdout[-1500:]!r} {dom.stderr[-1500:]}")
-        subprocess.run(
-            [*common, f"--screenshot={screenshot}", "--window-size=1400,1000", url],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-    assert dossier.trace_id[:7] in dom.stdout  # the trace page's header shows the trace id
+    dom = browse(
+        url,
+        screenshot,
+        shown=lambda page: all(service in page for service in SERVICES) and "smtp send" in page,
+        budget_ms=15_000,
+        window="1400,1000",
+        timeout=120,
+    )
+    assert dossier.trace_id[:7] in dom  # the trace page's header shows the trace id
     assert screenshot.stat().st_size > 10_000
 
 

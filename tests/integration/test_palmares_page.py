@@ -6,8 +6,6 @@ import asyncio
 import csv
 import io
 import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,38 +14,11 @@ import pytest
 from odf import teletype
 from odf.opendocument import load as load_ods
 
-from tests.factories import grille
+from tests.factories import grille_body
+from tests.integration.browser import browse
 from tests.integration.harness import Api, Codes, Stack, dossier
-from tools.chromium import CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (.ci/run does it)")
-    return path
-
-
-def browse(url: str, screenshot: Path) -> str:
-    """The DOM after Chromium loaded and rendered the page; also saves a screenshot."""
-    with tempfile.TemporaryDirectory() as profile:
-        common = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000"]
-        for _ in range(3):
-            # A loaded machine can make headless Chromium give up on the first load: try again.
-            dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=90, check=True)
-            if "</title>" in dom.stdout:
-                break
-        else:
-            raise AssertionError(f"Chromium rendered no page for {url}: {dom.stdout[:500]!r} {dom.stderr[-2000:]}")
-        subprocess.run(
-            [*common, f"--screenshot={screenshot}", "--window-size=1100,1400", url],
-            capture_output=True,
-            timeout=90,
-            check=True,
-        )
-    return dom.stdout
 
 
 class Rows(HTMLParser):
@@ -89,7 +60,7 @@ class Rows(HTMLParser):
 async def test_palmares_page_in_a_browser_json_and_csv(
     stack: Stack, api: Api, codes: Codes, edition: int, tmp_path: Path
 ) -> None:
-    g = grille(edition=edition).model_dump(mode="json", exclude={"version"})
+    g = grille_body(edition)
     g["mentions"][1]["label"] = "Réseaux <b>sociaux</b> & co"  # operator text: shown, never interpreted
     await api.publish_grille(g)
     entries = {}

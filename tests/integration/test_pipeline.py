@@ -9,18 +9,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from palmares_cli.kafka_io import partitions_of
+from palmares_cli.kafka_io import read_topics
 from palmares_label import french
 
-from tests.factories import grille
-from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
+from tests.factories import grille_body
+from tests.integration.harness import Api, Codes, Stack, dossier, eventually, produce, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-def grille_body(edition: int, **overrides: object) -> dict[str, object]:
-    return grille(edition=edition, **overrides).model_dump(mode="json", exclude={"version"})
 
 
 async def test_dossiers_are_scored_evaluated_and_notified(stack: Stack, api: Api, codes: Codes, edition: int) -> None:
@@ -259,31 +254,10 @@ async def test_grille_2018_v2_over_v1_rescores_every_2018_dossier_exactly_once(
 
         # Replaying the same GrillePublished (same bytes, same event id) changes nothing.
         bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
-        partitions = [
-            TopicPartition("grilles.v1", p) for p in (await partitions_of(bootstrap, ["grilles.v1"]))["grilles.v1"]
-        ]
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            record = None
-            while record is None and any([await consumer.position(tp) < end for tp, end in ends.items()]):
-                for batch in (await consumer.getmany(timeout_ms=1000)).values():
-                    for r in batch:
-                        doc = json.loads(r.value)
-                        if doc.get("edition") == 2018 and doc.get("version") == 2:
-                            record = r
-        finally:
-            await consumer.stop()
-        assert record is not None
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait("grilles.v1", record.value, key=record.key, headers=list(record.headers))
-        finally:
-            await producer.stop()
+        (grilles,) = await read_topics(bootstrap, ["grilles.v1"])
+        versions = [(r, json.loads(r.value or b"{}")) for r in grilles.letters]
+        record = [r for r, doc in versions if doc.get("edition") == 2018 and doc.get("version") == 2][-1]
+        await produce(bootstrap, "grilles.v1", [(record.key, record.value or b"", record.headers)])
         event_id = json.loads(record.value)["event_id"]
 
         async def absorbed() -> bool:
@@ -335,22 +309,8 @@ async def test_mentions_detected_from_the_api_and_again_after_a_grille_update(
 
 async def mentions_events(bootstrap: str, submission_id: str) -> list[dict[str, object]]:
     """The MentionsDetected events of a dossier, read from mentions.v1 as any consumer sees them."""
-    partitions = [
-        TopicPartition("mentions.v1", p) for p in (await partitions_of(bootstrap, ["mentions.v1"]))["mentions.v1"]
+    (content,) = await read_topics(bootstrap, ["mentions.v1"])
+    found = [
+        doc for r in content.letters if (doc := json.loads(r.value or b"{}")).get("submission_id") == submission_id
     ]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found = []
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for batch in (await consumer.getmany(timeout_ms=1000)).values():
-                for r in batch:
-                    doc = json.loads(r.value)
-                    if doc.get("submission_id") == submission_id:
-                        found.append(doc)
-        return sorted(found, key=lambda d: d["grille_version"])  # type: ignore[no-any-return]
-    finally:
-        await consumer.stop()
+    return sorted(found, key=lambda d: d["grille_version"])

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, next_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -68,7 +68,7 @@ class World:
         return {
             "/v1/collectivites": {"code": codes.take("ville"), "contact_email": "nouvelle@ville.example"},
             "/v1/editions/{edition}/submissions": dossier("owner@ville.example"),
-            "/v1/editions/{edition}/grille": grille(edition=self.edition).model_dump(mode="json", exclude={"version"}),
+            "/v1/editions/{edition}/grille": grille_body(self.edition),
             "/v1/submissions/{submission_id}/jury-decision": {"arobases": 3, "decided_by": "Jury"},
             "/v1/editions/{edition}/palmares": {"ceremony": {"place": "Lille", "date": f"{self.edition}-02-01"}},
             "/v1/label-history": {"entries": [{"code": self.owner_code, "edition": 2005, "arobases": 5}]},
@@ -87,7 +87,7 @@ async def world(stack: Stack, codes: Codes) -> AsyncIterator[World]:
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
         api = Api(client, stack.operator_token)
         edition = next_edition()
-        await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+        await api.publish_grille(grille_body(edition))
         owner_code = codes.take("ville")
         owner = await api.register(owner_code, "owner@ville.example")
         other = await api.register(codes.take("ville"), "other@ville.example")

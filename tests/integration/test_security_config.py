@@ -18,7 +18,7 @@ import pytest
 from palmares_stack.pytest_plugin import Infra
 from palmares_stack.services import ServiceEndpoint, start_service
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Codes, Stack, dossier, next_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -67,7 +67,7 @@ async def test_rate_and_body_limits_from_configuration(configured: ServiceEndpoi
     operator = {"Authorization": f"Bearer {LISTED[0]}"}
     async with httpx.AsyncClient(base_url=configured.url, timeout=30) as client:
         edition = next_edition()
-        body = grille(edition=edition, title="G" * 5000).model_dump(mode="json", exclude={"version"})
+        body = grille_body(edition, title="G" * 5000)
         # Over 4 KiB: refused before parsing, even for an operator.
         r = await client.put(f"/v1/editions/{edition}/grille", json=body, headers=operator)
         assert r.status_code == 413 and r.json()["detail"][0]["message"] == "au plus 4\u202f096\u00a0octets"

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -25,7 +25,7 @@ PLACE = "<b>Lille</b> & co"
 async def test_a_hostile_dossier_arrives_escaped_in_the_award(
     stack: Stack, api: Api, codes: Codes, edition: int
 ) -> None:
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     contact = f"hostile-{edition}@collectivites.example"
     body = dossier(contact, narrative="<iframe src=javascript:alert(1)> Nos données ouvertes sur data.gouv.fr.")
     body["actions"][0]["title"] = TITLE

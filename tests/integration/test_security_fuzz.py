@@ -29,7 +29,7 @@ from palmares_submission import refdata
 from palmares_submission.app import openapi_document
 from schemathesis import GenerationMode
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Codes, Stack, dossier, next_edition
 
 pytestmark = [pytest.mark.integration]
@@ -113,7 +113,7 @@ def fuzz(stack: Stack, codes: Codes) -> Fuzz:
             return str(r.json()["token"])
 
         editions = (next_edition(), next_edition())
-        body = grille(edition=editions[0]).model_dump(mode="json", exclude={"version"})
+        body = grille_body(editions[0])
         assert client.put(f"/v1/editions/{editions[0]}/grille", json=body, headers=operator).status_code == 200
         tokens = [register(codes.take("ville")) for _ in range(TOKENS)]
         victim = codes.take("village")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, next_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -36,7 +36,7 @@ async def target(stack: Stack, codes: Codes) -> AsyncIterator[Target]:
         api = Api(client, stack.operator_token)
         edition = next_edition()
         # Deadline of the edition: 30 November of the year before (grille default).
-        await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+        await api.publish_grille(grille_body(edition))
         token = await api.register(codes.take("ville"), "hostile@ville.example")
         r = await api.submit(token, edition, dossier("hostile@ville.example"))
         assert r.status_code == 202, r.text
@@ -70,7 +70,7 @@ def operator(method: str, path: str, body: Any = None) -> Callable[[Target], Any
 
 
 def hostile_grille() -> dict[str, Any]:
-    body = grille(edition=2000).model_dump(mode="json", exclude={"version"})
+    body = grille_body(2000)
     body["services"][0]["label"] = "État civil\x00en ligne"
     return body
 

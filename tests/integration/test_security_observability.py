@@ -13,7 +13,7 @@ import secrets
 
 import pytest
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -34,7 +34,7 @@ def finished_spans(stack: Stack) -> list[dict[str, object]]:
 async def test_logs_and_traces_carry_no_token_nor_contact_email(
     stack: Stack, api: Api, codes: Codes, edition: int
 ) -> None:
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     contact = f"secret-{secrets.token_hex(4)}@unknown-user.example"
     token = await api.register(codes.take("village"), contact)
     r = await api.submit(token, edition, dossier(contact))

@@ -23,7 +23,7 @@ from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
 from palmares_stack.smtp import SmtpCapture
 
-from tests.factories import grille
+from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack
 from tests.reliability.campaign import EVALUATED, Campaign, Fault, Report, check, notified, redeliveries, run_faults
 
@@ -49,7 +49,7 @@ async def run(campaign: Campaign, faults: list[Fault], report_name: str) -> Repo
     bootstrap = campaign.stack.env["KAFKA_BOOTSTRAP_SERVERS"]
     dead_before = await dead_letter_count(bootstrap)
     redeliveries_before = await redeliveries(campaign.stack.env["DATABASE_URL"])
-    await campaign.api.publish_grille(grille(edition=campaign.edition).model_dump(mode="json", exclude={"version"}))
+    await campaign.api.publish_grille(grille_body(campaign.edition))
     await campaign.register_all()
 
     flowing = asyncio.Event()

@@ -14,13 +14,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from palmares_cli.kafka_io import read_topics
 from palmares_contracts import ALL_TOPICS, SUBMISSIONS, Topic, encode
 from palmares_stack.pytest_plugin import Infra
 
-from tests.factories import grille, one_of_each
-from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
+from tests.factories import grille_body, one_of_each
+from tests.integration.harness import Api, Codes, Stack, dossier, eventually, produce, read_mails
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -58,18 +57,6 @@ def poisons(topic: Topic, marker: str) -> list[tuple[str, bytes, list[tuple[str,
     ]
 
 
-async def produce(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
-) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=2 * 1024 * 1024)
-    await producer.start()
-    try:
-        for key, value, headers in records:
-            await producer.send_and_wait(topic, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
 @pytest.mark.parametrize("topic", ALL_TOPICS, ids=lambda t: t.name)
 async def test_poison_on_every_topic_is_dead_lettered_with_its_reason(
     stack: Stack, api: Api, codes: Codes, edition: int, topic: Topic
@@ -77,7 +64,13 @@ async def test_poison_on_every_topic_is_dead_lettered_with_its_reason(
     bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
     marker = uuid.uuid4().hex
     records = poisons(topic, marker)
-    await produce(bootstrap, topic.name, [(b"poison", value, headers) for _, value, headers in records])
+    # An oversized poison is among them: the producer takes records the services' consumers refuse.
+    await produce(
+        bootstrap,
+        topic.name,
+        [(b"poison", value, headers) for _, value, headers in records],
+        max_request_size=2 * 1024 * 1024,
+    )
     expected = {(consumer, kind) for consumer in CONSUMERS[topic.name] for kind, _, _ in records}
 
     async def dead_letters() -> set[tuple[str, str]] | None:
@@ -99,7 +92,7 @@ async def test_poison_on_every_topic_is_dead_lettered_with_its_reason(
             assert letter.header("x-source-topic") == topic.name
 
     # Every consumer went on: a dossier flows end to end after the poison.
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     code = codes.take("ville")
     contact = f"after-{topic.name}-{edition}@collectivites.example"
     r = await api.submit(await api.register(code, contact), edition, dossier(contact))
@@ -125,7 +118,7 @@ async def test_dead_letters_listed_then_replayed_after_the_fix(
         f"API_URL={stack.api_url}\nOPERATOR_TOKEN={stack.operator_token}\n"
         f"KAFKA_BOOTSTRAP_SERVERS={stack.env['KAFKA_BOOTSTRAP_SERVERS']}\n"
     )
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     code = codes.take("ville")
     contact = f"replay-{edition}@collectivites.example"
     token = await api.register(code, contact)
@@ -224,7 +217,7 @@ async def test_readiness_tells_the_truth_and_services_reconnect(stack: Stack, in
 async def test_sigterm_finishes_in_flight_work_within_the_grace_period(
     stack: Stack, api: Api, codes: Codes, edition: int
 ) -> None:
-    await api.publish_grille(grille(edition=edition).model_dump(mode="json", exclude={"version"}))
+    await api.publish_grille(grille_body(edition))
     contacts = {}
     for _ in range(20):
         code = codes.take("village")

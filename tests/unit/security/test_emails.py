@@ -69,18 +69,7 @@ def commune(name: str) -> dict[str, Any]:
 
 
 def receipt(name: str, to: str = "mairie@commune.example") -> EmailMessage:
-    return render.render_receipt(
-        notification=render.notification_id("receipt", SID, 1),
-        to=to,
-        collectivite=commune(name),
-        edition=2017,
-        submission_id=SID,
-        revision=1,
-        actions=2,
-        submitted_at=AT,
-        sender=SENDER,
-        at=AT,
-    )
+    return render.render_receipt(**{**_receipt_args(SENDER), "collectivite": commune(name), "to": to, "actions": 2})
 
 
 def award(hostile: str, **overrides: Any) -> EmailMessage:
