@@ -40,27 +40,20 @@ def test_ready_by_tcp_port_then_graceful_stop(tmp_path: Path) -> None:
     assert not process.is_alive() and process.returncode == -signal.SIGTERM
 
 
+def start_never_ready(tmp_path: Path, name: str, script: str, timeout: float) -> None:
+    """A shell script started as a server that never answers its readiness check."""
+    start_process(name, ["sh", "-c", script], log_path=tmp_path / f"{name}.log", ready=lambda: False, timeout=timeout)
+
+
 def test_process_dying_before_ready_reports_exit_code_and_log(tmp_path: Path) -> None:
     with pytest.raises(ProcessDied, match=r"(?s)exited with code 3.*cannot bind: boom"):
-        start_process(
-            "dies",
-            ["sh", "-c", "echo 'cannot bind: boom'; exit 3"],
-            log_path=tmp_path / "dies.log",
-            ready=lambda: False,
-            timeout=10,
-        )
+        start_never_ready(tmp_path, "dies", "echo 'cannot bind: boom'; exit 3", timeout=10)
 
 
 def test_readiness_timeout_stops_the_process(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(ReadinessTimeout, match="still starting"):
-        start_process(
-            "slow",
-            ["sh", "-c", "echo still starting; sleep 60"],
-            log_path=tmp_path / "slow.log",
-            ready=lambda: False,
-            timeout=0.5,
-        )
+        start_never_ready(tmp_path, "slow", "echo still starting; sleep 60", timeout=0.5)
     assert time.monotonic() - started < 10
     assert "sleep 60" not in _own_children()
 

@@ -76,6 +76,7 @@ def test_up_is_idempotent_and_down_leaves_nothing(state: Path) -> None:
     assert "stack up: kafka" in up.stdout
 
     env = _env(state)
+    # Spelled out rather than read from palmares_stack.stack.ENV_KEYS: this is the documented contract of stack.env.
     assert set(env) == {
         "KAFKA_BOOTSTRAP_SERVERS",
         "DATABASE_URL",

@@ -9,12 +9,13 @@ themselves by edition (each test takes its own) and by contact address.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -26,6 +27,8 @@ from aiokafka import AIOKafkaProducer
 from palmares_stack.process import ManagedProcess
 from palmares_stack.services import SERVICES, ServiceEndpoint, start_service
 from palmares_submission.refdata import category_of, load_reference
+
+from tests.factories import grille_body
 
 T = TypeVar("T")
 
@@ -224,6 +227,17 @@ class Api:
             json={"ceremony": {"place": "Lille", "date": f"{edition}-02-01"}},
             headers=self.operator,
         )
+
+
+@contextlib.asynccontextmanager
+async def open_edition(stack: Stack, *, http_timeout_s: float = 30) -> AsyncIterator[tuple[Api, int]]:
+    """A client of the API and an edition of its own, its grille published: the campaign a test module shares."""
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=http_timeout_s) as client:
+        api = Api(client, stack.operator_token)
+        edition = next_edition()
+        # The grille's default dossier deadline: 30 November of the year before the edition.
+        await api.publish_grille(grille_body(edition))
+        yield api, edition
 
 
 def dossier(contact_email: str, *, services: list[str] | None = None, narrative: str = "") -> dict[str, Any]:

@@ -14,6 +14,8 @@ from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+# Each test spells out its own arrange (grille, collectivité, contact, token), alike from test to test on
+# purpose: a scenario reads top to bottom without a fixture to look up.
 
 
 async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(

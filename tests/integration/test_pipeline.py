@@ -16,6 +16,8 @@ from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack, dossier, eventually, produce, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+# Each test spells out its own arrange (grille, collectivité, contact, token), alike from test to test on
+# purpose: a scenario reads top to bottom without a fixture to look up.
 
 
 async def test_dossiers_are_scored_evaluated_and_notified(stack: Stack, api: Api, codes: Codes, edition: int) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.factories import grille_body
-from tests.integration.harness import Api, Codes, Stack, dossier, next_edition
+from tests.integration.harness import Codes, Stack, dossier, open_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -84,10 +84,8 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(stack: Stack, codes: Codes) -> AsyncIterator[World]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
-        api = Api(client, stack.operator_token)
-        edition = next_edition()
-        await api.publish_grille(grille_body(edition))
+    async with open_edition(stack) as (api, edition):
+        client = api.client
         owner_code = codes.take("ville")
         owner = await api.register(owner_code, "owner@ville.example")
         other = await api.register(codes.take("ville"), "other@ville.example")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.factories import grille_body
-from tests.integration.harness import Api, Codes, Stack, dossier, next_edition
+from tests.integration.harness import Api, Codes, Stack, dossier, open_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -32,15 +32,11 @@ class Target:
 
 @pytest.fixture(scope="module")
 async def target(stack: Stack, codes: Codes) -> AsyncIterator[Target]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as client:
-        api = Api(client, stack.operator_token)
-        edition = next_edition()
-        # Deadline of the edition: 30 November of the year before (grille default).
-        await api.publish_grille(grille_body(edition))
+    async with open_edition(stack, http_timeout_s=60) as (api, edition):
         token = await api.register(codes.take("ville"), "hostile@ville.example")
         r = await api.submit(token, edition, dossier("hostile@ville.example"))
         assert r.status_code == 202, r.text
-        yield Target(client, api.operator, {"Authorization": f"Bearer {token}"}, edition, r.json()["submission_id"])
+        yield Target(api.client, api.operator, {"Authorization": f"Bearer {token}"}, edition, r.json()["submission_id"])
 
 
 def with_action(**fields: Any) -> dict[str, Any]:
@@ -83,7 +79,8 @@ def chunks(size: int) -> Any:
     return generate()
 
 
-# (what, request, expected status, expected field, a fragment of the French message)
+# (what, request, expected status, expected field, a fragment of the French message): one row per hostile
+# input, spelled out in full on purpose, so that a failing row reads on its own.
 HOSTILE: list[tuple[str, Callable[[Target], Any], int, str | None, str]] = [
     ("body of 2 MiB (Content-Length)", submit(raw=b"{" + b" " * 2 * MIB + b"}"), 413, "body", "trop volumineuse"),
     ("body of 2 MiB, chunked", lambda t: _chunked(t), 413, "body", "trop volumineuse"),

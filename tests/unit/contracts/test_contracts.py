@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+# From the package root, as the services import them: a name the package stops exporting fails here.
 from palmares_contracts import (
     ALL_TOPICS,
     SUBMISSIONS,

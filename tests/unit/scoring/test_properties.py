@@ -379,7 +379,8 @@ def dossiers_and_foreign_services(draw: st.DrawFn) -> tuple[Dossier, str, int | 
     )
 
 
-# Hand-made dossiers for the @example edge cases.
+# Hand-made dossiers for the @example edge cases, each action spelled out in full on purpose: its dates are
+# the case under test.
 LEAP_GRILLE = GRILLE_2017.model_copy(update={"deadline": date(2016, 2, 29)})
 NAMED_GRILLES = {**REAL_NAMES, "grille-2017 v1 with deadline 29/02/2016": LEAP_GRILLE}
 EPN = "espace_public_numerique"  # weight 5, applies to every category, in every real grille

@@ -61,11 +61,7 @@ def grille_publish(
 
 @grille_app.command("show")
 @command
-def grille_show(
-    ctx: typer.Context,
-    edition: EditionArgument,
-    json_out: JsonOption = False,
-) -> None:
+def grille_show(ctx: typer.Context, edition: EditionArgument, json_out: JsonOption = False) -> None:
     """Show the current grille of an edition (public)."""
     with state(ctx).api(operator=False) as api:
         grille = api.grille(edition)
@@ -227,11 +223,7 @@ def palmares_publish(
 
 @palmares_app.command("show")
 @command
-def palmares_show(
-    ctx: typer.Context,
-    edition: EditionArgument,
-    json_out: JsonOption = False,
-) -> None:
+def palmares_show(ctx: typer.Context, edition: EditionArgument, json_out: JsonOption = False) -> None:
     """Show a published palmarès (public)."""
     with state(ctx).api(operator=False) as api:
         palmares = api.palmares(edition)
