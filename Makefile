@@ -24,10 +24,10 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser jaeger kustomize asyncapi up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser jaeger kustomize asyncapi layers up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the lock change:
 # exactly the locked versions (hashes checked), then the repository's packages, editable.
@@ -88,6 +88,10 @@ jaeger: $(STAMP)
 
 kustomize: $(STAMP)
 	@$(BIN)/python -m palmares_stack.gotools build kustomize || echo "no kustomize: the kustomize build checks of deploy/k8s are skipped"
+
+# The picture of the layers in docs/architecture.md, drawn from the import rules of pyproject.toml (commit docs/).
+layers: $(STAMP)
+	$(BIN)/python -m tools.layers
 
 # AsyncAPI documents of the four services and the OpenAPI document of the API, generated from the code (commit docs/).
 asyncapi: $(STAMP)
