@@ -43,6 +43,8 @@ COUNTER_EXAMPLES = {
     "domain-no-io": ("palmares_scoring.domain", "asyncpg"),
     "cli-no-service": ("palmares_cli", "palmares_eventkit"),
     "tools-imported-by-none": ("palmares_submission", "bench"),
+    "services-run-alone": ("palmares_stack", "palmares_scoring"),
+    "runtime-for-services": ("palmares_stack", "palmares_eventkit"),
 }
 
 
