@@ -45,6 +45,7 @@ COUNTER_EXAMPLES = {
     "tools-imported-by-none": ("palmares_submission", "bench"),
     "services-run-alone": ("palmares_stack", "palmares_scoring"),
     "runtime-for-services": ("palmares_stack", "palmares_eventkit"),
+    "evaluation-for-scoring-and-mentions": ("palmares_notify", "palmares_evaluation"),
 }
 
 
