@@ -8,6 +8,7 @@ label's rules the contracts and the standard library only.
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import tomllib
@@ -95,7 +96,8 @@ def test_each_rule_catches_the_import_it_forbids(rule: str) -> None:
         contract_options=contract_options,
     )
     import_graph = graph()
-    assert contract.check(import_graph, verbose=False).kept, f"{rule} is broken already"
+    # A check removes the rule's ignored imports from the graph it is given: each check gets its own copy.
+    assert contract.check(copy.deepcopy(import_graph), verbose=False).kept, f"{rule} is broken already"
     importer, imported = COUNTER_EXAMPLES[rule]
     import_graph.add_import(importer=importer, imported=imported)
     assert not contract.check(import_graph, verbose=False).kept, f"{rule} lets {importer} import {imported}"
