@@ -243,15 +243,32 @@ class MentionsDetected(Event):
 
 
 class JuryDecided(Event):
-    """The jury placed a dossier on the 1–5 @ scale (confirms or overrides the pré-notation)."""
+    """The jury placed a dossier on the 1–5 @ scale (confirms or overrides the pré-notation).
+
+    Schema version 2 adds, both optional (a version 1 event still reads):
+    - `revision`: the revision of the dossier the jury examined;
+    - `mentions`: the mentions the jury grants — the detected ones it
+      confirmed (with their evidence) and the ones it added (no evidence).
+      They replace the detected mentions in the palmarès, the award email
+      and the status view. `None` (version 1, or a decision on the arobases
+      alone) leaves the detected mentions as they are.
+    The version changed, not only the fields: a consumer that only knows
+    version 1 would show the detected mentions instead of the jury's, so it
+    must refuse the event (dead letter) rather than ignore the new field.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     event_type: Literal["JuryDecided"] = "JuryDecided"
+    schema_version: int = Field(default=2, ge=1)
     submission_id: UUID
     edition: Edition
     collectivite_code: CollectiviteCode
     arobases: Arobases
     comment: str = Field(default="", max_length=5_000)
     decided_by: str = Field(min_length=1, max_length=200)
+    revision: int | None = Field(default=None, ge=1)
+    mentions: tuple[Mention, ...] | None = None
 
 
 class PalmaresPublished(Event):

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from palmares_contracts.enums import Category, ChangeKind
 
@@ -143,6 +143,10 @@ class GrilleBody(_Frozen):
     title: str = ""
     # Dossier deadline used by the 2-year rule; default 30 November of the year before.
     deadline: date | None = None
+    # The campaign's closing instant: after it, new dossiers and revisions are
+    # refused unless an operator reopened that collectivité's dossier. None: open
+    # until the palmarès is published.
+    closes_at: AwareDatetime | None = None
     categories: tuple[GrilleCategory, ...] = Field(min_length=1)
     enjeux: tuple[Enjeu, ...] = Field(min_length=1)
     services: tuple[GrilleService, ...] = Field(min_length=1)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 
 # From the package root, as the services import them: a name the package stops exporting fails here.
 from palmares_contracts import (
     ALL_TOPICS,
+    JURY,
     SUBMISSIONS,
     ContractError,
     Event,
+    Grille,
     GrilleBody,
     InvalidEvent,
+    JuryDecided,
+    Mention,
     UndecodableEvent,
     UnknownEventType,
     UnsupportedSchemaVersion,
@@ -37,7 +43,7 @@ def test_every_registered_event_type_has_a_sample() -> None:
 def test_json_round_trip(event: Event) -> None:
     value, headers = encode(event)
     assert headers["event-type"] == event.event_type
-    assert headers["schema-version"] == "1"
+    assert headers["schema-version"] == str(type(event).SCHEMA_VERSION)
     assert decode(topic_of(event), value, headers) == event
     # Without headers the body's event_type routes the record.
     assert decode(topic_of(event), value) == event
@@ -46,7 +52,7 @@ def test_json_round_trip(event: Event) -> None:
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
 def test_models_are_frozen(event: Event) -> None:
     with pytest.raises(ValidationError):
-        event.schema_version = 2  # type: ignore[misc]
+        event.schema_version = 3  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
@@ -152,3 +158,38 @@ def test_grille_invariants(change: dict[str, object], message: str) -> None:
 
 def test_default_deadline_is_30_november_before_the_edition() -> None:
     assert str(grille(edition=2018).effective_deadline) == "2017-11-30"
+
+
+def test_jury_decided_version_2_carries_the_jurys_mentions_and_version_1_still_reads() -> None:
+    """JuryDecided 2 adds `revision` and `mentions` (optional); a version 1 record decodes with both None."""
+    decided = JuryDecided(
+        submission_id=uuid4(),
+        edition=2018,
+        collectivite_code="49007",
+        arobases=4,
+        decided_by="Jury 2018",
+        revision=2,
+        mentions=(Mention(code="open-data", label="Données ouvertes"),),
+    )
+    value, headers = encode(decided)
+    assert headers["schema-version"] == "2"
+    assert decode(JURY, value, headers) == decided
+    v1 = json.loads(value)
+    for added in ("revision", "mentions"):
+        del v1[added]
+    v1["schema_version"] = 1
+    old = decode(JURY, json.dumps(v1).encode(), {**headers, "schema-version": "1"})
+    assert isinstance(old, JuryDecided)
+    assert old.mentions is None and old.revision is None and old.arobases == 4
+    v1["schema_version"] = 3
+    with pytest.raises(UnsupportedSchemaVersion):
+        decode(JURY, json.dumps(v1).encode())
+
+
+def test_grille_closes_at_is_an_optional_instant() -> None:
+    body = grille(edition=2018).model_dump(mode="json")
+    assert Grille.model_validate(body).closes_at is None
+    closed = Grille.model_validate({**body, "closes_at": "2017-11-30T18:00:00+01:00"})
+    assert closed.closes_at == datetime(2017, 11, 30, 17, 0, tzinfo=UTC)
+    with pytest.raises(ValidationError):
+        Grille.model_validate({**body, "closes_at": "2017-11-30T18:00:00"})  # an instant needs its offset
