@@ -24,7 +24,7 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser jaeger kustomize asyncapi layers up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize asyncapi layers up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
 	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
@@ -81,6 +81,17 @@ browser:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 
+# axe-core for the accessibility checks of the browser tests: from npm, pinned by tests/browser/package-lock.json
+# (integrity checked by `npm ci`), installed once into .cache/node/.
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@mkdir -p .cache/node
+	cp tests/browser/package.json tests/browser/package-lock.json .cache/node/
+	cd .cache/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+axe: $(AXE)
+
 # Operator tools built once from the Go module proxy into .cache/bin/ (minutes cold, seconds with Go's caches warm);
 # without Go they are skipped: the stack runs without Jaeger (traces in the JSON-lines store), the kustomize checks skip.
 jaeger: $(STAMP)
@@ -114,14 +125,14 @@ run: jaeger up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars languagetool-jars browser jaeger kustomize
+test: kafka-jars languagetool-jars browser axe jaeger kustomize
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) kustomize
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: kafka-jars browser jaeger
-	$(BIN)/python -m pytest tests/integration tests/infra $(PYTEST_ARGS)
+test-integration: kafka-jars browser axe jaeger
+	$(BIN)/python -m pytest tests/integration tests/browser tests/infra $(PYTEST_ARGS)
 
 # Campaigns under injected faults; the report is written to .run/reliability/.
 test-reliability: kafka-jars

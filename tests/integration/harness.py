@@ -50,6 +50,7 @@ class Stack:
     mail_dir: Path
     operator_token: str
     endpoints: dict[str, ServiceEndpoint] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)  # chosen before start (the public URL names it)
 
     @property
     def api_url(self) -> str:
@@ -63,7 +64,7 @@ class Stack:
                     n,
                     self.env,
                     self.log_dir,
-                    port=self.endpoints[n].port if n in self.endpoints else None,
+                    port=self.endpoints[n].port if n in self.endpoints else self.ports.get(n),
                     tie_to_parent=True,
                 ),
                 names,

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from palmares_contracts import SubmissionReceived
 from palmares_eventkit.db import load_migrations
@@ -20,6 +21,9 @@ from palmares_submission import api, consumers, errors, metrics
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
+from palmares_submission.web import routes as web_routes
+from palmares_submission.web.context import Espaces
+from palmares_submission.web.protection import SecurityHeaders
 
 SERVICE = "submission"
 
@@ -54,6 +58,8 @@ def http_app(lifespan: Any = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.page_router)
+    web_routes.include(app)
+    app.mount("/espace/static", StaticFiles(packages=[("palmares_submission.web", "static")]), name="espace-static")
 
     @app.get("/health", tags=["probes"])
     async def health() -> dict[str, str]:
@@ -92,6 +98,7 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await espaces.mailer.drain()
             await runtime.broker.stop()
             await runtime.stop()
 
@@ -103,7 +110,10 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.state.rate_limiter = TokenRateLimiter(
         settings.rate_limit, settings.operator_rate_limit, settings.rate_limit_storage
     )
+    espaces = Espaces.create(settings, runtime)
+    app.state.espaces = espaces
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(
         app,

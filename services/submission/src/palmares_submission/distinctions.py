@@ -19,3 +19,8 @@ def distinctions(history: Mapping[int, int], edition: int) -> list[str]:
         return []
     fives = sum(1 for year, arobases in history.items() if year <= edition and arobases == 5)
     return [EXCELLENCE] if fives >= EXCELLENCE_LABELS else []
+
+
+def excellence_progress(history: Mapping[int, int]) -> tuple[int, int]:
+    """Labels at 5 @ so far, and how many « Territoire d'excellence numérique » asks for."""
+    return sum(1 for arobases in history.values() if arobases == 5), EXCELLENCE_LABELS

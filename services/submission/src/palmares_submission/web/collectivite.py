@@ -1,0 +1,118 @@
+"""The espace collectivité: the dashboard and the dossier page (routes: thin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from palmares_submission import store
+from palmares_submission.api import build_status_view
+from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, distinctions, excellence_progress
+from palmares_submission.web import dossier_view, page_store
+from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
+
+router = APIRouter(prefix="/espace", include_in_schema=False)
+
+Visitor = Annotated[Visit, Depends(visit)]
+
+
+def not_found(v: Visit, title: str, message: str, status_code: int = 404) -> Response:
+    return render(v, "introuvable.html.j2", status_code=status_code, title=title, message=message)
+
+
+@router.get("/collectivite")
+async def dashboard(v: Visitor, request: Request) -> Response:
+    if v.account is None:
+        return redirect(v, "/espace/connexion")
+    if not v.account.collectivites:
+        return redirect(v, v.account.home)
+    codes = sorted(v.account.codes)
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        dossiers = await page_store.dossiers_of(conn, codes)
+        editions = await page_store.open_editions(conn)
+        history = await store.label_history(conn, codes)
+    cards = []
+    for c in v.account.collectivites:
+        own = [d for d in dossiers if d.collectivite_code == c.code]
+        by_edition = {d.edition: d for d in own}
+        labels = history.get(c.code, {})
+        fives, needed = excellence_progress(labels)
+        cards.append(
+            {
+                "collectivite": c,
+                "open": [
+                    {"edition": e.edition, "dossier": by_edition.get(e.edition), "deadline": e.grille.closes_at}
+                    for e in editions
+                    if c.category in {cat.value for s in e.grille.services for cat in s.applies_to}
+                ],
+                "past": [d for d in own if d.palmares_published_at is not None],
+                "labels": sorted(labels.items(), reverse=True),
+                "excellence": {
+                    "fives": fives,
+                    "needed": needed,
+                    "held": [ed for ed in sorted(labels) if distinctions(labels, ed)],
+                    "name": EXCELLENCE,
+                    "since": EXCELLENCE_SINCE,
+                },
+            }
+        )
+    return render(v, "collectivite/tableau-de-bord.html.j2", cards=cards)
+
+
+@router.get("/dossiers/{submission_id}")
+async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Response:
+    """A dossier, for its collectivité, the jury, or whoever holds the signed link of an email (read-only)."""
+    espaces = espaces_of(request)
+    async with espaces.runtime.pool.acquire() as conn:
+        sub = await store.submission(conn, submission_id)
+        by_link = espaces.links.opens(request.query_params.get("token", ""), submission_id)
+        if sub is None or not (by_link or (v.account is not None and v.account.may_read(sub["collectivite_code"]))):
+            if v.account is None and not by_link:
+                # Same answer for a dossier that does not exist and for one that is not yours.
+                return not_found(
+                    v,
+                    "Connexion nécessaire",
+                    "Connectez-vous pour voir ce dossier, ou ouvrez le lien du dernier courriel du label.",
+                    status_code=401,
+                )
+            return not_found(v, "Dossier introuvable", "Ce dossier n’existe pas ou n’est pas dans votre espace.")
+        view = build_status_view(
+            sub,
+            await store.results(conn, submission_id),
+            await store.jury(conn, submission_id),
+            await store.notifications(conn, submission_id),
+        )
+        content = await page_store.dossier_content(conn, submission_id, view.revision)
+        grille = await page_store.grille_of(conn, view.edition, view.grille_version)
+        collectivite = await page_store.collectivite(conn, view.collectivite_code)
+    published = sub["palmares_published_at"] is not None
+    editable = v.account is not None and v.account.may_edit(view.collectivite_code) and not published
+    return render(
+        v,
+        "collectivite/dossier.html.j2",
+        view=view,
+        status_label=dossier_view.STATUS_LABELS[view.status],
+        collectivite=collectivite,
+        content=content,
+        steps=dossier_view.timeline(view, published),
+        chart=dossier_view.coverage_chart(view.explanation.enjeux, grille) if view.explanation else None,
+        next_level=dossier_view.next_level(view, grille),
+        mentions=dossier_view.mentions(view),
+        emails=dossier_view.emails(view),
+        published=published,
+        # The jury's decision is the collectivité's to read once the palmarès is published.
+        jury=view.jury if published or (v.account is not None and v.account.jury is not None) else None,
+        editable=editable,
+        read_only_link=by_link and v.account is None,
+        banner=_BANNERS.get(request.query_params.get("message", "")),
+    )
+
+
+# Messages shown once after an action, chosen by a fixed key (never text from the URL).
+_BANNERS = {
+    "depose": "Votre dossier est déposé. Un accusé de réception part à l’adresse de contact.",
+    "revise": "Votre dossier est modifié : la nouvelle révision est enregistrée et sera évaluée.",
+}

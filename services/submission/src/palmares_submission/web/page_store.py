@@ -1,0 +1,92 @@
+"""SQL reads of the espaces' pages (the submission service's own tables only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from palmares_contracts import Grille, SubmissionReceived
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRow:
+    """A collectivité's dossier of one edition, as its dashboard lists it."""
+
+    submission_id: UUID
+    edition: int
+    collectivite_code: str
+    revision: int
+    submitted_at: datetime
+    palmares_published_at: datetime | None
+    pre_notation: int | None
+    jury_arobases: int | None
+
+
+async def dossiers_of(conn: asyncpg.Connection, codes: list[str]) -> list[DossierRow]:
+    rows = await conn.fetch(
+        """SELECT s.submission_id, s.edition, s.collectivite_code, s.revision, s.submitted_at,
+                  e.palmares_published_at, (r.payload->>'arobases')::int AS pre_notation,
+                  j.arobases AS jury_arobases
+           FROM submissions s
+           LEFT JOIN editions e ON e.edition = s.edition
+           LEFT JOIN results r ON r.submission_id = s.submission_id AND r.kind = 'score'
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           WHERE s.collectivite_code = ANY($1::text[])
+           ORDER BY s.edition DESC""",
+        codes,
+    )
+    return [DossierRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEdition:
+    """An edition whose campaign is open: a grille is published, the palmarès is not."""
+
+    edition: int
+    grille: Grille
+
+
+async def open_editions(conn: asyncpg.Connection) -> list[OpenEdition]:
+    rows = await conn.fetch(
+        """SELECT e.edition, g.grille FROM editions e
+           JOIN grilles g ON g.edition = e.edition AND g.version = e.grille_version
+           WHERE e.palmares_published_at IS NULL ORDER BY e.edition DESC"""
+    )
+    return [OpenEdition(r["edition"], Grille.model_validate_json(r["grille"])) for r in rows]
+
+
+async def grille_of(conn: asyncpg.Connection, edition: int, version: int | None = None) -> Grille | None:
+    """A version of an edition's grille (the current one without `version`)."""
+    raw = await conn.fetchval(
+        """SELECT g.grille FROM grilles g JOIN editions e ON e.edition = g.edition
+           WHERE g.edition = $1 AND g.version = coalesce($2, e.grille_version)""",
+        edition,
+        version,
+    )
+    return Grille.model_validate_json(raw) if raw else None
+
+
+async def dossier_content(conn: asyncpg.Connection, submission_id: UUID, revision: int) -> SubmissionReceived | None:
+    """What the collectivité declared in a revision (the event it was published as)."""
+    raw = await conn.fetchval(
+        "SELECT event FROM submission_revisions WHERE submission_id = $1 AND revision = $2", submission_id, revision
+    )
+    return SubmissionReceived.model_validate_json(raw) if raw else None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiviteRow:
+    code: str
+    name: str
+    category: str
+    departement: str
+    population: int
+
+
+async def collectivite(conn: asyncpg.Connection, code: str) -> CollectiviteRow | None:
+    row = await conn.fetchrow(
+        "SELECT code, name, category, departement, population FROM collectivites WHERE code = $1", code
+    )
+    return CollectiviteRow(**dict(row)) if row else None
