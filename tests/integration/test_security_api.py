@@ -41,6 +41,10 @@ PROTECTED = {
     ("POST", "/v1/label-history"): "collectivite",
     ("GET", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
     ("PUT", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
+    ("POST", "/v1/jury-members"): "collectivite",  # operators only
+    ("GET", "/v1/jury-members"): "collectivite",
+    ("DELETE", "/v1/jury-members/{member_id}"): "collectivite",
+    ("POST", "/v1/sign-in-links"): "collectivite",
 }
 
 
@@ -58,7 +62,12 @@ class World:
     submission_id: str
 
     def path(self, template: str) -> str:
-        return template.format(edition=self.edition, code=self.owner_code, submission_id=self.submission_id)
+        return template.format(
+            edition=self.edition,
+            code=self.owner_code,
+            submission_id=self.submission_id,
+            member_id="00000000-0000-4000-8000-000000000000",
+        )
 
     def token(self, who: str) -> str:
         return {"operator": self.operator, "collectivite": self.owner, "other": self.other}[who]
@@ -79,6 +88,8 @@ class World:
             }
             if method == "PUT"
             else None,
+            "/v1/jury-members": {"email": "jury@villes-internet.example", "name": "Jury"} if method == "POST" else None,
+            "/v1/sign-in-links": {"email": "owner@ville.example"},
         }.get(template)
 
 
