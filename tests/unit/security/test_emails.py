@@ -177,11 +177,15 @@ def test_an_accented_domain_goes_out_in_idna() -> None:
     assert str(parsed["To"]).isascii()
 
 
-def test_the_only_link_is_the_configured_status_url() -> None:
+def test_the_only_link_is_the_dossier_page_under_the_configured_url() -> None:
     text, html = parts(parse(receipt("Fréhel")))
     links = re.findall(r'href="([^"]*)"', html)
-    assert links == [f"{SENDER.public_url}/v1/submissions/{SID}"]
+    assert links == [f"{SENDER.public_url}/espace/dossiers/{SID}"]  # no signing key: the page asks to sign in
     assert links[0] in text
+    signed = render.Sender(public_url=SENDER.public_url, link_key="k" * 43)
+    _text, html = parts(parse(render.render_receipt(**_receipt_args(signed))))
+    (link,) = re.findall(r'href="([^"]*)"', html)
+    assert link.startswith(f"{SENDER.public_url}/espace/dossiers/{SID}?token=")
 
 
 @pytest.mark.parametrize(
@@ -209,7 +213,7 @@ def test_api_url_https_is_fine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_URL", "https://palmares.villes-internet.example/")
     assert NotifySettings().sender().public_url == "https://palmares.villes-internet.example/"
     _text, html = parts(parse(render.render_receipt(**_receipt_args(NotifySettings().sender()))))
-    assert f'href="https://palmares.villes-internet.example/v1/submissions/{SID}"' in html
+    assert f'href="https://palmares.villes-internet.example/espace/dossiers/{SID}"' in html
 
 
 def _receipt_args(sender: render.Sender) -> dict[str, Any]:

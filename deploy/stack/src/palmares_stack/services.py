@@ -86,10 +86,25 @@ def operator_token(state_dir: Path) -> str:
     return token
 
 
+def signing_key(state_dir: Path) -> str:
+    """The key submission and notify share to sign the dossier links of emails: kept in `<state>/signing-key` (0600)."""
+    path = state_dir / "signing-key"
+    if path.exists():
+        return path.read_text().strip()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
 def stack_service_specs(state_dir: Path, api_port: int) -> tuple[list[ServiceSpec], dict[str, str]]:
     """The four services for `palmares_stack up --services`, and the variables they add to stack.env."""
     extra = {
         "API_URL": f"http://{LOCALHOST}:{api_port}",
+        "PALMARES_PUBLIC_URL": f"http://{LOCALHOST}:{api_port}",
+        "PALMARES_SIGNING_KEY": signing_key(state_dir),
         "OPERATOR_TOKEN": operator_token(state_dir),
         "PALMARES_TRACE_DIR": str((state_dir / "traces").resolve()),
     }

@@ -7,8 +7,9 @@ Nothing from a dossier can change a message's headers or its markup:
 - header values are single lines (control characters, CR and LF become
   spaces) and the recipient must be exactly one plain address;
 - the HTML templates autoescape everything they show;
-- the only link, the dossier's page, is built from configuration whose
-  scheme must be http or https (`Sender`).
+- the only link, the dossier's page (signed so that it opens with no other
+  step: `links`), is built from configuration whose scheme must be http or
+  https (`Sender`).
 
 The French of the letters (names with elision and contraction, numbers and
 plurals, dates in Europe/Paris, typography) comes from `palmares_label.french`;
@@ -22,7 +23,7 @@ import email.policy
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -32,9 +33,11 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid5
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from palmares_contracts.links import DOSSIER_PAGE_PATH
 from palmares_label import french
 
 from palmares_notify.evidence import evidence_sentence
+from palmares_notify.links import signed_link
 from palmares_notify.panneau import draw_panneau, title_of
 
 PANNEAU_CID = "panneau@palmares"
@@ -103,6 +106,8 @@ class Sender:
     # The page of a dossier that the letters link to, `{submission_id}` in it replaced;
     # empty: the dossier's status in the API under `public_url`.
     dossier_link: str = ""
+    # Signs the dossier links (shared with the submission service, which opens them); never shown.
+    link_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         safe_link_base(self.public_url)
@@ -118,8 +123,8 @@ class Sender:
 
     def dossier_url(self, submission_id: UUID) -> str:
         """Where a letter sends the collectivité to see its dossier."""
-        link = self.dossier_link or f"{safe_link_base(self.public_url)}/v1/submissions/{{submission_id}}"
-        return link.replace("{submission_id}", str(submission_id))
+        link = self.dossier_link or f"{safe_link_base(self.public_url)}{DOSSIER_PAGE_PATH}"
+        return signed_link(link.replace("{submission_id}", str(submission_id)), submission_id, self.link_key)
 
 
 def notification_id(kind: str, submission_id: UUID, discriminator: object = None) -> UUID:

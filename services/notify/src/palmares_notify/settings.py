@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import ip_address
 
 from palmares_eventkit.settings import ServiceSettings
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from palmares_notify.render import Sender
 
@@ -27,9 +27,14 @@ class NotifySettings(ServiceSettings):
     mail_from: str = Field(default=_DEFAULT.address, alias="MAIL_FROM")
     mail_reply_to: str = Field(default=_DEFAULT.reply_to, alias="MAIL_REPLY_TO")
     mail_domain: str = Field(default=_DEFAULT.domain, alias="MAIL_MESSAGE_ID_DOMAIN")
-    public_url: str = Field(default=_DEFAULT.public_url, alias="API_URL")
-    # The dossier's page the letters link to ({submission_id} replaced); unset: its status in the API.
+    # The site's public address: the base of the dossier links of the emails.
+    public_url: str = Field(
+        default=_DEFAULT.public_url, validation_alias=AliasChoices("PALMARES_PUBLIC_URL", "API_URL")
+    )
+    # The dossier's page the letters link to ({submission_id} replaced); unset: the espace's dossier page.
     dossier_link: str = Field(default=_DEFAULT.dossier_link, alias="DOSSIER_URL")
+    # Shared with the submission service: signs the dossier links (unset: the page asks the reader to sign in).
+    signing_key: SecretStr | None = Field(default=None, alias="PALMARES_SIGNING_KEY")
     # Retries of a temporary SMTP failure (4xx, connection lost): exponential
     # backoff from `send_base_delay_s` capped at `send_max_delay_s`.
     send_max_attempts: int = Field(default=12, ge=1, alias="PALMARES_SEND_MAX_ATTEMPTS")
@@ -56,6 +61,7 @@ class NotifySettings(ServiceSettings):
             domain=self.mail_domain,
             public_url=self.public_url,
             dossier_link=self.dossier_link,
+            link_key=self.signing_key.get_secret_value() if self.signing_key else None,
         )
 
 

@@ -35,3 +35,21 @@ CREATE INDEX web_sessions_by_email ON web_sessions (email);
 
 -- Sign-in finds a collectivité by its contact address, whatever its case.
 CREATE INDEX collectivites_by_contact ON collectivites (lower(contact_email));
+
+-- A jury decision names the revision it examined (a later revision makes it
+-- « à revoir ») and, when the jury ruled on them, the mentions it grants
+-- (JuryDecided version 2; NULL: the detected mentions stand). Decisions taken
+-- before this migration are taken to be on the revision current now.
+ALTER TABLE jury_decisions ADD COLUMN revision int;
+ALTER TABLE jury_decisions ADD COLUMN mentions jsonb;
+UPDATE jury_decisions j SET revision = s.revision FROM submissions s WHERE s.submission_id = j.submission_id;
+
+-- The campaign's calendar: after the grille's `closes_at`, an operator can
+-- reopen one collectivité's dossier (until an instant, or until the palmarès).
+CREATE TABLE reopened_dossiers (
+    edition           int  NOT NULL,
+    collectivite_code text NOT NULL REFERENCES collectivites (code),
+    reopened_at       timestamptz NOT NULL DEFAULT now(),
+    reopened_until    timestamptz,
+    PRIMARY KEY (edition, collectivite_code)
+);
