@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -80,7 +80,7 @@ class QueryError(ValueError):
         self.message = message
 
 
-def _choice(params: Mapping[str, str], name: str, allowed: Mapping[str, str] | set[str]) -> str | None:
+def _choice(params: Mapping[str, str], name: str, allowed: Collection[str]) -> str | None:
     value = (params.get(name) or "").strip()
     if not value:
         return None
@@ -110,7 +110,8 @@ def parse_filters(edition: int, params: Mapping[str, str]) -> WorklistQuery:
     mention = (params.get("mention") or "").strip() or None
     if mention is not None and (len(mention) > 64 or not all(c.isalnum() or c in "_.-" for c in mention)):
         raise QueryError("mention", "Code de mention invalide.")
-    tab: Tab = _choice(params, "onglet", TABS) or "tous"  # type: ignore[assignment]
+    chosen = _choice(params, "onglet", TABS)
+    tab: Tab = next((t for t in TABS if t == chosen), "tous")
     return WorklistQuery(
         edition=edition,
         tab=tab,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
-
+from palmares_submission.connection import Conn
 from palmares_submission.worklist import TabCounts, WorklistQuery, WorklistRow
 
 # The jury decided on an older revision than the current one.
@@ -79,17 +78,18 @@ def _args(query: WorklistQuery) -> list[object]:
     ]
 
 
-async def counts(conn: asyncpg.Connection, query: WorklistQuery) -> TabCounts:
+async def counts(conn: Conn, query: WorklistQuery) -> TabCounts:
     """How many dossiers each tab holds under the query's filters."""
     row = await conn.fetchrow(
         f"""SELECT count(*) FILTER (WHERE {_TABS["a-examiner"]}) AS a_examiner,
                    count(*) FILTER (WHERE {_TABS["decides"]}) AS decides, count(*) AS tous {_FROM}""",
         *_args(query),
     )
+    assert row is not None  # an aggregate always answers one row
     return TabCounts(row["a_examiner"], row["decides"], row["tous"])
 
 
-async def rows(conn: asyncpg.Connection, query: WorklistQuery, *, everything: bool = False) -> list[WorklistRow]:
+async def rows(conn: Conn, query: WorklistQuery, *, everything: bool = False) -> list[WorklistRow]:
     """The query's tab, sorted, within its window (`everything`: the whole tab, for the exports)."""
     order = _ORDER[query.sort].format(dir="DESC" if query.descending else "ASC")
     window = "" if everything else f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
@@ -99,14 +99,14 @@ async def rows(conn: asyncpg.Connection, query: WorklistQuery, *, everything: bo
     )
     return [
         WorklistRow(
-            **{k: r[k] for k in r.keys() if k != "mentions"},
+            **{k: r[k] for k in r.keys() if k != "mentions"},  # noqa: SIM118 (a Record iterates its values)
             mentions=tuple(m["code"] for m in json.loads(r["mentions"])),
         )
         for r in records
     ]
 
 
-async def to_review_again(conn: asyncpg.Connection, edition: int) -> int:
+async def to_review_again(conn: Conn, edition: int) -> int:
     """Decisions of the edition that are « à revoir » (the palmarès waits until there are none)."""
     count: int = await conn.fetchval(
         f"""SELECT count(*) FROM submissions s JOIN jury_decisions j ON j.submission_id = s.submission_id
