@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from palmares_contracts import Grille, SubmissionReceived
 
 from palmares_submission import store
 from palmares_submission.api import build_status_view
+from palmares_submission.connection import Conn
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, distinctions, excellence_progress
+from palmares_submission.schemas import StatusView
 from palmares_submission.web import dossier_view, page_store
 from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
 
@@ -62,50 +66,86 @@ async def dashboard(v: Visitor, request: Request) -> Response:
     return render(v, "collectivite/tableau-de-bord.html.j2", cards=cards)
 
 
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """Everything a dossier's pages show: its status view, what it declared, its grille, its collectivité."""
+
+    view: StatusView
+    published: bool
+    content: SubmissionReceived | None
+    grille: Grille | None
+    collectivite: page_store.CollectiviteRow
+
+    @property
+    def service_labels(self) -> dict[str, str]:
+        return {s.code: s.label for s in self.grille.services} if self.grille else {}
+
+    def parts(self) -> dict[str, Any]:
+        """The template context both the collectivité's page and the jury's review page use."""
+        view = self.view
+        return {
+            "view": view,
+            "collectivite": self.collectivite,
+            "content": self.content,
+            "published": self.published,
+            "chart": dossier_view.coverage_chart(view.explanation.enjeux, self.grille) if view.explanation else None,
+            "next_level": dossier_view.next_level(view, self.grille),
+            "mentions": dossier_view.mentions(view),
+            "service_labels": self.service_labels,
+        }
+
+
+async def load_dossier(conn: Conn, submission_id: UUID) -> Dossier | None:
+    sub = await store.submission(conn, submission_id)
+    if sub is None:
+        return None
+    view = build_status_view(
+        sub,
+        await store.results(conn, submission_id),
+        await store.jury(conn, submission_id),
+        await store.notifications(conn, submission_id),
+    )
+    collectivite = await page_store.collectivite(conn, view.collectivite_code)
+    assert collectivite is not None  # a dossier's collectivité is registered (foreign key)
+    return Dossier(
+        view=view,
+        published=sub["palmares_published_at"] is not None,
+        content=await page_store.dossier_content(conn, submission_id, view.revision),
+        grille=await page_store.grille_of(conn, view.edition, view.grille_version),
+        collectivite=collectivite,
+    )
+
+
 @router.get("/dossiers/{submission_id}")
 async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Response:
     """A dossier, for its collectivité, the jury, or whoever holds the signed link of an email (read-only)."""
     espaces = espaces_of(request)
+    by_link = espaces.links.opens(request.query_params.get("token", ""), submission_id)
     async with espaces.runtime.pool.acquire() as conn:
-        sub = await store.submission(conn, submission_id)
-        by_link = espaces.links.opens(request.query_params.get("token", ""), submission_id)
-        if sub is None or not (by_link or (v.account is not None and v.account.may_read(sub["collectivite_code"]))):
-            if v.account is None and not by_link:
-                # Same answer for a dossier that does not exist and for one that is not yours.
-                return not_found(
-                    v,
-                    "Connexion nécessaire",
-                    "Connectez-vous pour voir ce dossier, ou ouvrez le lien du dernier courriel du label.",
-                    status_code=401,
-                )
-            return not_found(v, "Dossier introuvable", "Ce dossier n’existe pas ou n’est pas dans votre espace.")
-        view = build_status_view(
-            sub,
-            await store.results(conn, submission_id),
-            await store.jury(conn, submission_id),
-            await store.notifications(conn, submission_id),
-        )
-        content = await page_store.dossier_content(conn, submission_id, view.revision)
-        grille = await page_store.grille_of(conn, view.edition, view.grille_version)
-        collectivite = await page_store.collectivite(conn, view.collectivite_code)
-    published = sub["palmares_published_at"] is not None
-    editable = v.account is not None and v.account.may_edit(view.collectivite_code) and not published
+        dossier = await load_dossier(conn, submission_id)
+    code = dossier.view.collectivite_code if dossier else ""
+    if dossier is None or not (by_link or (v.account is not None and v.account.may_read(code))):
+        if v.account is None and not by_link:
+            # Same answer for a dossier that does not exist and for one that is not yours.
+            return not_found(
+                v,
+                "Connexion nécessaire",
+                "Connectez-vous pour voir ce dossier, ou ouvrez le lien du dernier courriel du label.",
+                status_code=401,
+            )
+        return not_found(v, "Dossier introuvable", "Ce dossier n’existe pas ou n’est pas dans votre espace.")
+    view = dossier.view
+    reader_is_jury = v.account is not None and v.account.jury is not None
     return render(
         v,
         "collectivite/dossier.html.j2",
-        view=view,
+        **dossier.parts(),
         status_label=dossier_view.STATUS_LABELS[view.status],
-        collectivite=collectivite,
-        content=content,
-        steps=dossier_view.timeline(view, published),
-        chart=dossier_view.coverage_chart(view.explanation.enjeux, grille) if view.explanation else None,
-        next_level=dossier_view.next_level(view, grille),
-        mentions=dossier_view.mentions(view),
+        steps=dossier_view.timeline(view, dossier.published),
         emails=dossier_view.emails(view),
-        published=published,
         # The jury's decision is the collectivité's to read once the palmarès is published.
-        jury=view.jury if published or (v.account is not None and v.account.jury is not None) else None,
-        editable=editable,
+        jury=view.jury if dossier.published or reader_is_jury else None,
+        editable=v.account is not None and v.account.may_edit(code) and not dossier.published,
         read_only_link=by_link and v.account is None,
         banner=_BANNERS.get(request.query_params.get("message", "")),
     )

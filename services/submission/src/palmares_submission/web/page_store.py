@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -91,3 +92,31 @@ async def collectivite(conn: Conn, code: str) -> CollectiviteRow | None:
         "SELECT code, name, category, departement, population FROM collectivites WHERE code = $1", code
     )
     return CollectiviteRow(**dict(row)) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class JuryDecisionRow:
+    arobases: int
+    comment: str
+    decided_by: str
+    decided_at: datetime
+    revision: int | None
+    mentions: list[str] | None  # codes; None: the jury did not rule on the mentions
+
+
+async def jury_decision(conn: Conn, submission_id: UUID) -> JuryDecisionRow | None:
+    row = await conn.fetchrow(
+        "SELECT arobases, comment, decided_by, decided_at, revision, mentions FROM jury_decisions WHERE submission_id = $1",
+        submission_id,
+    )
+    if row is None:
+        return None
+    mentions = json.loads(row["mentions"]) if row["mentions"] is not None else None
+    return JuryDecisionRow(
+        arobases=row["arobases"],
+        comment=row["comment"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        revision=row["revision"],
+        mentions=[m["code"] for m in mentions] if mentions is not None else None,
+    )

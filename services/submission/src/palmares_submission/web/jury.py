@@ -1,0 +1,256 @@
+"""The espace jury: editions, the worklist with its tabs, filters and exports (routes: thin)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from palmares_contracts import utcnow
+
+from palmares_submission import worklist, worklist_store
+from palmares_submission.refdata import load_departements
+from palmares_submission.spreadsheet import Cell, csv_for_excel, xlsx
+from palmares_submission.status import Progress, dossier_status
+from palmares_submission.web import page_store
+from palmares_submission.web.collectivite import Dossier, load_dossier
+from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
+from palmares_submission.web.dossier_view import STATUS_LABELS
+
+router = APIRouter(prefix="/espace/jury", include_in_schema=False)
+
+Visitor = Annotated[Visit, Depends(visit)]
+
+# The filters a worklist URL keeps (the tab and the page are set by their own links).
+FILTERS = ("categorie", "departement", "region", "prenotation", "decided", "mention", "q", "tri", "ordre")
+
+
+def _refused(v: Visit) -> Response | None:
+    """Sign in first; then only jury members enter the espace jury."""
+    if v.account is None:
+        return redirect(v, "/espace/connexion")
+    if v.account.jury is None:
+        return render(
+            v,
+            "introuvable.html.j2",
+            status_code=403,
+            title="Espace réservé au jury",
+            message="Cet espace est réservé aux membres du jury invités par l’équipe du label.",
+        )
+    return None
+
+
+@router.get("")
+async def editions(v: Visitor, request: Request) -> Response:
+    refused = _refused(v)
+    if refused:
+        return refused
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT e.edition, e.palmares_published_at, count(s.submission_id) AS dossiers
+               FROM editions e LEFT JOIN submissions s ON s.edition = e.edition
+               GROUP BY e.edition ORDER BY e.edition DESC"""
+        )
+    return render(v, "jury/editions.html.j2", editions=[dict(r) for r in rows])
+
+
+def status_of(row: worklist.WorklistRow) -> str:
+    return dossier_status(
+        Progress(
+            revision=row.revision,
+            score_revision=row.score_revision,
+            mentions_revision=row.mentions_revision,
+            receipt_sent=row.receipt_sent,
+            palmares_published=row.palmares_published,
+            award_sent=row.award_sent,
+        )
+    )
+
+
+def _link(edition: int, params: dict[str, str], **changes: str | int | None) -> str:
+    kept = {
+        k: v for k, v in {**params, **{k: str(v) if v is not None else "" for k, v in changes.items()}}.items() if v
+    }
+    query = urlencode(kept)
+    return f"/espace/jury/editions/{edition}" + (f"?{query}" if query else "")
+
+
+@router.get("/editions/{edition}")
+async def worklist_page(edition: int, v: Visitor, request: Request) -> Response:
+    refused = _refused(v)
+    if refused:
+        return refused
+    params = {k: request.query_params.get(k, "") for k in (*FILTERS, "onglet")}
+    error: worklist.QueryError | None = None
+    try:
+        query = worklist.parse_filters(edition, request.query_params)
+    except worklist.QueryError as exc:
+        error, query = exc, worklist.WorklistQuery(edition=edition)
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        grille = await page_store.grille_of(conn, edition)
+        if grille is None:
+            return render(
+                v,
+                "introuvable.html.j2",
+                status_code=404,
+                title="Édition introuvable",
+                message=f"Aucune grille n’est publiée pour l’édition {edition}.",
+            )
+        counts = await worklist_store.counts(conn, query)
+        rows = await worklist_store.rows(conn, query)
+    total = counts.of(query.tab)
+    pages = max(1, -(-total // query.limit))
+    filters = {k: params[k] for k in FILTERS}
+    departements = sorted(load_departements().values(), key=lambda d: d.code)
+    regions = sorted({(d.region, d.region_name) for d in departements}, key=lambda r: r[1])
+    return render(
+        v,
+        "jury/liste.html.j2",
+        status_code=400 if error else 200,
+        edition=edition,
+        query=query,
+        error=error,
+        counts=counts,
+        tabs=[
+            (tab, label, counts.of(tab), _link(edition, filters, onglet=tab)) for tab, label in worklist.TABS.items()
+        ],
+        rows=[(r, STATUS_LABELS[status_of(r)]) for r in rows],
+        total=total,
+        pages=pages,
+        previous=_link(edition, {**filters, "onglet": query.tab}, page=query.page_number - 1)
+        if query.page_number > 1
+        else None,
+        next=_link(edition, {**filters, "onglet": query.tab}, page=query.page_number + 1)
+        if query.page_number < pages
+        else None,
+        sort_link=lambda key: _link(
+            edition,
+            {**filters, "onglet": query.tab},
+            tri=key,
+            ordre="desc" if query.sort == key and not query.descending else None,
+        ),
+        export_query=urlencode({k: val for k, val in {**filters, "onglet": query.tab}.items() if val}),
+        filters=filters,
+        categories=worklist.CATEGORIES,
+        departements=departements,
+        regions=regions,
+        mentions=[(m.code, m.label) for m in grille.mentions],
+        sorts=worklist.SORTS,
+    )
+
+
+EXPORT_HEADER = (
+    "Code", "Collectivité", "Catégorie", "Département", "Région", "Révision", "Dépôt",
+    "Pré-notation (@)", "Score", "Décision du jury (@)", "À revoir", "Mentions", "État",
+)  # fmt: skip
+
+
+def _export_rows(rows: Sequence[worklist.WorklistRow]) -> Iterator[list[Cell]]:
+    for r in rows:
+        yield [
+            r.collectivite_code,
+            r.name,
+            worklist.CATEGORIES.get(r.category, r.category),
+            r.departement,
+            r.region_name,
+            r.revision,
+            r.submitted_at.strftime("%d/%m/%Y %H:%M"),
+            r.arobases,
+            r.score,
+            r.jury_arobases,
+            "oui" if r.to_review_again else "non",
+            ", ".join(r.mentions),
+            STATUS_LABELS[status_of(r)],
+        ]
+
+
+@router.get("/editions/{edition}/export.{kind}")
+async def export(edition: int, kind: str, v: Visitor, request: Request) -> Response:
+    """The worklist's current tab and filters, whole, as CSV (French Excel) or XLSX."""
+    refused = _refused(v)
+    if refused:
+        return refused
+    if kind not in ("csv", "xlsx"):
+        return render(v, "introuvable.html.j2", status_code=404, title="Format inconnu", message="Formats : CSV, XLSX.")
+    try:
+        query = worklist.parse_filters(edition, request.query_params)
+    except worklist.QueryError as exc:
+        return render(v, "introuvable.html.j2", status_code=400, title="Filtre invalide", message=exc.message)
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        rows = await worklist_store.rows(conn, query, everything=True)
+    name = f"dossiers-{edition}-{query.tab}"
+    if kind == "csv":
+        body, media = csv_for_excel(EXPORT_HEADER, _export_rows(rows)), "text/csv; charset=utf-8"
+    else:
+        body = xlsx(f"Dossiers {edition}", EXPORT_HEADER, _export_rows(rows), utcnow())
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'}
+    )
+    return v.finish(response)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionForm:
+    """The decision form as typed (kept on error)."""
+
+    arobases: str = ""
+    comment: str = ""
+    mentions: frozenset[str] = frozenset()
+
+
+def _decision_page(
+    v: Visit,
+    dossier: Dossier,
+    form: DecisionForm,
+    errors: dict[str, str],
+    decision_revision: int | None,
+    banner: str | None = None,
+) -> Response:
+    view = dossier.view
+    detected = {m["code"] for m in view.mentions or []}
+    return render(
+        v,
+        "jury/dossier.html.j2",
+        status_code=422 if errors else 200,
+        **dossier.parts(),
+        form=form,
+        errors=errors,
+        detected=detected,
+        grille_mentions=dossier.grille.mentions if dossier.grille else (),
+        categories=worklist.CATEGORIES,
+        to_review_again=view.jury is not None and (decision_revision or 0) < view.revision,
+        decision_revision=decision_revision,
+        banner=banner,
+    )
+
+
+@router.get("/dossiers/{submission_id}")
+async def review(submission_id: UUID, v: Visitor, request: Request) -> Response:
+    refused = _refused(v)
+    if refused:
+        return refused
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        dossier = await load_dossier(conn, submission_id)
+        decision = await page_store.jury_decision(conn, submission_id)
+    if dossier is None:
+        return render(
+            v, "introuvable.html.j2", status_code=404, title="Dossier introuvable", message="Ce dossier n’existe pas."
+        )
+    view = dossier.view
+    if decision is not None:
+        form = DecisionForm(
+            str(decision.arobases),
+            decision.comment,
+            frozenset(decision.mentions)
+            if decision.mentions is not None
+            else frozenset(m["code"] for m in view.mentions or []),
+        )
+    else:
+        form = DecisionForm(str(view.arobases or ""), "", frozenset(m["code"] for m in view.mentions or []))
+    banner = "Décision enregistrée." if request.query_params.get("message") == "decision" else None
+    return _decision_page(v, dossier, form, {}, decision.revision if decision else None, banner)
