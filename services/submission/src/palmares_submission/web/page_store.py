@@ -120,3 +120,15 @@ async def jury_decision(conn: Conn, submission_id: UUID) -> JuryDecisionRow | No
         revision=row["revision"],
         mentions=[m["code"] for m in mentions] if mentions is not None else None,
     )
+
+
+async def current_revision(conn: Conn, edition: int, code: str) -> SubmissionReceived | None:
+    """The collectivité's dossier for an edition as it stands (its latest revision), None before the first."""
+    raw = await conn.fetchval(
+        """SELECT r.event FROM submissions s
+           JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
+           WHERE s.edition = $1 AND s.collectivite_code = $2""",
+        edition,
+        code,
+    )
+    return SubmissionReceived.model_validate_json(raw) if raw else None
