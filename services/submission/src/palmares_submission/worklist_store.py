@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from palmares_submission.connection import Conn
+from palmares_eventkit.db import Connection
+
 from palmares_submission.worklist import TabCounts, WorklistQuery, WorklistRow
 
 # The jury decided on an older revision than the current one.
@@ -78,7 +79,7 @@ def _args(query: WorklistQuery) -> list[object]:
     ]
 
 
-async def counts(conn: Conn, query: WorklistQuery) -> TabCounts:
+async def counts(conn: Connection, query: WorklistQuery) -> TabCounts:
     """How many dossiers each tab holds under the query's filters."""
     row = await conn.fetchrow(
         f"""SELECT count(*) FILTER (WHERE {_TABS["a-examiner"]}) AS a_examiner,
@@ -89,7 +90,7 @@ async def counts(conn: Conn, query: WorklistQuery) -> TabCounts:
     return TabCounts(row["a_examiner"], row["decides"], row["tous"])
 
 
-async def rows(conn: Conn, query: WorklistQuery, *, everything: bool = False) -> list[WorklistRow]:
+async def rows(conn: Connection, query: WorklistQuery, *, everything: bool = False) -> list[WorklistRow]:
     """The query's tab, sorted, within its window (`everything`: the whole tab, for the exports)."""
     order = _ORDER[query.sort].format(dir="DESC" if query.descending else "ASC")
     window = "" if everything else f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
@@ -106,7 +107,7 @@ async def rows(conn: Conn, query: WorklistQuery, *, everything: bool = False) ->
     ]
 
 
-async def to_review_again(conn: Conn, edition: int) -> int:
+async def to_review_again(conn: Connection, edition: int) -> int:
     """Decisions of the edition that are « à revoir » (the palmarès waits until there are none)."""
     count: int = await conn.fetchval(
         f"""SELECT count(*) FROM submissions s JOIN jury_decisions j ON j.submission_id = s.submission_id

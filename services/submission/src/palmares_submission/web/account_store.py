@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from palmares_submission.connection import Conn
+from palmares_eventkit.db import Connection
+
 from palmares_submission.web.accounts import Account, Collectivite, JuryMember
 
 
-async def account(conn: Conn, email: str) -> Account:
+async def account(conn: Connection, email: str) -> Account:
     """Everything an address gives access to (nothing, for an address nobody registered)."""
     rows = await conn.fetch(
         "SELECT code, name, category, departement FROM collectivites WHERE lower(contact_email) = $1 ORDER BY name",
@@ -29,7 +30,7 @@ async def account(conn: Conn, email: str) -> Account:
 # --- sign-in links --------------------------------------------------------------------------
 
 
-async def save_sign_in_link(conn: Conn, selector: str, verifier_hash: bytes, email: str, expires_at: datetime) -> None:
+async def save_sign_in_link(conn: Connection, selector: str, verifier_hash: bytes, email: str, expires_at: datetime) -> None:
     # Expired links are of no use to anyone: each new link sweeps them away.
     await conn.execute("DELETE FROM sign_in_links WHERE expires_at < now() - interval '1 day'")
     await conn.execute(
@@ -49,7 +50,7 @@ class StoredLink:
     used_at: datetime | None
 
 
-async def lock_sign_in_link(conn: Conn, selector: str) -> StoredLink | None:
+async def lock_sign_in_link(conn: Connection, selector: str) -> StoredLink | None:
     """The link of `selector`, locked until the transaction ends (two clicks cannot both use it)."""
     row = await conn.fetchrow(
         "SELECT verifier_hash, email, expires_at, used_at FROM sign_in_links WHERE selector = $1 FOR UPDATE",
@@ -58,21 +59,21 @@ async def lock_sign_in_link(conn: Conn, selector: str) -> StoredLink | None:
     return StoredLink(bytes(row["verifier_hash"]), row["email"], row["expires_at"], row["used_at"]) if row else None
 
 
-async def mark_link_used(conn: Conn, selector: str) -> None:
+async def mark_link_used(conn: Connection, selector: str) -> None:
     await conn.execute("UPDATE sign_in_links SET used_at = now() WHERE selector = $1", selector)
 
 
 # --- sessions -------------------------------------------------------------------------------
 
 
-async def open_session(conn: Conn, key: bytes, email: str, expires_at: datetime) -> None:
+async def open_session(conn: Connection, key: bytes, email: str, expires_at: datetime) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE expires_at < now()")
     await conn.execute(
         "INSERT INTO web_sessions (session_hash, email, expires_at) VALUES ($1, $2, $3)", key, email, expires_at
     )
 
 
-async def session_email(conn: Conn, key: bytes) -> str | None:
+async def session_email(conn: Connection, key: bytes) -> str | None:
     """The address of a live session, None for an unknown or expired one."""
     email: str | None = await conn.fetchval(
         "SELECT email FROM web_sessions WHERE session_hash = $1 AND expires_at > now()", key
@@ -80,7 +81,7 @@ async def session_email(conn: Conn, key: bytes) -> str | None:
     return email
 
 
-async def close_session(conn: Conn, key: bytes) -> None:
+async def close_session(conn: Connection, key: bytes) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE session_hash = $1", key)
 
 
@@ -99,7 +100,7 @@ class JuryMemberRow:
 _MEMBER = "member_id, email, name, invited_at, revoked_at"
 
 
-async def invite_jury_member(conn: Conn, member_id: UUID, email: str, name: str, token_hash: bytes) -> JuryMemberRow:
+async def invite_jury_member(conn: Connection, member_id: UUID, email: str, name: str, token_hash: bytes) -> JuryMemberRow:
     """A new member, or a new token for an address invited before (a revoked member is invited again)."""
     row = await conn.fetchrow(
         f"""INSERT INTO jury_members (member_id, email, name, token_hash) VALUES ($1, $2, $3, $4)
@@ -115,12 +116,12 @@ async def invite_jury_member(conn: Conn, member_id: UUID, email: str, name: str,
     return JuryMemberRow(**dict(row))
 
 
-async def jury_members(conn: Conn) -> list[JuryMemberRow]:
+async def jury_members(conn: Connection) -> list[JuryMemberRow]:
     rows = await conn.fetch(f"SELECT {_MEMBER} FROM jury_members ORDER BY invited_at")
     return [JuryMemberRow(**dict(r)) for r in rows]
 
 
-async def revoke_jury_member(conn: Conn, member_id: UUID) -> JuryMemberRow | None:
+async def revoke_jury_member(conn: Connection, member_id: UUID) -> JuryMemberRow | None:
     """Revoke a member: token cleared, every session of the address closed (None: no such member)."""
     row = await conn.fetchrow(
         f"""UPDATE jury_members SET token_hash = NULL, revoked_at = coalesce(revoked_at, now())
@@ -133,7 +134,7 @@ async def revoke_jury_member(conn: Conn, member_id: UUID) -> JuryMemberRow | Non
     return JuryMemberRow(**dict(row))
 
 
-async def jury_member_by_token(conn: Conn, token_hash: bytes) -> JuryMember | None:
+async def jury_member_by_token(conn: Connection, token_hash: bytes) -> JuryMember | None:
     row = await conn.fetchrow(
         "SELECT member_id, email, name FROM jury_members WHERE token_hash = $1 AND revoked_at IS NULL", token_hash
     )

@@ -9,10 +9,10 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from palmares_contracts import Grille, SubmissionReceived
+from palmares_eventkit.db import Connection
 
 from palmares_submission import store
 from palmares_submission.api import build_status_view
-from palmares_submission.connection import Conn
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, distinctions, excellence_progress
 from palmares_submission.schemas import StatusView
 from palmares_submission.web import dossier_form, dossier_view, page_store
@@ -95,7 +95,7 @@ class Dossier:
         }
 
 
-async def load_dossier(conn: Conn, submission_id: UUID) -> Dossier | None:
+async def load_dossier(conn: Connection, submission_id: UUID) -> Dossier | None:
     sub = await store.submission(conn, submission_id)
     if sub is None:
         return None
@@ -170,7 +170,7 @@ class FormContext:
     current: SubmissionReceived | None
 
 
-async def _form_context(conn: Conn, code: str, edition: int) -> FormContext | None:
+async def _form_context(conn: Connection, code: str, edition: int) -> FormContext | None:
     collectivite = await page_store.collectivite(conn, code)
     grille = await page_store.grille_of(conn, edition)
     if collectivite is None or grille is None:

@@ -8,8 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from palmares_contracts import Grille, SubmissionReceived
-
-from palmares_submission.connection import Conn
+from palmares_eventkit.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,7 @@ class DossierRow:
     jury_arobases: int | None
 
 
-async def dossiers_of(conn: Conn, codes: list[str]) -> list[DossierRow]:
+async def dossiers_of(conn: Connection, codes: list[str]) -> list[DossierRow]:
     rows = await conn.fetch(
         """SELECT s.submission_id, s.edition, s.collectivite_code, s.revision, s.submitted_at,
                   e.palmares_published_at, (r.payload->>'arobases')::int AS pre_notation,
@@ -50,7 +49,7 @@ class OpenEdition:
     grille: Grille
 
 
-async def open_editions(conn: Conn) -> list[OpenEdition]:
+async def open_editions(conn: Connection) -> list[OpenEdition]:
     rows = await conn.fetch(
         """SELECT e.edition, g.grille FROM editions e
            JOIN grilles g ON g.edition = e.edition AND g.version = e.grille_version
@@ -59,7 +58,7 @@ async def open_editions(conn: Conn) -> list[OpenEdition]:
     return [OpenEdition(r["edition"], Grille.model_validate_json(r["grille"])) for r in rows]
 
 
-async def grille_of(conn: Conn, edition: int, version: int | None = None) -> Grille | None:
+async def grille_of(conn: Connection, edition: int, version: int | None = None) -> Grille | None:
     """A version of an edition's grille (the current one without `version`)."""
     raw = await conn.fetchval(
         """SELECT g.grille FROM grilles g JOIN editions e ON e.edition = g.edition
@@ -70,7 +69,7 @@ async def grille_of(conn: Conn, edition: int, version: int | None = None) -> Gri
     return Grille.model_validate_json(raw) if raw else None
 
 
-async def dossier_content(conn: Conn, submission_id: UUID, revision: int) -> SubmissionReceived | None:
+async def dossier_content(conn: Connection, submission_id: UUID, revision: int) -> SubmissionReceived | None:
     """What the collectivité declared in a revision (the event it was published as)."""
     raw = await conn.fetchval(
         "SELECT event FROM submission_revisions WHERE submission_id = $1 AND revision = $2", submission_id, revision
@@ -87,7 +86,7 @@ class CollectiviteRow:
     population: int
 
 
-async def collectivite(conn: Conn, code: str) -> CollectiviteRow | None:
+async def collectivite(conn: Connection, code: str) -> CollectiviteRow | None:
     row = await conn.fetchrow(
         "SELECT code, name, category, departement, population FROM collectivites WHERE code = $1", code
     )
@@ -104,7 +103,7 @@ class JuryDecisionRow:
     mentions: list[str] | None  # codes; None: the jury did not rule on the mentions
 
 
-async def jury_decision(conn: Conn, submission_id: UUID) -> JuryDecisionRow | None:
+async def jury_decision(conn: Connection, submission_id: UUID) -> JuryDecisionRow | None:
     row = await conn.fetchrow(
         "SELECT arobases, comment, decided_by, decided_at, revision, mentions FROM jury_decisions WHERE submission_id = $1",
         submission_id,
@@ -122,7 +121,7 @@ async def jury_decision(conn: Conn, submission_id: UUID) -> JuryDecisionRow | No
     )
 
 
-async def current_revision(conn: Conn, edition: int, code: str) -> SubmissionReceived | None:
+async def current_revision(conn: Connection, edition: int, code: str) -> SubmissionReceived | None:
     """The collectivité's dossier for an edition as it stands (its latest revision), None before the first."""
     raw = await conn.fetchval(
         """SELECT r.event FROM submissions s
