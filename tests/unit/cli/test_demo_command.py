@@ -28,6 +28,7 @@ class FakeApi:
         self.keys: dict[str, str] = {}
         self.palmares: dict[str, Any] | None = None
         self.calls: list[str] = []
+        self.jury_members: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
@@ -101,6 +102,13 @@ class FakeApi:
                     "jury": sub.get("jury"),
                     "notifications": [],
                 },
+            )
+        if path == "/v1/jury-members" and method == "POST":
+            self.jury_members.append(body["email"])
+            return httpx.Response(201, json={"member_id": "m-1", **body, "token": "jur_x", "invited_at": "2017-01-01"})
+        if path == "/v1/sign-in-links":
+            return httpx.Response(
+                201, json={"url": f"http://api/espace/connexion/lien?token=for-{body['email']}", "expires_at": "x"}
             )
         return self.problem(404, "Ressource introuvable.")
 
@@ -187,13 +195,19 @@ def test_demo_loads_publishes_and_is_safe_to_rerun(
     assert result["palmares_published"] is True
     assert [d["status"] for d in result["dossiers"]] == ["notified"] * 3
     assert result["dossiers"][0]["mentions"] == ["Télétravail"]
+    # The espaces: a jury member invited, a sign-in link for them and for the first collectivité.
+    assert api.jury_members == ["jury@villes-internet.example"] * 2
+    assert result["espaces"]["jury"]["sign_in_link"].endswith("token=for-jury@villes-internet.example")
+    assert result["espaces"]["collectivite"]["email"] == api.registered["25056"]
 
     # Once the palmarès is published: say so, show the dossiers, exit 0, change nothing.
     calls = len(api.calls)
     third = _demo(runner, campaign)
     assert third.exit_code == 0, third.output
     assert "already published" in third.output
-    assert not any(c.startswith(("PUT", "POST")) for c in api.calls[calls:])
+    espaces = ("POST /v1/jury-members", "POST /v1/sign-in-links")
+    assert not any(c.startswith(("PUT", "POST")) and c not in espaces for c in api.calls[calls:])
+    assert "espace jury" in third.stdout and "token=for-jury@villes-internet.example" in third.stdout
 
 
 def test_the_article_jury_is_recorded_by_default_and_can_be_left_out(

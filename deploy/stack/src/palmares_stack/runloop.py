@@ -21,10 +21,14 @@ def _traces(env: dict[str, str]) -> str:
 
 def banner(env: dict[str, str]) -> str:
     api = env.get("API_URL", "?")
+    site = env.get("PALMARES_PUBLIC_URL", api)
     state = env.get("STACK_STATE_DIR", ".run")
     return f"""
 Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
 
+  Espace collectivité         {site}/espace/collectivite   (sign in by a link sent by email)
+  Espace jury                 {site}/espace/jury   (sign-in links printed above; .venv/bin/palmares sign-in-link EMAIL)
+  Public palmarès             {site}/palmares/2017
   API and its documentation   {api}/docs
   Public palmarès (JSON)      {api}/v1/editions/2017/palmares
   Emails (one .eml each)      {env.get("MAIL_DIR", "?")}

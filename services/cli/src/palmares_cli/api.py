@@ -189,6 +189,23 @@ class ApiClient:
         )
         return result
 
+    def invite_jury_member(self, email: str, name: str) -> dict[str, Any]:
+        """Invite a jury member (an invitation email; the answer holds their API token, shown once)."""
+        result: dict[str, Any] = self._json("POST", "/v1/jury-members", json={"email": email, "name": name})
+        return result
+
+    def jury_members(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json("GET", "/v1/jury-members")["items"]
+        return result
+
+    def revoke_jury_member(self, member_id: str) -> None:
+        self.request("DELETE", f"/v1/jury-members/{_seg(member_id)}")
+
+    def sign_in_link(self, email: str) -> dict[str, Any]:
+        """A single-use sign-in link to the espaces for a registered address (valid 15 minutes)."""
+        result: dict[str, Any] = self._json("POST", "/v1/sign-in-links", json={"email": email})
+        return result
+
     def publish_palmares(self, edition: int, ceremony: Mapping[str, str] | None = None) -> dict[str, Any]:
         body = {"ceremony": dict(ceremony)} if ceremony else None
         result: dict[str, Any] = self._json("POST", f"/v1/editions/{edition}/palmares", json=body)

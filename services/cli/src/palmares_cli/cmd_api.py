@@ -17,7 +17,7 @@ from palmares_cli.views import grille_lines, palmares_tables, status_lines
 from palmares_cli.waiting import check_target, wait_for
 
 grille_app = typer.Typer(help="Publish and read an edition's grille.", no_args_is_help=True)
-jury_app = typer.Typer(help="Record the jury's decisions.", no_args_is_help=True)
+jury_app = typer.Typer(help="The jury: its members (invite, list, revoke) and its decisions.", no_args_is_help=True)
 palmares_app = typer.Typer(help="Publish and read an edition's palmarès.", no_args_is_help=True)
 
 ExistingFile = typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
@@ -181,6 +181,69 @@ def jury_decide(
         decision = api.jury_decide(submission_id, arobases=arobases, comment=comment, decided_by=by)
     recorded = f"Jury decision recorded: {arobases} @ for {submission_id} by {by}."
     emit(ctx, json_out, decision, lambda: output.stdout.print(escape(recorded)))
+
+
+@jury_app.command("invite")
+@command
+def jury_invite(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The jury member's address (they sign in to the espace jury with it).")],
+    name: Annotated[str, typer.Argument(help="Their name, as shown with their decisions.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Invite a jury member: an invitation email, and an API token shown once (inviting again issues a new one)."""
+    with state(ctx).api() as api:
+        member = api.invite_jury_member(email, name)
+    if wants_json(ctx, json_out):
+        output.emit_json(member)
+    else:
+        output.stdout.print(escape(f"Jury member {member['name']} invited (id {member['member_id']})."))
+        output.stdout.print(escape(f"API token (shown once): {member['token']}"))
+
+
+@jury_app.command("members")
+@command
+def jury_members(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """The jury members, revoked ones included."""
+    with state(ctx).api() as api:
+        members = api.jury_members()
+    if wants_json(ctx, json_out):
+        output.emit_json(members)
+        return
+    for m in members:
+        revoked = f" (revoked {m['revoked_at']})" if m.get("revoked_at") else ""
+        output.stdout.print(escape(f"{m['member_id']}  {m['name']}  {m['email']}{revoked}"))
+
+
+@jury_app.command("revoke")
+@command
+def jury_revoke(
+    ctx: typer.Context,
+    member_id: Annotated[str, typer.Argument(help="The member's id (`palmares jury members`).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Revoke a jury member: their token and sessions stop at once."""
+    with state(ctx).api() as api:
+        api.revoke_jury_member(member_id)
+    if wants_json(ctx, json_out):
+        output.emit_json({"member_id": member_id, "revoked": True})
+    else:
+        output.stdout.print(escape(f"Jury member {member_id} revoked."))
+
+
+@command
+def sign_in_link(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="A collectivité's contact address or a jury member's.")],
+    json_out: JsonOption = False,
+) -> None:
+    """A single-use link that opens the espaces for that address (valid 15 minutes)."""
+    with state(ctx).api() as api:
+        link = api.sign_in_link(email)
+    if wants_json(ctx, json_out):
+        output.emit_json(link)
+    else:
+        output.stdout.print(escape(f"{link['url']}  (single use, until {link['expires_at']})"))
 
 
 # --- palmarès ------------------------------------------------------------------------------------

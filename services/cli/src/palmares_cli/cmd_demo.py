@@ -47,6 +47,8 @@ from palmares_cli.waiting import wait_for
 # The jury's comment goes to the collectivité in its award email: French.
 ARTICLE_JURY_COMMENT = "Arobases attribuées par le jury du label (palmarès publié, article de Club Techni.Cités)."
 ARTICLE_JURY_BY = "jury du label (démo)"
+# The demo's jury member: signs in to the espace jury (the address only receives the capture's emails).
+DEMO_JURY = {"email": "jury@villes-internet.example", "name": "Jury du label (démo)"}
 
 
 @contextmanager
@@ -169,6 +171,11 @@ def demo(
         if published is not None:
             # A published palmarès closes the campaign: nothing can be submitted any more.
             _show_published(api, published, entries, records, as_json)
+            espaces = _espace_accounts(api, entries)
+            if as_json:
+                output.emit_json({"espaces": espaces})
+            else:
+                _print_espaces(espaces)
             return
         grille_version = _ensure_grille(api, grille_body, grille_data, grille_path)
         _register_and_submit(api, edition, entries, records, tokens_file, progress=not as_json)
@@ -185,13 +192,45 @@ def demo(
             with _progress("notified", len(ids), enabled=not as_json) as update:
                 views = wait_for(api.submission, ids, "notified", timeout_s=timeout, on_update=update)
 
+        espaces = _espace_accounts(api, entries)
+
     rows = [_row(e, records[e.code], views[e.code]) for e in entries]
-    _show(rows, {"edition": edition, "grille_version": grille_version, "palmares_published": not no_publish}, as_json)
+    extra = {"edition": edition, "grille_version": grille_version, "palmares_published": not no_publish}
+    _show(rows, {**extra, "espaces": espaces}, as_json)
     if not as_json:
+        _print_espaces(espaces)
         output.stdout.print(
             "Next: `palmares status <submission_id>`, `palmares trace <submission_id>`, "
             f"`palmares palmares show {edition}`; ids in {tokens_file}."
         )
+
+
+def _espace_accounts(api: ApiClient, entries: list[DemoEntry]) -> dict[str, Any]:
+    """A jury member invited, and a sign-in link for them and for the first collectivité of the campaign."""
+    api.invite_jury_member(DEMO_JURY["email"], DEMO_JURY["name"])
+    first = entries[0]
+    return {
+        "collectivite": {
+            "email": first.contact_email,
+            "name": first.name,
+            "sign_in_link": api.sign_in_link(first.contact_email)["url"],
+        },
+        "jury": {"email": DEMO_JURY["email"], "sign_in_link": api.sign_in_link(DEMO_JURY["email"])["url"]},
+    }
+
+
+def _print_espaces(espaces: Mapping[str, Any]) -> None:
+    collectivite, jury = espaces["collectivite"], espaces["jury"]
+    output.stdout.print(
+        escape(
+            "Espaces — sign-in links (single use, valid 15 minutes; `palmares sign-in-link EMAIL` gives another):\n"
+            f"  espace collectivité  {collectivite['name']} <{collectivite['email']}>\n"
+            f"                       {collectivite['sign_in_link']}\n"
+            f"  espace jury          {jury['email']}\n"
+            f"                       {jury['sign_in_link']}"
+        ),
+        soft_wrap=True,
+    )
 
 
 def _show_published(

@@ -30,7 +30,9 @@ async def account(conn: Connection, email: str) -> Account:
 # --- sign-in links --------------------------------------------------------------------------
 
 
-async def save_sign_in_link(conn: Connection, selector: str, verifier_hash: bytes, email: str, expires_at: datetime) -> None:
+async def save_sign_in_link(
+    conn: Connection, selector: str, verifier_hash: bytes, email: str, expires_at: datetime
+) -> None:
     # Expired links are of no use to anyone: each new link sweeps them away.
     await conn.execute("DELETE FROM sign_in_links WHERE expires_at < now() - interval '1 day'")
     await conn.execute(
@@ -100,7 +102,9 @@ class JuryMemberRow:
 _MEMBER = "member_id, email, name, invited_at, revoked_at"
 
 
-async def invite_jury_member(conn: Connection, member_id: UUID, email: str, name: str, token_hash: bytes) -> JuryMemberRow:
+async def invite_jury_member(
+    conn: Connection, member_id: UUID, email: str, name: str, token_hash: bytes
+) -> JuryMemberRow:
     """A new member, or a new token for an address invited before (a revoked member is invited again)."""
     row = await conn.fetchrow(
         f"""INSERT INTO jury_members (member_id, email, name, token_hash) VALUES ($1, $2, $3, $4)
