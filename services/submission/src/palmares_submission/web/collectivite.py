@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -15,7 +15,7 @@ from palmares_submission import store
 from palmares_submission.api import build_status_view
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, distinctions, excellence_progress
 from palmares_submission.schemas import StatusView
-from palmares_submission.web import dossier_form, dossier_view, page_store
+from palmares_submission.web import dossier_view, page_store
 from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
 
 router = APIRouter(prefix="/espace", include_in_schema=False)
@@ -156,105 +156,3 @@ _BANNERS = {
     "depose": "Votre dossier est déposé. Un accusé de réception part à l’adresse de contact.",
     "revise": "Votre dossier est modifié : la nouvelle révision est enregistrée et sera évaluée.",
 }
-
-
-# --- the dossier form ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FormContext:
-    """What the form of a collectivité's dossier for an edition needs to be shown."""
-
-    collectivite: page_store.CollectiviteRow
-    grille: Grille
-    current: SubmissionReceived | None
-
-
-async def _form_context(conn: Connection, code: str, edition: int) -> FormContext | None:
-    collectivite = await page_store.collectivite(conn, code)
-    grille = await page_store.grille_of(conn, edition)
-    if collectivite is None or grille is None:
-        return None
-    current = await page_store.current_revision(conn, edition, code)
-    return FormContext(collectivite, grille, current)
-
-
-def _form_page(
-    v: Visit,
-    ctx: FormContext,
-    edition: int,
-    form: dossier_form.DossierForm,
-    errors: dict[str, str],
-    key: str,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        v,
-        "collectivite/formulaire.html.j2",
-        status_code=status_code,
-        collectivite=ctx.collectivite,
-        edition=edition,
-        form=form,
-        errors=errors,
-        key=key,
-        revising=ctx.current is not None,
-        closes_at=ctx.grille.closes_at,
-        services=dossier_form.services_for(ctx.grille, ctx.collectivite.category),
-        category_label={"village": "villages", "ville": "villes", "territoire": "territoires"}[
-            ctx.collectivite.category
-        ],
-    )
-
-
-def _not_yours(v: Visit) -> Response:
-    return not_found(v, "Dossier introuvable", "Ce dossier n’est pas dans votre espace.", status_code=403)
-
-
-@router.get("/collectivites/{code}/editions/{edition}/dossier")
-async def dossier_form_page(code: str, edition: int, v: Visitor, request: Request) -> Response:
-    if v.account is None:
-        return redirect(v, "/espace/connexion")
-    if not v.account.may_edit(code):
-        return _not_yours(v)
-    async with espaces_of(request).runtime.pool.acquire() as conn:
-        ctx = await _form_context(conn, code, edition)
-    if ctx is None:
-        return not_found(v, "Campagne introuvable", f"Aucune grille n’est publiée pour l’édition {edition}.")
-    form = dossier_form.DossierForm.of(ctx.current) if ctx.current else dossier_form.DossierForm()
-    # The key makes a form posted twice (a double click, a reload) one revision, not two.
-    return _form_page(v, ctx, edition, form, {}, str(uuid4()))
-
-
-@router.post("/collectivites/{code}/editions/{edition}/dossier")
-async def submit_dossier_form(code: str, edition: int, v: Visitor, request: Request) -> Response:
-    from palmares_submission.domain.errors import Refused
-    from palmares_submission.service import commands
-
-    if v.account is None:
-        return redirect(v, "/espace/connexion")
-    fields = await request.form()
-    if not v.csrf_valid(str(fields.get("csrf", ""))):
-        return render(v, "formulaire-expire.html.j2", status_code=403)
-    if not v.account.may_edit(code):
-        return _not_yours(v)
-    espaces = espaces_of(request)
-    async with espaces.runtime.pool.acquire() as conn:
-        ctx = await _form_context(conn, code, edition)
-    if ctx is None:
-        return not_found(v, "Campagne introuvable", f"Aucune grille n’est publiée pour l’édition {edition}.")
-    form = dossier_form.DossierForm.parse(fields)
-    key = str(fields.get("cle", ""))[:64] or str(uuid4())
-    if not fields.get("envoyer"):  # « ajouter une action », « retirer l’action n »: the form again, as typed
-        return _form_page(v, ctx, edition, form, {}, key)
-    body, errors = dossier_form.validate(form)
-    if body is None:
-        return _form_page(v, ctx, edition, form, errors, key, status_code=422)
-    try:
-        async with espaces.runtime.transaction() as tx:
-            submitted = await commands.submit(tx, edition, code, body, f"espace:{key}")
-    except Refused as refused:
-        field = dossier_form.field_id(form, refused.field) if refused.field else "actions-0-title"
-        errors = {field: dossier_form.message_for(field, refused.message)}
-        return _form_page(v, ctx, edition, form, errors, key, status_code=409 if refused.field is None else 422)
-    message = "revise" if ctx.current is not None else "depose"
-    return redirect(v, f"/espace/dossiers/{submitted.accepted.submission_id}?message={message}")
