@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from palmares_submission import refdata
 from palmares_submission.schemas import PalmaresView
+from palmares_submission.spreadsheet import safe_text
 
 Cell = str | int
 
@@ -78,24 +79,13 @@ def source_lines(palmares: PalmaresView) -> tuple[str, str]:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: Cell) -> Cell:
-    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula sign."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(palmares: PalmaresView) -> bytes:
     """CSV as French Excel reads it: `;` between cells, UTF-8 with a BOM, CRLF line ends."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS)
     for row in rows(palmares):
-        writer.writerow(_csv_cell(value) for value in row)
+        writer.writerow(safe_text(value) for value in row)
     writer.writerow(())
     writer.writerow(("Source\u00a0: " + " — ".join(source_lines(palmares)),))
     # utf-8-sig writes the BOM by which Excel recognises UTF-8 (without it, accents break).

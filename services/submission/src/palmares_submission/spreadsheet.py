@@ -2,8 +2,8 @@
 
 French Excel reads a CSV as ANSI with `,` as the decimal separator unless the
 file starts with a UTF-8 byte order mark and separates columns with `;`.
-A text cell starting with a formula sign is prefixed with `'`, so that no
-spreadsheet runs what a dossier holds (CSV injection).
+No cell is ever a formula (CSV injection): a CSV text cell starting with a
+formula sign gets a leading `'`; XLSX cells are typed text or numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 Cell = str | int | float | None
 
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -52,8 +53,11 @@ def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], gene
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_text(v) for v in row])
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for index, column in enumerate(sheet.iter_cols(), start=1):
