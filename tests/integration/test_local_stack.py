@@ -50,8 +50,14 @@ def test_up_demo_down_leaves_one_receipt_and_one_award_per_demo_collectivite() -
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
             for p in (state / "mail").glob("*.eml")
         ]
-        kinds = Counter((str(m["X-Palmares-Notification"]).split(";")[0], str(m["To"])) for m in mails)
+        notified = [m for m in mails if m["X-Palmares-Notification"]]
+        kinds = Counter((str(m["X-Palmares-Notification"]).split(";")[0], str(m["To"])) for m in notified)
         assert kinds == Counter({("receipt", to): 1 for to in expected} | {("award", to): 1 for to in expected})
+        # The rest: the espaces' own emails, the jury member's invitation.
+        assert [str(m["To"]) for m in mails if not m["X-Palmares-Notification"]] == ["jury@villes-internet.example"]
+        espaces = json.loads(demo.stdout)["espaces"]
+        assert espaces["collectivite"]["email"] in expected
+        assert "/espace/connexion/lien?token=" in espaces["jury"]["sign_in_link"]
 
         tokens = json.loads((state / "demo-tokens.json").read_text())
         ids = [entry["submission_id"] for entry in tokens["collectivites"].values()]
