@@ -194,8 +194,8 @@ def test_the_signature_names_the_association_and_links_open_the_dossier() -> Non
     for msg in (receipt(), award()):
         text, html = parts(msg)
         assert "Pour l’association Villes Internet," in text and "l’association Villes Internet" in visible(html)
-        assert re.findall(r'href="([^"]*)"', html) == [f"{SENDER.public_url}/v1/submissions/{SID}"]
-        assert f"{SENDER.public_url}/v1/submissions/{SID}" in text
+        assert re.findall(r'href="([^"]*)"', html) == [f"{SENDER.public_url}/espace/dossiers/{SID}"]
+        assert f"{SENDER.public_url}/espace/dossiers/{SID}" in text
 
 
 def test_the_dossier_link_is_one_setting() -> None:

@@ -8,7 +8,6 @@ from uuid import uuid4
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from palmares_contracts.links import DOSSIER_LINK_MAX_AGE, DOSSIER_LINK_SALT
-from palmares_notify.links import dossier_link
 from palmares_notify.render import Sender
 from palmares_submission.web import accounts
 from palmares_submission.web.links import DossierLinks
@@ -23,7 +22,7 @@ def token_of(link: str) -> str:
 
 def test_a_link_notify_signs_opens_that_dossier_in_the_submission_service_and_no_other() -> None:
     sid, other = uuid4(), uuid4()
-    link = dossier_link("https://palmares.example/", sid, KEY)
+    link = Sender(public_url="https://palmares.example/", link_key=KEY).dossier_url(sid)
     assert link.startswith(f"https://palmares.example/espace/dossiers/{sid}?token=")
     links = DossierLinks(KEY)
     assert links.opens(token_of(link), sid)
@@ -49,7 +48,10 @@ def test_a_link_opens_for_its_lifetime_and_not_after(monkeypatch: pytest.MonkeyP
 
 def test_without_a_key_notify_links_to_the_page_which_asks_to_sign_in() -> None:
     sid = uuid4()
-    assert dossier_link("http://127.0.0.1:8000", sid, None) == f"http://127.0.0.1:8000/espace/dossiers/{sid}"
+    assert Sender(public_url="http://127.0.0.1:8000").dossier_url(sid) == f"http://127.0.0.1:8000/espace/dossiers/{sid}"
+    # A page elsewhere (DOSSIER_URL) gets the same token.
+    elsewhere = Sender(dossier_link="https://www.example.org/dossier?id={submission_id}", link_key=KEY).dossier_url(sid)
+    assert elsewhere.startswith(f"https://www.example.org/dossier?id={sid}&token=")
     assert "link_key" not in repr(Sender(link_key=KEY)) and KEY not in repr(Sender(link_key=KEY))
 
 

@@ -79,6 +79,7 @@ def source_lines(palmares: PalmaresView) -> tuple[str, str]:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
+
 def to_csv(palmares: PalmaresView) -> bytes:
     """CSV as French Excel reads it: `;` between cells, UTF-8 with a BOM, CRLF line ends."""
     out = io.StringIO()
