@@ -18,6 +18,7 @@ from palmares_contracts import (
     Category,
     CategoryOverride,
     Ceremony,
+    Collectivite,
     CollectiviteKind,
     Distinction,
     Grille,
@@ -277,6 +278,28 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
 # --- category of a collectivité for an edition -------------------------------------------------
 
 
+def _registered_in(
+    row: store.CollectiviteRow,
+    edition: int,
+    override: CategoryOverride | None,
+    contact_email: str,
+    village_max_population: int,
+) -> Collectivite:
+    """A registered collectivité as its dossier of `edition` records it."""
+    return dossier_collectivite(
+        code=row.code,
+        kind=row.kind,
+        name=row.name,
+        departement=row.departement,
+        registered_population=row.population,
+        registered_category=row.category,
+        contact_email=contact_email,
+        edition=edition,
+        override=override,
+        village_max_population=village_max_population,
+    )
+
+
 def _decision(override: CategoryOverride) -> CategoryDecision:
     return CategoryDecision(**override.model_dump())
 
@@ -285,18 +308,7 @@ async def _category_view(
     conn: Any, row: store.CollectiviteRow, edition: int, village_max_population: int, revision: int | None = None
 ) -> CategoryView:
     history = await store.category_overrides(conn, row.code, edition)
-    recorded = dossier_collectivite(
-        code=row.code,
-        kind=row.kind,
-        name=row.name,
-        departement=row.departement,
-        registered_population=row.population,
-        registered_category=row.category,
-        contact_email=row.contact_email,
-        edition=edition,
-        override=None,
-        village_max_population=village_max_population,
-    )
+    recorded = _registered_in(row, edition, None, row.contact_email, village_max_population)
     return CategoryView(
         code=row.code,
         edition=edition,
@@ -364,17 +376,8 @@ async def override_category(
                     "event_id": uuid4(),
                     "occurred_at": override.decided_at,
                     "revision": revision,
-                    "collectivite": dossier_collectivite(
-                        code=row.code,
-                        kind=row.kind,
-                        name=row.name,
-                        departement=row.departement,
-                        registered_population=row.population,
-                        registered_category=row.category,
-                        contact_email=current.collectivite.contact_email,
-                        edition=edition,
-                        override=override,
-                        village_max_population=threshold,
+                    "collectivite": _registered_in(
+                        row, edition, override, current.collectivite.contact_email, threshold
                     ),
                     "submitted_at": override.decided_at,
                 }
