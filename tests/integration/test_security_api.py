@@ -45,6 +45,7 @@ PROTECTED = {
     ("GET", "/v1/jury-members"): "collectivite",
     ("DELETE", "/v1/jury-members/{member_id}"): "collectivite",
     ("POST", "/v1/sign-in-links"): "collectivite",
+    ("GET", "/v1/editions/{edition}/evaluations"): "collectivite",
 }
 
 

@@ -206,6 +206,11 @@ class ApiClient:
         result: dict[str, Any] = self._json("POST", "/v1/sign-in-links", json={"email": email})
         return result
 
+    def evaluations(self, edition: int) -> dict[str, Any]:
+        """Every dossier's pré-notation and the jury's arobases (operators)."""
+        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/evaluations")
+        return result
+
     def publish_palmares(self, edition: int, ceremony: Mapping[str, str] | None = None) -> dict[str, Any]:
         body = {"ceremony": dict(ceremony)} if ceremony else None
         result: dict[str, Any] = self._json("POST", f"/v1/editions/{edition}/palmares", json=body)

@@ -1,6 +1,8 @@
 """`palmares grille calibrer`: jury decisions and dossiers in, thresholds and a report out (pure).
 
-The cases come from a file of dossiers with the label's decisions:
+The cases come from an edition run by Palmarès (`--from-api`: each dossier's
+score and the jury decisions recorded through the API), or from a file of
+dossiers with the label's decisions:
 
 - a label history with dossiers: `{"edition": N, "dossiers": [{"code", "name",
   "category", "jury": 5 | [2, 4], "actions": [API actions]}]}`;
@@ -116,6 +118,45 @@ def _threshold_json(threshold: Threshold) -> dict[str, Any]:
     """As written by hand in a grille file: 10, not 10.0."""
     score = threshold.min_score
     return {"arobases": threshold.arobases, "min_score": int(score) if score.is_integer() else score}
+
+
+def dossiers_from_evaluations(view: Mapping[str, Any], grille: GrilleBody, served: Mapping[str, Any]) -> list[Dossier]:
+    """The dossiers of an edition run by Palmarès (`GET /v1/editions/{edition}/evaluations`), as scored there.
+
+    The scores do not depend on the thresholds, but they do on the services,
+    weights and applicability: the grille served (`served`) must be the file's
+    but for its thresholds, and every score must be of its current version.
+    """
+    ignored = {"version", "thresholds", "category_thresholds", "changelog"}
+    mine = grille.model_dump(mode="json", exclude=ignored)
+    theirs = GrilleBody.model_validate({k: v for k, v in served.items() if k != "version"}).model_dump(
+        mode="json", exclude=ignored
+    )
+    if mine != theirs:
+        raise OperationFailed(
+            f"the grille {grille.edition} served (version {served.get('version')}) differs from the file beyond its "
+            "thresholds: its scores say nothing of the file's"
+        )
+    stale = [
+        d["collectivite_code"]
+        for d in view["dossiers"]
+        if d.get("score") is not None and d.get("grille_version") != view.get("grille_version")
+    ]
+    if stale:
+        raise OperationFailed(
+            f"{len(stale)} dossier(s) not yet scored under the current grille: {', '.join(stale[:5])}"
+        )
+    return [
+        Dossier(
+            code=str(d["collectivite_code"]),
+            name=str(d.get("name") or d["collectivite_code"]),
+            category=Category(d["category"]),
+            score=float(d["score"]),
+            jury=_jury(d.get("jury_arobases"), str(d["collectivite_code"])),
+        )
+        for d in view["dossiers"]
+        if d.get("score") is not None
+    ]
 
 
 def current_thresholds(grille: GrilleBody) -> dict[Category, tuple[Threshold, ...]]:

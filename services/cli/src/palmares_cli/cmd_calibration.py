@@ -9,8 +9,14 @@ import typer
 from palmares_scoring.calibration import MIN_CASES_PER_CATEGORY, calibrate
 
 from palmares_cli import output
-from palmares_cli.calibration import calibrated_grille, current_thresholds, report, scored_dossiers
-from palmares_cli.context import JsonOption, command, wants_json
+from palmares_cli.calibration import (
+    calibrated_grille,
+    current_thresholds,
+    dossiers_from_evaluations,
+    report,
+    scored_dossiers,
+)
+from palmares_cli.context import JsonOption, command, state, wants_json
 from palmares_cli.demo import DEFAULT_CAMPAIGN, DEFAULT_THEMES, load_themes
 from palmares_cli.errors import UsageProblem
 from palmares_cli.files import load_grille, locate, read_object
@@ -21,6 +27,12 @@ from palmares_cli.grille_changelog import dump_grille
 def grille_calibrer(
     ctx: typer.Context,
     edition: Annotated[int, typer.Argument(help="Edition, e.g. 2017.")],
+    from_api: Annotated[
+        bool,
+        typer.Option(
+            "--from-api", help="The edition's dossiers and jury decisions as recorded by Palmarès (operator token)."
+        ),
+    ] = False,
     dossiers: Annotated[
         Path | None,
         typer.Option(
@@ -50,22 +62,30 @@ def grille_calibrer(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Fit the arobase thresholds to the jury and report the agreement before and after (no API call)."""
+    """Fit the arobase thresholds to the jury and report the agreement before and after."""
     grille_path = grille or locate(Path(f"deploy/grilles/grille-{edition}.json"))
-    if dossiers is None and edition != 2017:
-        raise UsageProblem("--dossiers is needed: only the 2017 demo campaign carries jury decisions by default")
-    dossiers_path = dossiers or locate(DEFAULT_CAMPAIGN)
+    if from_api and dossiers is not None:
+        raise UsageProblem("--from-api or --dossiers, not both")
+    if not from_api and dossiers is None and edition != 2017:
+        raise UsageProblem("--dossiers or --from-api is needed: only the 2017 demo campaign is a default")
     data, body = load_grille(grille_path)
     if body.edition != edition:
         raise UsageProblem(f"{grille_path} is the grille of {body.edition}, not {edition}")
-    history = read_object(dossiers_path, "dossiers")
-    mapping = load_themes(themes or locate(DEFAULT_THEMES)) if "collectivites" in history else None
-    scored = scored_dossiers(history, body, mapping)
+    if from_api:
+        with state(ctx).api() as api:
+            scored = dossiers_from_evaluations(api.evaluations(edition), body, api.grille(edition))
+        source = f"the dossiers of edition {edition} recorded by Palmarès"
+    else:
+        dossiers_path = dossiers or locate(DEFAULT_CAMPAIGN)
+        history = read_object(dossiers_path, "dossiers")
+        mapping = load_themes(themes or locate(DEFAULT_THEMES)) if "collectivites" in history else None
+        scored = scored_dossiers(history, body, mapping)
+        source = str(dossiers_path)
     cases = [c for c in (d.case() for d in scored) if c is not None]
     if not cases:
-        raise UsageProblem(f"{dossiers_path}: no dossier carries a jury decision")
+        raise UsageProblem(f"{source}: no dossier carries a jury decision")
     result = calibrate(cases, body.thresholds, current_thresholds(body), min_cases=min_cases)
-    text = report(result, scored, body, source=str(dossiers_path))
+    text = report(result, scored, body, source=source)
     if report_file is not None:
         report_file.write_text(text, encoding="utf-8")
     if write:

@@ -40,6 +40,8 @@ from palmares_submission.schemas import (
     CategoryDecision,
     CategoryOverrideRequest,
     CategoryView,
+    Evaluation,
+    EvaluationsView,
     Explanation,
     ImportedLabels,
     JuryRequest,
@@ -667,6 +669,24 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
             )
         )
     return JuryView(arobases=body.arobases, comment=body.comment, decided_by=body.decided_by, decided_at=now)
+
+
+@router.get(
+    "/editions/{edition}/evaluations",
+    response_model=EvaluationsView,
+    tags=["operator"],
+    responses=responses(*AUTH),
+)
+async def evaluations(edition: EditionPath, request: Request, _: Operator) -> EvaluationsView:
+    """Every dossier's pré-notation and the jury's arobases (`palmares grille calibrer EDITION --from-api`)."""
+    async with runtime_of(request).pool.acquire() as conn:
+        ed = await store.edition(conn, edition)
+        rows = await store.evaluations(conn, edition)
+    return EvaluationsView(
+        edition=edition,
+        grille_version=ed.grille_version if ed is not None else None,
+        dossiers=[Evaluation(**dict(r)) for r in rows],
+    )
 
 
 @router.post(

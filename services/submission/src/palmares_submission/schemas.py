@@ -254,6 +254,24 @@ class PalmaresEntry(BaseModel):
     region: str = ""
 
 
+class Evaluation(BaseModel):
+    """A dossier's current pré-notation and the jury's decision, for the calibration of the thresholds."""
+
+    collectivite_code: str
+    name: str
+    category: Category = Field(description="The category the dossier was scored in.")
+    score: float | None
+    pre_notation: int | None
+    grille_version: int | None = Field(description="The grille version of the score.")
+    jury_arobases: int | None
+
+
+class EvaluationsView(BaseModel):
+    edition: int
+    grille_version: int | None = Field(description="The edition's current grille version.")
+    dossiers: list[Evaluation]
+
+
 class PalmaresView(BaseModel):
     edition: int
     published_at: datetime

@@ -418,3 +418,19 @@ async def current_revision(conn: asyncpg.Connection, edition: int, code: str) ->
         code,
     )
     return SubmissionReceived.model_validate_json(raw) if raw is not None else None
+
+
+async def evaluations(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
+    """Each dossier of the edition: its current score and pré-notation, and the jury's arobases."""
+    return await conn.fetch(  # type: ignore[no-any-return]
+        """SELECT c.code AS collectivite_code, c.name, coalesce(sc.payload->>'category', c.category) AS category,
+                  (sc.payload->>'score')::float AS score, (sc.payload->>'arobases')::int AS pre_notation,
+                  sc.grille_version, j.arobases AS jury_arobases
+           FROM submissions s
+           JOIN collectivites c ON c.code = s.collectivite_code
+           LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           WHERE s.edition = $1
+           ORDER BY c.code""",
+        edition,
+    )
