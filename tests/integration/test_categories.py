@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from tests.factories import grille
-from tests.integration.harness import Api, Stack, dossier, eventually
+from tests.integration.harness import Api, Codes, Stack, dossier, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -106,6 +106,7 @@ async def test_the_edition_decides_the_category_and_an_override_re_evaluates_the
     assert r.status_code == 409 and "palmarès" in r.json()["error"]
 
 
-async def test_an_unregistered_collectivite_has_no_category(api: Api) -> None:
-    r = await api.client.get("/v1/editions/2017/collectivites/01001/category", headers=api.operator)
+async def test_an_unregistered_collectivite_has_no_category(api: Api, codes: Codes) -> None:
+    code = codes.take("village")  # handed out once per session: nobody registered it
+    r = await api.client.get(f"/v1/editions/2017/collectivites/{code}/category", headers=api.operator)
     assert r.status_code == 404
