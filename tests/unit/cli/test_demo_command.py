@@ -157,17 +157,25 @@ def _demo(runner: CliRunner, campaign: Path, *extra: str) -> Any:
     )
 
 
-def test_demo_loads_publishes_and_is_safe_to_rerun(
-    clean_env: Path,
-    runner: CliRunner,
-    use_transport: Callable[..., None],
-    problem: Callable[..., httpx.Response],
-    campaign: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def serve_api(
+    use_transport: Callable[..., None], problem: Callable[..., httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], FakeApi]:
+    """A fresh fake API behind the CLI's HTTP client, each time it is called; the CLI's waits return at once."""
     monkeypatch.setattr("palmares_cli.waiting.time.sleep", lambda s: None)
-    api = FakeApi(problem)
-    use_transport(api)
+
+    def serve() -> FakeApi:
+        api = FakeApi(problem)
+        use_transport(api)
+        return api
+
+    return serve
+
+
+def test_demo_loads_publishes_and_is_safe_to_rerun(
+    clean_env: Path, runner: CliRunner, campaign: Path, serve_api: Callable[[], FakeApi]
+) -> None:
+    api = serve_api()
 
     first = _demo(runner, campaign, "--no-publish", "--jury-from-article")
     assert first.exit_code == 0, first.output
@@ -211,21 +219,13 @@ def test_demo_loads_publishes_and_is_safe_to_rerun(
 
 
 def test_the_article_jury_is_recorded_by_default_and_can_be_left_out(
-    clean_env: Path,
-    runner: CliRunner,
-    use_transport: Callable[..., None],
-    problem: Callable[..., httpx.Response],
-    campaign: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clean_env: Path, runner: CliRunner, campaign: Path, serve_api: Callable[[], FakeApi]
 ) -> None:
-    monkeypatch.setattr("palmares_cli.waiting.time.sleep", lambda s: None)
-    without = FakeApi(problem)
-    use_transport(without)
+    without = serve_api()
     assert _demo(runner, campaign, "--no-publish", "--no-jury-from-article").exit_code == 0
     assert not any("jury" in s for s in without.submissions.values())
 
-    default = FakeApi(problem)
-    use_transport(default)
+    default = serve_api()
     (clean_env / ".run" / "demo-tokens.json").unlink()
     result = _demo(runner, campaign, "--no-publish", "--json")
     assert result.exit_code == 0, result.output
@@ -234,14 +234,9 @@ def test_the_article_jury_is_recorded_by_default_and_can_be_left_out(
 
 
 def test_demo_refuses_unknown_themes_before_any_call(
-    clean_env: Path,
-    runner: CliRunner,
-    use_transport: Callable[..., None],
-    problem: Callable[..., httpx.Response],
-    write_json: Callable[..., Path],
+    clean_env: Path, runner: CliRunner, write_json: Callable[..., Path], serve_api: Callable[[], FakeApi]
 ) -> None:
-    api = FakeApi(problem)
-    use_transport(api)
+    api = serve_api()
     full = json.loads((REPO / "deploy/demo/campaign-2017.json").read_text(encoding="utf-8"))
     entry = full["collectivites"][0]
     entry["dossier"]["actions"][0]["themes"].append("réalité virtuelle")
