@@ -201,3 +201,12 @@ def test_cli_unreachable_exits_3(clean_env: Path, runner: CliRunner, closed_port
     result = runner.invoke(app, ["--api-url", f"http://127.0.0.1:{closed_port}", "--token", "op", "status", "abc"])
     assert result.exit_code == EXIT_UNREACHABLE
     assert "cannot reach the API" in result.output
+
+
+def test_an_answer_that_is_not_the_expected_object_is_a_failure() -> None:
+    """A proxy or another program answering JSON of another shape: one sentence, not a crash further on."""
+    with pytest.raises(OperationFailed, match="the API answered list, not a JSON object"):
+        client(lambda request: httpx.Response(200, json=[1, 2])).submission("abc")
+    assert client(lambda request: httpx.Response(200, json={"status": "received"})).submission("abc") == {
+        "status": "received"
+    }

@@ -120,6 +120,13 @@ class ApiClient:
         except ValueError as exc:
             raise OperationFailed(f"{method} {path}: the API answered {response.status_code} without JSON") from exc
 
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """An endpoint that answers a JSON object."""
+        found = self._json(method, path, **kwargs)
+        if not isinstance(found, dict):
+            raise OperationFailed(f"{method} {path}: the API answered {type(found).__name__}, not a JSON object")
+        return found
+
     # ------------------------------------------------------------------ endpoints
 
     def health(self) -> Any:
@@ -127,15 +134,11 @@ class ApiClient:
 
     def register(self, code: str, contact_email: str) -> dict[str, Any]:
         """Register a collectivité; the answer holds its token, shown once."""
-        result: dict[str, Any] = self._json(
-            "POST", "/v1/collectivites", json={"code": code, "contact_email": contact_email}
-        )
-        return result
+        return self._object("POST", "/v1/collectivites", json={"code": code, "contact_email": contact_email})
 
     def rotate_token(self, code: str) -> dict[str, Any]:
         """A new token for a registered collectivité (the previous one stops working)."""
-        result: dict[str, Any] = self._json("POST", f"/v1/collectivites/{_seg(code)}/token")
-        return result
+        return self._object("POST", f"/v1/collectivites/{_seg(code)}/token")
 
     def revoke_token(self, code: str) -> None:
         """Revoke a collectivité's token (DELETE, 204): it answers 401 until a new one is issued."""
@@ -155,44 +158,37 @@ class ApiClient:
 
     def submission(self, submission_id: str) -> dict[str, Any]:
         """The status view of a dossier."""
-        result: dict[str, Any] = self._json("GET", f"/v1/submissions/{_seg(submission_id)}")
-        return result
+        return self._object("GET", f"/v1/submissions/{_seg(submission_id)}")
 
     def publish_grille(self, edition: int, grille: Mapping[str, Any]) -> dict[str, Any]:
         """Publish a grille version; the answer carries the version the service assigned."""
-        result: dict[str, Any] = self._json("PUT", f"/v1/editions/{edition}/grille", json=dict(grille))
-        return result
+        return self._object("PUT", f"/v1/editions/{edition}/grille", json=dict(grille))
 
     def grille(self, edition: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/grille")
-        return result
+        return self._object("GET", f"/v1/editions/{edition}/grille")
 
     def jury_decide(self, submission_id: str, *, arobases: int, comment: str, decided_by: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
+        return self._object(
             "POST",
             f"/v1/submissions/{_seg(submission_id)}/jury-decision",
             json={"arobases": arobases, "comment": comment, "decided_by": decided_by},
         )
-        return result
 
     def category(self, edition: int, code: str) -> dict[str, Any]:
         """A collectivité's category for an edition, its population then and the decisions (operators)."""
-        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/collectivites/{_seg(code)}/category")
-        return result
+        return self._object("GET", f"/v1/editions/{edition}/collectivites/{_seg(code)}/category")
 
     def set_category(self, edition: int, code: str, *, category: str, reason: str, decided_by: str) -> dict[str, Any]:
         """Override a collectivité's category for an edition, with a reason (audited)."""
-        result: dict[str, Any] = self._json(
+        return self._object(
             "PUT",
             f"/v1/editions/{edition}/collectivites/{_seg(code)}/category",
             json={"category": category, "reason": reason, "decided_by": decided_by},
         )
-        return result
 
     def invite_jury_member(self, email: str, name: str) -> dict[str, Any]:
         """Invite a jury member (an invitation email; the answer holds their API token, shown once)."""
-        result: dict[str, Any] = self._json("POST", "/v1/jury-members", json={"email": email, "name": name})
-        return result
+        return self._object("POST", "/v1/jury-members", json={"email": email, "name": name})
 
     def jury_members(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/v1/jury-members")["items"]
@@ -203,22 +199,18 @@ class ApiClient:
 
     def sign_in_link(self, email: str) -> dict[str, Any]:
         """A single-use sign-in link to the espaces for a registered address (valid 15 minutes)."""
-        result: dict[str, Any] = self._json("POST", "/v1/sign-in-links", json={"email": email})
-        return result
+        return self._object("POST", "/v1/sign-in-links", json={"email": email})
 
     def evaluations(self, edition: int) -> dict[str, Any]:
         """Every dossier's pré-notation and the jury's arobases (operators)."""
-        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/evaluations")
-        return result
+        return self._object("GET", f"/v1/editions/{edition}/evaluations")
 
     def publish_palmares(self, edition: int, ceremony: Mapping[str, str] | None = None) -> dict[str, Any]:
         body = {"ceremony": dict(ceremony)} if ceremony else None
-        result: dict[str, Any] = self._json("POST", f"/v1/editions/{edition}/palmares", json=body)
-        return result
+        return self._object("POST", f"/v1/editions/{edition}/palmares", json=body)
 
     def palmares(self, edition: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/v1/editions/{edition}/palmares")
-        return result
+        return self._object("GET", f"/v1/editions/{edition}/palmares")
 
 
 def _seg(value: str) -> str:
