@@ -24,10 +24,10 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize asyncapi layers up down demo run test test-unit test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the lock change:
 # exactly the locked versions (hashes checked), then the repository's packages, editable.
@@ -132,7 +132,11 @@ test-unit: $(STAMP) kustomize
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: kafka-jars browser axe jaeger
-	$(BIN)/python -m pytest tests/integration tests/browser tests/infra $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/runtime tests/integration tests/browser tests/infra $(PYTEST_ARGS)
+
+# The runtime's delivery rules in process: on FastStream's test broker with a real PostgreSQL (seconds), then on Kafka.
+test-runtime: kafka-jars
+	$(BIN)/python -m pytest tests/runtime $(PYTEST_ARGS)
 
 # Campaigns under injected faults; the report is written to .run/reliability/.
 test-reliability: kafka-jars

@@ -12,6 +12,9 @@
     and ``DATABASE_URL``.
 
   The SMTP capture is always the in-process aiosmtpd one (``infra.smtp``).
+* ``postgres`` (session): PostgreSQL alone, for tests that need a database
+  and no broker (the runtime's in-process suite); ``infra`` uses the same one
+  in ``local`` mode.
 * ``kafka_cluster3`` (session): a 3-node local cluster, started only when a
   test asks for it (mark such tests ``@pytest.mark.cluster``).
 
@@ -103,8 +106,40 @@ def _external_endpoints() -> tuple[str, str]:
     return os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["DATABASE_URL"]
 
 
+@dataclass
+class Postgres:
+    """The session's PostgreSQL: its URL, and the server handle (fault injection) when it runs locally."""
+
+    url: str
+    server: PostgresServer | None = None
+
+
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    """PostgreSQL alone, once per session: for tests that need a database and no broker (``infra`` reuses it).
+
+    ``TEST_INFRA=external`` reads ``DATABASE_URL``; otherwise a local PostgreSQL process.
+    """
+    if infra_mode() == "external":
+        yield Postgres(_external_endpoints()[1])
+        return
+    from .postgres import PostgresServer, private_data_parent
+
+    base = tmp_path_factory.mktemp("postgres")
+    with ExitStack() as cleanup:
+        pg_parent = private_data_parent() if os.geteuid() == 0 else base
+        if pg_parent != base:
+            cleanup.callback(shutil.rmtree, pg_parent, ignore_errors=True)
+        server = PostgresServer(pg_parent / "postgres", log_path=base / "logs" / "postgres.log")
+        cleanup.callback(server.stop)
+        begin = time.monotonic()
+        url = server.start()
+        _STARTUP_SECONDS["postgres (local)"] = time.monotonic() - begin
+        yield Postgres(url, server)
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Infra]:
     """Kafka + Postgres + SMTP capture for the whole session (see module docstring)."""
     from .smtp import SmtpCapture
 
@@ -118,18 +153,11 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         postgres: PostgresServer | None = None
         if mode == "local":
             from .kafka import KafkaCluster
-            from .postgres import PostgresServer, private_data_parent
 
             # Started from this (main) thread one after the other, so both are tied
             # to the pytest process and die with it even if it is killed.
-            pg_parent = private_data_parent() if os.geteuid() == 0 else base
-            if pg_parent != base:
-                cleanup.callback(shutil.rmtree, pg_parent, ignore_errors=True)
-            postgres = PostgresServer(pg_parent / "postgres", log_path=base / "logs" / "postgres.log")
-            cleanup.callback(postgres.stop)
-            begin = time.monotonic()
-            database_url = postgres.start()
-            timings["postgres"] = time.monotonic() - begin
+            session_postgres: Postgres = request.getfixturevalue("postgres")
+            postgres, database_url = session_postgres.server, session_postgres.url
             kafka = KafkaCluster(base / "kafka", brokers=1)
             cleanup.callback(kafka.stop)
             begin = time.monotonic()

@@ -24,8 +24,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Link
 from palmares_contracts import GRILLES, SUBMISSIONS, Event, Grille, GrillePublished, SubmissionReceived
 from palmares_eventkit import outbox, telemetry
+from palmares_eventkit.cluster import Cluster
 from palmares_eventkit.db import Migration, load_migrations
-from palmares_eventkit.producer import ProducerFactory, kafka_producer
 from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
 from palmares_eventkit.settings import ServiceSettings
 
@@ -144,10 +144,10 @@ def evaluation_runtime(
     evaluate: Evaluate,
     settings: ServiceSettings | None = None,
     *,
-    producer: ProducerFactory = kafka_producer,
+    cluster: Cluster | None = None,
 ) -> ServiceRuntime:
     """The runtime of a service that evaluates dossiers under the grille: its schema, its subscriptions."""
     evaluator = DossierEvaluator(service, evaluate)
     return ServiceRuntime(
-        service, evaluation_migrations(), settings, subscriptions=evaluator.subscriptions(), producer=producer
+        service, evaluation_migrations(), settings, subscriptions=evaluator.subscriptions(), cluster=cluster
     )

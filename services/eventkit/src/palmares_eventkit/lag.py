@@ -149,9 +149,10 @@ def lag_interval_s() -> float:
     return value if value > 0 else DEFAULT_LAG_INTERVAL_S
 
 
-async def consumer_lag_loop(broker: KafkaBroker, settings: ServiceSettings, stopping: asyncio.Event) -> None:
-    """Measure the lag of the broker's groups every `PALMARES_LAG_INTERVAL_S` seconds, until `stopping`."""
-    groups = consumer_groups(broker)
+async def consumer_lag_loop(
+    groups: Mapping[str, Sequence[str]], settings: ServiceSettings, stopping: asyncio.Event
+) -> None:
+    """Measure the lag of `groups` every `PALMARES_LAG_INTERVAL_S` seconds, until `stopping`."""
     if not groups:
         return
     interval = lag_interval_s()

@@ -26,15 +26,15 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from palmares_contracts import ALL_TOPICS, Event, Topic
 from palmares_eventkit import kafka_security, lag, metrics, outbox
+from palmares_eventkit.cluster import Cluster, KafkaCluster
 from palmares_eventkit.consumer import UNAVAILABLE, Consumer
 from palmares_eventkit.db import Migration, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.deadletter import SourceRecord, dead_letter
-from palmares_eventkit.producer import Producer, ProducerFactory, kafka_producer
+from palmares_eventkit.producer import Producer
 from palmares_eventkit.published import Observer, PublishedEvents
 from palmares_eventkit.settings import ServiceSettings
 from palmares_eventkit.subscriber import bind
 from palmares_eventkit.subscription import Handler, Subscription
-from palmares_eventkit.topics_admin import ensure_topics
 from palmares_eventkit.tx import Tx
 from palmares_eventkit.worker import worker_app
 
@@ -55,7 +55,7 @@ class ServiceRuntime:
         settings: ServiceSettings | None = None,
         *,
         subscriptions: Iterable[Subscription[Any]] = (),
-        producer: ProducerFactory = kafka_producer,
+        cluster: Cluster | None = None,
     ) -> None:
         self.service = service
         self.schema = service
@@ -77,14 +77,14 @@ class ServiceRuntime:
             graceful_timeout=self.settings.graceful_timeout_s,
             security=kafka_security.broker_security(self.settings),
         )
-        self._producer_factory = producer
+        self._cluster = cluster if cluster is not None else KafkaCluster(self.settings)
         self._published = PublishedEvents()
         self._topics: dict[str, Topic[Any]] = {t.name: t for t in ALL_TOPICS}
         self._pool: asyncpg.Pool | None = None
         self._producer: Producer | None = None
         self._relay: outbox.OutboxRelay | None = None
         self._backgrounds: list[tuple[str, Background]] = []
-        self.add_background("consumer-lag", _measure_lag)
+        self.add_background("consumer-lag", ServiceRuntime._watch_lag)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         # Set at shutdown: background loops finish what they are doing and return.
@@ -157,20 +157,12 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         """Connect, migrate, create topics, start the producer, relay and background tasks."""
-        settings = self.settings
         self._pool = await self._connect_db()
         applied = await migrate(self._pool, self.schema, self._migrations)
         if applied:
             log.info("schema migrated", extra={"applied": applied})
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            [name for t in self._topics.values() for name in (t.name, t.dlq)],
-            partitions=settings.topic_partitions,
-            replication_factor=settings.topic_replication_factor,
-            min_insync_replicas=settings.topic_min_insync_replicas,
-            client_kwargs=kafka_security.client_kwargs(settings),
-        )
-        self._producer = self._producer_factory(settings, f"palmares-{self.service}-relay")
+        await self._cluster.ensure_topics([name for t in self._topics.values() for name in (t.name, t.dlq)])
+        self._producer = self._cluster.producer(f"palmares-{self.service}-relay")
         await self._producer.start()
         self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema, published=self._published)
         self._relay.start()
@@ -221,6 +213,9 @@ class ServiceRuntime:
                     raise RuntimeError(f"PostgreSQL not reachable: {exc}") from exc
                 await asyncio.sleep(0.5)
 
+    async def _watch_lag(self) -> None:
+        await self._cluster.watch_lag(lag.consumer_groups(self.broker), self.stopping)
+
     async def _supervise(self, name: str, loop: Background) -> None:
         delay = 0.2
         while True:
@@ -253,7 +248,3 @@ class ServiceRuntime:
     def asgi_app(self) -> AsgiFastStream:
         """The worker process: the broker with `/health`, `/ready` and `/metrics`, the runtime started with it."""
         return worker_app(self.broker, self.ready, on_startup=[self.start], after_shutdown=[self.stop])
-
-
-async def _measure_lag(runtime: ServiceRuntime) -> None:
-    await lag.consumer_lag_loop(runtime.broker, runtime.settings, runtime.stopping)

@@ -8,7 +8,7 @@ fails on demand, an in-memory log) by passing it, not by patching.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -33,10 +33,6 @@ class Producer(Protocol):
     async def send_and_wait(
         self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers | None = None
     ) -> Any: ...
-
-
-ProducerFactory = Callable[[ServiceSettings, str], Producer]
-"""Builds the producer of a runtime's relay and dead letters: (settings, client id)."""
 
 
 def kafka_producer(settings: ServiceSettings, client_id: str) -> Producer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.asgi import AsgiFastStream
 from palmares_contracts import SubmissionScored
 from palmares_evaluation.evaluator import evaluation_runtime
-from palmares_eventkit.producer import ProducerFactory, kafka_producer
+from palmares_eventkit.cluster import Cluster
 from palmares_eventkit.runtime import ServiceRuntime
 from palmares_eventkit.settings import ServiceSettings
 
@@ -15,10 +15,8 @@ from palmares_scoring.handlers import evaluate
 SERVICE = "scoring"
 
 
-def create_runtime(
-    settings: ServiceSettings | None = None, *, producer: ProducerFactory = kafka_producer
-) -> ServiceRuntime:
-    runtime = evaluation_runtime(SERVICE, evaluate, settings, producer=producer)
+def create_runtime(settings: ServiceSettings | None = None, *, cluster: Cluster | None = None) -> ServiceRuntime:
+    runtime = evaluation_runtime(SERVICE, evaluate, settings, cluster=cluster)
     runtime.on_published(SubmissionScored, metrics.count)
     return runtime
 
