@@ -185,3 +185,11 @@ def test_lag_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert lag.lag_interval_s() == 1.5
     monkeypatch.setenv(lag.LAG_INTERVAL_ENV, "nonsense")
     assert lag.lag_interval_s() == lag.DEFAULT_LAG_INTERVAL_S
+
+
+def test_partitions_come_from_the_admin_clients_description_of_the_topics() -> None:
+    described = [
+        {"error_code": 0, "topic": "scores.v1", "partitions": [{"partition": 1}, {"partition": 0}]},
+        {"error_code": 3, "topic": "missing.v1", "partitions": []},  # UNKNOWN_TOPIC_OR_PARTITION
+    ]
+    assert lag.partitions_of(described) == {"scores.v1": [0, 1]}
