@@ -15,23 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError
+from palmares_eventkit.deadletter import SourceRecord
 
 Headers = Sequence[tuple[str, bytes]]
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """A record as the broker holds it."""
+# A record as the broker holds it: the same fields as the source of a dead letter.
+Sent = SourceRecord
 
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
 
-    def header(self, name: str) -> str | None:
-        return next((v.decode() for k, v in self.headers if k == name), None)
+def header(record: Sent, name: str) -> str | None:
+    """The value of a record's header, as text."""
+    return next((v.decode() for k, v in record.headers if k == name), None)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from palmares_eventkit.db import Migration
 from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
 
 from tests.runtime.harness import Harness, Raw, eventually
+from tests.runtime.memory import header
 
 APPLIED = Migration(
     "rules",
@@ -113,13 +114,13 @@ class DeliveryRules:
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 3)
         assert [d.value for d in dead] == [p.value for p in poisons]
         assert [d.key for d in dead] == [p.key for p in poisons]
-        assert [d.header(ERROR_TYPE) for d in dead] == ["undecodable", "unknown-event-type", "invalid-event"]
+        assert [header(d, ERROR_TYPE) for d in dead] == ["undecodable", "unknown-event-type", "invalid-event"]
         for record, offset in zip(dead, [offsets[0], offsets[2], offsets[3]], strict=True):
-            assert record.header(SOURCE_TOPIC) == topic.name
-            assert record.header(SOURCE_PARTITION) == "0"
-            assert record.header(SOURCE_OFFSET) == str(offset)
-            assert record.header(CONSUMER) == f"{harness.service}.{topic.name}"
-            assert record.header(ERROR)
+            assert header(record, SOURCE_TOPIC) == topic.name
+            assert header(record, SOURCE_PARTITION) == "0"
+            assert header(record, SOURCE_OFFSET) == str(offset)
+            assert header(record, CONSUMER) == f"{harness.service}.{topic.name}"
+            assert header(record, ERROR)
         # The original headers travel with the record, bytes untouched.
         assert ("trace", b"\x00\x01binary") in dead[0].headers
 
@@ -148,9 +149,9 @@ class DeliveryRules:
         assert await self.applied(runtime) == {before.event_id: "before", after.event_id: "after"}
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 1)
         assert len(dead) == 1
-        assert dead[0].header(ERROR_TYPE) == "handler:RuntimeError"
-        assert dead[0].header(ERROR) == "a bug in the handler"
-        assert dead[0].header(SOURCE_OFFSET) == str(offsets[1])
+        assert header(dead[0], ERROR_TYPE) == "handler:RuntimeError"
+        assert header(dead[0], ERROR) == "a bug in the handler"
+        assert header(dead[0], SOURCE_OFFSET) == str(offsets[1])
         assert dead[0].value == raw(failing).value
         # The failed record was never claimed: a replay of the dead letter would apply it.
         assert await runtime.pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", failing.event_id) == 0
@@ -172,7 +173,7 @@ class DeliveryRules:
         await harness.settled(topic, offsets)
         assert await self.applied(runtime) == {passing.event_id: "deadlock"}
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 1)
-        assert [(d.header(ERROR_TYPE), d.header(SOURCE_OFFSET)) for d in dead] == [
+        assert [(header(d, ERROR_TYPE), header(d, SOURCE_OFFSET)) for d in dead] == [
             ("retries-exhausted", str(offsets[1]))
         ]
         assert handler.attempts[lasting.event_id] >= runtime.settings.retry_max_attempts
