@@ -17,6 +17,7 @@ Model (see docs/scoring.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -138,8 +139,14 @@ def _next_level(
             break
         suggested.append(service.code)
         won += service.weight
+    # A score is published to 0.1 but a calibrated threshold may have two decimals
+    # (17.71): the score that earns it is the next tenth (17.8). Rounding the gap
+    # to the nearest tenth instead would tell a dossier at 17.7 that it misses
+    # 0.0 point, and one at 15.9 that 1.8 points (15.9 + 1.8 = 17.7) suffice.
+    # The inner round keeps a float product just above a whole tenth from adding one.
+    reached_at = math.ceil(round(target * 10, 6)) / 10
     return NextLevel(
         target_arobases=arobases + 1,
-        points_missing=round(max(target - score, 0.0), 1),
+        points_missing=round(max(reached_at - score, 0.0), 1),
         suggested_services=tuple(suggested),
     )
