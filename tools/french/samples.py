@@ -14,6 +14,10 @@ from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
+from palmares_contracts import Category, Evidence
+from palmares_label.french import typeset
+from palmares_mentions.cues import Reason
+from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
 from palmares_submission import palmares, refdata
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
@@ -78,7 +82,25 @@ MENTIONS: dict[str, Any] = {
             "label": "Réseaux sociaux",
             "evidence": [{"action_title": None, "matched_terms": ["Facebook"]}],
         },
-    ]
+    ],
+    "suggestions": [
+        {
+            "action_title": title,
+            "service_code": code,
+            "service_label": label,
+            "matched_terms": terms,
+            "message": suggestion(title, label, terms),
+        }
+        for title, code, label, terms in (
+            ("Médiathèque en ligne", "mediatheque_numerique", "Médiathèque numérique", ["livres numériques"]),
+            (
+                "Vie de la commune",
+                "lettre_information",
+                "Lettre d’information électronique",
+                ["newsletter", "lettre d’info"],
+            ),
+        )
+    ],
 }
 ENJEUX = [
     {"code": "services_publics", "label": "Services publics", "coverage": 0.62},
@@ -209,3 +231,60 @@ def pages() -> dict[str, str]:
         "palmares": palmares.to_html(palmares_view()),
         "palmares-not-published": palmares.not_published_html(2018),
     }
+
+
+def mention_messages() -> dict[str, str]:
+    """What the mentions service tells a collectivité of a mention it missed, of each kind, and of a service to declare."""
+    quote = Quote(Reason.NEGATION, "Communication", "Nous n’avons pas encore de compte Twitter.")
+    kinds: dict[str, tuple[int, Findings]] = {
+        "short": (
+            2,
+            Findings(
+                text={0: Evidence(action_title="Télétravail")},
+                quotes=[Quote(Reason.INTENTION, None, "Nous envisageons un télécentre.")],
+            ),
+        ),
+        "intention": (
+            1,
+            Findings(
+                quotes=[Quote(Reason.INTENTION, None, "Nous envisageons un espace de coworking dans l’ancienne poste.")]
+            ),
+        ),
+        "negation": (1, Findings(quotes=[quote, Quote(Reason.NEGATION, "Site", "Aucune page Facebook.")])),
+        "both": (
+            1,
+            Findings(quotes=[quote, Quote(Reason.INTENTION, None, "Nous souhaitons ouvrir une page Instagram.")]),
+        ),
+        "topic": (
+            1,
+            Findings(
+                quotes=[Quote(Reason.TOPIC, "Fracture numérique", "La ville a commandé une étude sur l’illectronisme.")]
+            ),
+        ),
+        "outdated": (
+            1,
+            Findings(
+                outdated=[
+                    (
+                        "Ateliers seniors",
+                        "action commencée le 01/09/2012, plus de deux ans avant la date limite du dossier (30/11/2016), et terminée le 30/06/2014, avant cette date",
+                    )
+                ]
+            ),
+        ),
+        "title": (1, Findings(titles=["Open data"])),
+        "hint": (
+            1,
+            Findings(hints=[("Budget en ligne", "Budget expliqué en ligne (infographies, données budgétaires)")]),
+        ),
+        "inapplicable": (1, Findings(inapplicable=["Ouverture des données par défaut (portail open data)"])),
+    }
+    # A miss is shown after the mention it concerns, as the end of a sentence.
+    texts = {
+        f"mention missed {name}": typeset(
+            f"La mention « Télétravail » n’est pas obtenue : {lacking(needed, findings, Category.VILLAGE)}."
+        )
+        for name, (needed, findings) in kinds.items()
+    }
+    texts["mention suggestion"] = MENTIONS["suggestions"][1]["message"]
+    return texts

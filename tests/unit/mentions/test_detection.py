@@ -166,7 +166,7 @@ def test_a_mention_short_of_evidence_says_how_many_pieces_lack(grille_2018: Gril
     )
     assert "teletravail" not in mentions
     assert plain(missed["teletravail"].lacking).startswith(
-        "un seul élément probant sur 2 requis ; une intention ne compte pas : “Nous envisageons un tiers-lieu.”"
+        "un seul élément probant sur deux requis ; une intention ne compte pas : “Nous envisageons un tiers-lieu.”"
     )
 
 
@@ -223,7 +223,7 @@ def test_a_miss_quotes_each_clause_once(grille_2018: GrilleBody) -> None:
     _, missed = found(grille_2018, act("X", "Nous n’avons pas de page Facebook et publions sur Twitter."))
     assert "autre" not in plain(missed["reseaux_sociaux"].lacking)
     _, missed = found(grille_2018, act("X", "Pas de page Facebook."), act("Y", "Aucun compte Twitter."))
-    assert plain(missed["reseaux_sociaux"].lacking).endswith(", et 1 autre passage")
+    assert plain(missed["reseaux_sociaux"].lacking).endswith(", et un autre passage")
 
 
 # ------------------------------------------------------------------ a jury's reading: currency, category, hints
@@ -298,7 +298,7 @@ def test_min_evidence_counts_distinct_actions_and_the_narrative(grille_2018: Gri
     one_action = act("Page Facebook", "Notre page Facebook et notre compte Twitter.", ("page_facebook",))
     mentions, missed = found(two, one_action)
     assert "reseaux_sociaux" not in mentions, "one action is one source, however many services and terms it has"
-    assert plain(missed["reseaux_sociaux"].lacking).startswith("un seul élément probant sur 2 requis")
+    assert plain(missed["reseaux_sociaux"].lacking).startswith("un seul élément probant sur deux requis")
     mentions, _ = found(two, one_action, narrative="Les habitants nous suivent sur Instagram.")
     assert [e.action_title for e in mentions["reseaux_sociaux"].evidence] == ["Page Facebook", None]
     evidence = mentions["reseaux_sociaux"].evidence[0]

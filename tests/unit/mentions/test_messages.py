@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from palmares_contracts import Category, Evidence
+from palmares_label.french import typeset
 from palmares_mentions.cues import Reason
-from palmares_mentions.messages import Findings, Quote, lacking, suggestion, typography
+from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 
 
-def test_typography_puts_non_breaking_spaces_where_french_wants_them() -> None:
-    assert typography("le service « Wifi » : déclarez-le ; vite ! pourquoi ?") == (
-        "le service «\u00a0Wifi\u00a0»\u00a0: déclarez-le\u202f; vite\u202f! pourquoi\u202f?"
+def test_messages_are_typeset() -> None:
+    message = suggestion("L'école numérique", "Wifi public", ["wifi"])
+    assert message == (
+        "Votre action «\u00a0L’école numérique\u00a0» semble relever du service «\u00a0Wifi public\u00a0»\u00a0: "
+        "déclarez-le. Terme relevé\u00a0: «\u00a0wifi\u00a0»."
     )
-    assert typography("«Wifi»:") == "«\u00a0Wifi\u00a0»\u00a0:", "missing spaces are added"
-    assert typography("voir https://data.gouv.fr") == "voir https://data.gouv.fr", "an address keeps its colon"
+    assert " :" not in message and "'" not in message
 
 
 def test_the_advice_names_the_action_the_service_and_the_words() -> None:
     one = suggestion("Communication", "Page Facebook de la collectivité", ["page Facebook"])
-    assert one == typography(
+    assert one == typeset(
         "Votre action « Communication » semble relever du service « Page Facebook de la collectivité » : "
         "déclarez-le. Terme relevé : « page Facebook »."
     )
@@ -32,19 +34,19 @@ def test_counts_are_written_without_parenthesised_plurals() -> None:
     three = lacking(
         1, Findings(quotes=[*quotes, *[Quote(Reason.NEGATION, None, f"Non {i}.") for i in range(2)]]), Category.VILLE
     )
-    assert two is not None and two.endswith(", et 1 autre passage")
-    assert three is not None and three.endswith(", et 2 autres passages")
+    assert two is not None and two.endswith(", et un autre passage")
+    assert three is not None and three.endswith(", et deux autres passages")
     short = lacking(2, Findings(text={0: Evidence(action_title="A")}), Category.VILLE)
-    assert short == "un seul élément probant sur 2 requis"
+    assert short == "un seul élément probant sur deux requis"
 
 
 def test_what_a_spoken_about_outdated_title_only_or_inapplicable_mention_lacks() -> None:
     topic = lacking(1, Findings(quotes=[Quote(Reason.TOPIC, "Étude", "une étude sur l’illectronisme")]), Category.VILLE)
     assert topic is not None and topic.startswith("le dossier en parle sans décrire ce qui est fait")
     old = lacking(1, Findings(outdated=[("Ateliers", "action terminée")]), Category.VILLE)
-    assert old == typography("seule une action qui ne compte pas en témoigne : « Ateliers » (action terminée)")
+    assert old == typeset("seule une action qui ne compte pas en témoigne : « Ateliers » (action terminée)")
     title = lacking(1, Findings(titles=["Open data"]), Category.VILLE)
-    assert title == typography("l’action « Open data » n’est décrite que par son titre : décrivez ce qui est fait")
+    assert title == typeset("l’action « Open data » n’est décrite que par son titre : décrivez ce qui est fait")
     village = lacking(1, Findings(inapplicable=["Portail open data"]), Category.VILLAGE)
     assert village is not None and village.endswith("il ne s’applique pas aux villages")
     assert lacking(1, Findings(), Category.VILLE) is None

@@ -1,42 +1,22 @@
 """What the mentions service tells a collectivité, in French: what a mention lacked, which service to declare.
 
-Pure functions. Every message goes through `typography`, so that the French
-shown to collectivités (status view, dossier page, award email) has its
-non-breaking spaces inside « » and before : ; ! ? whatever the strings
-around it were written with.
+Pure functions. Every message goes through the label's typesetting
+(`palmares_label.french.typeset`): the French shown to collectivités (status
+view, dossier page, award email) has its typographic apostrophes and its
+non-breaking spaces inside « » and before : ; ! ?.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from palmares_contracts import Category, Evidence
+from palmares_label.french import count_in_words, in_words, typeset
 
 from palmares_mentions.cues import Reason
 
-_NBSP, _NNBSP = "\u00a0", "\u202f"
-# An opening guillemet and the spaces after it; or the spaces before « : ; ! ? » and the mark,
-# unless the colon is an address's (« https:// »).
-_SPACING = re.compile(r"«[ \u00a0\u202f]*|[ \u00a0\u202f]*([:;!?»])(?!//)")
 _PLURAL = {Category.VILLAGE: "aux villages", Category.VILLE: "aux villes", Category.TERRITOIRE: "aux territoires"}
-
-
-def _space(match: re.Match[str]) -> str:
-    mark = match.group(1)
-    if mark is None:
-        return "«" + _NBSP
-    return (_NBSP if mark in ":»" else _NNBSP) + mark
-
-
-def typography(text: str) -> str:
-    """French spacing: a non-breaking space inside « » and before « : », a narrow one before ; ! ?.
-
-    Written here rather than taken from a library: the handful of rules the
-    service's own sentences need (no hyphenation, no quotes to convert).
-    """
-    return _SPACING.sub(_space, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +58,16 @@ def lacking(min_evidence: int, findings: Findings, category: Category) -> str | 
     """What the dossier lacks for a mention (French, shown to the collectivité), if it came close."""
     quotes, found = findings.quotes, len(findings.sources)
     more = len(quotes) - 1
-    others = "" if not more else f", et {more} autre{'s' if more > 1 else ''} passage{'s' if more > 1 else ''}"
+    others = f", et {count_in_words(more, 'autre passage', 'autres passages')}" if more else ""
     intentions = [q for q in quotes if q.reason is Reason.INTENTION]
     negations = [q for q in quotes if q.reason is Reason.NEGATION]
     topics = [q for q in quotes if q.reason is Reason.TOPIC]
     message: str | None = None
     if found:
-        count = "un seul élément probant" if found == 1 else f"{found} éléments probants"
-        message = f"{count} sur {min_evidence} requis"
+        pieces = (
+            "un seul élément probant" if found == 1 else count_in_words(found, "élément probant", "éléments probants")
+        )
+        message = f"{pieces} sur {in_words(min_evidence)} requis"
         if intentions:
             message += f" ; une intention ne compte pas : {_quoted(intentions[0])}"
     elif intentions and negations:
@@ -111,13 +93,13 @@ def lacking(min_evidence: int, findings: Findings, category: Category) -> str | 
         message = (
             f"le service « {findings.inapplicable[0]} » est déclaré, mais il ne s’applique pas {_PLURAL[category]}"
         )
-    return None if message is None else typography(message)
+    return None if message is None else typeset(message)
 
 
 def suggestion(action_title: str, service_label: str, matched_terms: Sequence[str]) -> str:
     """The advice to declare a service an action describes: « Votre action « … » semble relever du service « … » … »."""
     words = ", ".join(f"« {term} »" for term in matched_terms)
     noun = "Terme relevé" if len(matched_terms) == 1 else "Termes relevés"
-    return typography(
+    return typeset(
         f"Votre action « {action_title} » semble relever du service « {service_label} » : déclarez-le. {noun} : {words}."
     )
