@@ -9,16 +9,17 @@ the rectificatif.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
-from palmares_contracts import Category, Evidence
+from palmares_contracts import Action, Category, Evidence
 from palmares_label.french import typeset
 from palmares_mentions.cues import Reason
 from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
+from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
 from palmares_submission import palmares, refdata
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
@@ -288,3 +289,21 @@ def mention_messages() -> dict[str, str]:
     }
     texts["mention suggestion"] = MENTIONS["suggestions"][1]["message"]
     return texts
+
+
+def ignored_action_reasons() -> dict[str, str]:
+    """Why the pré-notation ignores an action, of each kind, as the dossier page shows it (« Titre : raison »)."""
+    deadline = date(2016, 11, 30)
+    reasons = {
+        "late": action_ignored_because(Action(title="T", services=("x",), started_on=date(2016, 12, 1)), deadline),
+        "old": action_ignored_because(
+            Action(title="T", services=("x",), started_on=date(2012, 9, 1), ended_on=date(2014, 6, 30)), deadline
+        ),
+        "no service": action_ignored_because(Action(title="T", started_on=date(2016, 1, 4)), deadline),
+        "unknown": unknown_services(2017, 1, ["visio_guichet", "chatbot_municipal"]),
+        "inapplicable": inapplicable_services(
+            ["Portail de données ouvertes (open data)", "Système d’information géographique mutualisé"],
+            Category.VILLAGE,
+        ),
+    }
+    return {f"ignored action {name}": f"Ateliers numériques\u00a0: {reason}." for name, reason in reasons.items()}

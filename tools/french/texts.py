@@ -200,4 +200,10 @@ def api_error_texts(package: Path | None = None) -> dict[str, str]:
 
 
 def all_texts() -> dict[str, str]:
-    return {**letter_texts(), **page_texts(), **api_error_texts(), **samples.mention_messages()}
+    return {
+        **letter_texts(),
+        **page_texts(),
+        **api_error_texts(),
+        **samples.mention_messages(),
+        **samples.ignored_action_reasons(),
+    }

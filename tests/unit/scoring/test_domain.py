@@ -32,7 +32,10 @@ def test_a_service_that_does_not_apply_neither_helps_nor_hurts() -> None:
     )
     assert base.score == with_flux.score == round(100 * 3 / 13, 1)
     assert with_flux.ignored_actions[0].title == "Capteurs"
-    assert "non applicables" in with_flux.ignored_actions[0].reason
+    # French for the collectivité: the category's members and the services' labels, no codes.
+    assert with_flux.ignored_actions[0].reason == (
+        "services qui ne s’appliquent pas aux villages\u00a0: «\u00a0Gestion des flux urbains\u00a0»"
+    )
 
 
 def test_every_participant_gets_at_least_one_arobase() -> None:
@@ -75,7 +78,9 @@ def test_an_action_that_ended_recently_but_started_long_ago_does_not_count() -> 
 
 def test_unknown_service_codes_are_explained() -> None:
     result = score_dossier([action(title="Inconnu", services=("retire_en_2018",))], Category.VILLE, grille())
-    assert "inconnus de la grille 2017 v1" in result.ignored_actions[0].reason
+    assert result.ignored_actions[0].reason == (
+        "services inconnus de la grille 2017 (version 1)\u00a0: «\u00a0retire_en_2018\u00a0»"
+    )
 
 
 def test_next_level_suggests_the_heaviest_missing_services() -> None:

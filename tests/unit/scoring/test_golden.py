@@ -127,8 +127,8 @@ def test_each_2017_dossier_shows_every_reason_to_ignore_an_action(name: str) -> 
     assert 5 <= len(case["actions"]) <= 10
     assert any("plus de deux ans avant la date limite du dossier" in r for r in reasons)
     assert any(r.startswith("action commencée le") and "après la date limite du dossier" in r for r in reasons)
-    assert any(r.startswith("services non applicables à la catégorie") for r in reasons)
-    assert any(r.startswith("services inconnus de la grille 2017 v1") for r in reasons)
+    assert any(r.startswith("services qui ne s’appliquent pas aux ") for r in reasons)
+    assert any(r.startswith("services inconnus de la grille 2017 (version 1)") for r in reasons)
 
 
 def test_the_golden_dossiers_span_the_three_categories() -> None:
@@ -149,7 +149,7 @@ def test_the_2018_grille_changes_the_ville_pre_notation() -> None:
     pes = "Dématérialisation de la chaîne comptable (PES V2)"
     assert "dematerialisation_comptable" in before.covered
     assert {i.title: i.reason for i in after.ignored_actions}[pes] == (
-        "services inconnus de la grille 2018 v1 : dematerialisation_comptable"
+        "services inconnus de la grille 2018 (version 1)\u00a0: «\u00a0dematerialisation_comptable\u00a0»"
     )
     # …while a removed code beside valid ones is dropped without a word.
     assert "acces_libre_postes" in before.covered

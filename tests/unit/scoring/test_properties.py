@@ -29,7 +29,7 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from palmares_contracts import Action, Category, Grille, GrilleBody, IgnoredAction, Threshold
-from palmares_scoring.domain import Score, score_dossier
+from palmares_scoring.domain import Score, inapplicable_services, score_dossier, unknown_services
 
 ROOT = Path(__file__).resolve().parents[3]
 GRILLES_DIR = ROOT / "deploy" / "grilles"
@@ -115,10 +115,11 @@ def reference_ignored(grille: Grille, category: Category, actions: Sequence[Acti
             reason = NO_SERVICE
         elif reason is None and not any(c in weights for c in a.services):
             unknown = [c for c in a.services if c not in known]
+            # The wording is the domain's (its own tests check it); the oracle picks which reason.
             reason = (
-                f"services inconnus de la grille {grille.edition} v{grille.version} : {', '.join(unknown)}"
+                unknown_services(grille.edition, grille.version, unknown)
                 if unknown
-                else f"services non applicables à la catégorie « {category.value} »"
+                else inapplicable_services([s.label for s in grille.services if s.code in a.services], category)
             )
         if reason is not None:
             ignored.append((a.title, reason))

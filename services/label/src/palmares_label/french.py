@@ -11,6 +11,7 @@ once:
 - numbers (« 1,2 », « 36 926 ») and plurals by French rules (singular below 2:
   « 1,2 point », « 0 point », « 2 points »), never « point(s) »; small counts
   in letters in prose (« cinq arobases », « une arobase »);
+- the categories' members in running text (« ne s’applique pas aux villages »);
 - dates and times in Europe/Paris (« 1er février 2017 », « 14 h 03 »);
 - typography: the apostrophe ’, a non-breaking space before « : » and inside
   « », a narrow one before « ; ! ? ».
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from palmares_contracts import Category
 
 NBSP = "\u00a0"
 """Non-breaking space: before « : », inside « », between a number and its unit."""
@@ -72,6 +75,16 @@ def quoted(text: str) -> str:
 def sentence(text: str) -> str:
     """`text` with its first letter in capitals (« la communauté… » → « La communauté… »)."""
     return text[:1].upper() + text[1:]
+
+
+# --- names of the label's categories ----------------------------------------------------------
+
+_CATEGORY_PLURALS = {Category.VILLAGE: "villages", Category.VILLE: "villes", Category.TERRITOIRE: "territoires"}
+
+
+def category_plural(category: Category) -> str:
+    """The members of a category as running text names them: « villages », « villes », « territoires »."""
+    return _CATEGORY_PLURALS[category]
 
 
 # --- numbers and plurals --------------------------------------------------------------------

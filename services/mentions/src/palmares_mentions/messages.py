@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from palmares_contracts import Category, Evidence
-from palmares_label.french import count_in_words, in_words, typeset
+from palmares_label.french import category_plural, count_in_words, in_words, typeset
 
 from palmares_mentions.cues import Reason
-
-_PLURAL = {Category.VILLAGE: "aux villages", Category.VILLE: "aux villes", Category.TERRITOIRE: "aux territoires"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +88,7 @@ def lacking(min_evidence: int, findings: Findings, category: Category) -> str | 
             "mais le texte de l’action ne décrit pas la pratique"
         )
     elif findings.inapplicable:
-        message = (
-            f"le service « {findings.inapplicable[0]} » est déclaré, mais il ne s’applique pas {_PLURAL[category]}"
-        )
+        message = f"le service « {findings.inapplicable[0]} » est déclaré, mais il ne s’applique pas aux {category_plural(category)}"
     return None if message is None else typeset(message)
 
 

@@ -33,6 +33,7 @@ from palmares_contracts import (
     Threshold,
 )
 from palmares_label.actions import why_not_counted
+from palmares_label.french import category_plural, quoted, typeset
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,20 @@ def action_ignored_because(action: Action, deadline: date) -> str | None:
     return None
 
 
+def unknown_services(edition: int, version: int, codes: Iterable[str]) -> str:
+    """Why an action whose services the grille does not know is ignored (French, the codes as declared)."""
+    return typeset(
+        f"services inconnus de la grille {edition} (version {version}) : {', '.join(quoted(code) for code in codes)}"
+    )
+
+
+def inapplicable_services(labels: Iterable[str], category: Category) -> str:
+    """Why an action whose services do not apply to the collectivité's category is ignored (French)."""
+    return typeset(
+        f"services qui ne s’appliquent pas aux {category_plural(category)} : {', '.join(quoted(label) for label in labels)}"
+    )
+
+
 def applicable(grille: Grille, category: Category) -> list[GrilleService]:
     """The services of the grille that apply to a category (the adapted questionnaire)."""
     return [s for s in grille.services if category in s.applies_to]
@@ -78,9 +93,9 @@ def score_dossier(actions: Iterable[Action], category: Category, grille: Grille)
                 continue
             unknown = [c for c in action.services if c not in known]
             reason = (
-                f"services inconnus de la grille {grille.edition} v{grille.version} : {', '.join(unknown)}"
+                unknown_services(grille.edition, grille.version, unknown)
                 if unknown
-                else f"services non applicables à la catégorie « {category.value} »"
+                else inapplicable_services([s.label for s in grille.services if s.code in action.services], category)
             )
         ignored.append(IgnoredAction(title=action.title, reason=reason))
 
