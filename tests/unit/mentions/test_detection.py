@@ -138,7 +138,7 @@ def test_a_mention_found_only_as_an_intention_is_missed_with_a_quote(grille_2018
     mentions, missed = found(grille_2018, act("Wifi", "Wifi gratuit."), narrative=narrative)
     assert "teletravail" not in mentions
     assert plain(missed["teletravail"].lacking) == (
-        "seule une intention a été trouvée : “Nous envisageons un espace de coworking dans l’ancienne poste.” "
+        "seule une intention a été trouvée : « Nous envisageons un espace de coworking dans l’ancienne poste. » "
         "(récit du dossier)"
     )
 
@@ -148,7 +148,7 @@ def test_a_mention_found_only_negated_is_missed_with_a_quote(grille_2018: Grille
     mentions, missed = found(grille_2018, twitter_only)
     assert "reseaux_sociaux" not in mentions
     assert plain(missed["reseaux_sociaux"].lacking).startswith(
-        "le dossier indique ne pas (ou plus) le faire : “Nous n’avons pas encore de compte Twitter, faute de temps.”"
+        "le dossier indique ne pas (ou plus) le faire : « Nous n’avons pas encore de compte Twitter, faute de temps. »"
     )
     assert plain(missed["reseaux_sociaux"].lacking).endswith("(action « Communication »)")
 
@@ -166,7 +166,7 @@ def test_a_mention_short_of_evidence_says_how_many_pieces_lack(grille_2018: Gril
     )
     assert "teletravail" not in mentions
     assert plain(missed["teletravail"].lacking).startswith(
-        "un seul élément probant sur deux requis ; une intention ne compte pas : “Nous envisageons un tiers-lieu.”"
+        "un seul élément probant sur deux requis ; une intention ne compte pas : « Nous envisageons un tiers-lieu. »"
     )
 
 

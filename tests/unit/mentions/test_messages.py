@@ -50,3 +50,12 @@ def test_what_a_spoken_about_outdated_title_only_or_inapplicable_mention_lacks()
     village = lacking(1, Findings(inapplicable=["Portail open data"]), Category.VILLAGE)
     assert village is not None and village.endswith("il ne s’applique pas aux villages")
     assert lacking(1, Findings(), Category.VILLE) is None
+
+
+def test_a_quoted_passage_is_in_guillemets_and_its_own_become_second_level_quotes() -> None:
+    passage = "Nous envisageons une « Maison France services » à la mairie."
+    message = lacking(1, Findings(quotes=[Quote(Reason.INTENTION, None, passage)]), Category.VILLE)
+    assert message == typeset(
+        "seule une intention a été trouvée : « Nous envisageons une “Maison France services” à la mairie. » "
+        "(récit du dossier)"
+    )

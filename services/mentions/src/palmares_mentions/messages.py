@@ -8,11 +8,12 @@ non-breaking spaces inside « » and before : ; ! ?.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from palmares_contracts import Category, Evidence
-from palmares_label.french import category_plural, count_in_words, in_words, typeset
+from palmares_label.french import category_plural, count_in_words, in_words, quoted, typeset
 
 from palmares_mentions.cues import Reason
 
@@ -48,8 +49,13 @@ def _where(action_title: str | None) -> str:
     return "récit du dossier" if action_title is None else f"action « {action_title} »"
 
 
+# Guillemets inside a quoted passage become the second level's quotes (“ ”), without their spaces.
+_INNER = re.compile(r"«[ \u00a0\u202f]*|[ \u00a0\u202f]*»")
+
+
 def _quoted(quote: Quote) -> str:
-    return f"“{quote.text}” ({_where(quote.action_title)})"
+    inner = _INNER.sub(lambda m: "“" if "«" in m.group() else "”", quote.text)
+    return f"{quoted(inner)} ({_where(quote.action_title)})"
 
 
 def lacking(min_evidence: int, findings: Findings, category: Category) -> str | None:
