@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from palmares_stack.ports import free_port
+from palmares_stack.ports import LOCALHOST, free_port
 from palmares_stack.postgres import private_data_parent
 from palmares_stack.services import stack_service_specs
 from palmares_stack.stack import LocalStack
@@ -54,12 +54,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import stats
+from bench import compare, stats
 from bench.chart import Series, draw
+from bench.counters import Counters, per_dossier
 from bench.dossiers import Member, campaign_members, make_dossier, services_by_category
 from bench.kafka_baseline import measure_baseline, record_shape
 from bench.lean_http import HttpError, LeanClient, Response
 from bench.procstat import Component, Sampler, add_up, cpu_between, loadavg
+from bench.profile import Profiler
 from tools.repository import repository_root
 
 REPO = repository_root()
@@ -70,6 +72,7 @@ MAX_LATENCY_EDITIONS = 80  # editions 2019–2098 (the API takes 2000–2100)
 LATENCY_CONNECTIONS = 256  # open loop: requests beyond these wait in the client's queue (their clock runs)
 CAMPAIGN_PHASES = ("registration", "bulk", "regrade", "palmares")
 CONTEXT = ("kafka", "postgres", "smtp")
+KAFKA_DATA = Path("kafka") / "node-0" / "data"  # the broker's log dir in the stack's state dir
 
 
 class BenchError(RuntimeError):
@@ -87,6 +90,8 @@ class Config:
     keep: bool
     out_dir: Path
     phase_timeout: float | None
+    profile: Path | None = None
+    compare_commit: str | None = None
 
     def timeout(self, n: int) -> float:
         """How long a phase may take for `n` dossiers before the benchmark gives up."""
@@ -112,6 +117,7 @@ class Run:
     figures: dict[str, Any] = field(default_factory=dict)
     series: Series = field(default_factory=lambda: Series(origin=time.time()))
     sampler: Sampler | None = None
+    counters: Counters | None = None
     dossiers: int = 0
 
 
@@ -249,6 +255,7 @@ class Campaign:
     run: Run
     members: list[Member]
     bodies: dict[str, bytes]
+    counters: Counters
     tokens: dict[str, str] = field(default_factory=dict)
     posted: dict[str, Posted] = field(default_factory=dict)
 
@@ -263,9 +270,10 @@ class Campaign:
     def say(self, text: str) -> None:
         self.progress.console.print(text)
 
-    def phase(self, name: str, start: float) -> None:
+    async def phase(self, name: str, start: float) -> None:
         self.sampler.mark(name)
         self.run.series.phases.append((name, start, time.time()))
+        await self.counters.mark(name)
 
     async def mail_count(self) -> int:
         return len(await asyncio.to_thread(mail_names, self.mail_dir))
@@ -299,7 +307,7 @@ class Campaign:
         await asyncio.gather(*(one(m) for m in self.members))
         seconds = time.time() - begin
         self.run.figures.update(registration_s=round(seconds, 2), registration_per_s=stats.rate(self.n, seconds))
-        self.phase("registration", begin)
+        await self.phase("registration", begin)
 
     # ---- 2. bulk intake and pipeline
 
@@ -363,7 +371,7 @@ class Campaign:
         receipts = self.progress.add_task("receipts in the SMTP capture", total=n)
         await wait_for("receipts", self.mail_count, n, self.progress, receipts, self.cfg.timeout(n))
         figures["receipts_done_after_last_submission_s"] = round(time.time() - last_answer, 2)
-        self.phase("bulk", begin)
+        await self.phase("bulk", begin)
 
     # ---- 3. latency at a fixed offered load
 
@@ -447,7 +455,7 @@ class Campaign:
         self.say(f"latency at {rate:g}/s: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms ({k} dossiers)")
         receipts = self.progress.add_task("receipts of the latency dossiers", total=k)
         await wait_for("receipts", lambda: self._count_over(self.n), k, self.progress, receipts, self.cfg.timeout(k))
-        self.phase("latency", begin)
+        await self.phase("latency", begin)
 
     async def _count_over(self, base: int) -> int:
         return await self.mail_count() - base
@@ -476,7 +484,7 @@ class Campaign:
         )
         self.run.series.regraded = list(at.values())
         self.say(f"grille v2: every dossier re-evaluated in {figures['regrade_s']} s")
-        self.phase("regrade", begin)
+        await self.phase("regrade", begin)
 
     # ---- 5. palmarès and award emails
 
@@ -510,7 +518,7 @@ class Campaign:
             self.say(f"[yellow]warning: {dict(kinds)} new messages, {n} awards expected[/]")
         self.run.series.emails = times
         self.say(f"palmarès: {len(times)} award emails in {figures['emails_s']} s ({figures['emails_per_s']}/s)")
-        self.phase("palmares", begin)
+        await self.phase("palmares", begin)
 
     # ---- 6. baseline
 
@@ -537,7 +545,7 @@ class Campaign:
             f"baseline: {messages} records of {shape.value_bytes} B relayed at {figures['baseline_per_s']}/s "
             f"(produce alone {figures['baseline']['produce_only_per_s']}/s)"
         )
-        self.phase("baseline", begin)
+        await self.phase("baseline", begin)
 
 
 def latency_plan(
@@ -565,6 +573,22 @@ def git_state() -> dict[str, Any]:
 
     porcelain = git("status", "--porcelain").splitlines()  # "XY path": 2 status columns and a space
     return {"commit": git("rev-parse", "HEAD"), "modified": [line[3:] for line in porcelain if line.strip()]}
+
+
+STACK = (*stats.SERVICES, *CONTEXT)
+
+
+def cpu_ms_per_dossier(phases: dict[str, dict[str, float]], n: int) -> dict[str, dict[str, float]]:
+    """phase → process → CPU ms per dossier, and `stack`: every process of the stack (not the client, not others)."""
+    out: dict[str, dict[str, float]] = {}
+    for phase in CAMPAIGN_PHASES:
+        cpu = phases.get(phase)
+        if not cpu or n <= 0:
+            continue
+        row = {name: round(cpu[name] * 1000 / n, 2) for name in STACK if name in cpu}
+        row["stack"] = round(sum(cpu[name] for name in STACK if name in cpu) * 1000 / n, 2)
+        out[phase] = row
+    return out
 
 
 def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[str, Any]) -> dict[str, Any]:
@@ -625,9 +649,42 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
             "cpu_per_1000_phases": list(CAMPAIGN_PHASES),
         },
     }
+    counted = per_dossier(run.counters.marks, CAMPAIGN_PHASES, n) if run.counters else {}
+    report["statements_per_dossier"] = counted.get("statements", {})
+    report["kafka_records_per_dossier"] = counted.get("records", {})
+    report["kafka_bytes_per_dossier"] = counted.get("bytes", {})
+    report["cpu_ms_per_dossier"] = cpu_ms_per_dossier(phases, n)
+    peaks_of_services = [v["peak_rss_mb"] for v in services.values() if v["peak_rss_mb"] is not None]
+    report["peak_service_rss_mb"] = max(peaks_of_services) if peaks_of_services else None
+    other = report.get("compare", {}).get("bulk_cpu_ms_per_dossier", {}).get("stack")
+    ours = report["cpu_ms_per_dossier"].get("bulk", {}).get("stack")
+    if other and ours is not None:
+        report["compare"]["cpu_ratio"] = round(ours / other, 3)
     report["latency_ms"] = figures.get("latency_ms", {"p50": None, "p95": None, "p99": None})
     report["targets"] = stats.check_targets(report)
     return report
+
+
+def work_table(report: dict[str, Any]) -> Table:
+    """Per dossier, by phase: CPU ms per process, statements per service, Kafka records and bytes per topic."""
+    phases = [*CAMPAIGN_PHASES, "campaign"]
+    table = Table(title="Where the work goes, per dossier (campaign phases)")
+    table.add_column("what")
+    for phase in phases:
+        table.add_column(phase, justify="right")
+    cpu = report.get("cpu_ms_per_dossier", {})
+    for name in (*STACK, "stack"):
+        row = [cpu.get(phase, {}).get(name) for phase in CAMPAIGN_PHASES]
+        if any(v is not None for v in row):
+            table.add_row(f"CPU ms: {name}", *("—" if v is None else f"{v:.2f}" for v in row), "")
+    for kind, label in (
+        ("statements_per_dossier", "statements"),
+        ("kafka_records_per_dossier", "records"),
+        ("kafka_bytes_per_dossier", "bytes"),
+    ):
+        for name, by_phase in sorted(report.get(kind, {}).items()):
+            table.add_row(f"{label}: {name}", *(f"{by_phase[p]:g}" if p in by_phase else "—" for p in phases))
+    return table
 
 
 def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
@@ -674,13 +731,21 @@ def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
         procs.add_row(name, fmt(values.get("cpu_s")), fmt(values.get("cpu_s_per_1000")), fmt(values.get("peak_rss_mb")))
     console.print(procs)
 
-    targets = Table(title="Targets of issue 7 (2 cores, whole stack on one machine)")
-    for column in ("target", "goal", "measured", "result"):
+    console.print(work_table(report))
+    targets = Table(title="Targets of issue 16 (2 cores, whole stack on one machine; a ratio decides when given)")
+    for column in ("target", "goal", "measured", "ratio", "result"):
         targets.add_column(column)
     for t in report.get("targets", []):
         color = "green" if t["result"] == "PASS" else "red"
-        targets.add_row(t["target"], t["goal"], fmt(t["value"]), f"[{color}]{t['result']}[/]")
+        targets.add_row(t["target"], t["goal"], fmt(t["value"]), ratio(t.get("ratio")), f"[{color}]{t['result']}[/]")
     console.print(targets)
+    if "compare" in report:
+        other = report["compare"]
+        console.print(
+            f"compared with {other.get('rev')} ({str(other.get('commit'))[:9]}): bulk CPU per dossier "
+            f"{fmt(other.get('bulk_cpu_ms_per_dossier', {}).get('stack'))} ms there, ratio {other.get('cpu_ratio')}"
+            + (f"; error: {other['error']}" if other.get("error") else "")
+        )
     machine = report.get("machine", {})
     console.print(
         f"load average {machine.get('loadavg_start')} at start, {machine.get('loadavg_end')} at the end; "
@@ -719,7 +784,9 @@ async def report_progress_lines(progress: Progress, interval: float = 15.0) -> N
                 )
 
 
-async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Run, meta: dict[str, Any]) -> None:
+async def run_campaign(
+    cfg: Config, stack: LocalStack, console: Console, run: Run, meta: dict[str, Any], metrics_urls: dict[str, str]
+) -> None:
     env = stack.read_env()
     reference = load_reference()
     members = campaign_members(reference.values(), cfg.dossiers, seed=cfg.seed)
@@ -743,7 +810,10 @@ async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Ru
         "latency_editions": math.ceil(k / len(members)) if k else 0,
     }
     sampler = run.sampler = Sampler(components(stack))
+    counters = run.counters = Counters(metrics_urls, env["KAFKA_BOOTSTRAP_SERVERS"], stack.state_dir / KAFKA_DATA)
+    await counters.start()
     sampler.mark("start")
+    await counters.mark("start")
     sampling = asyncio.create_task(sample_forever(sampler))
     client = LeanClient(env["API_URL"], connections=cfg.concurrency)
     db = await asyncpg.connect(env["DATABASE_URL"])
@@ -751,19 +821,40 @@ async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Ru
     try:
         with Progress(*columns, console=console) as progress:
             campaign = Campaign(
-                cfg, env, Api(client, env["OPERATOR_TOKEN"]), db, progress, console, sampler, run, members, bodies
+                cfg,
+                env,
+                Api(client, env["OPERATOR_TOKEN"]),
+                db,
+                progress,
+                console,
+                sampler,
+                run,
+                members,
+                bodies,
+                counters,
             )
             lines = None if console.is_terminal else asyncio.create_task(report_progress_lines(progress))
+            pids = {c.name: c.pid for c in sampler.components if c.name in stats.SERVICES}
+            profiler = Profiler(cfg.profile, pids) if cfg.profile else None
+
+            def profiled(phase: str) -> contextlib.AbstractContextManager[None]:
+                return profiler.phase(phase) if profiler else contextlib.nullcontext()
+
             try:
                 run.series.origin = time.time()
                 await campaign.publish_grilles(meta["sample"]["latency_editions"])
                 await campaign.register()
-                await campaign.bulk()
+                with profiled("bulk"):
+                    await campaign.bulk()
                 if plan:
                     await campaign.latency(plan)
-                await campaign.regrade()
-                await campaign.palmares()
+                with profiled("regrade"):
+                    await campaign.regrade()
+                with profiled("palmares"):
+                    await campaign.palmares()
                 await campaign.baseline()
+                if profiler:
+                    meta["flame_graphs"] = [str(p) for p in profiler.written]
             finally:
                 meta["client_retries"] = campaign.api.retries
                 if lines is not None:
@@ -775,6 +866,7 @@ async def run_campaign(cfg: Config, stack: LocalStack, console: Console, run: Ru
             await sampling
         await db.close()
         await client.aclose()
+        await counters.stop()
         run.series.cpu = sampler.samples
 
 
@@ -798,6 +890,14 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--phase-timeout", type=float, help="seconds a phase may take (default 300 + 0.1 × N)")
     parser.add_argument("--out", type=Path, default=REPO / ".run" / "bench", help="where report.json/png go")
     parser.add_argument("--keep", action="store_true", help="leave the stack running (its state dir is printed)")
+    parser.add_argument(
+        "--compare-commit",
+        metavar="REV",
+        help="then measure REV's CPU per dossier on this machine (its own worktree and venv under /tmp)",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="write py-spy flame graphs of each service for bulk, regrade, palmarès here"
+    )
     args = parser.parse_args(argv)
     if args.dossiers is not None and args.dossiers < 1:
         parser.error("--dossiers must be at least 1")
@@ -811,6 +911,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         keep=args.keep,
         out_dir=args.out,
         phase_timeout=args.phase_timeout,
+        profile=args.profile,
+        compare_commit=args.compare_commit,
     )
 
 
@@ -838,7 +940,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta["stack_start_s"] = {k: round(v, 1) for k, v in up.timings.items()}
         console.print(f"stack up in {up.timings.get('total', 0):.1f} s")
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(run_campaign(cfg, stack, console, run, meta))
+            metrics_urls = {s.name: f"http://{LOCALHOST}:{s.env['PALMARES_HTTP_PORT']}/metrics" for s in specs}
+            runner.run(run_campaign(cfg, stack, console, run, meta, metrics_urls))
     except BaseException as exc:  # whatever stopped it, the report says so
         error = f"{type(exc).__name__}: {exc}"
         console.print(f"[red]benchmark failed: {error}[/]")
@@ -858,6 +961,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             stack.down()
             shutil.rmtree(parent, ignore_errors=True)
+    if error is None and cfg.compare_commit:
+        console.print(f"measuring {cfg.compare_commit} on the same sample for the CPU ratio")
+        try:
+            meta["compare"] = compare.measure(REPO, cfg.compare_commit, run.dossiers, cfg.seed, cfg.out_dir / "compare")
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            meta["compare"] = {"rev": cfg.compare_commit, "error": str(exc)}
     if error is not None:
         meta["error"] = error
     sampler = run.sampler

@@ -18,8 +18,13 @@ from importlib.resources.abc import Traversable
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
+
+# Every statement is a round trip, the largest cost on both sides (docs/benchmark.md): the
+# benchmark reads this counter to report statements per dossier for each service.
+DB_STATEMENTS = Counter("palmares_db_statements_total", "SQL statements sent to PostgreSQL by this process")
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of the service's pool, or one opened alone: what a transaction runs on."""
@@ -70,9 +75,18 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"palmares-{schema}"},
         command_timeout=60,
+        init=_count_statements,
     )
     assert pool is not None
     return pool
+
+
+async def _count_statements(conn: asyncpg.Connection) -> None:
+    conn.add_query_logger(_count_statement)
+
+
+def _count_statement(_query: object) -> None:
+    DB_STATEMENTS.inc()
 
 
 async def migrate(pool: asyncpg.Pool, schema: str, migrations: list[Migration]) -> list[str]:

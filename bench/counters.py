@@ -1,0 +1,134 @@
+"""Where the work goes, counted at each phase boundary: statements per service, records and bytes per topic.
+
+- **Statements**: each service counts the SQL statements it sends
+  (`palmares_db_statements_total` on its `/metrics`, from an asyncpg query
+  logger on every pooled connection; an `executemany` counts once, it is one
+  round trip). Read from every service at each boundary.
+- **Kafka records**: the sum of the end offsets of a topic's partitions (no
+  transactions, no compaction here: one offset per record).
+- **Kafka bytes**: the size of a topic's log segments on the broker's disk
+  (`node-0/data/<topic>-<partition>/*.log`): record batches as stored,
+  compression and batch headers included, indexes left out.
+
+`per_dossier` turns the deltas between two boundaries into figures per dossier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+STATEMENTS_METRIC = "palmares_db_statements"  # the parser drops the counter's `_total`
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    statements: dict[str, float]
+    records: dict[str, int]
+    bytes: dict[str, int]
+
+
+def scrape_statements(url: str) -> float:
+    """The statement counter of one service, read from its `/metrics`."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return statements_in(response.read().decode())
+
+
+def statements_in(text: str) -> float:
+    """The statement counter in a Prometheus text exposition (0 when the service does not expose it)."""
+    for family in text_string_to_metric_families(text):
+        if family.name == STATEMENTS_METRIC:
+            return sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return 0.0
+
+
+def log_bytes(data_dir: Path) -> dict[str, int]:
+    """topic → bytes of its log segments, from the broker's data dir (`<topic>-<partition>/`)."""
+    sizes: dict[str, int] = {}
+    if not data_dir.is_dir():
+        return sizes
+    for partition_dir in data_dir.iterdir():
+        topic, _, partition = partition_dir.name.rpartition("-")
+        if not partition_dir.is_dir() or not partition.isdigit() or topic.startswith("__"):
+            continue
+        size = sum(f.stat().st_size for f in partition_dir.glob("*.log"))
+        sizes[topic] = sizes.get(topic, 0) + size
+    return sizes
+
+
+@dataclass
+class Counters:
+    """Snapshots of the counters at named boundaries."""
+
+    metrics_urls: Mapping[str, str]
+    bootstrap: str
+    kafka_data: Path
+    marks: dict[str, Snapshot] = field(default_factory=dict)
+    _consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _records(self) -> dict[str, int]:
+        assert self._consumer is not None, "start() first"
+        topics = [t for t in await self._consumer.topics() if not t.startswith("__")]
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in sorted(self._consumer.partitions_for_topic(t) or ())
+        ]
+        ends = await self._consumer.end_offsets(partitions) if partitions else {}
+        records: dict[str, int] = {}
+        for tp, end in ends.items():
+            records[tp.topic] = records.get(tp.topic, 0) + int(end)
+        return records
+
+    async def mark(self, name: str) -> None:
+        statements = await asyncio.gather(
+            *(asyncio.to_thread(scrape_statements, url) for url in self.metrics_urls.values())
+        )
+        self.marks[name] = Snapshot(
+            statements=dict(zip(self.metrics_urls, statements, strict=True)),
+            records=await self._records(),
+            bytes=await asyncio.to_thread(log_bytes, self.kafka_data),
+        )
+
+
+def _delta(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
+def per_dossier(
+    marks: Mapping[str, Snapshot], phases: Sequence[str], dossiers: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """For each kind (statements, records, bytes): name → phase → amount per dossier, with `campaign` the sum.
+
+    A phase's amount is the delta between the mark before it and its own mark.
+    """
+    names = list(marks)
+    out: dict[str, dict[str, dict[str, float]]] = {"statements": {}, "records": {}, "bytes": {}}
+    if dossiers <= 0:
+        return out
+    for kind in out:
+        totals: dict[str, float] = {}
+        for previous, phase in itertools.pairwise(names):
+            if phase not in phases:
+                continue
+            delta = _delta(getattr(marks[phase], kind), getattr(marks[previous], kind))
+            for key, value in delta.items():
+                if value:
+                    out[kind].setdefault(key, {})[phase] = round(value / dossiers, 2)
+                    totals[key] = totals.get(key, 0) + value
+        for key, value in totals.items():
+            out[kind][key]["campaign"] = round(value / dossiers, 2)
+    return out
