@@ -47,8 +47,8 @@ from typing import Any
 import asyncpg
 from palmares_stack.ports import LOCALHOST, free_port
 from palmares_stack.postgres import private_data_parent
-from palmares_stack.services import stack_service_specs
-from palmares_stack.stack import LocalStack
+from palmares_stack.services import ready_on, service_env, stack_service_specs
+from palmares_stack.stack import LocalStack, ServiceSpec
 from palmares_submission.refdata import load_reference
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -59,7 +59,7 @@ from bench.chart import Series, draw
 from bench.counters import Counters, per_dossier
 from bench.dossiers import Member, campaign_members, make_dossier, services_by_category
 from bench.kafka_baseline import measure_baseline, record_shape
-from bench.lean_http import HttpError, LeanClient, Response
+from bench.lean_http import HttpError, Response, SpreadClient
 from bench.procstat import Component, Sampler, add_up, cpu_between, loadavg
 from bench.profile import Profiler
 from tools.repository import repository_root
@@ -92,6 +92,7 @@ class Config:
     phase_timeout: float | None
     profile: Path | None = None
     compare_commit: str | None = None
+    replicas: dict[str, int] = field(default_factory=dict)
 
     def timeout(self, n: int) -> float:
         """How long a phase may take for `n` dossiers before the benchmark gives up."""
@@ -127,7 +128,7 @@ class Run:
 class Api:
     """The submission API as a careful client uses it: retried on broken connections, 429 and 5xx."""
 
-    def __init__(self, client: LeanClient, operator_token: str) -> None:
+    def __init__(self, client: SpreadClient, operator_token: str) -> None:
         self.client = client
         self.operator = {"authorization": f"Bearer {operator_token}"}
         self.retries = 0
@@ -256,6 +257,7 @@ class Campaign:
     members: list[Member]
     bodies: dict[str, bytes]
     counters: Counters
+    api_urls: list[str]
     tokens: dict[str, str] = field(default_factory=dict)
     posted: dict[str, Posted] = field(default_factory=dict)
 
@@ -398,7 +400,7 @@ class Campaign:
                     self.progress.update(eval_task, completed=len(done))
                 await asyncio.sleep(0.1)
 
-        client = LeanClient(self.env["API_URL"], connections=LATENCY_CONNECTIONS, timeout=600)
+        client = SpreadClient(self.api_urls, connections=LATENCY_CONNECTIONS, timeout=600)
         try:
             api = Api(client, "")
             loop = asyncio.get_running_loop()
@@ -646,6 +648,7 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
             "latency_rate": cfg.latency_rate,
             "latency_seconds": cfg.latency_seconds,
             "seed": cfg.seed,
+            "replicas": cfg.replicas,
             "cpu_per_1000_phases": list(CAMPAIGN_PHASES),
         },
     }
@@ -758,13 +761,42 @@ def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def base_name(process: str) -> str:
+    """The component a process counts under: `kafka-0` → kafka, `notify-2` (a replica) → notify."""
+    if process.startswith("kafka"):
+        return "kafka"
+    base, _, number = process.rpartition("-")
+    return base if number.isdigit() and base in stats.SERVICES else process
+
+
 def components(stack: LocalStack) -> list[Component]:
-    found = []
+    found: dict[str, Component] = {}
     for process in stack.processes():
-        name = "kafka" if process.name.startswith("kafka") else process.name
+        name = base_name(process.name)
+        if name in found:
+            found[name].replicas += (process.pid,)
+            continue
         postgres = name == "postgres"
-        found.append(Component(name, process.pid, tree=postgres, pss=postgres))
-    return found
+        found[name] = Component(name, process.pid, tree=postgres, pss=postgres)
+    return list(found.values())
+
+
+def replica_specs(replicas: dict[str, int], extra: dict[str, str]) -> list[ServiceSpec]:
+    """The second, third… process of each replicated service: same environment, a port of its own."""
+    specs = []
+    for name, count in replicas.items():
+        for i in range(2, count + 1):
+            port = free_port()
+            specs.append(
+                ServiceSpec(
+                    name=f"{name}-{i}",
+                    argv=[sys.executable, "-m", f"palmares_{name}"],
+                    env={**service_env(name, port, {}), **extra},
+                    ready=ready_on(port),
+                    timeout=90.0,
+                )
+            )
+    return specs
 
 
 async def sample_forever(sampler: Sampler, interval: float = 1.0) -> None:
@@ -785,7 +817,7 @@ async def report_progress_lines(progress: Progress, interval: float = 15.0) -> N
 
 
 async def run_campaign(
-    cfg: Config, stack: LocalStack, console: Console, run: Run, meta: dict[str, Any], metrics_urls: dict[str, str]
+    cfg: Config, stack: LocalStack, console: Console, run: Run, meta: dict[str, Any], service_urls: dict[str, list[str]]
 ) -> None:
     env = stack.read_env()
     reference = load_reference()
@@ -810,12 +842,13 @@ async def run_campaign(
         "latency_editions": math.ceil(k / len(members)) if k else 0,
     }
     sampler = run.sampler = Sampler(components(stack))
-    counters = run.counters = Counters(metrics_urls, env["KAFKA_BOOTSTRAP_SERVERS"], stack.state_dir / KAFKA_DATA)
+    metrics = {name: [f"{url}/metrics" for url in urls] for name, urls in service_urls.items()}
+    counters = run.counters = Counters(metrics, env["KAFKA_BOOTSTRAP_SERVERS"], stack.state_dir / KAFKA_DATA)
     await counters.start()
     sampler.mark("start")
     await counters.mark("start")
     sampling = asyncio.create_task(sample_forever(sampler))
-    client = LeanClient(env["API_URL"], connections=cfg.concurrency)
+    client = SpreadClient(service_urls["submission"], connections=cfg.concurrency)
     db = await asyncpg.connect(env["DATABASE_URL"])
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
@@ -832,6 +865,7 @@ async def run_campaign(
                 members,
                 bodies,
                 counters,
+                service_urls["submission"],
             )
             lines = None if console.is_terminal else asyncio.create_task(report_progress_lines(progress))
             pids = {c.name: c.pid for c in sampler.components if c.name in stats.SERVICES}
@@ -891,6 +925,13 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--out", type=Path, default=REPO / ".run" / "bench", help="where report.json/png go")
     parser.add_argument("--keep", action="store_true", help="leave the stack running (its state dir is printed)")
     parser.add_argument(
+        "--replicas",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run N processes of a service (e.g. notify=2, submission=2: requests spread over them)",
+    )
+    parser.add_argument(
         "--compare-commit",
         metavar="REV",
         help="then measure REV's CPU per dossier on this machine (its own worktree and venv under /tmp)",
@@ -901,6 +942,12 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     args = parser.parse_args(argv)
     if args.dossiers is not None and args.dossiers < 1:
         parser.error("--dossiers must be at least 1")
+    replicas: dict[str, int] = {}
+    for item in args.replicas:
+        name, _, count = item.partition("=")
+        if name not in stats.SERVICES or not count.isdigit() or int(count) < 1:
+            parser.error(f"--replicas {item}: expected SERVICE=N with SERVICE one of {', '.join(stats.SERVICES)}")
+        replicas[name] = int(count)
     return Config(
         dossiers=args.dossiers,
         concurrency=args.concurrency,
@@ -913,6 +960,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         phase_timeout=args.phase_timeout,
         profile=args.profile,
         compare_commit=args.compare_commit,
+        replicas=replicas,
     )
 
 
@@ -935,13 +983,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         console.print(f"starting the stack in {state}")
         specs, extra = stack_service_specs(state, free_port())
+        specs += replica_specs(cfg.replicas, extra)
         up = stack.up(services=specs, log=console.print)
         stack.update_env(extra)
         meta["stack_start_s"] = {k: round(v, 1) for k, v in up.timings.items()}
         console.print(f"stack up in {up.timings.get('total', 0):.1f} s")
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            metrics_urls = {s.name: f"http://{LOCALHOST}:{s.env['PALMARES_HTTP_PORT']}/metrics" for s in specs}
-            runner.run(run_campaign(cfg, stack, console, run, meta, metrics_urls))
+            service_urls: dict[str, list[str]] = {}
+            for spec in specs:
+                url = f"http://{LOCALHOST}:{spec.env['PALMARES_HTTP_PORT']}"
+                service_urls.setdefault(base_name(spec.name), []).append(url)
+            runner.run(run_campaign(cfg, stack, console, run, meta, service_urls))
     except BaseException as exc:  # whatever stopped it, the report says so
         error = f"{type(exc).__name__}: {exc}"
         console.print(f"[red]benchmark failed: {error}[/]")

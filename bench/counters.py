@@ -67,7 +67,7 @@ def log_bytes(data_dir: Path) -> dict[str, int]:
 class Counters:
     """Snapshots of the counters at named boundaries."""
 
-    metrics_urls: Mapping[str, str]
+    metrics_urls: Mapping[str, Sequence[str]]  # service → the /metrics of each of its processes
     bootstrap: str
     kafka_data: Path
     marks: dict[str, Snapshot] = field(default_factory=dict)
@@ -94,9 +94,11 @@ class Counters:
         return records
 
     async def mark(self, name: str) -> None:
-        statements = await asyncio.gather(
-            *(asyncio.to_thread(scrape_statements, url) for url in self.metrics_urls.values())
-        )
+        async def of(urls: Sequence[str]) -> float:
+            counts = await asyncio.gather(*(asyncio.to_thread(scrape_statements, url) for url in urls))
+            return sum(counts)
+
+        statements = await asyncio.gather(*(of(urls) for urls in self.metrics_urls.values()))
         self.marks[name] = Snapshot(
             statements=dict(zip(self.metrics_urls, statements, strict=True)),
             records=await self._records(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -137,3 +138,25 @@ class LeanClient:
         for conn in list(self._open):
             conn.close()
         self._open.clear()
+
+
+class SpreadClient:
+    """Requests spread in turn over several replicas of a service (`--replicas submission=N`).
+
+    Each replica gets its own `LeanClient` with `connections` keep-alive connections.
+    """
+
+    def __init__(self, base_urls: list[str], connections: int, timeout: float = 120.0) -> None:
+        if not base_urls:
+            raise ValueError("no base URL")
+        self.clients = [LeanClient(url, connections, timeout) for url in base_urls]
+        self._turn = itertools.cycle(self.clients)
+
+    async def request(
+        self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Response:
+        return await next(self._turn).request(method, path, body=body, headers=headers)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()

@@ -79,11 +79,12 @@ class Component:
     pid: int
     tree: bool = False  # include descendants (PostgreSQL backends)
     pss: bool = False  # memory as summed PSS, sampled (shared buffers counted once)
+    replicas: tuple[int, ...] = ()  # other processes of the same service (`--replicas`): CPU added up
     peak_rss_kb: int = 0
     last_cpu_s: float = 0.0
 
     def cpu_s(self) -> float:
-        seconds = cpu_seconds(self.pid, with_reaped=True)
+        seconds = sum(cpu_seconds(pid, with_reaped=True) for pid in (self.pid, *self.replicas))
         if self.tree:
             seconds += sum(cpu_seconds(p) for p in descendants(self.pid)[1:])
         # A member that exited between two reads is briefly counted nowhere: never go backwards.
@@ -91,7 +92,11 @@ class Component:
         return self.last_cpu_s
 
     def sample_memory(self) -> int:
-        kb = sum(pss_kb(p) for p in descendants(self.pid)) if self.pss else rss_kb(self.pid)
+        """Memory now (kB); with replicas, that of the largest process: the limit is per process."""
+        if self.pss:
+            kb = sum(pss_kb(p) for p in descendants(self.pid))
+        else:
+            kb = max(rss_kb(pid) for pid in (self.pid, *self.replicas))
         self.peak_rss_kb = max(self.peak_rss_kb, kb)
         return kb
 

@@ -20,7 +20,7 @@ from palmares_submission.refdata import CollectiviteRef
 from palmares_submission.schemas import SubmissionRequest
 
 from bench import stats
-from bench.bench import Config, Run, finish_report, mail_kind, mail_time
+from bench.bench import Config, Run, base_name, finish_report, mail_kind, mail_time, parse_args, replica_specs
 from bench.counters import Snapshot as CounterSnapshot
 from bench.counters import log_bytes, per_dossier, statements_in
 from bench.dossiers import (
@@ -350,3 +350,27 @@ async def test_read_response_with_length_chunks_and_close() -> None:
     reader.feed_eof()
     with pytest.raises(HttpError):
         await read_response(reader)
+
+
+def test_replicas_count_under_their_service() -> None:
+    assert [base_name(n) for n in ("kafka-0", "notify-2", "submission", "postgres", "smtp")] == [
+        "kafka",
+        "notify",
+        "submission",
+        "postgres",
+        "smtp",
+    ]
+    cfg = parse_args(["--replicas", "notify=2", "--replicas", "submission=3"])
+    assert cfg.replicas == {"notify": 2, "submission": 3}
+    specs = replica_specs(cfg.replicas, {"API_URL": "http://127.0.0.1:1"})
+    assert [s.name for s in specs] == ["notify-2", "submission-2", "submission-3"]
+    assert len({s.env["PALMARES_HTTP_PORT"] for s in specs}) == 3, "each replica on a port of its own"
+    with pytest.raises(SystemExit):
+        parse_args(["--replicas", "kafka=2"])
+
+
+def test_a_service_with_replicas_adds_up_their_cpu_and_keeps_the_largest_memory() -> None:
+    alone = Component("notify", os.getpid())
+    doubled = Component("notify", os.getpid(), replicas=(os.getpid(),))
+    assert doubled.cpu_s() >= 2 * alone.cpu_s() * 0.99
+    assert doubled.sample_memory() == pytest.approx(alone.sample_memory(), rel=0.1)
