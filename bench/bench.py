@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import math
 import os
 import random
 import shutil
@@ -66,9 +65,8 @@ from tools.repository import repository_root
 
 REPO = repository_root()
 GRILLES = REPO / "deploy" / "grilles"
-EDITION = 2018
-FIRST_LATENCY_EDITION = 2019
-MAX_LATENCY_EDITIONS = 80  # editions 2019–2098 (the API takes 2000–2100)
+EDITION = 2018  # the campaign's edition; beyond the reference's collectivités, 2019, 2020… hold the rest
+MAX_EDITION = 2098  # the API takes 2000–2100
 LATENCY_CONNECTIONS = 256  # open loop: requests beyond these wait in the client's queue (their clock runs)
 CAMPAIGN_PHASES = ("registration", "bulk", "regrade", "palmares")
 CONTEXT = ("kafka", "postgres", "smtp")
@@ -171,12 +169,12 @@ class Api:
 EVALUATED_COUNT = """
 SELECT count(*) FILTER (WHERE r.kind = 'score') AS scores, count(*) FILTER (WHERE r.kind = 'mentions') AS mentions
 FROM submission.results r JOIN submission.submissions s USING (submission_id)
-WHERE s.edition = $1 AND r.grille_version = $2 AND r.revision = s.revision"""
+WHERE s.edition = ANY($1::int[]) AND r.grille_version = $2 AND r.revision = s.revision"""
 
 EVALUATED_AT = """
 SELECT s.submission_id::text AS id, max(r.updated_at) AS at, count(*) AS kinds
 FROM submission.submissions s JOIN submission.results r USING (submission_id)
-WHERE s.edition = $1 AND r.revision = s.revision AND r.grille_version = $2
+WHERE s.edition = ANY($1::int[]) AND r.revision = s.revision AND r.grille_version = $2
 GROUP BY s.submission_id"""
 
 EVALUATED_AMONG = """
@@ -185,16 +183,16 @@ WHERE submission_id = ANY($1::uuid[]) AND revision = 1
 GROUP BY submission_id HAVING count(*) = 2"""
 
 
-async def evaluated_count(db: asyncpg.Connection, edition: int, version: int) -> int:
-    """Dossiers of `edition` whose score and mentions under `version` the status view knows (cheap poll)."""
-    row = await db.fetchrow(EVALUATED_COUNT, edition, version)
+async def evaluated_count(db: asyncpg.Connection, editions: list[int], version: int) -> int:
+    """Dossiers of `editions` whose score and mentions under `version` the status view knows (cheap poll)."""
+    row = await db.fetchrow(EVALUATED_COUNT, editions, version)
     assert row is not None, "an aggregate without GROUP BY returns one row"
     return min(int(row["scores"]), int(row["mentions"]))
 
 
-async def evaluated_at(db: asyncpg.Connection, edition: int, version: int) -> dict[str, float]:
+async def evaluated_at(db: asyncpg.Connection, editions: list[int], version: int) -> dict[str, float]:
     """submission_id → when its second result under `version` was written (epoch seconds)."""
-    rows = await db.fetch(EVALUATED_AT, edition, version)
+    rows = await db.fetch(EVALUATED_AT, editions, version)
     return {r["id"]: r["at"].timestamp() for r in rows if r["kinds"] == 2}
 
 
@@ -254,7 +252,8 @@ class Campaign:
     console: Console
     sampler: Sampler
     run: Run
-    members: list[Member]
+    members: list[Member]  # each collectivité once (registrations)
+    entries: list[tuple[int, Member]]  # the campaign's dossiers: (edition, collectivité)
     bodies: dict[str, bytes]
     counters: Counters
     api_urls: list[str]
@@ -263,7 +262,11 @@ class Campaign:
 
     @property
     def n(self) -> int:
-        return len(self.members)
+        return len(self.entries)
+
+    @property
+    def editions(self) -> list[int]:
+        return sorted({edition for edition, _ in self.entries})
 
     @property
     def mail_dir(self) -> Path:
@@ -282,13 +285,16 @@ class Campaign:
 
     # ---- 1. grilles and registrations
 
-    async def publish_grilles(self, latency_editions: int) -> None:
-        v1 = json.loads((GRILLES / "grille-2018.json").read_text())
-        await self.api.call("PUT", f"/v1/editions/{EDITION}/grille", payload=v1, headers=self.api.operator)
-        for i in range(latency_editions):
-            edition = FIRST_LATENCY_EDITION + i
-            copy = {**v1, "edition": edition, "title": f"{v1['title']} — banc d’essai {edition}"}
-            await self.api.call("PUT", f"/v1/editions/{edition}/grille", payload=copy, headers=self.api.operator)
+    async def publish_grille(self, name: str, edition: int) -> None:
+        """`deploy/grilles/<name>`, as the grille of `edition` (copies of 2018's for the other editions)."""
+        grille = json.loads((GRILLES / name).read_text())
+        if edition != EDITION:
+            grille = {**grille, "edition": edition, "title": f"{grille['title']} — banc d’essai {edition}"}
+        await self.api.call("PUT", f"/v1/editions/{edition}/grille", payload=grille, headers=self.api.operator)
+
+    async def publish_grilles(self, latency_editions: list[int]) -> None:
+        for edition in [*self.editions, *latency_editions]:
+            await self.publish_grille("grille-2018.json", edition)
 
     async def register(self) -> None:
         task = self.progress.add_task("registrations", total=self.n)
@@ -319,11 +325,11 @@ class Campaign:
         eval_task = self.progress.add_task("evaluated (score + mentions)", total=n)
         gate = asyncio.Semaphore(self.cfg.concurrency)
 
-        async def one(member: Member) -> None:
+        async def one(edition: int, member: Member) -> None:
             async with gate:
                 posted = Posted(member.code, sent=time.time())
                 r = await self.api.submit(
-                    EDITION, self.tokens[member.code], self.bodies[member.code], f"bench-{member.code}"
+                    edition, self.tokens[member.code], self.bodies[member.code], f"bench-{edition}-{member.code}"
                 )
                 posted.answered = time.time()
                 posted.submission_id = r.json()["submission_id"]
@@ -334,7 +340,7 @@ class Campaign:
         watcher = asyncio.create_task(
             wait_for(
                 "evaluated under grille v1",
-                lambda: evaluated_count(self.db, EDITION, 1),
+                lambda: evaluated_count(self.db, self.editions, 1),
                 n,
                 self.progress,
                 eval_task,
@@ -342,12 +348,12 @@ class Campaign:
             )
         )
         try:
-            await asyncio.gather(*(one(m) for m in self.members))
+            await asyncio.gather(*(one(edition, m) for edition, m in self.entries))
             last_answer = max(p.answered for p in self.posted.values())
             await watcher
         finally:
             watcher.cancel()
-        at = await evaluated_at(self.db, EDITION, 1)
+        at = await evaluated_at(self.db, self.editions, 1)
         for sid, t in at.items():
             self.posted[sid].evaluated = t
         first_sent = min(p.sent for p in self.posted.values())
@@ -467,18 +473,18 @@ class Campaign:
     async def regrade(self) -> None:
         n, figures = self.n, self.run.figures
         task = self.progress.add_task("re-evaluated under grille v2", total=n)
-        v2 = json.loads((GRILLES / "grille-2018-v2.json").read_text())
         begin = time.time()
-        await self.api.call("PUT", f"/v1/editions/{EDITION}/grille", payload=v2, headers=self.api.operator)
+        for edition in self.editions:
+            await self.publish_grille("grille-2018-v2.json", edition)
         await wait_for(
             "re-evaluation under grille v2",
-            lambda: evaluated_count(self.db, EDITION, 2),
+            lambda: evaluated_count(self.db, self.editions, 2),
             n,
             self.progress,
             task,
             self.cfg.timeout(n),
         )
-        at = await evaluated_at(self.db, EDITION, 2)
+        at = await evaluated_at(self.db, self.editions, 2)
         figures.update(
             regrade_s=round(max(at.values()) - begin, 2),
             regrade_per_s=stats.rate(n, max(at.values()) - begin),
@@ -496,7 +502,8 @@ class Campaign:
         before = set(await asyncio.to_thread(mail_names, self.mail_dir))
         begin = time.time()
         body = {"ceremony": {"place": "Paris", "date": "2018-02-01"}}
-        await self.api.call("POST", f"/v1/editions/{EDITION}/palmares", payload=body, headers=self.api.operator)
+        for edition in self.editions:
+            await self.api.call("POST", f"/v1/editions/{edition}/palmares", payload=body, headers=self.api.operator)
         await wait_for(
             "award emails",
             lambda: self._count_over(len(before)),
@@ -550,14 +557,29 @@ class Campaign:
         await self.phase("baseline", begin)
 
 
+def campaign_entries(members: Sequence[Member], n: int | None) -> list[tuple[int, Member]]:
+    """The campaign's dossiers: each collectivité in edition 2018, then again in 2019, 2020… up to `n`.
+
+    Beyond the reference's collectivités (`--dossiers 100000`), codes repeat
+    across editions: each edition is a campaign of its own, as large as the
+    reference, and the grille updates and palmarès cover them all.
+    """
+    count = len(members) if n is None else n
+    return [(EDITION + i // len(members), members[i % len(members)]) for i in range(count)]
+
+
 def latency_plan(
-    members: Sequence[Member], k: int, seed: int, bodies_for: Callable[[random.Random, Member], bytes]
+    members: Sequence[Member],
+    k: int,
+    seed: int,
+    bodies_for: Callable[[random.Random, Member], bytes],
+    first_edition: int,
 ) -> list[tuple[int, Member, bytes]]:
-    """`k` new dossiers: each collectivité once per latency edition (2019, 2020, …), as many editions as needed."""
+    """`k` new dossiers: each collectivité once per latency edition (after the campaign's), as many as needed."""
     rng = random.Random(seed + 1)
     return [
         (
-            FIRST_LATENCY_EDITION + i // len(members),
+            first_edition + i // len(members),
             members[i % len(members)],
             bodies_for(rng, members[i % len(members)]),
         )
@@ -821,8 +843,11 @@ async def run_campaign(
 ) -> None:
     env = stack.read_env()
     reference = load_reference()
-    members = campaign_members(reference.values(), cfg.dossiers, seed=cfg.seed)
-    run.dossiers = len(members)
+    within_reference = cfg.dossiers if cfg.dossiers is not None and cfg.dossiers <= len(reference) else None
+    members = campaign_members(reference.values(), within_reference, seed=cfg.seed)
+    entries = campaign_entries(members, cfg.dossiers)
+    run.dossiers = len(entries)
+    first_latency_edition = entries[-1][0] + 1
     v1 = json.loads((GRILLES / "grille-2018.json").read_text())
     catalog = services_by_category(v1)
 
@@ -831,15 +856,17 @@ async def run_campaign(
 
     rng = random.Random(cfg.seed)
     bodies = {m.code: body_of(rng, m) for m in members}
-    k = min(int(cfg.latency_rate * cfg.latency_seconds), len(members) * MAX_LATENCY_EDITIONS)
-    plan = latency_plan(members, k, cfg.seed, body_of)
+    k = min(int(cfg.latency_rate * cfg.latency_seconds), len(members) * (MAX_EDITION - first_latency_edition + 1))
+    plan = latency_plan(members, k, cfg.seed, body_of, first_latency_edition)
+    latency_editions = sorted({edition for edition, _, _ in plan})
     actions = [len(json.loads(b)["actions"]) for b in bodies.values()]
     meta["sample"] = {
         **Counter(m.category + "s" for m in members),
         "actions": sum(actions),
         "actions_per_dossier": round(sum(actions) / len(actions), 2),
         "body_bytes_mean": round(sum(len(b) for b in bodies.values()) / len(bodies)),
-        "latency_editions": math.ceil(k / len(members)) if k else 0,
+        "campaign_editions": entries[-1][0] - EDITION + 1,
+        "latency_editions": len(latency_editions),
     }
     sampler = run.sampler = Sampler(components(stack))
     metrics = {name: [f"{url}/metrics" for url in urls] for name, urls in service_urls.items()}
@@ -863,6 +890,7 @@ async def run_campaign(
                 sampler,
                 run,
                 members,
+                entries,
                 bodies,
                 counters,
                 service_urls["submission"],
@@ -876,7 +904,7 @@ async def run_campaign(
 
             try:
                 run.series.origin = time.time()
-                await campaign.publish_grilles(meta["sample"]["latency_editions"])
+                await campaign.publish_grilles(latency_editions)
                 await campaign.register()
                 with profiled("bulk"):
                     await campaign.bulk()

@@ -20,10 +20,21 @@ from palmares_submission.refdata import CollectiviteRef
 from palmares_submission.schemas import SubmissionRequest
 
 from bench import stats
-from bench.bench import Config, Run, base_name, finish_report, mail_kind, mail_time, parse_args, replica_specs
+from bench.bench import (
+    Config,
+    Run,
+    base_name,
+    campaign_entries,
+    finish_report,
+    mail_kind,
+    mail_time,
+    parse_args,
+    replica_specs,
+)
 from bench.counters import Snapshot as CounterSnapshot
 from bench.counters import log_bytes, per_dossier, statements_in
 from bench.dossiers import (
+    Member,
     action_range,
     allocate,
     campaign_members,
@@ -374,3 +385,15 @@ def test_a_service_with_replicas_adds_up_their_cpu_and_keeps_the_largest_memory(
     doubled = Component("notify", os.getpid(), replicas=(os.getpid(),))
     assert doubled.cpu_s() >= 2 * alone.cpu_s() * 0.99
     assert doubled.sample_memory() == pytest.approx(alone.sample_memory(), rel=0.1)
+
+
+def test_a_campaign_larger_than_the_reference_repeats_codes_across_editions() -> None:
+    members = [Member(f"{10000 + i}", f"Village {i}", "commune", "village", 100 + i) for i in range(3)]
+    assert [(e, m.code) for e, m in campaign_entries(members, None)] == [
+        (2018, "10000"),
+        (2018, "10001"),
+        (2018, "10002"),
+    ]
+    entries = campaign_entries(members, 7)
+    assert [e for e, _ in entries] == [2018, 2018, 2018, 2019, 2019, 2019, 2020]
+    assert len({(e, m.code) for e, m in entries}) == 7, "a collectivité at most once per edition"
