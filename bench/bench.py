@@ -678,6 +678,8 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
     report["statements_per_dossier"] = counted.get("statements", {})
     report["kafka_records_per_dossier"] = counted.get("records", {})
     report["kafka_bytes_per_dossier"] = counted.get("bytes", {})
+    if run.counters and run.counters.errors:
+        report["counter_errors"] = run.counters.errors
     report["cpu_ms_per_dossier"] = cpu_ms_per_dossier(phases, n)
     peaks_of_services = [v["peak_rss_mb"] for v in services.values() if v["peak_rss_mb"] is not None]
     report["peak_service_rss_mb"] = max(peaks_of_services) if peaks_of_services else None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 STATEMENTS_METRIC = "palmares_db_statements"  # the parser drops the counter's `_total`
@@ -71,21 +72,31 @@ class Counters:
     bootstrap: str
     kafka_data: Path
     marks: dict[str, Snapshot] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
     _consumer: AIOKafkaConsumer | None = None
+    _admin: AIOKafkaAdminClient | None = None
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await self._consumer.start()
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self._admin.start()
 
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
 
     async def _records(self) -> dict[str, int]:
-        assert self._consumer is not None, "start() first"
-        topics = [t for t in await self._consumer.topics() if not t.startswith("__")]
+        assert self._consumer is not None and self._admin is not None, "start() first"
+        # The admin client's metadata: the consumer's own knows only the topics it was assigned.
+        described = await self._admin.describe_topics()
         partitions = [
-            TopicPartition(t, p) for t in topics for p in sorted(self._consumer.partitions_for_topic(t) or ())
+            TopicPartition(t["topic"], p["partition"])
+            for t in described
+            if not t["topic"].startswith("__")
+            for p in t["partitions"]
         ]
         ends = await self._consumer.end_offsets(partitions) if partitions else {}
         records: dict[str, int] = {}
@@ -98,12 +109,20 @@ class Counters:
             counts = await asyncio.gather(*(asyncio.to_thread(scrape_statements, url) for url in urls))
             return sum(counts)
 
-        statements = await asyncio.gather(*(of(urls) for urls in self.metrics_urls.values()))
-        self.marks[name] = Snapshot(
-            statements=dict(zip(self.metrics_urls, statements, strict=True)),
-            records=await self._records(),
-            bytes=await asyncio.to_thread(log_bytes, self.kafka_data),
-        )
+        # A counter that cannot be read costs its figure, never the run.
+        try:
+            counted = await asyncio.gather(*(of(urls) for urls in self.metrics_urls.values()))
+            statements = dict(zip(self.metrics_urls, counted, strict=True))
+        except OSError as exc:
+            self.errors.append(f"{name}: statements: {exc}")
+            statements = {}
+        try:
+            records = await self._records()
+        except Exception as exc:
+            self.errors.append(f"{name}: records: {type(exc).__name__}: {exc}")
+            records = {}
+        size = await asyncio.to_thread(log_bytes, self.kafka_data)
+        self.marks[name] = Snapshot(statements=statements, records=records, bytes=size)
 
 
 def _delta(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
