@@ -24,10 +24,10 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize toxiproxy asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | lint | typecheck | lock | lock-check | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | toxiproxy | lint | typecheck | lock | lock-check | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the lock change:
 # exactly the locked versions (hashes checked), then the repository's packages, editable.
@@ -100,6 +100,12 @@ jaeger: $(STAMP)
 kustomize: $(STAMP)
 	@$(BIN)/python -m palmares_stack.gotools build kustomize || echo "no kustomize: the kustomize build checks of deploy/k8s are skipped"
 
+# The fault proxy between the services and Kafka, PostgreSQL and SMTP (network faults of the reliability campaigns,
+# `palmares_stack up --toxiproxy`); without it the network-fault campaign fails and says why.
+toxiproxy: $(STAMP)
+	@$(BIN)/python -m palmares_stack.gotools build toxiproxy-server && $(BIN)/python -m palmares_stack.gotools build toxiproxy-cli \
+		|| echo "no Toxiproxy: the services connect directly; the network-fault campaign cannot run"
+
 # The picture of the layers in docs/architecture.md, drawn from the import rules of pyproject.toml (commit docs/).
 layers: $(STAMP)
 	$(BIN)/python -m tools.layers
@@ -125,13 +131,13 @@ run: jaeger up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars languagetool-jars browser axe jaeger kustomize
+test: kafka-jars languagetool-jars browser axe jaeger kustomize toxiproxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) kustomize
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: kafka-jars browser axe jaeger
+test-integration: kafka-jars browser axe jaeger toxiproxy
 	$(BIN)/python -m pytest tests/runtime tests/integration tests/browser tests/infra $(PYTEST_ARGS)
 
 # The runtime's delivery rules in process: on FastStream's test broker with a real PostgreSQL (seconds), then on Kafka.
@@ -139,7 +145,7 @@ test-runtime: kafka-jars
 	$(BIN)/python -m pytest tests/runtime $(PYTEST_ARGS)
 
 # Campaigns under injected faults; the report is written to .run/reliability/.
-test-reliability: kafka-jars
+test-reliability: kafka-jars toxiproxy
 	$(BIN)/python -m pytest tests/reliability -s $(PYTEST_ARGS)
 
 # A national campaign end to end on its own local stack (docs/benchmark.md); `make bench DOSSIERS=2000` for a sample.

@@ -33,6 +33,10 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         "PALMARES_SEND_BASE_DELAY_S": "0.5",
         "PALMARES_SEND_MAX_DELAY_S": "2",
         "PALMARES_SEND_MAX_ATTEMPTS": "60",
+        # Short enough for the paused-process campaign (a frozen process's transactions end after
+        # 10 s; a frozen sender's email after 4 × 5 + 10 s), long enough for any honest transaction.
+        "PALMARES_DB_IDLE_TIMEOUT_S": "10",
+        "SMTP_TIMEOUT_S": "5",
     }
     s = Stack(
         env=env,

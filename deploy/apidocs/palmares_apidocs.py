@@ -63,9 +63,7 @@ DLQ_DESCRIPTION = (
     "the consumer could not process, with the headers x-error, x-error-type, x-source-topic, "
     "x-source-partition, x-source-offset and x-consumer. Replayed by `palmares dlq replay`."
 )
-HEADERS_NOTE = (
-    " Headers: event-type, schema-version, and the W3C traceparent/tracestate of the dossier's trace. Key: {key}."
-)
+HEADERS_NOTE = " Headers: event-type, schema-version, schema-compatible-since, and the W3C traceparent/tracestate of the dossier's trace. Key: {key}."
 
 
 class PalmaresSpecification(Specification):

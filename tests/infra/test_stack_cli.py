@@ -132,3 +132,40 @@ def test_up_is_idempotent_and_down_leaves_nothing(state: Path) -> None:
     assert _cli("status", "--state-dir", str(state)).returncode == 1
     # Data stays for the next `up`; deleting the state dir resets it.
     assert (state / "postgres" / "PG_VERSION").is_file()
+
+
+@pytest.mark.timeout(300)
+async def test_up_with_toxiproxy_puts_the_proxy_between_the_services_and_the_servers(state: Path) -> None:
+    """`up --toxiproxy`: stack.env's addresses are the proxies' (every Kafka connection too), the servers' are *_DIRECT."""
+    import asyncpg
+    from aiokafka import AIOKafkaProducer
+    from palmares_stack.toxiproxy import Toxiproxy
+
+    up = _cli("up", "--toxiproxy", "--state-dir", str(state))
+    assert up.returncode == 0, up.stderr + up.stdout
+    env = _env(state)
+    proxy = Toxiproxy(env["TOXIPROXY_URL"])
+    assert {"kafka-0", "postgres", "smtp"} <= set(proxy.proxies())
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] != env["KAFKA_BOOTSTRAP_SERVERS_DIRECT"]
+    assert env["DATABASE_URL"] != env["DATABASE_URL_DIRECT"] and env["SMTP_PORT"] != env["SMTP_PORT_DIRECT"]
+    assert "toxiproxy" in _records(state)
+
+    producer = AIOKafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+    await producer.start()
+    try:
+        # The broker advertises the proxy's address: the producer's every connection goes through it.
+        brokers = {f"{b.host}:{b.port}" for b in producer.client.cluster.brokers()}
+        assert brokers == set(env["KAFKA_BOOTSTRAP_SERVERS"].split(","))
+    finally:
+        await producer.stop()
+    conn = await asyncpg.connect(env["DATABASE_URL"])
+    await conn.close()
+    proxy.set_enabled("postgres", False)  # a fault: the proxy refuses, the server itself still answers
+    with pytest.raises((OSError, asyncpg.PostgresError)):
+        await asyncpg.connect(env["DATABASE_URL"], timeout=5)
+    direct = await asyncpg.connect(env["DATABASE_URL_DIRECT"])
+    await direct.close()
+    proxy.reset()
+
+    assert _cli("down", "--state-dir", str(state)).returncode == 0
+    assert not any(_alive(r) for r in _records(state).values())

@@ -82,6 +82,20 @@ class Stack:
     def restart(self, name: str) -> None:
         self.start([name])
 
+    def replace(self, name: str, argv: Sequence[str] | None = None) -> None:
+        """Stop a service gracefully and start another version of it (`argv`; None: this one) on the same port."""
+        endpoint = self.endpoints[name]
+        endpoint.process.stop(timeout=20)
+        self.endpoints[name] = start_service(
+            name, self.env, self.log_dir, port=endpoint.port, tie_to_parent=True, argv=argv
+        )
+
+    def start_version(self, name: str, instance: str, argv: Sequence[str] | None) -> ServiceEndpoint:
+        """Another instance of a service, of another version (`argv`), in the same consumer groups."""
+        endpoint = start_service(name, self.env, self.log_dir, tie_to_parent=True, instance=instance, argv=argv)
+        self.endpoints[endpoint.name] = endpoint
+        return endpoint
+
     def start_instance(self, name: str, instance: str) -> ServiceEndpoint:
         """Another instance of a service, in the same consumer groups (the caller stops it)."""
         endpoint = start_service(name, self.env, self.log_dir, tie_to_parent=True, instance=instance)

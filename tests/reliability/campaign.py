@@ -2,16 +2,18 @@
 
 The collectivités behave like real clients: a request whose connection broke,
 or that got a 5xx while the API or its database restarted, is sent again with
-the same `Idempotency-Key` (so it never creates a second revision).
+the same `Idempotency-Key` (so it never creates a second revision). Every
+attempt and its answer go into the campaign's history (`tools.checker`), which
+the checker compares with the final state once the faults have healed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +21,14 @@ from typing import Any
 
 import asyncpg
 import httpx
+from palmares_stack.pytest_plugin import Infra
 
-from tests.integration.harness import Api, Codes, Stack, read_mails
+from tests.factories import grille_body
+from tests.integration.harness import Api, Codes, Stack
+from tools.checker.history import EntryType, History
+from tools.checker.observe import observe
+from tools.checker.verdict import Verdict
+from tools.checker.verdict import check as check_history
 
 SCHEMAS = ("submission", "scoring", "mentions", "notify")
 
@@ -43,6 +51,7 @@ class Report:
     lost: int = 0
     stuck: int = 0
     seconds: float = 0.0
+    anomalies: list[str] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,9 +61,15 @@ class Report:
 class Campaign:
     """N collectivités of an edition, each submitting one dossier, then the palmarès."""
 
-    def __init__(self, api: Api, stack: Stack, codes: Codes, edition: int, n: int, tag: str) -> None:
+    def __init__(
+        self, api: Api, stack: Stack, codes: Codes, edition: int, n: int, tag: str, history: History | None = None,
+        *, database_url: str | None = None, bootstrap: str | None = None,
+    ) -> None:  # fmt: skip
         self.api = api
         self.stack = stack
+        # The test's own connections bypass the fault proxy: the faults are the services' to bear.
+        self.database_url = database_url or stack.env["DATABASE_URL"]
+        self.bootstrap = bootstrap or stack.env["KAFKA_BOOTSTRAP_SERVERS"]
         self.edition = edition
         self.n = n
         kinds = ["village"] * 3 + ["ville"] * 6 + ["territoire"]
@@ -63,23 +78,42 @@ class Campaign:
         self.tokens: dict[str, str] = {}
         self.submitted: dict[str, str] = {}
         self.retries = 0
+        self.history = history or History()
         self._rng = random.Random(edition)
 
-    async def _call(self, method: str, url: str, *, ok: tuple[int, ...], **kw: Any) -> httpx.Response:
-        """A request as a careful client sends it: retried on broken connections and 5xx, for up to 2 minutes."""
-        deadline = time.monotonic() + 120
+    async def _call(
+        self, method: str, url: str, *, ok: tuple[int, ...], op: tuple[str, str], key: str = "", **kw: Any
+    ) -> httpx.Response:
+        """A request as a careful client sends it: retried on broken connections and 5xx, for up to 3 minutes.
+
+        `op` is (operation, client) in the history; each attempt is recorded with its answer.
+        """
+        f, process = op
+        contact = self.contacts.get(process)
+        deadline = time.monotonic() + 180
         delay = 0.2
+        attempt = 0
         while True:
+            attempt += 1
+            self.history.record(process, "invoke", f, key=key, attempt=attempt, edition=self.edition, contact=contact)
+            outcome: EntryType = "info"
             try:
                 r = await self.api.client.request(method, url, **kw)
-                if r.status_code in ok:
-                    return r
-                if r.status_code < 500:
-                    raise AssertionError(f"{method} {url}: {r.status_code} {r.text}")
-            except httpx.TransportError:
-                pass
+                status, error = r.status_code, None if r.status_code in ok else r.text[:300]
+                outcome = "ok" if r.status_code in ok else "fail" if r.status_code < 500 else "info"
+                value = r.json() if outcome == "ok" and f == "submit" else None
+            except httpx.TransportError as exc:
+                status, error, value = None, f"{type(exc).__name__}: {exc}", None
+            self.history.record(
+                process, outcome, f, key=key, attempt=attempt, edition=self.edition, status=status, value=value,
+                error=error,
+            )  # fmt: skip
+            if outcome == "ok":
+                return r
+            if outcome == "fail":
+                raise AssertionError(f"{method} {url}: {status} {error}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"{method} {url}: no success within 2 minutes")
+                raise AssertionError(f"{method} {url}: no success within 3 minutes")
             self.retries += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, 3.0)
@@ -90,13 +124,14 @@ class Campaign:
         async def one(code: str) -> None:
             async with gate:
                 r = await self._call(
-                    "POST", "/v1/collectivites", ok=(201, 409), headers=self.api.operator,
+                    "POST", "/v1/collectivites", ok=(201, 409), headers=self.api.operator, op=("register", code),
                     json={"code": code, "contact_email": self.contacts[code]},
                 )  # fmt: skip
                 if r.status_code == 409:
                     r = await self._call(
-                        "POST", f"/v1/collectivites/{code}/token", ok=(200,), headers=self.api.operator
-                    )
+                        "POST", f"/v1/collectivites/{code}/token", ok=(200,), headers=self.api.operator,
+                        op=("register", code),
+                    )  # fmt: skip
                 self.tokens[code] = r.json()["token"]
 
         await asyncio.gather(*(one(c) for c in self.codes))
@@ -124,9 +159,11 @@ class Campaign:
 
         async def one(code: str) -> None:
             async with gate:
+                key = f"campaign-{self.edition}-{code}"
                 r = await self._call(
                     "POST", f"/v1/editions/{self.edition}/submissions", ok=(202,), json=self.dossier(code),
-                    headers={"Authorization": f"Bearer {self.tokens[code]}", "Idempotency-Key": f"campaign-{code}"},
+                    headers={"Authorization": f"Bearer {self.tokens[code]}", "Idempotency-Key": key},
+                    op=("submit", code), key=key,
                 )  # fmt: skip
                 self.submitted[code] = r.json()["submission_id"]
                 if on_progress:
@@ -137,12 +174,12 @@ class Campaign:
     async def publish_palmares(self) -> None:
         await self._call(
             "POST", f"/v1/editions/{self.edition}/palmares", ok=(202, 409), headers=self.api.operator,
-            json={"ceremony": {"place": "Lille", "date": f"{self.edition}-02-01"}},
+            json={"ceremony": {"place": "Lille", "date": f"{self.edition}-02-01"}}, op=("palmares", "operator"),
         )  # fmt: skip
 
     async def wait_until(self, what: str, sql: str, within: float) -> int:
         """Poll a count over this edition's dossiers until it reaches N."""
-        conn = await asyncpg.connect(self.stack.env["DATABASE_URL"])
+        conn = await asyncpg.connect(self.database_url)
         try:
             deadline = time.monotonic() + within
             while True:
@@ -152,12 +189,19 @@ class Campaign:
                     count = -1  # the database is being restarted by a fault
                     await conn.close()
                     await asyncio.sleep(1)
-                    conn = await asyncpg.connect(self.stack.env["DATABASE_URL"])
+                    conn = await asyncpg.connect(self.database_url)
                 if count >= self.n or time.monotonic() > deadline:
                     return count
                 await asyncio.sleep(0.5)
         finally:
             await conn.close()
+
+
+def on_session_stack(api: Api, stack: Stack, codes: Codes, edition: int, infra: Infra, n: int, tag: str) -> Campaign:
+    """A campaign on the session's stack, the test's own connections straight to the servers (never through the proxy)."""
+    return Campaign(
+        api, stack, codes, edition, n, tag, database_url=infra.database_url, bootstrap=infra.kafka_bootstrap
+    )
 
 
 EVALUATED = """
@@ -195,41 +239,82 @@ async def run_faults(faults: list[Fault], report: Report, start: asyncio.Event) 
         await asyncio.sleep(1.0)
 
 
-async def check(campaign: Campaign, report: Report, redeliveries_before: int, dead_letters: int) -> None:
-    """Exactly one current score, one mention result, one receipt and one award per dossier."""
-    conn = await asyncpg.connect(campaign.stack.env["DATABASE_URL"])
-    try:
-        for schema in ("scoring", "mentions"):
-            per_dossier = await conn.fetch(
-                f"""SELECT d.submission_id, count(e.*) AS n FROM {schema}.dossiers d
-                    LEFT JOIN {schema}.evaluations e ON e.submission_id = d.submission_id AND e.revision = d.revision
-                    WHERE d.edition = $1 GROUP BY 1""",
-                campaign.edition,
-            )
-            assert len(per_dossier) == campaign.n, f"{schema} knows {len(per_dossier)} dossiers of {campaign.n}"
-            assert Counter(r["n"] for r in per_dossier) == {1: campaign.n}, f"{schema}: one current result each"
-        revisions = await conn.fetch(
-            "SELECT revision, count(*) AS n FROM submission.submissions WHERE edition = $1 GROUP BY 1", campaign.edition
-        )
-        assert [(r["revision"], r["n"]) for r in revisions] == [(1, campaign.n)], "retried requests made no revision"
-    finally:
-        await conn.close()
+async def check(
+    campaign: Campaign, report: Report, redeliveries_before: int, *, explained: tuple[str, ...] = ()
+) -> Verdict:
+    """The checker on the campaign's history (every acknowledged dossier evaluated and notified exactly once)."""
+    history = list(campaign.history)
+    observed = await observe(
+        history,
+        api_url=campaign.stack.api_url,
+        operator_token=campaign.stack.operator_token,
+        bootstrap=campaign.bootstrap,
+        mail_dir=campaign.stack.mail_dir,
+        edition=campaign.edition,
+    )
+    verdict = check_history(history, observed, explained=explained)
+    counts = verdict.counts
+    report.receipts, report.awards = counts["receipts"], counts["awards"]
+    report.duplicated_as_seen_by_users = counts["duplicated_as_seen_by_users"]
+    report.resent_in_smtp_window = counts["resent_in_smtp_window"]
+    report.lost, report.stuck = counts["lost"], counts["stuck"]
+    report.dead_letters = counts["dead_letters"]
+    report.client_retries = counts["client_retries"]
+    report.redeliveries_absorbed = await redeliveries(campaign.database_url) - redeliveries_before
+    report.anomalies = verdict.anomalies[:50]
+    return verdict
 
-    mails = read_mails(campaign.stack.mail_dir, campaign.contacts.values())
-    copies = Counter((m.kind, m.to, m.message_id) for m in mails)
-    distinct = Counter((kind, to) for kind, to, _ in copies)
-    expected = {(k, to): 1 for to in campaign.contacts.values() for k in ("receipt", "award")}
-    report.receipts = sum(1 for k, _ in distinct if k == "receipt")
-    report.awards = sum(1 for k, _ in distinct if k == "award")
-    report.duplicated_as_seen_by_users = sum(n - 1 for n in distinct.values())
-    report.resent_in_smtp_window = sum(n - 1 for n in copies.values())
-    report.lost = sum(1 for key in expected if key not in distinct)
-    report.redeliveries_absorbed = await redeliveries(campaign.stack.env["DATABASE_URL"]) - redeliveries_before
-    report.dead_letters = dead_letters
-    report.client_retries = campaign.retries
-    assert report.lost == 0, f"{report.lost} emails never arrived"
-    assert dict(distinct) == expected, "one receipt and one award per collectivité"
-    for key, n in copies.items():
-        if n > 1:  # the SMTP window (docs/delivery.md): a resend must be the very same message
-            bodies = {m.path.read_bytes() for m in mails if (m.kind, m.to, m.message_id) == key}
-            assert len(bodies) == 1, f"a resend differs from the original: {key}"
+
+REPORTS = Path(__file__).resolve().parents[2] / ".run" / "reliability"
+# `RELIABILITY_DOSSIERS=10000 make test-reliability`: every campaign on that many dossiers (the CI-sized defaults otherwise).
+SIZE = os.environ.get("RELIABILITY_DOSSIERS") or os.environ.get("PALMARES_RELIABILITY_DOSSIERS")
+
+
+def dossiers(ci_default: int) -> int:
+    """A campaign's size: `RELIABILITY_DOSSIERS` when set, else its CI-sized default."""
+    return int(SIZE) if SIZE else ci_default
+
+
+def allowed_s(n: int) -> float:
+    """How long a stage of a campaign of n dossiers may take (300 s, or 0.1 s a dossier on big runs)."""
+    return max(300.0, 0.1 * n)
+
+
+# Each campaign's pytest timeout: 15 minutes at CI size, more for `RELIABILITY_DOSSIERS=10000`.
+TIMEOUT_S = 900 + (int(SIZE) // 2 if SIZE else 0)
+
+
+async def run(campaign: Campaign, faults: list[Fault], report_name: str, *, explained: tuple[str, ...] = ()) -> Report:
+    report = Report(dossiers=campaign.n)
+    began = time.monotonic()
+    campaign.history = History(REPORTS / f"{report_name}.history.jsonl")
+    redeliveries_before = await redeliveries(campaign.database_url)
+    await campaign.api.publish_grille(grille_body(campaign.edition))
+    await campaign.register_all()
+
+    flowing = asyncio.Event()
+
+    def progress(done: int) -> None:
+        if done >= campaign.n // 20:
+            flowing.set()
+
+    chaos = asyncio.create_task(run_faults(faults, report, flowing))
+    await campaign.submit_all(on_progress=progress)
+    await chaos
+    assert await campaign.wait_until("evaluated", EVALUATED, allowed_s(campaign.n)) == campaign.n, (
+        "dossiers stuck before evaluation"
+    )
+    assert await campaign.wait_until("receipts", notified("receipt"), allowed_s(campaign.n)) == campaign.n, (
+        "receipts missing"
+    )
+    await campaign.publish_palmares()
+    awarded = await campaign.wait_until("awards", notified("award"), allowed_s(campaign.n))
+    report.stuck = campaign.n - awarded
+    assert report.stuck == 0, f"{report.stuck} dossiers never got their award"
+    await asyncio.sleep(3)  # anything extra (a resend) would arrive now
+    verdict = await check(campaign, report, redeliveries_before, explained=explained)
+    report.seconds = round(time.monotonic() - began, 1)
+    report.write(REPORTS / f"{report_name}.json")
+    print(f"\n{report_name}: {report.__dict__}")
+    assert verdict.valid, f"{len(verdict.anomalies)} anomalies: {verdict.anomalies[:20]}"
+    return report

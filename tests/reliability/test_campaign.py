@@ -1,78 +1,36 @@
 """The reliability suite: campaigns of dossiers while faults are injected one after another.
 
-After the faults: every dossier has exactly one current score and one current
-mention result, exactly one receipt and one award as the SMTP server received
-them (a byte-identical resend in the SMTP window is counted and reported),
-no dossier is stuck; the report gives the counts.
+After the faults, the checker (`tools.checker`) compares the campaign's
+history with the final state seen through the API, the topics and the SMTP
+capture: every acknowledged dossier present with its last acknowledged
+revision, evaluated once per revision and grille version, one receipt and one
+award per collectivité (a byte-identical resend in the SMTP window is counted
+and reported), the palmarès equal to the evaluated dossiers, no dead letter
+unexplained; the report gives the counts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import time
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-from palmares_cli.kafka_io import read_topics
-from palmares_contracts import ALL_TOPICS
 from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
 from palmares_stack.smtp import SmtpCapture
 
-from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack
-from tests.reliability.campaign import EVALUATED, Campaign, Fault, Report, check, notified, redeliveries, run_faults
+from tests.reliability.campaign import TIMEOUT_S, Campaign, Fault, dossiers, on_session_stack, run
 
-pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
-
-REPORTS = Path(__file__).resolve().parents[2] / ".run" / "reliability"
-DOSSIERS = int(os.environ.get("PALMARES_RELIABILITY_DOSSIERS", "2000"))
+pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S)]
 
 
 def local_infra(infra: Infra) -> tuple[KafkaCluster, object]:
     if infra.kafka is None or infra.postgres is None:
         pytest.fail("the reliability suite injects process faults: it needs TEST_INFRA=local")
     return infra.kafka, infra.postgres
-
-
-async def dead_letter_count(bootstrap: str) -> int:
-    return sum(len(t.letters) for t in await read_topics(bootstrap, [t.dlq for t in ALL_TOPICS]))
-
-
-async def run(campaign: Campaign, faults: list[Fault], report_name: str) -> Report:
-    report = Report(dossiers=campaign.n)
-    began = time.monotonic()
-    bootstrap = campaign.stack.env["KAFKA_BOOTSTRAP_SERVERS"]
-    dead_before = await dead_letter_count(bootstrap)
-    redeliveries_before = await redeliveries(campaign.stack.env["DATABASE_URL"])
-    await campaign.api.publish_grille(grille_body(campaign.edition))
-    await campaign.register_all()
-
-    flowing = asyncio.Event()
-
-    def progress(done: int) -> None:
-        if done >= campaign.n // 20:
-            flowing.set()
-
-    chaos = asyncio.create_task(run_faults(faults, report, flowing))
-    await campaign.submit_all(on_progress=progress)
-    await chaos
-    assert await campaign.wait_until("evaluated", EVALUATED, 300) == campaign.n, "dossiers stuck before evaluation"
-    assert await campaign.wait_until("receipts", notified("receipt"), 300) == campaign.n, "receipts missing"
-    await campaign.publish_palmares()
-    awarded = await campaign.wait_until("awards", notified("award"), 300)
-    report.stuck = campaign.n - awarded
-    assert report.stuck == 0, f"{report.stuck} dossiers never got their award"
-    await asyncio.sleep(3)  # anything extra (a resend) would arrive now
-    await check(campaign, report, redeliveries_before, await dead_letter_count(bootstrap) - dead_before)
-    report.seconds = round(time.monotonic() - began, 1)
-    report.write(REPORTS / f"{report_name}.json")
-    print(f"\n{report_name}: {report.__dict__}")
-    return report
 
 
 async def test_campaign_survives_crashes_restarts_and_outages(
@@ -115,7 +73,7 @@ async def test_campaign_survives_crashes_restarts_and_outages(
         ("SMTP server down 30 s", smtp_down_30s),
         ("second scoring instance joins then leaves", second_scoring_instance),
     ]
-    campaign = Campaign(api, stack, codes, edition, DOSSIERS, "campaign")
+    campaign = on_session_stack(api, stack, codes, edition, infra, dossiers(2000), "campaign")
     report = await run(campaign, faults, "campaign-1-broker")
     assert report.duplicated_as_seen_by_users == 0
     assert len(report.faults) == len(faults)
@@ -161,8 +119,45 @@ async def test_campaign_on_three_brokers_survives_a_broker_killed(
                 await asyncio.sleep(10)
                 await asyncio.to_thread(kafka_cluster3.restart_broker, 1)
 
-            campaign = Campaign(api, cluster_stack, codes, 2099, max(DOSSIERS // 4, 200), "cluster")
+            campaign = Campaign(
+                api, cluster_stack, codes, 2099, dossiers(500), "cluster",
+                database_url=infra.database_url.rsplit("/", 1)[0] + "/" + database,
+                bootstrap=kafka_cluster3.bootstrap_servers,
+            )  # fmt: skip
             report = await run(campaign, [("SIGKILL one of 3 brokers", kill_a_broker)], "campaign-3-brokers")
             assert report.duplicated_as_seen_by_users == 0
     finally:
         cluster_stack.stop()
+
+
+async def test_campaign_survives_network_faults(
+    stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
+) -> None:
+    """Toxiproxy between the services and Kafka, PostgreSQL and SMTP: slow, throttled, reset, silent, half-closed."""
+    if infra.toxiproxy is None:
+        pytest.fail("the network faults need Toxiproxy in front of the servers: `make toxiproxy` (TEST_INFRA=local)")
+    proxy = infra.toxiproxy
+    proxies = sorted(proxy.proxies())  # kafka-0, postgres, smtp
+    both = ("upstream", "downstream")
+
+    def toxic(kind: str, attributes: dict[str, int], seconds: float, streams: tuple[str, ...] = both) -> Fault:
+        async def fault() -> None:
+            with proxy.toxic(proxies, kind, attributes, streams=streams):
+                await asyncio.sleep(seconds)
+
+        return (f"{kind} {attributes} for {seconds:.0f} s on {', '.join(proxies)}", fault)
+
+    faults: list[Fault] = [
+        toxic("latency", {"latency": 300, "jitter": 100}, 10),
+        toxic("bandwidth", {"rate": 32}, 10),  # KB/s each way
+        toxic("reset_peer", {"timeout": 0}, 5, streams=("upstream",)),  # every connection reset (RST)
+        toxic("timeout", {"timeout": 0}, 30),  # a black hole: bytes go nowhere, nothing is refused
+        toxic("slow_close", {"delay": 20_000}, 10),  # half-open: a closed connection lingers 20 s
+    ]
+    campaign = on_session_stack(api, stack, codes, edition, infra, dossiers(600), "network")
+    try:
+        report = await run(campaign, faults, "campaign-network")
+    finally:
+        proxy.reset()
+    assert report.duplicated_as_seen_by_users == 0
+    assert len(report.faults) == len(faults)

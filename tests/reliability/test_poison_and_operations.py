@@ -44,6 +44,9 @@ def poisons(topic: Topic, marker: str) -> list[tuple[str, bytes, list[tuple[str,
     value, headers = encode(sample)
     doc = json.loads(value)
     future = {**doc, "schema_version": sample.SCHEMA_VERSION + 1, "marker": marker}
+    # A truly unsupported version: it declares itself unreadable by today's consumers (an additive
+    # version, compatible with theirs, is read: the rolling upgrade's campaign).
+    headers["schema-compatible-since"] = str(sample.SCHEMA_VERSION + 1)
     wrong_shape = {"event_type": sample.event_type, "marker": marker}
     oversized = {**doc, "marker": marker, "padding": "x" * 600_000}
     return [

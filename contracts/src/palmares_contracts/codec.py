@@ -16,6 +16,8 @@ from palmares_contracts.topics import Topic
 
 EVENT_TYPE_HEADER = "event-type"
 SCHEMA_VERSION_HEADER = "schema-version"
+# The oldest schema version whose consumers can read the record (an additive version's floor).
+COMPATIBLE_SINCE_HEADER = "schema-compatible-since"
 CONTENT_TYPE_HEADER = "content-type"
 JSON_CONTENT_TYPE = "application/json"
 
@@ -45,7 +47,7 @@ class UnknownEventType(ContractError):
 
 
 class UnsupportedSchemaVersion(ContractError):
-    """A schema version newer than the one this consumer knows."""
+    """A schema version newer than the one this consumer knows, and not compatible with it."""
 
     error_type = "unsupported-schema-version"
 
@@ -61,6 +63,7 @@ def encode(event: Event) -> tuple[bytes, dict[str, str]]:
     headers = {
         EVENT_TYPE_HEADER: event.event_type,
         SCHEMA_VERSION_HEADER: str(event.schema_version),
+        COMPATIBLE_SINCE_HEADER: str(min(type(event).COMPATIBLE_SINCE, event.schema_version)),
         CONTENT_TYPE_HEADER: JSON_CONTENT_TYPE,
     }
     return event.model_dump_json().encode(), headers
@@ -70,7 +73,10 @@ def decode(topic: Topic[E], value: bytes | None, headers: dict[str, str] | None 
     """Read a record of `topic` as its event model, or raise a `ContractError`.
 
     The `event-type` header routes the record when present; otherwise the
-    `event_type` field of the JSON does. Unknown fields are ignored.
+    `event_type` field of the JSON does. Unknown fields are ignored. A newer
+    `schema_version` than this consumer's is read when the record says it is
+    compatible with this consumer's version (`schema-compatible-since`), and
+    refused otherwise.
     """
     if not value:
         raise UndecodableEvent("empty record value")
@@ -96,11 +102,18 @@ def decode(topic: Topic[E], value: bytes | None, headers: dict[str, str] | None 
         raise InvalidEvent(_summarize(exc)) from exc
     if event.event_type != event_type:
         raise InvalidEvent(f"event-type header {event_type!r} differs from body {event.event_type!r}")
-    if event.schema_version > cls.SCHEMA_VERSION:
+    if event.schema_version > cls.SCHEMA_VERSION and not _compatible(headers, cls.SCHEMA_VERSION):
         raise UnsupportedSchemaVersion(
             f"{event_type} schema_version {event.schema_version} > supported {cls.SCHEMA_VERSION}"
+            f" and not compatible with it ({COMPATIBLE_SINCE_HEADER}: {(headers or {}).get(COMPATIBLE_SINCE_HEADER)})"
         )
     return event
+
+
+def _compatible(headers: dict[str, str] | None, known: int) -> bool:
+    """Does the record declare itself readable by consumers of version `known`? (No header: no.)"""
+    since = (headers or {}).get(COMPATIBLE_SINCE_HEADER, "")
+    return since.isdigit() and int(since) <= known
 
 
 def _summarize(exc: ValidationError, limit: int = 5) -> str:

@@ -1,10 +1,15 @@
 """Event models: the facts services tell each other through Kafka.
 
 Every event is the JSON of one of these frozen pydantic v2 models. Unknown
-fields are ignored (forward compatibility); a breaking change is a new
-`schema_version` (and a new `*.v2` topic if needed). Consumers refuse an event
-whose `schema_version` is newer than the one they know (it is dead-lettered,
-see `codec`).
+fields are ignored (forward compatibility). The compatibility rule
+(docs/architecture.md, "Event versions"): every change of an event's schema
+is a new `schema_version`; an *additive* change (new optional fields whose
+absence keeps the old meaning) declares the oldest version it stays readable
+by (`COMPATIBLE_SINCE`, carried in the `schema-compatible-since` header), so
+that consumers of that version read it, ignoring what they do not know, while
+a service is upgraded; a change that older consumers would misread sets
+`COMPATIBLE_SINCE` to the new version (they dead-letter it), and a breaking
+change of shape is a new `*.v2` topic.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class Event(_Value):
     """Common envelope fields of every event."""
 
     SCHEMA_VERSION: ClassVar[int] = 1
+    # The oldest schema version whose consumers can read this one (see the module's docstring).
+    COMPATIBLE_SINCE: ClassVar[int] = 1
 
     event_id: UUID = Field(default_factory=uuid4)
     event_type: str
@@ -254,10 +261,12 @@ class JuryDecided(Event):
       alone) leaves the detected mentions as they are.
     The version changed, not only the fields: a consumer that only knows
     version 1 would show the detected mentions instead of the jury's, so it
-    must refuse the event (dead letter) rather than ignore the new field.
+    must refuse the event (dead letter) rather than ignore the new field:
+    version 2 is compatible since version 2 only.
     """
 
     SCHEMA_VERSION: ClassVar[int] = 2
+    COMPATIBLE_SINCE: ClassVar[int] = 2
 
     event_type: Literal["JuryDecided"] = "JuryDecided"
     schema_version: int = Field(default=2, ge=1)

@@ -20,6 +20,7 @@ from palmares_contracts import (
     InvalidEvent,
     JuryDecided,
     Mention,
+    SubmissionReceived,
     UndecodableEvent,
     UnknownEventType,
     UnsupportedSchemaVersion,
@@ -111,6 +112,20 @@ def test_future_schema_version_is_refused() -> None:
     doc["schema_version"] = 2
     with pytest.raises(UnsupportedSchemaVersion):
         decode(SUBMISSIONS, json.dumps(doc).encode())
+    # A newer version that declares itself incompatible with this consumer's.
+    with pytest.raises(UnsupportedSchemaVersion):
+        decode(SUBMISSIONS, json.dumps(doc).encode(), {"schema-compatible-since": "2"})
+
+
+def test_an_additive_version_is_read_by_older_consumers() -> None:
+    """Version 2 with a new field, compatible since version 1: a version-1 consumer reads it, ignoring the field."""
+    value, headers = encode(submission())
+    assert headers["schema-compatible-since"] == "1"
+    doc = {**json.loads(value), "schema_version": 2, "canal": "portail"}
+    event = decode(SUBMISSIONS, json.dumps(doc).encode(), {**headers, "schema-version": "2"})
+    assert isinstance(event, SubmissionReceived) and event.schema_version == 2
+    with pytest.raises(UnsupportedSchemaVersion):  # an unreadable floor is no promise
+        decode(SUBMISSIONS, json.dumps(doc).encode(), {**headers, "schema-compatible-since": "un"})
 
 
 def test_header_and_body_types_must_agree() -> None:
@@ -173,6 +188,7 @@ def test_jury_decided_version_2_carries_the_jurys_mentions_and_version_1_still_r
     )
     value, headers = encode(decided)
     assert headers["schema-version"] == "2"
+    assert headers["schema-compatible-since"] == "2", "version-1 consumers would misread it: they refuse it"
     assert decode(JURY, value, headers) == decided
     v1 = json.loads(value)
     for added in ("revision", "mentions"):

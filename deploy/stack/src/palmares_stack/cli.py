@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
                 help="with --services: also start Jaeger (built once from the Go module proxy into .cache/) and "
                 "export the services' spans to it; without Go, the stack starts without it",
             )
+            cmd.add_argument(
+                "--toxiproxy",
+                action="store_true",
+                help="put Toxiproxy (built once from the Go module proxy into .cache/) between the services and "
+                "Kafka, PostgreSQL and SMTP, for network faults (TOXIPROXY_URL in stack.env)",
+            )
     return parser
 
 
@@ -70,7 +76,14 @@ def _with_jaeger(
     return [jaeger.jaeger_spec(stack.state_dir, binary, ports), *services], {**extra, **exported, **ports.env()}
 
 
-def _up(stack: LocalStack, brokers: int, timeout: float, with_services: bool, with_jaeger: bool = False) -> int:
+def _up(
+    stack: LocalStack,
+    brokers: int,
+    timeout: float,
+    with_services: bool,
+    with_jaeger: bool = False,
+    with_toxiproxy: bool = False,
+) -> int:
     services: list[ServiceSpec] = []
     if with_services:
         from .ports import LOCALHOST, free_port
@@ -96,7 +109,7 @@ def _up(stack: LocalStack, brokers: int, timeout: float, with_services: bool, wi
     elif with_jaeger:
         print("--jaeger needs --services (the services are what export to it)", file=sys.stderr)
         return 2
-    result = stack.up(brokers=brokers, services=services, timeout=timeout)
+    result = stack.up(brokers=brokers, services=services, timeout=timeout, toxiproxy=with_toxiproxy)
     if with_services:
         stack.update_env(extra)
         result.env.update(extra)
@@ -139,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(args.state_dir)
     try:
         if args.command == "up":
-            return _up(stack, args.brokers, args.timeout, args.services, args.jaeger)
+            return _up(stack, args.brokers, args.timeout, args.services, args.jaeger, args.toxiproxy)
         if args.command == "down":
             return _down(stack)
         return _status(stack)

@@ -2,9 +2,10 @@
 
     python -m palmares_stack.gotools build jaeger       # `make jaeger`: Jaeger all-in-one v1.76.0
     python -m palmares_stack.gotools build kustomize    # `make kustomize`: kustomize v5.8.1 (deploy/ checks)
+    python -m palmares_stack.gotools build toxiproxy-server   # `make toxiproxy` (with toxiproxy-cli): the fault proxy
     python -m palmares_stack.gotools path jaeger        # where it is (exit 1 if not built)
 
-Each tool has a build module under `deploy/<tool>/` (a `go.mod` made with
+Each tool has a build module under `deploy/<module>/` (the tool's name unless it says otherwise) (a `go.mod` made with
 `go get -tool <package>@<version>` and its `go.sum`: every dependency pinned).
 `go build` runs under `nice`, its output in `<cache>/bin/<tool>-build.log`.
 Without a Go toolchain, or when the build fails, `ToolUnavailable` says why:
@@ -38,10 +39,11 @@ class GoTool:
     package: str
     version: str
     binary_env: str  # an explicit path overrides the cache
+    module: str = ""  # the build module's folder under deploy/, when it is not the tool's name
 
     @property
     def module_dir(self) -> Path:
-        return repo_root() / "deploy" / self.name
+        return repo_root() / "deploy" / (self.module or self.name)
 
     def binary(self) -> Path:
         explicit = os.environ.get(self.binary_env)
@@ -53,6 +55,18 @@ class GoTool:
 TOOLS = {
     "jaeger": GoTool("jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger", "v1.76.0", "PALMARES_JAEGER_BIN"),
     "kustomize": GoTool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1", "PALMARES_KUSTOMIZE_BIN"),
+    # The fault proxy of the reliability campaigns (docs/reliability.md): its server, and the
+    # command line an operator uses to add toxics by hand. One build module for both.
+    "toxiproxy-server": GoTool(
+        "toxiproxy-server",
+        "github.com/Shopify/toxiproxy/v2/cmd/server",
+        "v2.5.0",
+        "PALMARES_TOXIPROXY_BIN",
+        "toxiproxy",
+    ),
+    "toxiproxy-cli": GoTool(
+        "toxiproxy-cli", "github.com/Shopify/toxiproxy/v2/cmd/cli", "v2.5.0", "PALMARES_TOXIPROXY_CLI_BIN", "toxiproxy"
+    ),
 }
 
 

@@ -11,6 +11,11 @@ traffic between brokers (PLAIN, as the first user). The CONTROLLER listener
 stays PLAINTEXT. No listener is left open without authentication for clients:
 the readiness probe authenticates with SASL/PLAIN (``kafka_probe``).
 
+With ``proxied=True`` each node has a third listener, ``PROXIED``, advertised
+at the address of a fault proxy (``toxiproxy``) that forwards to it: a client
+bootstrapping there connects to every broker through the proxy. The proxy's
+port is chosen here (``proxy_routes``); the launcher creates the proxies.
+
 Layout under ``base_dir``::
 
     cluster.json          cluster id, node ids and ports (re-used on restart)
@@ -130,6 +135,8 @@ class KafkaNode:
     node_dir: Path
     log_path: Path
     process: ManagedProcess | None = None
+    proxied_port: int | None = None  # the PROXIED listener (``proxied=True``)
+    proxy_port: int | None = None  # where that listener is advertised: the fault proxy's port
 
     @property
     def properties_path(self) -> Path:
@@ -182,6 +189,7 @@ class KafkaCluster(Server):
         libs_dir: Path | None = None,
         on_spawn: Callable[[ManagedProcess], None] | None = None,
         sasl_users: Mapping[str, str] | None = None,
+        proxied: bool = False,
     ) -> None:
         if brokers < 1:
             raise ValueError("brokers must be >= 1")
@@ -189,6 +197,9 @@ class KafkaCluster(Server):
         for name, password in self.sasl_users.items():
             if not _SASL_USERNAME.fullmatch(name) or not _SASL_PASSWORD.fullmatch(password):
                 raise ValueError(f"SASL user {name!r}: names are [A-Za-z][A-Za-z0-9_-]*, passwords [A-Za-z0-9_.~+/-]+")
+        if proxied and sasl_users:
+            raise ValueError("a proxied listener is PLAINTEXT: not with sasl_users")
+        self.proxied = proxied
         self.base_dir = Path(base_dir).resolve()
         self.brokers = brokers
         self.host = host
@@ -210,6 +221,17 @@ class KafkaCluster(Server):
         if not self.nodes:
             raise KafkaError("cluster not started")
         return ",".join(f"{self.host}:{n.broker_port}" for n in self.nodes)
+
+    @property
+    def proxied_bootstrap_servers(self) -> str:
+        """The bootstrap list through the fault proxy (``proxied=True``): every connection goes through it."""
+        if not self.nodes or not self.proxied:
+            raise KafkaError("cluster not started with proxied=True")
+        return ",".join(f"{self.host}:{n.proxy_port}" for n in self.nodes)
+
+    def proxy_routes(self) -> dict[int, int]:
+        """For each node, the proxy's port (advertised) → the PROXIED listener's port (the proxy's upstream)."""
+        return {n.proxy_port: n.proxied_port for n in self.nodes if n.proxy_port and n.proxied_port}
 
     @property
     def security_protocol(self) -> str:
@@ -294,6 +316,7 @@ class KafkaCluster(Server):
     def _load_or_create_layout(self) -> None:
         state_file = self.base_dir / "cluster.json"
         ports: list[tuple[int, int]] = []
+        proxied: list[tuple[int, int]] = []
         if state_file.is_file():
             state = json.loads(state_file.read_text())
             if len(state["nodes"]) != self.brokers:
@@ -303,15 +326,23 @@ class KafkaCluster(Server):
                 )
             self.cluster_id = state["cluster_id"]
             ports = [(n["broker_port"], n["controller_port"]) for n in state["nodes"]]
+            proxied = [(n["proxied_port"], n["proxy_port"]) for n in state["nodes"] if n.get("proxied_port")]
             # Keep the recorded ports when all are free, so clients and logs stay
-            # consistent across restarts; otherwise move every node at once.
-            if not all(port_is_free(p, self.host) for pair in ports for p in pair):
-                ports = []
+            # consistent across restarts; otherwise move every node at once. (The
+            # proxy's port is the running proxy's: not free, and not the broker's.)
+            own = [p for pair in ports for p in pair] + [p for p, _ in proxied]
+            if not all(port_is_free(p, self.host) for p in own):
+                ports, proxied = [], []
         else:
             self.cluster_id = new_cluster_id()
         if not ports:
             flat = free_ports(2 * self.brokers, self.host)
             ports = [(flat[2 * i], flat[2 * i + 1]) for i in range(self.brokers)]
+        if self.proxied and len(proxied) != self.brokers:
+            flat = free_ports(2 * self.brokers, self.host)
+            proxied = [(flat[2 * i], flat[2 * i + 1]) for i in range(self.brokers)]
+        if not self.proxied:
+            proxied = []
         self.nodes = [
             KafkaNode(
                 node_id=i,
@@ -319,6 +350,8 @@ class KafkaCluster(Server):
                 controller_port=controller_port,
                 node_dir=self.base_dir / f"node-{i}",
                 log_path=self.log_dir / f"kafka-{i}.log",
+                proxied_port=proxied[i][0] if proxied else None,
+                proxy_port=proxied[i][1] if proxied else None,
             )
             for i, (broker_port, controller_port) in enumerate(ports)
         ]
@@ -326,7 +359,12 @@ class KafkaCluster(Server):
         state = {
             "cluster_id": self.cluster_id,
             "nodes": [
-                {"node_id": n.node_id, "broker_port": n.broker_port, "controller_port": n.controller_port}
+                {
+                    "node_id": n.node_id,
+                    "broker_port": n.broker_port,
+                    "controller_port": n.controller_port,
+                    **({"proxied_port": n.proxied_port, "proxy_port": n.proxy_port} if n.proxied_port else {}),
+                }
                 for n in self.nodes
             ],
         }
@@ -362,6 +400,10 @@ class KafkaCluster(Server):
         }
         if self.sasl_users:
             config.update(self._sasl_config(node))
+        if node.proxied_port and node.proxy_port:
+            config["listeners"] += f",PROXIED://{self.host}:{node.proxied_port}"
+            config["advertised.listeners"] += f",PROXIED://{self.host}:{node.proxy_port}"
+            config["listener.security.protocol.map"] += ",PROXIED:PLAINTEXT"
         config.update(_FAILOVER_TUNING)
         config.update(self.extra_config)
         return config

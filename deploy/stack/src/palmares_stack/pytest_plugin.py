@@ -12,6 +12,13 @@
     and ``DATABASE_URL``.
 
   The SMTP capture is always the in-process aiosmtpd one (``infra.smtp``).
+
+  In ``local`` mode, when Toxiproxy is built (``make toxiproxy``), the
+  services reach Kafka, PostgreSQL and SMTP through it: ``infra.env()`` gives
+  the proxies' addresses, ``infra.toxiproxy`` adds the network faults, and
+  ``infra.kafka_bootstrap`` / ``infra.database_url`` stay the servers' own
+  addresses for the tests' clients (which faults must not slow down).
+  ``PALMARES_TEST_TOXIPROXY=off`` connects the services directly.
 * ``postgres`` (session): PostgreSQL alone, for tests that need a database
   and no broker (the runtime's in-process suite); ``infra`` uses the same one
   in ``local`` mode.
@@ -39,8 +46,10 @@ if TYPE_CHECKING:  # heavy imports stay lazy: most test runs never start servers
     from .kafka import KafkaCluster
     from .postgres import PostgresServer
     from .smtp import SmtpCapture
+    from .toxiproxy import Toxiproxy
 
 INFRA_ENV = "TEST_INFRA"
+TOXIPROXY_ENV = "PALMARES_TEST_TOXIPROXY"
 MODES = ("local", "docker", "external")
 
 # Start-up times of the session servers, printed in pytest's terminal summary.
@@ -61,15 +70,19 @@ class Infra:
     kafka: KafkaCluster | None = None
     postgres: PostgresServer | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    toxiproxy: Toxiproxy | None = None
+    # The services' addresses through the proxies (with ``toxiproxy``): Kafka's bootstrap list, PostgreSQL's DSN, SMTP's port.
+    proxied: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        """The same variables as ``.run/stack.env``, to launch services under test."""
+        """The same variables as ``.run/stack.env``, to launch services under test (through the proxies, if any)."""
         return {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "DATABASE_URL": self.database_url,
             "SMTP_HOST": self.smtp_host,
             "SMTP_PORT": str(self.smtp_port),
             "MAIL_DIR": str(self.mail_dir),
+            **self.proxied,
         }
 
 
@@ -97,6 +110,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _STARTUP_SECONDS:
         timings = ", ".join(f"{name} {secs:.1f}s" for name, secs in _STARTUP_SECONDS.items())
         terminalreporter.write_line(f"palmares infra ready in: {timings}")
+
+
+def _toxiproxy_wanted() -> bool:
+    """Toxiproxy in front of the servers when it is built and not switched off."""
+    if os.environ.get(TOXIPROXY_ENV, "").strip().lower() in ("0", "off", "no", "false"):
+        return False
+    from . import toxiproxy
+
+    try:
+        toxiproxy.ensure(allow_build=False)
+    except toxiproxy.ToxiproxyUnavailable:
+        return False
+    return True
 
 
 def _external_endpoints() -> tuple[str, str]:
@@ -151,6 +177,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         cleanup.callback(smtp.stop)
         kafka: KafkaCluster | None = None
         postgres: PostgresServer | None = None
+        toxiproxy: Toxiproxy | None = None
+        proxied: dict[str, str] = {}
         if mode == "local":
             from .kafka import KafkaCluster
 
@@ -158,11 +186,28 @@ def infra(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
             # to the pytest process and die with it even if it is killed.
             session_postgres: Postgres = request.getfixturevalue("postgres")
             postgres, database_url = session_postgres.server, session_postgres.url
-            kafka = KafkaCluster(base / "kafka", brokers=1)
+            assert postgres is not None  # local mode: the session's own server
+            with_proxy = _toxiproxy_wanted()
+            kafka = KafkaCluster(base / "kafka", brokers=1, proxied=with_proxy)
             cleanup.callback(kafka.stop)
             begin = time.monotonic()
             kafka_bootstrap = kafka.start()
             timings["kafka"] = time.monotonic() - begin
+            if with_proxy:
+                from . import toxiproxy as tp
+
+                begin = time.monotonic()
+                process, toxiproxy = tp.start_server(base / "logs" / "toxiproxy.log")
+                cleanup.callback(process.stop)
+                routes, ports = tp.routes(kafka.proxy_routes(), postgres.port, smtp.port)
+                for route in routes:
+                    toxiproxy.create(route)
+                proxied = {
+                    "KAFKA_BOOTSTRAP_SERVERS": kafka.proxied_bootstrap_servers,
+                    "DATABASE_URL": tp.proxied_database_url(database_url, ports["postgres"]),
+                    "SMTP_PORT": str(ports["smtp"]),
+                }
+                timings["toxiproxy"] = time.monotonic() - begin
         elif mode == "docker":
             from .docker_infra import start_docker_infra
 
@@ -185,6 +230,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
             kafka=kafka,
             postgres=postgres,
             timings=timings,
+            toxiproxy=toxiproxy,
+            proxied=proxied,
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +54,19 @@ def start_service(
     timeout: float = 90.0,
     tier: int = 10,
     instance: str | None = None,
+    argv: Sequence[str] | None = None,
 ) -> ServiceEndpoint:
-    """Start one service (or another `instance` of it) and wait until `/ready` says so."""
+    """Start one service (or another `instance` of it) and wait until `/ready` says so.
+
+    `argv` runs another version of it (e.g. a rolling upgrade's next version) instead of `python -m palmares_<name>`.
+    """
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}: expected one of {SERVICES}")
     port = port or free_port()
     label = f"{name}-{instance}" if instance else name
     process = start_process(
         label,
-        [sys.executable, "-m", f"palmares_{name}"],
+        list(argv) if argv else [sys.executable, "-m", f"palmares_{name}"],
         log_path=log_dir / f"{label}.log",
         env=service_env(name, port, base_env),
         ready=http_ready(f"http://{LOCALHOST}:{port}/ready"),

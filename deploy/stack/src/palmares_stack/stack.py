@@ -32,7 +32,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from .kafka import KafkaCluster
-from .ports import LOCALHOST, port_is_free, port_is_open
+from .ports import LOCALHOST, free_port, port_is_free, port_is_open
 from .postgres import PostgresServer
 from .process import ManagedProcess, ReadyCheck, start_process, stop_all
 from .registry import ProcessRegistry
@@ -183,6 +183,8 @@ class LocalStack:
         services: Sequence[ServiceSpec] = (),
         timeout: float = 180.0,
         log: Callable[[str], None] = print,
+        *,
+        toxiproxy: bool = False,
     ) -> UpResult:
         """Start whatever is not running yet; a no-op (``already_up``) when all is.
 
@@ -190,7 +192,10 @@ class LocalStack:
         so ``palmares_stack up`` followed by ``make up`` works. If part of a
         previous stack died (a crash, a reboot), the survivors are stopped and
         everything starts again on the same data. A failed start stops
-        everything, so ``up`` leaves a whole stack or nothing.
+        everything, so ``up`` leaves a whole stack or nothing. With ``toxiproxy``
+        the services reach Kafka, PostgreSQL and SMTP through Toxiproxy
+        (``palmares_stack.toxiproxy``): ``stack.env`` gives the proxies'
+        addresses, the servers' own as ``*_DIRECT``, and ``TOXIPROXY_URL``.
         """
         with self._locked():
             recorded = self.processes()
@@ -206,7 +211,7 @@ class LocalStack:
                 return UpResult(self.read_env(), already_up=True, timings={})
             started = time.monotonic()
             try:
-                timings = {} if infra_up else self._start_infra(brokers, timeout)
+                timings = {} if infra_up else self._start_infra(brokers, timeout, toxiproxy=toxiproxy)
                 env = self.read_env()
                 for spec in missing:
                     begin = time.monotonic()
@@ -237,7 +242,7 @@ class LocalStack:
 
     # ------------------------------------------------------------------ infrastructure
 
-    def _start_infra(self, brokers: int, timeout: float) -> dict[str, float]:
+    def _start_infra(self, brokers: int, timeout: float, *, toxiproxy: bool = False) -> dict[str, float]:
         """Kafka, Postgres and SMTP in parallel: total time is the slowest, not the sum."""
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         kafka = KafkaCluster(
@@ -247,6 +252,7 @@ class LocalStack:
             log_dir=self.logs_dir,
             tie_to_parent=False,
             on_spawn=self._record_infra,
+            proxied=toxiproxy,
         )
         postgres = PostgresServer(
             self.state_dir / "postgres",
@@ -281,7 +287,43 @@ class LocalStack:
                 "STACK_STATE_DIR": str(self.state_dir),
             }
         )
-        return {name: seconds for name, (_, seconds) in results.items()}
+        timings = {name: seconds for name, (_, seconds) in results.items()}
+        if toxiproxy:
+            begin = time.monotonic()
+            self._start_toxiproxy(kafka, postgres.port, int(results["smtp"][0]), results["postgres"][0], timeout)
+            timings["toxiproxy"] = time.monotonic() - begin
+        return timings
+
+    def _start_toxiproxy(
+        self, kafka: KafkaCluster, postgres_port: int, smtp_port: int, database_url: str, timeout: float
+    ) -> None:
+        """Toxiproxy in front of the servers; the services' addresses in stack.env become the proxies'."""
+        from . import toxiproxy as tp
+
+        port = free_port(self.host)
+        client = tp.Toxiproxy(f"http://{self.host}:{port}")
+        self.start_process(
+            "toxiproxy",
+            tp.server_argv(tp.ensure(), port, self.host),
+            ready=client.answers,
+            timeout=timeout,
+            tier=TIER_INFRA,
+        )
+        routes, ports = tp.routes(kafka.proxy_routes(), postgres_port, smtp_port, host=self.host)
+        for route in routes:
+            client.create(route)
+        env = self.read_env()
+        self.update_env(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": kafka.proxied_bootstrap_servers,
+                "DATABASE_URL": tp.proxied_database_url(database_url, ports["postgres"]),
+                "SMTP_PORT": str(ports["smtp"]),
+                "KAFKA_BOOTSTRAP_SERVERS_DIRECT": env["KAFKA_BOOTSTRAP_SERVERS"],
+                "DATABASE_URL_DIRECT": env["DATABASE_URL"],
+                "SMTP_PORT_DIRECT": env["SMTP_PORT"],
+                tp.TOXIPROXY_URL: client.url,
+            }
+        )
 
     def _record_infra(self, process: ManagedProcess) -> None:
         process.tier = TIER_INFRA

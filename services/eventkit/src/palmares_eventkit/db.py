@@ -66,14 +66,31 @@ def check_schema_name(schema: str) -> str:
     return schema
 
 
-async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose connections see the service's schema first."""
+async def create_pool(
+    dsn: str,
+    schema: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    idle_in_transaction_timeout_s: float | None = None,
+) -> asyncpg.Pool:
+    """A pool whose connections see the service's schema first.
+
+    With `idle_in_transaction_timeout_s`, PostgreSQL ends a session that sits
+    in a transaction without a statement for that long: the fence against a
+    frozen process (SIGSTOP, a VM paused) whose open transaction would
+    otherwise keep its row and inbox locks, and block the instance that took
+    its work over, until it wakes (docs/reliability.md, "Paused processes").
+    """
     check_schema_name(schema)
+    settings = {"search_path": schema, "application_name": f"palmares-{schema}"}
+    if idle_in_transaction_timeout_s:
+        settings["idle_in_transaction_session_timeout"] = str(int(idle_in_transaction_timeout_s * 1000))
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"search_path": schema, "application_name": f"palmares-{schema}"},
+        server_settings=settings,
         command_timeout=60,
         init=_count_statements,
     )

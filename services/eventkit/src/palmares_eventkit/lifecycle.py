@@ -164,7 +164,13 @@ class ServiceRuntime:
         await self._cluster.ensure_topics([name for t in self._topics.values() for name in (t.name, t.dlq)])
         self._producer = self._cluster.producer(f"palmares-{self.service}-relay")
         await self._producer.start()
-        self._relay = outbox.OutboxRelay(self._pool, self._producer, self.schema, published=self._published)
+        self._relay = outbox.OutboxRelay(
+            self._pool,
+            self._producer,
+            self.schema,
+            published=self._published,
+            idle_session_timeout_s=self.settings.db_idle_in_transaction_timeout_s,
+        )
         self._relay.start()
         for name, loop in self._backgrounds:
             self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
@@ -207,6 +213,7 @@ class ServiceRuntime:
                     self.schema,
                     min_size=self.settings.db_pool_min,
                     max_size=self.settings.db_pool_max,
+                    idle_in_transaction_timeout_s=self.settings.db_idle_in_transaction_timeout_s,
                 )
             except UNAVAILABLE as exc:
                 if asyncio.get_running_loop().time() > deadline:

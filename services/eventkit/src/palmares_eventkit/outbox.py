@@ -7,7 +7,12 @@ a crash between the ack and the delete republishes the same event (same
 `event_id`), which the consumers' inboxes absorb.
 
 One relay per schema publishes at a time (a Postgres advisory lock), so that
-several instances of a service keep the per-key order of their events.
+several instances of a service keep the per-key order of their events. The
+lock's session has an `idle_session_timeout`: if the leader's process freezes
+(SIGSTOP, a paused VM) PostgreSQL ends its session after that long, the lock
+goes, and another instance leads. When the frozen leader wakes, it checks its
+session before publishing what it had read (`_fence`): a dead session means it
+lost the lead, and it publishes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -128,6 +134,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
         max_backoff_s: float = 5.0,
+        idle_session_timeout_s: float | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -136,6 +143,9 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
+        self._idle_session_timeout_s = idle_session_timeout_s
+        # Rows that took longer than this to read are published only once the lock's session answers again.
+        self._fence_after_s = min(poll_interval_s * 2, (idle_session_timeout_s or 60.0) / 4)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -177,6 +187,11 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
                 self.healthy = True  # a follower is healthy: another instance relays
                 await asyncio.sleep(self._poll_interval_s)
+            if self._idle_session_timeout_s:
+                # Session-wide (not SET LOCAL): the lock is the session's. The relay speaks at least
+                # every poll interval, far below it; the pool's reset on release restores the default.
+                ms = int(self._idle_session_timeout_s * 1000)
+                await conn.execute(f"SET idle_session_timeout = {ms}")
             await conn.add_listener(channel(self._schema), self._on_notify)
             try:
                 self.healthy = True
@@ -195,12 +210,15 @@ class OutboxRelay:
         self._wake.set()
 
     async def _relay_batch(self, conn: PoolConnectionProxy) -> int:
+        # Taken before the query: a process frozen while the rows travel wakes with them in hand.
+        asked_at = time.monotonic()
         rows = await conn.fetch(
             "SELECT id, event_id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1", self._batch_size
         )
         OUTBOX_BACKLOG.set(len(rows))
         if not rows:
             return 0
+        await self._fence(conn, asked_at)
         await self._publish(rows)
         if self._published is not None:
             try:
@@ -211,6 +229,21 @@ class OutboxRelay:
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()
         return len(rows)
+
+    async def _fence(self, conn: PoolConnectionProxy, asked_at: float) -> None:
+        """Still the leader? Asked of PostgreSQL only when time passed since the rows were read.
+
+        Reading and publishing are one event-loop turn apart: a gap of seconds means
+        the process was frozen (or starved), and PostgreSQL may have ended the lock's
+        session meanwhile (`idle_session_timeout`), so that another relay leads and
+        published these rows. Then this query fails and nothing is published.
+        """
+        if time.monotonic() - asked_at > self._fence_after_s:
+            try:
+                await conn.fetchval("SELECT 1")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                log.warning("outbox relay fenced: its lock's session ended while it was frozen; nothing published")
+                raise
 
     async def _publish(self, rows: Sequence[asyncpg.Record]) -> None:
         # send() only appends to the producer's batch; awaiting the futures

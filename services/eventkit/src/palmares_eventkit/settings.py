@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     topic_min_insync_replicas: int | None = Field(default=None, alias="PALMARES_TOPIC_MIN_ISR")
     db_pool_min: int = Field(default=1, ge=0, alias="PALMARES_DB_POOL_MIN")
     db_pool_max: int = Field(default=10, ge=1, alias="PALMARES_DB_POOL_MAX")
+    # A frozen process's open transaction (or the outbox relay's lock session) is ended by
+    # PostgreSQL after this long without a statement, so another instance takes its work over.
+    db_idle_in_transaction_timeout_s: float = Field(default=20.0, gt=0, alias="PALMARES_DB_IDLE_TIMEOUT_S")
     # Local trace store (JSON lines, one file per service) used when no OTLP endpoint is set.
     trace_dir: Path | None = Field(default=None, alias="PALMARES_TRACE_DIR")
     log_level: str = Field(default="INFO", alias="PALMARES_LOG_LEVEL")

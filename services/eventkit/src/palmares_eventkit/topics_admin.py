@@ -20,6 +20,14 @@ _TOPIC_ALREADY_EXISTS = 36
 # topics accept larger records than the events' topics (broker default ~1 MiB).
 DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
+# The event topics are the log the services' state follows from (docs/architecture.md,
+# "Retention"): they keep every record for ever. Not compacted: a key is a collectivité
+# (or an edition), and compaction would keep only its last event, losing the other
+# editions' dossiers and every earlier revision a rebuild replays.
+EVENT_TOPIC_CONFIG = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+# Dead letters wait for an operator's replay: 90 days, then they go.
+DLQ_RETENTION_MS = 90 * 24 * 3600 * 1000
+
 
 async def ensure_topics(
     bootstrap_servers: str,
@@ -91,8 +99,8 @@ async def _refuse_bad_credentials(bootstrap_servers: str, client_kwargs: Mapping
 
 def _configs(name: str, common: dict[str, str]) -> dict[str, str]:
     if name.endswith(DLQ_SUFFIX):
-        return {**common, "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)}
-    return common
+        return {**common, "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES), "retention.ms": str(DLQ_RETENTION_MS)}
+    return {**common, **EVENT_TOPIC_CONFIG}
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:
