@@ -37,6 +37,8 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         # 10 s; a frozen sender's email after 4 × 5 + 10 s), long enough for any honest transaction.
         "PALMARES_DB_IDLE_TIMEOUT_S": "10",
         "SMTP_TIMEOUT_S": "5",
+        # Re-evaluations in many small chunks: a test kills scoring between two of them.
+        "PALMARES_REEVALUATION_CHUNK": "25",
     }
     s = Stack(
         env=env,

@@ -6,14 +6,22 @@ revision under the edition's latest grille; on a new grille version,
 re-evaluate every dossier of the edition, once per dossier and version.
 `DossierEvaluator` is that dance; a service gives it its pure `evaluate`.
 
-Concurrency: the submissions and grilles consumers run concurrently, so both
-handlers take a per-edition transaction lock; a dossier arriving while its
-edition is re-evaluated is evaluated under the version committed before or
-after it, never skipped.
+A new grille version does not re-evaluate the edition in the consumer's
+transaction: it records a re-evaluation job, which a background loop works
+through in chunks of dossiers, each chunk committed with its evaluations and
+outbox rows and the job's position (resumable after a crash, memory bounded by
+the chunk, not by the edition).
+
+Concurrency: the submissions consumer, the grilles consumer and the
+re-evaluation chunks take a per-edition transaction lock; a dossier arriving
+while its edition is re-evaluated is evaluated under the latest version
+committed, and the chunk that reaches it later finds that evaluation already
+there (once per dossier revision and version).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from importlib import resources
@@ -28,6 +36,8 @@ from palmares_eventkit.cluster import Cluster
 from palmares_eventkit.db import Migration, load_migrations
 from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
 from palmares_eventkit.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from palmares_evaluation.grilles import GrilleCache
 
@@ -39,20 +49,31 @@ Evaluate = Callable[[SubmissionReceived, Grille], tuple[Event, dict[str, Any]]]
 # make `migrate` apply them again (and fail on the tables that exist).
 MIGRATIONS_COMPONENT = "evaluator"
 
+# Dossiers re-evaluated per transaction: bounds the memory of a re-evaluation (a few hundred
+# kilobytes of events and results) whatever the edition's size, while one round trip per
+# statement is shared by enough dossiers not to dominate (docs/benchmark.md).
+REEVALUATION_CHUNK = 500
+# How often a replica looks for re-evaluations scheduled by another one.
+REEVALUATION_POLL_S = 1.0
+REEVALUATION_COMMIT_WAIT_S = 0.05
+_BEFORE_ALL = UUID(int=0)
+
 
 def evaluation_migrations() -> list[Migration]:
-    """Tables `grilles`, `dossiers`, `evaluations` in the service's schema."""
+    """Tables `grilles`, `dossiers`, `evaluations`, `reevaluations` in the service's schema."""
     return load_migrations(MIGRATIONS_COMPONENT, resources.files("palmares_evaluation") / "migrations")
 
 
 class DossierEvaluator:
     """Evaluates each dossier revision once per grille version, and publishes the result."""
 
-    def __init__(self, name: str, evaluate: Evaluate) -> None:
+    def __init__(self, name: str, evaluate: Evaluate, *, chunk: int = REEVALUATION_CHUNK) -> None:
         self._name = name
         self._evaluate = evaluate
+        self._chunk = chunk
         self._grilles = GrilleCache()
         self._tracer = trace.get_tracer(f"palmares.{name}")
+        self._pending = asyncio.Event()
 
     def subscriptions(self) -> tuple[Subscription[Any], ...]:
         """What a service evaluating dossiers consumes: the dossiers, and the grille versions."""
@@ -84,18 +105,73 @@ class DossierEvaluator:
             await self._evaluate_once(tx, event, grille)
 
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
-        """Keep the version; if it is the edition's latest, re-evaluate every dossier once."""
+        """Keep the version; if it is the edition's latest, schedule the re-evaluation of every dossier.
+
+        The re-evaluation itself runs in chunks (`reevaluate`), each in its own
+        transaction: an edition of any size never sits in memory at once.
+        """
         await self._lock_edition(tx, event.edition)
         await self._grilles.store(tx.conn, event.grille)
         latest = await self._grilles.latest(tx.conn, event.edition)
         if latest is None or latest.version != event.version:
             return  # an older version arriving late changes nothing
-        here = trace.get_current_span().get_span_context()
-        rows = await tx.conn.fetch(
-            "SELECT event, trace_context FROM dossiers WHERE edition = $1 ORDER BY submission_id", event.edition
+        await tx.conn.execute(
+            "INSERT INTO reevaluations (edition, version, trace_context) VALUES ($1, $2, $3::jsonb) "
+            "ON CONFLICT DO NOTHING",
+            event.edition,
+            event.version,
+            json.dumps(telemetry.inject_current()),
         )
-        # Evaluate every dossier in memory, then write them in bulk: an edition has
-        # tens of thousands of dossiers, one statement each would dominate the time.
+        self._pending.set()
+
+    async def reevaluate(self, runtime: ServiceRuntime) -> None:
+        """Background loop: the pending re-evaluations, one chunk per transaction, until the service stops."""
+        while not runtime.stopping.is_set():
+            async with runtime.transaction() as tx:
+                progressed = await self.reevaluate_chunk(tx)
+            if progressed:
+                runtime.wake_relay()
+                continue
+            if self._pending.is_set():
+                # Set by this process's grille handler, whose transaction commits just after it.
+                self._pending.clear()
+                await asyncio.sleep(REEVALUATION_COMMIT_WAIT_S)
+                continue
+            # Woken by a grille update of this process; the poll finds those of another replica.
+            waiters = [asyncio.create_task(self._pending.wait()), asyncio.create_task(runtime.stopping.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=REEVALUATION_POLL_S, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def reevaluate_chunk(self, tx: Tx) -> bool:
+        """Re-evaluate the next chunk of the oldest pending re-evaluation; False when none is pending.
+
+        The chunk's evaluations, outbox rows and the job's new position commit
+        together: after a crash the next chunk starts where the last commit
+        left off, and a dossier evaluated meanwhile by a new revision keeps its
+        evaluation (the key of `evaluations` makes each one happen once).
+        Replicas share the jobs: a job's row is locked for the chunk, the
+        others skip it.
+        """
+        job = await tx.conn.fetchrow(
+            "SELECT edition, version, after, trace_context FROM reevaluations WHERE NOT done "
+            "ORDER BY edition, version LIMIT 1 FOR UPDATE SKIP LOCKED"
+        )
+        if job is None:
+            return False
+        edition, version = job["edition"], job["version"]
+        await self._lock_edition(tx, edition)
+        grille = await self._grilles.version(tx.conn, edition, version)
+        rows = await tx.conn.fetch(
+            "SELECT submission_id, event, trace_context FROM dossiers "
+            "WHERE edition = $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
+            edition,
+            job["after"] or _BEFORE_ALL,
+            self._chunk,
+        )
+        update = trace.get_current_span(telemetry.extract(json.loads(job["trace_context"]))).get_span_context()
         evaluations = []
         prepared: dict[UUID, outbox.OutboxRow] = {}
         for row in rows:
@@ -104,25 +180,29 @@ class DossierEvaluator:
             with self._tracer.start_as_current_span(
                 f"{self._name} re-evaluate",
                 context=telemetry.extract(json.loads(row["trace_context"])),
-                links=[Link(here)] if here.is_valid else None,
-                attributes={
-                    "palmares.submission_id": str(dossier.submission_id),
-                    "palmares.grille_version": event.version,
-                },
+                links=[Link(update)] if update.is_valid else None,
+                attributes={"palmares.submission_id": str(dossier.submission_id), "palmares.grille_version": version},
             ):
-                result, summary = self._evaluate(dossier, latest)
+                result, summary = self._evaluate(dossier, grille)
                 prepared[result.event_id] = outbox.prepare(result)
-            evaluations.append(
-                (dossier.submission_id, dossier.revision, latest.version, result.event_id, json.dumps(summary))
+            evaluations.append((dossier.submission_id, dossier.revision, version, result.event_id, json.dumps(summary)))
+        if evaluations:
+            columns = [list(column) for column in zip(*evaluations, strict=True)]
+            inserted = await tx.conn.fetch(
+                """INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
+                   SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::uuid[], $5::jsonb[])
+                   ON CONFLICT DO NOTHING RETURNING event_id""",
+                *columns,
             )
-        columns = [list(column) for column in zip(*evaluations, strict=True)] if evaluations else [[]] * 5
-        inserted = await tx.conn.fetch(
-            """INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
-               SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::uuid[], $5::jsonb[])
-               ON CONFLICT DO NOTHING RETURNING event_id""",
-            *columns,
+            await tx.publish_prepared([prepared[r["event_id"]] for r in inserted])
+        await tx.conn.execute(
+            "UPDATE reevaluations SET after = $3, done = $4 WHERE edition = $1 AND version = $2",
+            edition,
+            version,
+            rows[-1]["submission_id"] if rows else job["after"],
+            len(rows) < self._chunk,
         )
-        await tx.publish_prepared([prepared[r["event_id"]] for r in inserted])
+        return True
 
     async def _evaluate_once(self, tx: Tx, dossier: SubmissionReceived, grille: Grille) -> None:
         result, summary = self._evaluate(dossier, grille)
@@ -147,7 +227,17 @@ def evaluation_runtime(
     cluster: Cluster | None = None,
 ) -> ServiceRuntime:
     """The runtime of a service that evaluates dossiers under the grille: its schema, its subscriptions."""
-    evaluator = DossierEvaluator(service, evaluate)
-    return ServiceRuntime(
+    evaluator = DossierEvaluator(service, evaluate, chunk=EvaluationSettings().reevaluation_chunk)
+    runtime = ServiceRuntime(
         service, evaluation_migrations(), settings, subscriptions=evaluator.subscriptions(), cluster=cluster
     )
+    runtime.add_background("reevaluation", evaluator.reevaluate)
+    return runtime
+
+
+class EvaluationSettings(BaseSettings):
+    """What the evaluating services add to the shared settings (from the environment)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    reevaluation_chunk: int = Field(default=REEVALUATION_CHUNK, ge=1, le=10_000, alias="PALMARES_REEVALUATION_CHUNK")

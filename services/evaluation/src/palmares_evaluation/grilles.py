@@ -34,10 +34,16 @@ class GrilleCache:
         version = await conn.fetchval("SELECT max(version) FROM grilles WHERE edition = $1", edition)
         if version is None:
             return None
+        return await self.version(conn, edition, version)
+
+    async def version(self, conn: Connection, edition: int, version: int) -> Grille:
+        """A stored version of an edition's grille (LookupError when it is not stored)."""
         key = (edition, version)
         if key not in self._parsed:
             raw = await conn.fetchval(
                 "SELECT grille FROM grilles WHERE edition = $1 AND version = $2", edition, version
             )
+            if raw is None:
+                raise LookupError(f"grille {edition} v{version} is not stored")
             self._parsed[key] = Grille.model_validate_json(raw)
         return self._parsed[key]
