@@ -83,26 +83,47 @@ class DossierEvaluator:
         await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self._name}:edition:{edition}")
 
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
-        """Store the dossier's new revision and evaluate it under the edition's latest grille."""
+        """Store the dossier's new revision and evaluate it under the edition's latest grille.
+
+        Three statements per dossier besides the outbox row: the edition's lock, a read
+        (the revision known and the latest version), one write (the dossier and its
+        evaluation); each round trip costs both sides more CPU than the work it carries.
+        """
         await self._lock_edition(tx, event.edition)
-        current = await tx.conn.fetchval("SELECT revision FROM dossiers WHERE submission_id = $1", event.submission_id)
-        if current is not None and current >= event.revision:
+        known = await tx.conn.fetchrow(
+            "SELECT (SELECT revision FROM dossiers WHERE submission_id = $1) AS revision, "
+            "(SELECT max(version) FROM grilles WHERE edition = $2) AS latest",
+            event.submission_id,
+            event.edition,
+        )
+        assert known is not None, "a SELECT without FROM returns one row"
+        if known["revision"] is not None and known["revision"] >= event.revision:
             return  # an older revision arriving late: the newer one already counts
-        await tx.conn.execute(
-            """INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, event, trace_context)
-               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-               ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, event = EXCLUDED.event,
-                 trace_context = EXCLUDED.trace_context""",
+        grille = (
+            None if known["latest"] is None else await self._grilles.version(tx.conn, event.edition, known["latest"])
+        )
+        result, summary = self._evaluate(event, grille) if grille is not None else (None, None)
+        inserted = await tx.conn.fetchval(
+            """WITH stored AS (
+                 INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, event, trace_context)
+                 VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+                 ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, event = EXCLUDED.event,
+                   trace_context = EXCLUDED.trace_context)
+               INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
+               SELECT $1, $4, $7::int, $8::uuid, $9::jsonb WHERE $7::int IS NOT NULL
+               ON CONFLICT DO NOTHING RETURNING true""",
             event.submission_id,
             event.edition,
             event.collectivite.code,
             event.revision,
             event.model_dump_json(),
             json.dumps(telemetry.inject_current()),
+            grille.version if grille is not None else None,
+            result.event_id if result is not None else None,
+            json.dumps(summary) if summary is not None else None,
         )
-        grille = await self._grilles.latest(tx.conn, event.edition)
-        if grille is not None:
-            await self._evaluate_once(tx, event, grille)
+        if inserted and result is not None:
+            await tx.publish(result)
 
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:
         """Keep the version; if it is the edition's latest, schedule the re-evaluation of every dossier.
@@ -203,20 +224,6 @@ class DossierEvaluator:
             len(rows) < self._chunk,
         )
         return True
-
-    async def _evaluate_once(self, tx: Tx, dossier: SubmissionReceived, grille: Grille) -> None:
-        result, summary = self._evaluate(dossier, grille)
-        inserted = await tx.conn.fetchval(
-            """INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
-               VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true""",
-            dossier.submission_id,
-            dossier.revision,
-            grille.version,
-            result.event_id,
-            json.dumps(summary),
-        )
-        if inserted:
-            await tx.publish(result)
 
 
 def evaluation_runtime(
