@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from palmares_contracts import SCORES, SUBMISSIONS, decode, encode
 
 from tests.factories import collectivite, grille_body, submission
@@ -62,15 +63,21 @@ async def count(conn: asyncpg.Connection, schema: str, sids: list[UUID], version
 
 async def scores_published(bootstrap: str, sids: set[UUID], version: int) -> dict[UUID, set[UUID]]:
     """submission_id → the event ids of the scores published for it under `version` (the whole topic read)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([SCORES.name])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(SCORES.name, p["partition"]) for p in described["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     found: dict[UUID, set[UUID]] = defaultdict(set)
     try:
-        partitions = [TopicPartition(SCORES.name, p) for p in consumer.partitions_for_topic(SCORES.name) or ()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
                 for record in records:
