@@ -190,8 +190,10 @@ class DossierEvaluator:
             "WHERE edition = $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
             edition,
             job["after"] or _BEFORE_ALL,
-            self._chunk,
+            self._chunk + 1,  # one more row tells whether this chunk is the last: `done` commits with it
         )
+        last = len(rows) <= self._chunk
+        rows = rows[: self._chunk]
         update = trace.get_current_span(telemetry.extract(json.loads(job["trace_context"]))).get_span_context()
         evaluations = []
         prepared: dict[UUID, outbox.OutboxRow] = {}
@@ -221,7 +223,7 @@ class DossierEvaluator:
             edition,
             version,
             rows[-1]["submission_id"] if rows else job["after"],
-            len(rows) < self._chunk,
+            last,
         )
         return True
 
