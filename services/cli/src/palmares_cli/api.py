@@ -186,6 +186,12 @@ class ApiClient:
             json={"category": category, "reason": reason, "decided_by": decided_by},
         )
 
+    def reopen(self, edition: int, code: str, until: str | None = None) -> dict[str, Any]:
+        """Reopen a collectivité's dossier after the campaign closed (until an instant, or until the palmarès)."""
+        return self._object(
+            "PUT", f"/v1/editions/{edition}/collectivites/{_seg(code)}/reopening", json={"until": until}
+        )
+
     def invite_jury_member(self, email: str, name: str) -> dict[str, Any]:
         """Invite a jury member (an invitation email; the answer holds their API token, shown once)."""
         return self._object("POST", "/v1/jury-members", json={"email": email, "name": name})

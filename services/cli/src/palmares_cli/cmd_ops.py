@@ -1,9 +1,10 @@
-"""`palmares grille diff A B`, `palmares collectivite revoke CODE` and `palmares collectivite category CODE EDITION`."""
+"""`palmares grille diff A B` and `palmares collectivite revoke|category|reopen …`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,8 @@ from palmares_cli.files import load_grille
 from palmares_cli.grille_changelog import compare, diff, entry_json, other_differences
 
 collectivite_app = typer.Typer(
-    help="Manage registered collectivités (their API tokens, their category for an edition).", no_args_is_help=True
+    help="Manage registered collectivités (their API tokens, their category for an edition, reopening their dossier).",
+    no_args_is_help=True,
 )
 
 # `2018`, `2018@2`, `2018@current`: a grille served by the API.
@@ -200,3 +202,32 @@ def collectivite_category(
         lines.append(f"  dossier        revision {view['revision']} made with the new category (re-evaluated)")
     for line in lines:
         output.stdout.print(escape(line))
+
+
+@collectivite_app.command("reopen")
+@command
+def collectivite_reopen(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    edition: EditionArgument,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Until when (ISO 8601 with its offset, e.g. 2017-12-15T18:00:00+01:00); default: until the palmarès.",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"],
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Reopen a collectivité's dossier after the campaign closed: it may deposit or revise it again."""
+    if until is not None and until.tzinfo is None:
+        raise UsageProblem("--until needs its offset (e.g. +01:00): it is an instant")
+    with state(ctx).api() as api:
+        view = api.reopen(edition, code, until.isoformat() if until else None)
+    term = f"until {view.get('until')}" if view.get("until") else "until the palmarès is published"
+    emit(
+        ctx,
+        json_out,
+        view,
+        lambda: output.stdout.print(escape(f"Dossier of {code} for {edition} reopened {term}.")),
+    )

@@ -31,7 +31,17 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 
-from palmares_submission import auth, palmares, palmares_exports, refdata, store, text
+from palmares_submission import (
+    auth,
+    calendar,
+    calendar_store,
+    palmares,
+    palmares_exports,
+    refdata,
+    store,
+    text,
+    worklist_store,
+)
 from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
@@ -53,6 +63,8 @@ from palmares_submission.schemas import (
     PalmaresView,
     RegisterRequest,
     RegisterResponse,
+    ReopeningRequest,
+    ReopeningView,
     StatusView,
     SubmissionAccepted,
     SubmissionRequest,
@@ -399,6 +411,36 @@ async def override_category(
         return await _category_view(conn, row, edition, threshold, revision)
 
 
+@router.put(
+    "/editions/{edition}/collectivites/{code}/reopening",
+    response_model=ReopeningView,
+    tags=["operator"],
+    responses=responses(*AUTH, 404, 409, *BODY),
+)
+async def reopen_dossier(
+    edition: EditionPath, code: CodePath, request: Request, _: Operator, body: ReopeningRequest | None = None
+) -> ReopeningView:
+    """Reopen one collectivité's dossier after the campaign closed (the grille's `closes_at`).
+
+    It may then deposit or revise its dossier until `until`, or until the
+    palmarès when `until` is absent. Reopening again replaces the previous term.
+    """
+    until = body.until if body else None
+    async with runtime_of(request).transaction() as tx:
+        if await store.collectivite(tx.conn, code) is None:
+            raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
+        ed = await store.edition(tx.conn, edition)
+        if ed is None:
+            raise ApiError(409, f"La campagne {edition} n’est pas ouverte : aucune grille n’est publiée.")
+        if ed.palmares_published_at is not None:
+            raise ApiError(409, f"Le palmarès {edition} est publié : les dossiers ne se rouvrent plus.")
+        grille = await store.grille_version(tx.conn, edition, ed.grille_version)
+        reopened = await calendar_store.reopen(tx.conn, edition, code, utcnow(), until)
+    return ReopeningView(
+        edition=edition, code=code, reopened_at=reopened.reopened_at, until=reopened.until, closes_at=grille.closes_at
+    )
+
+
 # --- submissions ---------------------------------------------------------------------------
 
 
@@ -442,11 +484,16 @@ async def submit(
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"La campagne {edition} est close : le palmarès a été publié.")
         grille = await store.grille_version(conn, edition, ed.grille_version)
+        now = utcnow()
+        closed = calendar.refusal(
+            edition, grille.closes_at, now, await calendar_store.reopening(conn, edition, caller.code)
+        )
+        if closed is not None:
+            raise ApiError(409, closed)
         _check_services(body, grille)
         _check_dates(body, grille)
         row = context.collectivite
         submission_id, revision = (context.existing[0], context.existing[1] + 1) if context.existing else (uuid4(), 1)
-        now = utcnow()
         event = SubmissionReceived(
             submission_id=submission_id,
             revision=revision,
@@ -657,7 +704,9 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
         # Serialized with the palmarès publication, which counts the decisions published before it.
         await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{sub['edition']}")
         await tx.conn.execute("UPDATE editions SET jury_events = jury_events + 1 WHERE edition = $1", sub["edition"])
-        await store.save_jury(tx.conn, submission_id, body.arobases, body.comment, body.decided_by, now)
+        await store.save_jury(
+            tx.conn, submission_id, body.arobases, body.comment, body.decided_by, now, revision=sub["revision"]
+        )
         await tx.publish(
             JuryDecided(
                 submission_id=submission_id,
@@ -666,6 +715,7 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
                 arobases=body.arobases,
                 comment=body.comment,
                 decided_by=body.decided_by,
+                revision=sub["revision"],
             )
         )
     return JuryView(arobases=body.arobases, comment=body.comment, decided_by=body.decided_by, decided_at=now)
@@ -709,6 +759,9 @@ async def publish_palmares(
             raise ApiError(409, f"Aucune grille publiée pour l’édition {edition} : rien à publier.")
         if ed.palmares_published_at is not None:
             raise ApiError(409, f"Le palmarès {edition} est déjà publié.")
+        blocked = calendar.palmares_blocked_message(edition, await worklist_store.to_review_again(tx.conn, edition))
+        if blocked is not None:
+            raise ApiError(409, blocked)
         await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
         published = await palmares.view(tx.conn, edition)
         assert published is not None

@@ -15,6 +15,7 @@ from palmares_contracts import Category, CollectiviteKind
 from pydantic import (
     AfterValidator,
     AnyUrl,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -191,6 +192,22 @@ class JuryRequest(_Body):
     arobases: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=5_000), multi_line] = ""
     decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line]
+
+
+class ReopeningRequest(_Body):
+    until: AwareDatetime | None = Field(
+        default=None,
+        description="Until when the dossier stays open (an instant with its offset); absent: until the palmarès.",
+        examples=["2017-12-15T18:00:00+01:00"],
+    )
+
+
+class ReopeningView(BaseModel):
+    edition: int
+    code: str
+    reopened_at: datetime
+    until: datetime | None = Field(description="Open until this instant; null: until the palmarès.")
+    closes_at: datetime | None = Field(description="The campaign's closing instant (the grille's `closes_at`).")
 
 
 class CategoryOverrideRequest(_Body):

@@ -269,18 +269,30 @@ async def jury(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record 
 
 
 async def save_jury(
-    conn: asyncpg.Connection, submission_id: UUID, arobases: int, comment: str, decided_by: str, at: datetime
+    conn: asyncpg.Connection,
+    submission_id: UUID,
+    arobases: int,
+    comment: str,
+    decided_by: str,
+    at: datetime,
+    *,
+    revision: int,
+    mentions_json: str | None = None,
 ) -> None:
+    """Record the jury's decision on `revision` of the dossier (`mentions_json`: the mentions it grants, if it ruled)."""
     await conn.execute(
-        """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, decided_at)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, decided_at, revision, mentions)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
            ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases, comment = EXCLUDED.comment,
-             decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at""",
+             decided_by = EXCLUDED.decided_by, decided_at = EXCLUDED.decided_at,
+             revision = EXCLUDED.revision, mentions = EXCLUDED.mentions""",
         submission_id,
         arobases,
         comment,
         decided_by,
         at,
+        revision,
+        mentions_json,
     )
 
 

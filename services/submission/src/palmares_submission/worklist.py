@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from palmares_submission import calendar
 from palmares_submission.refdata import load_departements
 
 Tab = Literal["a-examiner", "decides", "tous"]
@@ -173,7 +174,7 @@ class WorklistRow:
     @property
     def to_review_again(self) -> bool:
         """« À revoir »: the collectivité revised its dossier after the jury decided on it."""
-        return self.decided and (self.decision_revision or 0) < self.revision
+        return self.decided and calendar.to_review_again(self.decision_revision, self.revision)
 
     @property
     def region_name(self) -> str:
