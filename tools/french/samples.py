@@ -3,7 +3,7 @@
 The samples cover what changes a text: each kind of collectivité (a village,
 a ville whose name has an article, an EPCI), the jury or the pré-notation, a
 mention told by a declared service or by the text, one or several, no
-mention, the advice on the next arobase, a distinction, a second revision,
+mention, the advice (the next arobase, one or several services to declare), a distinction, a second revision,
 the rectificatif.
 """
 
@@ -174,7 +174,10 @@ def letters() -> dict[str, EmailMessage]:
             },
             distinctions=["Territoire d’excellence numérique"],
         ),
-        "award-epci-article": award(RIVIERA, mentions={"mentions": MENTIONS["mentions"][1:2]}),
+        "award-epci-article": award(
+            RIVIERA,
+            mentions={"mentions": MENTIONS["mentions"][1:2], "suggestions": MENTIONS["suggestions"][:1]},
+        ),
         "rectificatif-ville": award(
             AGEN,
             notification=render.notification_id("rectificatif", SID, "decision-2"),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from palmares_label.french import NBSP, NNBSP
 from palmares_notify import render
+from palmares_notify.advice import Advice, NextArobase, advice_for
 from palmares_notify.evidence import evidence_sentence
 
 from tools.french import samples
@@ -265,7 +266,59 @@ def test_evidence_reads_as_one_sentence_citing_the_action() -> None:
         ],
     }
     assert evidence_sentence(three, {"a": "Page Facebook", "b": "Compte Twitter"}) == (
-        f"Votre action «{NBSP}Action 0{NBSP}», comme 2 autres actions de votre dossier, met en œuvre "
+        f"Votre action «{NBSP}Action 0{NBSP}», comme deux autres actions de votre dossier, met en œuvre "
         f"les services «{NBSP}Page Facebook{NBSP}» et «{NBSP}Compte Twitter{NBSP}»."
     )
     assert evidence_sentence({"code": "x", "evidence": []}) == ""
+
+
+def test_the_advice_tells_the_services_an_action_describes_without_declaring_them() -> None:
+    one = {"mentions": [], "suggestions": samples.MENTIONS["suggestions"][:1]}
+    text, html = parts(award(mentions=one))
+    assert "Conseils pour votre prochain dossier" in text and "Conseils pour votre prochain dossier" in html
+    assert f"Votre dossier en décrit un sans le déclarer{NBSP}:\n" in text
+    assert (
+        f"  – Votre action «{NBSP}Médiathèque en ligne{NBSP}» semble relever du service "
+        f"«{NBSP}Médiathèque numérique{NBSP}»{NBSP}: déclarez-le. Terme relevé{NBSP}: «{NBSP}livres numériques{NBSP}»."
+    ) in text
+    assert "<li>Votre action" in html
+    text, html = parts(award(mentions=samples.MENTIONS))
+    assert "Votre dossier en décrit deux sans les déclarer" in text
+    assert "lettre d’info" in visible(html)
+
+
+def test_the_services_to_declare_are_told_whatever_the_jury_decided() -> None:
+    score = {
+        "arobases": 3,
+        "score": 30.0,
+        "next_level": {"target_arobases": 4, "points_missing": 2.0, "suggested_services": ["svc"]},
+    }
+    advice = advice_for(score, samples.MENTIONS, arobases=5)
+    assert advice.next_arobase is None, "the jury's five arobases are not the pré-notation's: no next arobase"
+    assert len(advice.declare) == 2
+    text, _ = parts(
+        award(score=score, mentions=samples.MENTIONS, jury={"arobases": 5, "comment": "", "decided_by": "J"})
+    )
+    assert "Pour obtenir" not in text and "semble relever du service" in text
+    same = advice_for(score, samples.MENTIONS, arobases=3, service_labels={"svc": "Paiement en ligne"})
+    assert same.next_arobase == NextArobase(
+        target="quatre arobases", missing=f"2{NBSP}points", services=f"«{NBSP}Paiement en ligne{NBSP}»"
+    )
+
+
+def test_no_advice_no_section() -> None:
+    # An event written before the suggestions existed, and no next arobase (five arobases).
+    assert not advice_for({"arobases": 5, "score": 80.0}, {"mentions": []}, arobases=5)
+    assert not advice_for({"arobases": 2}, {"suggestions": [{"action_title": "A", "message": ""}]}, arobases=2)
+    text, html = parts(award(score={"arobases": 5, "score": 80.0}))
+    assert "Conseils" not in text and "Conseils" not in html
+
+
+def test_the_advice_is_taken_as_given() -> None:
+    given = Advice(
+        declare=(
+            "Votre action «\u00a0Site\u00a0» semble relever du service «\u00a0Open data\u00a0»\u00a0: déclarez-le.",
+        )
+    )
+    text, _ = parts(award(mentions=samples.MENTIONS, advice=given))
+    assert "Open data" in text and "Médiathèque" not in text

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from palmares_label.french import quoted, typographic
+from palmares_label.french import in_words, quoted, typographic
 
 # What each mention of the grilles is about, with its article, to say that an
 # action « porte sur » it. A mention missing here (a new one in a later grille)
@@ -44,7 +44,7 @@ def _others(count: int) -> str:
         return ""
     if count == 1:
         return ", comme une autre action de votre dossier,"
-    return f", comme {count} autres actions de votre dossier,"
+    return f", comme {in_words(count)} autres actions de votre dossier,"
 
 
 def evidence_sentence(mention: Mapping[str, Any], service_labels: Mapping[str, str] | None = None) -> str:

@@ -36,6 +36,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts.links import DOSSIER_PAGE_PATH
 from palmares_label import french
 
+from palmares_notify.advice import Advice, advice_for
 from palmares_notify.evidence import evidence_sentence
 from palmares_notify.links import signed_link
 from palmares_notify.panneau import draw_panneau, title_of
@@ -54,6 +55,7 @@ _env.filters["number"] = french.number
 _env.filters["count"] = french.count
 _env.filters["arobases"] = french.arobases
 _env.filters["quoted"] = french.quoted
+_env.filters["in_words"] = french.in_words
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -270,28 +272,22 @@ def render_award(
     previous_message_at: datetime | None = None,
     distinctions: list[str] | None = None,
     service_labels: dict[str, str] | None = None,
+    advice: Advice | None = None,
 ) -> EmailMessage:
-    """The award email: arobases (the jury's when decided), mentions, explanation, the entry sign.
+    """The award email: arobases (the jury's when decided), mentions, explanation, advice, the entry sign.
 
     With `previous_arobases`, the same email as a « rectificatif » that cancels
     and replaces the message sent at `previous_message_at` with other arobases.
+    `advice` (the next arobase, the services to declare) is, when not given,
+    `advice.advice_for` the score and mentions given.
     """
     addressee = Addressee.of(collectivite)
     arobases = final_arobases(score, jury)
     rectificatif = previous_arobases is not None
     labels = service_labels or {}
-    next_level = score.get("next_level")
     pre_notation = score.get("arobases")
-    # What would earn the next arobase is told only when the pré-notation is the result.
-    if next_level and arobases == pre_notation:
-        services = [french.quoted(french.typographic(labels.get(c, c))) for c in next_level["suggested_services"]]
-        next_level = {
-            "target": french.arobases(next_level["target_arobases"]),
-            "missing": french.count(next_level["points_missing"], "point"),
-            "services": ", ".join(services),
-        }
-    else:
-        next_level = None
+    if advice is None:
+        advice = advice_for(score, mentions, arobases, labels)
     subject = f"Palmarès {edition}{french.NBSP}: {addressee.name.bare} obtient {french.arobases(arobases)}"
     return _message(
         kind="rectificatif" if rectificatif else "award",
@@ -325,7 +321,7 @@ def render_award(
                 for e in score.get("enjeux", [])
                 if e.get("coverage", 0) > 0
             ],
-            "next_level": next_level,
+            "advice": advice,
             "dossier_url": sender.dossier_url(submission_id),
         },
         sender=sender,
