@@ -51,7 +51,7 @@ class Row:
 def rows(pyproject: Path = ROOT / "pyproject.toml") -> list[Row]:
     """The rows of the `layers` contract, top to bottom."""
     contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
-    (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
+    (layers,) = [c["layers"] for c in contracts if c["id"] == "layers"]
     found = []
     for layer in layers:
         separator = "|" if "|" in layer else ":"

@@ -42,6 +42,7 @@ COUNTER_EXAMPLES = {
     "runtime-knows-no-service": ("palmares_eventkit", "palmares_label"),
     "services-independent": ("palmares_notify", "palmares_submission"),
     "domain-no-io": ("palmares_scoring.domain", "asyncpg"),
+    "submission-layers": ("palmares_submission.domain.dossier", "palmares_submission.store"),
     "cli-no-service": ("palmares_cli", "palmares_eventkit"),
     "tools-imported-by-none": ("palmares_submission", "bench"),
     "services-run-alone": ("palmares_stack", "palmares_scoring"),

@@ -4,11 +4,13 @@ Letters and pages are rendered on sample data (`samples`); an HTML text is read
 as a reader sees it (tags gone, entities decoded, every block a paragraph),
 its alternative texts and ARIA labels checked on their own. The API's error
 messages are found in the submission service's code: every message given to
-`ApiError`, `PydanticCustomError` or an error body, its f-string placeholders
-replaced by sample values, and the French wording of each validation error
-(`errors.py`), each typeset as the responses show it (`errors.shown`). A field's message is a fragment that the API shows after the
-field's name (`{"field": "actions.0.title", "message": "champ obligatoire
-manquant"}`): it is checked so, after a field's name.
+`ApiError`, to a command's refusal (`Invalid`, `Conflict`…),
+`PydanticCustomError` or an error body, its f-string placeholders replaced by
+sample values, and the French wording of each validation error (`errors.py`),
+each typeset as the responses show it (`errors.shown`). A field's message is a
+fragment that the API shows after the field's name
+(`{"field": "actions.0.title", "message": "champ obligatoire manquant"}`): it
+is checked so, after a field's name.
 """
 
 from __future__ import annotations
@@ -155,6 +157,10 @@ def field_message(fragment: str) -> str:
     return f"Titre de l’action\u00a0: {errors.shown(fragment)}."
 
 
+# What the service layer raises (palmares_submission.domain.errors): its message first.
+_REFUSALS = ("Refused", "Invalid", "Conflict", "NotFound")
+
+
 def _messages_in(tree: ast.AST) -> Iterator[tuple[int, str]]:
     """(line, message) of every error message in a module: whole sentences, and fields' messages framed."""
     for node in ast.walk(tree):
@@ -162,6 +168,10 @@ def _messages_in(tree: ast.AST) -> Iterator[tuple[int, str]]:
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
             if name in ("ApiError", "problem") and len(node.args) >= 2:  # the error of a response
                 text = _sample(node.args[1])
+                if text is not None:
+                    yield node.lineno, errors.shown(text)
+            if name in _REFUSALS and node.args:  # a command's refusal, answered like an ApiError
+                text = _sample(node.args[0])
                 if text is not None:
                     yield node.lineno, errors.shown(text)
             if name == "PydanticCustomError" and len(node.args) >= 2:  # a field's message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
@@ -14,7 +13,6 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
 from palmares_contracts import (
-    Action,
     Category,
     CategoryOverride,
     Ceremony,
@@ -26,7 +24,6 @@ from palmares_contracts import (
     GrillePublished,
     JuryDecided,
     PalmaresPublished,
-    SubmissionReceived,
     utcnow,
 )
 from palmares_eventkit.runtime import ServiceRuntime
@@ -42,6 +39,7 @@ from palmares_submission import (
     text,
     worklist_store,
 )
+from palmares_submission.domain.dossier import Revision
 from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
@@ -69,6 +67,7 @@ from palmares_submission.schemas import (
     SubmissionAccepted,
     SubmissionRequest,
 )
+from palmares_submission.service import commands
 from palmares_submission.settings import SubmissionSettings
 from palmares_submission.status import Progress, dossier_status
 
@@ -444,10 +443,6 @@ async def reopen_dossier(
 # --- submissions ---------------------------------------------------------------------------
 
 
-def _request_hash(body: SubmissionRequest) -> bytes:
-    return hashlib.sha256(body.model_dump_json().encode()).digest()
-
-
 @router.post(
     "/editions/{edition}/submissions",
     status_code=202,
@@ -465,117 +460,31 @@ async def submit(
 ) -> SubmissionAccepted:
     """Submit (a new revision of) the caller's dossier for an edition."""
     assert caller.code is not None  # require_collectivite
-    request_hash = _request_hash(body)
-    async with runtime_of(request).transaction() as tx:
-        conn = tx.conn
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dossier:{edition}:{caller.code}")
-        context = await store.submit_context(conn, edition, caller.code, idempotency_key)
-        if context.replay is not None:
-            request_hash_before, replay_id, replay_revision = context.replay
-            if request_hash_before != request_hash:
-                raise ApiError(
-                    422, "Cette clé d’idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key"
-                )
-            response.headers["Idempotent-Replayed"] = "true"
-            return _accepted(replay_id, replay_revision)
-        ed = context.edition
-        if ed is None:
-            raise ApiError(409, f"La campagne {edition} n’est pas ouverte : aucune grille n’est publiée.")
-        if ed.palmares_published_at is not None:
-            raise ApiError(409, f"La campagne {edition} est close : le palmarès a été publié.")
-        grille = await store.grille_version(conn, edition, ed.grille_version)
-        now = utcnow()
-        closed = calendar.refusal(
-            edition, grille.closes_at, now, await calendar_store.reopening(conn, edition, caller.code)
-        )
-        if closed is not None:
-            raise ApiError(409, closed)
-        _check_services(body, grille)
-        _check_dates(body, grille)
-        row = context.collectivite
-        submission_id, revision = (context.existing[0], context.existing[1] + 1) if context.existing else (uuid4(), 1)
-        event = SubmissionReceived(
-            submission_id=submission_id,
-            revision=revision,
-            edition=edition,
-            collectivite=dossier_collectivite(
-                code=row["code"],
-                kind=row["kind"],
-                name=row["name"],
-                departement=row["departement"],
-                registered_population=row["population"],
-                registered_category=row["category"],
-                contact_email=str(body.contact_email or row["contact_email"]),
-                edition=edition,
-                override=context.override,
-                village_max_population=settings_of(request).village_max_population,
-            ),
-            actions=tuple(
-                Action(
-                    title=a.title,
-                    description=a.description,
-                    services=tuple(a.services),
-                    url=str(a.url) if a.url else None,
-                    started_on=a.started_on,
-                    ended_on=a.ended_on,
-                )
-                for a in body.actions
-            ),
-            narrative=body.narrative,
-            submitted_at=now,
-        )
-        await store.save_revision(
-            conn,
-            submission_id=submission_id,
-            edition=edition,
-            code=caller.code,
-            revision=revision,
-            event_json=event.model_dump_json(),
-            submitted_at=now,
-            idempotency=(idempotency_key, request_hash) if idempotency_key else None,
-        )
-        trace.get_current_span().set_attribute("palmares.submission_id", str(submission_id))
-        await tx.publish(event)
-    return _accepted(submission_id, revision)
-
-
-def _accepted(submission_id: UUID, revision: int) -> SubmissionAccepted:
-    return SubmissionAccepted(
-        submission_id=submission_id, revision=revision, status_url=f"/v1/submissions/{submission_id}"
+    code = caller.code
+    done = await commands.run(
+        runtime_of(request).transaction,
+        lambda tx: commands.submit(
+            tx,
+            edition,
+            code,
+            body,
+            idempotency_key,
+            village_max_population=settings_of(request).village_max_population,
+        ),
     )
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        trace.get_current_span().set_attribute("palmares.submission_id", str(done.accepted.submission_id))
+    return _accepted(done.accepted)
 
 
-def _check_services(body: SubmissionRequest, grille: Grille) -> None:
-    known = {s.code for s in grille.services}
-    for i, action in enumerate(body.actions):
-        for j, code in enumerate(action.services):
-            if code not in known:
-                raise ApiError(
-                    422,
-                    f"Service « {code} » inconnu de la grille {grille.edition} (version {grille.version}).",
-                    field=f"actions.{i}.services.{j}",
-                )
-
-
-def _check_dates(body: SubmissionRequest, grille: Grille) -> None:
-    """An action starts before the dossier deadline (+ 1 year of tolerance) and ends within 10 years of it."""
-    deadline = grille.effective_deadline
-    latest_start = deadline.replace(year=deadline.year + 1)
-    latest_end = deadline.replace(year=deadline.year + 10)
-    for i, action in enumerate(body.actions):
-        if action.started_on > latest_start:
-            raise ApiError(
-                422,
-                f"Date de début invraisemblable : postérieure au {latest_start:%d/%m/%Y} "
-                f"(date limite des dossiers {grille.edition} : {deadline:%d/%m/%Y}, plus un an).",
-                field=f"actions.{i}.started_on",
-            )
-        if action.ended_on is not None and action.ended_on > latest_end:
-            raise ApiError(
-                422,
-                f"Date de fin invraisemblable : postérieure au {latest_end:%d/%m/%Y}.",
-                field=f"actions.{i}.ended_on",
-            )
+def _accepted(accepted: Revision) -> SubmissionAccepted:
+    return SubmissionAccepted(
+        submission_id=accepted.submission_id,
+        revision=accepted.revision,
+        status_url=f"/v1/submissions/{accepted.submission_id}",
+    )
 
 
 @router.get(

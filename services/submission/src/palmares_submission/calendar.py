@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from palmares_submission.web.display import french_datetime
+from palmares_submission.domain.french_dates import french_datetime
 
 
 @dataclass(frozen=True, slots=True)

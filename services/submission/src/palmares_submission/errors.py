@@ -17,6 +17,7 @@ from palmares_label import french
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from palmares_submission.domain.errors import Conflict, Invalid, NotFound, Refused
 from palmares_submission.schemas import ErrorBody
 
 # French wording of pydantic's error types (the ones a request body can hit). A count is
@@ -185,6 +186,14 @@ def shown(message: str) -> str:
     return french.typeset(message)
 
 
+# The status of each kind of refusal of a command (palmares_submission.domain.errors).
+REFUSAL_STATUS: dict[type[Refused], int] = {Invalid: 422, Conflict: 409, NotFound: 404}
+
+
+def refusal_status(refused: Refused) -> int:
+    return next(status for kind, status in REFUSAL_STATUS.items() if isinstance(refused, kind))
+
+
 class ApiError(Exception):
     """An error with its HTTP status and a French message (optionally the field at fault)."""
 
@@ -213,6 +222,11 @@ def install(app: FastAPI) -> None:
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         detail = [{"field": exc.field, "message": exc.message, "type": "invalid"}] if exc.field else []
         return problem(exc.status, exc.message, detail, exc.headers)
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
+        detail = [{"field": exc.field, "message": exc.message, "type": "invalid"}] if exc.field else []
+        return problem(refusal_status(exc), exc.message, detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,6 +10,10 @@ from uuid import UUID
 
 import asyncpg
 from palmares_contracts import CategoryOverride, Grille, SubmissionReceived
+from palmares_eventkit.db import Connection
+
+from palmares_submission.domain.campaign import Edition
+from palmares_submission.domain.dossier import Revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +27,10 @@ class CollectiviteRow:
     contact_email: str
 
 
-@dataclass(frozen=True, slots=True)
-class EditionRow:
-    edition: int
-    grille_version: int
-    palmares_published_at: datetime | None
+_COLLECTIVITE_COLUMNS = ("code", "kind", "name", "population", "departement", "category", "contact_email")
 
 
-async def collectivite_by_token(conn: asyncpg.Connection, token_hash: bytes) -> CollectiviteRow | None:
+async def collectivite_by_token(conn: Connection, token_hash: bytes) -> CollectiviteRow | None:
     row = await conn.fetchrow(
         "SELECT code, kind, name, population, departement, category, contact_email "
         "FROM collectivites WHERE token_hash = $1",
@@ -39,7 +39,7 @@ async def collectivite_by_token(conn: asyncpg.Connection, token_hash: bytes) -> 
     return CollectiviteRow(**dict(row)) if row else None
 
 
-async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, token_hash: bytes) -> bool:
+async def insert_collectivite(conn: Connection, c: CollectiviteRow, token_hash: bytes) -> bool:
     """False if the collectivité is already registered."""
     status = await conn.execute(
         """INSERT INTO collectivites (code, kind, name, population, departement, category, contact_email, token_hash,
@@ -57,7 +57,7 @@ async def insert_collectivite(conn: asyncpg.Connection, c: CollectiviteRow, toke
     return bool(status.endswith(" 1"))
 
 
-async def rotate_token(conn: asyncpg.Connection, code: str, token_hash: bytes) -> CollectiviteRow | None:
+async def rotate_token(conn: Connection, code: str, token_hash: bytes) -> CollectiviteRow | None:
     row = await conn.fetchrow(
         "UPDATE collectivites SET token_hash = $2, token_issued_at = now(), token_revoked_at = NULL WHERE code = $1 "
         "RETURNING code, kind, name, population, departement, category, contact_email",
@@ -67,7 +67,7 @@ async def rotate_token(conn: asyncpg.Connection, code: str, token_hash: bytes) -
     return CollectiviteRow(**dict(row)) if row else None
 
 
-async def revoke_token(conn: asyncpg.Connection, code: str) -> bool:
+async def revoke_token(conn: Connection, code: str) -> bool:
     """Forget the token's hash: no token opens the collectivité's data any more (False: not registered)."""
     row = await conn.fetchval(
         "UPDATE collectivites SET token_hash = NULL, token_revoked_at = coalesce(token_revoked_at, now()) "
@@ -77,27 +77,27 @@ async def revoke_token(conn: asyncpg.Connection, code: str) -> bool:
     return bool(row)
 
 
-async def edition(conn: asyncpg.Connection, edition: int, *, for_update: bool = False) -> EditionRow | None:
+async def edition(conn: Connection, edition: int, *, for_update: bool = False) -> Edition | None:
     row = await conn.fetchrow(
         "SELECT edition, grille_version, palmares_published_at FROM editions WHERE edition = $1"
         + (" FOR UPDATE" if for_update else ""),
         edition,
     )
-    return EditionRow(**dict(row)) if row else None
+    return Edition(**dict(row)) if row else None
 
 
 # Published grille versions never change: parse each one once per process.
 _GRILLES: dict[tuple[int, int], Grille] = {}
 
 
-async def current_grille(conn: asyncpg.Connection, edition: int) -> Grille | None:
+async def current_grille(conn: Connection, edition: int) -> Grille | None:
     version = await conn.fetchval("SELECT grille_version FROM editions WHERE edition = $1", edition)
     if version is None:
         return None
     return await grille_version(conn, edition, version)
 
 
-async def save_grille(conn: asyncpg.Connection, grille: Grille) -> None:
+async def save_grille(conn: Connection, grille: Grille) -> None:
     await conn.execute(
         "INSERT INTO grilles (edition, version, grille) VALUES ($1, $2, $3::jsonb)",
         grille.edition,
@@ -112,9 +112,7 @@ async def save_grille(conn: asyncpg.Connection, grille: Grille) -> None:
     )
 
 
-async def publish_palmares(
-    conn: asyncpg.Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None
-) -> None:
+async def publish_palmares(conn: Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None) -> None:
     await conn.execute(
         "UPDATE editions SET palmares_published_at = $2, ceremony = $3::jsonb WHERE edition = $1",
         edition,
@@ -127,11 +125,19 @@ async def publish_palmares(
 class SubmitContext:
     """What a submission needs to know, read in one round trip (see `submit_context`)."""
 
-    collectivite: asyncpg.Record
-    edition: EditionRow | None
-    existing: tuple[UUID, int] | None  # the dossier's id and current revision, locked
-    replay: tuple[bytes, UUID, int] | None  # an earlier request with the same idempotency key
+    collectivite: CollectiviteRow
+    edition: Edition | None
+    existing: Revision | None  # the dossier's current revision, locked
+    replay: Replay | None  # an earlier request with the same idempotency key
     override: CategoryOverride | None = None  # an operator's decision on the category for the edition
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """An earlier submission with the same idempotency key: the hash of its body and the revision it made."""
+
+    request_hash: bytes
+    accepted: Revision
 
 
 _SUBMIT_CONTEXT = """
@@ -154,7 +160,7 @@ LEFT JOIN LATERAL (
 WHERE c.code = $2"""
 
 
-async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key: str | None) -> SubmitContext:
+async def submit_context(conn: Connection, edition: int, code: str, key: str | None) -> SubmitContext:
     """The collectivité, the edition, its dossier (locked until the transaction ends), any replay, and the
     operator's decision on its category for the edition.
 
@@ -167,12 +173,12 @@ async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key:
     if row is None:
         raise LookupError(f"collectivité {code} is not registered")
     return SubmitContext(
-        collectivite=row,
-        edition=EditionRow(row["edition"], row["grille_version"], row["palmares_published_at"])
+        collectivite=CollectiviteRow(*(row[c] for c in _COLLECTIVITE_COLUMNS)),
+        edition=Edition(row["edition"], row["grille_version"], row["palmares_published_at"])
         if row["edition"] is not None
         else None,
-        existing=(row["existing_id"], row["existing_revision"]) if row["existing_id"] is not None else None,
-        replay=(bytes(row["request_hash"]), row["replay_id"], row["replay_revision"])
+        existing=Revision(row["existing_id"], row["existing_revision"]) if row["existing_id"] is not None else None,
+        replay=Replay(bytes(row["request_hash"]), Revision(row["replay_id"], row["replay_revision"]))
         if row["replay_id"] is not None
         else None,
         override=CategoryOverride(
@@ -186,7 +192,7 @@ async def submit_context(conn: asyncpg.Connection, edition: int, code: str, key:
     )
 
 
-async def grille_version(conn: asyncpg.Connection, edition: int, version: int) -> Grille:
+async def grille_version(conn: Connection, edition: int, version: int) -> Grille:
     """A published grille version (parsed once per process: published versions never change)."""
     key = (edition, version)
     if key not in _GRILLES:
@@ -208,7 +214,7 @@ SELECT $3::text, $7::text, $8::bytea, $1::uuid, $4::int WHERE $7::text IS NOT NU
 
 
 async def save_revision(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     submission_id: UUID,
     edition: int,
@@ -225,7 +231,7 @@ async def save_revision(
     )
 
 
-async def submission(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record | None:
+async def submission(conn: Connection, submission_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT s.submission_id, s.edition, s.collectivite_code, s.revision, s.submitted_at,
                   e.palmares_published_at
@@ -235,7 +241,7 @@ async def submission(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.R
     )
 
 
-async def results(conn: asyncpg.Connection, submission_id: UUID) -> dict[str, asyncpg.Record]:
+async def results(conn: Connection, submission_id: UUID) -> dict[str, asyncpg.Record]:
     rows = await conn.fetch(
         "SELECT kind, revision, grille_version, payload FROM results WHERE submission_id = $1", submission_id
     )
@@ -243,7 +249,7 @@ async def results(conn: asyncpg.Connection, submission_id: UUID) -> dict[str, as
 
 
 async def upsert_result(
-    conn: asyncpg.Connection, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
+    conn: Connection, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
 ) -> None:
     """Keep the newest result of a kind: by revision, then by grille version."""
     await conn.execute(
@@ -261,7 +267,7 @@ async def upsert_result(
     )
 
 
-async def jury(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record | None:
+async def jury(conn: Connection, submission_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT arobases, comment, decided_by, decided_at FROM jury_decisions WHERE submission_id = $1",
         submission_id,
@@ -269,7 +275,7 @@ async def jury(conn: asyncpg.Connection, submission_id: UUID) -> asyncpg.Record 
 
 
 async def save_jury(
-    conn: asyncpg.Connection,
+    conn: Connection,
     submission_id: UUID,
     arobases: int,
     comment: str,
@@ -296,7 +302,7 @@ async def save_jury(
     )
 
 
-async def notifications(conn: asyncpg.Connection, submission_id: UUID) -> list[asyncpg.Record]:
+async def notifications(conn: Connection, submission_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(  # type: ignore[no-any-return]
         "SELECT notification_id, kind, status, revision, to_addr, message_id, reason, occurred_at "
         "FROM notifications WHERE submission_id = $1 ORDER BY occurred_at",
@@ -304,7 +310,7 @@ async def notifications(conn: asyncpg.Connection, submission_id: UUID) -> list[a
     )
 
 
-async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> None:
+async def record_notification(conn: Connection, n: dict[str, Any]) -> None:
     await conn.execute(
         """INSERT INTO notifications (notification_id, submission_id, revision, edition, collectivite_code, kind,
                                       status, to_addr, message_id, reason, occurred_at)
@@ -325,7 +331,7 @@ async def record_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> No
     )
 
 
-async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
+async def palmares_rows(conn: Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
     return await conn.fetch(  # type: ignore[no-any-return]
         """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
@@ -343,7 +349,7 @@ async def palmares_rows(conn: asyncpg.Connection, edition: int) -> list[asyncpg.
     )
 
 
-async def label_history(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict[int, int]]:
+async def label_history(conn: Connection, codes: list[str]) -> dict[str, dict[int, int]]:
     """Arobases by edition of each collectivité: the palmarès published here, and the imported history."""
     rows = await conn.fetch(
         """SELECT s.collectivite_code AS code, s.edition,
@@ -366,7 +372,7 @@ async def label_history(conn: asyncpg.Connection, codes: list[str]) -> dict[str,
     return history
 
 
-async def import_labels(conn: asyncpg.Connection, entries: list[tuple[str, int, int]]) -> None:
+async def import_labels(conn: Connection, entries: list[tuple[str, int, int]]) -> None:
     await conn.executemany(
         """INSERT INTO label_history (collectivite_code, edition, arobases) VALUES ($1, $2, $3)
            ON CONFLICT (collectivite_code, edition) DO UPDATE SET arobases = EXCLUDED.arobases, imported_at = now()""",
@@ -385,7 +391,7 @@ def _override(row: asyncpg.Record) -> CategoryOverride:
     )
 
 
-async def category_overrides(conn: asyncpg.Connection, code: str, edition: int) -> list[CategoryOverride]:
+async def category_overrides(conn: Connection, code: str, edition: int) -> list[CategoryOverride]:
     """Every decision on the collectivité's category for the edition, the latest (the one that applies) first."""
     rows = await conn.fetch(
         f"SELECT {_OVERRIDE_COLUMNS} FROM category_overrides "
@@ -396,9 +402,7 @@ async def category_overrides(conn: asyncpg.Connection, code: str, edition: int) 
     return [_override(r) for r in rows]
 
 
-async def insert_category_override(
-    conn: asyncpg.Connection, code: str, edition: int, override: CategoryOverride
-) -> None:
+async def insert_category_override(conn: Connection, code: str, edition: int, override: CategoryOverride) -> None:
     await conn.execute(
         "INSERT INTO category_overrides (collectivite_code, edition, category, reason, decided_by, decided_at) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
@@ -411,7 +415,7 @@ async def insert_category_override(
     )
 
 
-async def collectivite(conn: asyncpg.Connection, code: str) -> CollectiviteRow | None:
+async def collectivite(conn: Connection, code: str) -> CollectiviteRow | None:
     row = await conn.fetchrow(
         "SELECT code, kind, name, population, departement, category, contact_email FROM collectivites WHERE code = $1",
         code,
@@ -419,7 +423,7 @@ async def collectivite(conn: asyncpg.Connection, code: str) -> CollectiviteRow |
     return CollectiviteRow(**dict(row)) if row else None
 
 
-async def current_revision(conn: asyncpg.Connection, edition: int, code: str) -> SubmissionReceived | None:
+async def current_revision(conn: Connection, edition: int, code: str) -> SubmissionReceived | None:
     """The collectivité's current dossier revision for the edition (its dossier locked), if it has one."""
     raw = await conn.fetchval(
         """SELECT r.event FROM submissions s
@@ -432,7 +436,7 @@ async def current_revision(conn: asyncpg.Connection, edition: int, code: str) ->
     return SubmissionReceived.model_validate_json(raw) if raw is not None else None
 
 
-async def evaluations(conn: asyncpg.Connection, edition: int) -> list[asyncpg.Record]:
+async def evaluations(conn: Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition: its current score and pré-notation, and the jury's arobases."""
     return await conn.fetch(  # type: ignore[no-any-return]
         """SELECT c.code AS collectivite_code, c.name, coalesce(sc.payload->>'category', c.category) AS category,

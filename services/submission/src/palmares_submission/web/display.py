@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from jinja2 import Environment
 
-# The label's campaign runs in metropolitan France: instants are shown in Paris time.
-PARIS = ZoneInfo("Europe/Paris")
-
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def french_date(value: date | datetime | str | None) -> str:
-    """« 1er décembre 2017 »."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS).date()
-    return f"{'1er' if value.day == 1 else value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def french_datetime(value: datetime | None) -> str:
-    """« 30 novembre 2017 à 18 h 00 » (Paris time)."""
-    if value is None:
-        return ""
-    local = value.astimezone(PARIS)
-    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
+# Shared with the service's French refusals (the campaign's calendar).
+from palmares_submission.domain.french_dates import french_date, french_datetime
 
 
 def french_number(value: float | int | None, decimals: int = 1) -> str:
