@@ -154,10 +154,18 @@ class OutboxRelay:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_s: float = 5.0) -> None:
+        """Publish what is committed (for up to `drain_s`), then stop.
+
+        A service stopped for maintenance leaves nothing in its outbox: what an
+        operator does next (a rebuild of its database from the topics, a
+        restore) then finds every event it emitted on Kafka.
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._task), drain_s)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -186,6 +194,8 @@ class OutboxRelay:
             lock_key = f"outbox-relay:{self._schema}"
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
                 self.healthy = True  # a follower is healthy: another instance relays
+                if self._stopping:
+                    return  # the leader drains the outbox
                 await asyncio.sleep(self._poll_interval_s)
             if self._idle_session_timeout_s:
                 # Session-wide (not SET LOCAL): the lock is the session's. The relay speaks at least
@@ -195,9 +205,12 @@ class OutboxRelay:
             await conn.add_listener(channel(self._schema), self._on_notify)
             try:
                 self.healthy = True
-                while not self._stopping:
+                while True:
                     self._wake.clear()
+                    stopping = self._stopping  # read before the batch: a pass after the stop drains
                     if await self._relay_batch(conn) < self._batch_size:
+                        if stopping:
+                            break
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
             finally:
