@@ -32,6 +32,7 @@ from palmares_submission import (
     auth,
     calendar,
     calendar_store,
+    catalogue,
     palmares,
     palmares_exports,
     refdata,
@@ -672,6 +673,7 @@ async def publish_palmares(
         if blocked is not None:
             raise ApiError(409, blocked)
         await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
+        await catalogue.build(tx.conn, edition)
         published = await palmares.view(tx.conn, edition)
         assert published is not None
         await tx.publish(

@@ -17,7 +17,7 @@ from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
-from palmares_submission import api, consumers, errors, metrics
+from palmares_submission import api, catalogue_api, consumers, errors, metrics
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
@@ -58,6 +58,8 @@ def http_app(lifespan: Any = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.page_router)
+    app.include_router(catalogue_api.router)
+    app.include_router(catalogue_api.page_router)
     web_routes.include(app)
     app.mount("/espace/static", StaticFiles(packages=[("palmares_submission.web", "static")]), name="espace-static")
 

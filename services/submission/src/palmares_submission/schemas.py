@@ -122,6 +122,8 @@ class ActionIn(_Body):
     url: ActionUrl | None = None
     started_on: PlausibleDate
     ended_on: PlausibleDate | None = None
+    # Once the palmarès is published, the action appears in the public catalogue unless this is false.
+    catalogue: bool = True
 
     @field_validator("ended_on")
     @classmethod

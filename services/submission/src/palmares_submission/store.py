@@ -207,7 +207,11 @@ WITH dossier AS (
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, submitted_at = EXCLUDED.submitted_at
 ), revision AS (
-    INSERT INTO submission_revisions (submission_id, revision, event, submitted_at) VALUES ($1, $4, $6::jsonb, $5)
+    INSERT INTO submission_revisions (submission_id, revision, event, submitted_at, catalogue_withheld)
+    VALUES ($1, $4, $6::jsonb, $5, coalesce(
+        $9::int[],
+        (SELECT catalogue_withheld FROM submission_revisions WHERE submission_id = $1 AND revision = $4 - 1),
+        '{}'))
 )
 INSERT INTO idempotency_keys (collectivite_code, key, request_hash, submission_id, revision)
 SELECT $3::text, $7::text, $8::bytea, $1::uuid, $4::int WHERE $7::text IS NOT NULL"""
@@ -223,11 +227,25 @@ async def save_revision(
     event_json: str,
     submitted_at: datetime,
     idempotency: tuple[str, bytes] | None,
+    catalogue_withheld: list[int] | None = None,
 ) -> None:
-    """The dossier's new revision, its event and its idempotency key, in one statement."""
+    """The dossier's new revision, its event and its idempotency key, in one statement.
+
+    `catalogue_withheld`: the positions of the actions kept out of the public catalogue
+    (None: the previous revision's, as when an operator's decision makes the revision).
+    """
     key, request_hash = idempotency if idempotency is not None else (None, None)
     await conn.execute(
-        _SAVE_REVISION, submission_id, edition, code, revision, submitted_at, event_json, key, request_hash
+        _SAVE_REVISION,
+        submission_id,
+        edition,
+        code,
+        revision,
+        submitted_at,
+        event_json,
+        key,
+        request_hash,
+        catalogue_withheld,
     )
 
 

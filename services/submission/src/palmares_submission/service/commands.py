@@ -131,11 +131,14 @@ async def submit(
         narrative=body.narrative,
         at=now,
     )
-    await _save(tx, event, (idempotency_key, fingerprint) if idempotency_key else None)
+    withheld = [i for i, a in enumerate(body.actions) if not a.catalogue]  # kept out of the public catalogue
+    await _save(tx, event, (idempotency_key, fingerprint) if idempotency_key else None, withheld)
     return Submitted(revision, replayed=False, events=(event,))
 
 
-async def _save(tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes] | None) -> None:
+async def _save(
+    tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes] | None, catalogue_withheld: list[int]
+) -> None:
     await store.save_revision(
         tx.conn,
         submission_id=event.submission_id,
@@ -145,4 +148,5 @@ async def _save(tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes
         event_json=event.model_dump_json(),
         submitted_at=event.submitted_at,
         idempotency=idempotency,
+        catalogue_withheld=catalogue_withheld,
     )

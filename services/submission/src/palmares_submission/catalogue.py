@@ -1,0 +1,401 @@
+"""The catalogue of labelled actions (échange d'expériences) and the observatoire's dossiers.
+
+Both are read models of the submission schema, built in the transaction that
+publishes an edition's palmarès (`build`): from then on, an edition's labelled
+actions are public, with the collectivité's name, category, département,
+région, population band and arobases (the jury's when it decided), never a
+contact address or a token. An action its collectivité kept out of the
+catalogue (`catalogue: false` in the dossier) is stored unpublished, so that
+it can be put back.
+
+Search is PostgreSQL's French full-text search (the `catalogue_fr`
+configuration: `unaccent` then the French Snowball stemmer), so that
+« médiathèque » finds « mediatheques » and « numériques » finds « numérique »;
+results are ranked (`ts_rank_cd`, the title weighing most) and the matched
+words highlighted (`ts_headline`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+from uuid import UUID
+
+import asyncpg
+from palmares_contracts import Grille
+from palmares_eventkit.db import Connection
+from palmares_label import french
+
+from palmares_submission import refdata, store, territoires
+
+# Highlight markers: control characters never reach a stored text (see `text`), so they
+# cannot collide with what a collectivité wrote.
+_START, _STOP = "\x02", "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRow:
+    """What `build` reads of one dossier of the edition."""
+
+    submission_id: UUID
+    code: str
+    name: str
+    kind: str
+    departement: str
+    category: str
+    population: int
+    arobases: int | None
+    actions: list[dict[str, Any]]
+    withheld: frozenset[int]
+    mentions: list[dict[str, Any]]
+
+
+def action_mentions(action: dict[str, Any], mentions: Sequence[dict[str, Any]]) -> list[str]:
+    """The codes of the dossier's mentions whose evidence points at this action (its title or one of its services)."""
+    services = set(action.get("services") or ())
+    found = []
+    for m in mentions:
+        for evidence in m.get("evidence") or ():
+            if evidence.get("action_title") == action["title"] or services & set(evidence.get("service_codes") or ()):
+                found.append(m["code"])
+                break
+    return found
+
+
+_DOSSIERS = """
+SELECT s.submission_id, c.code, c.name, c.kind, c.departement, c.population,
+       coalesce(sc.payload->>'category', c.category) AS category,
+       coalesce(j.arobases, (sc.payload->>'arobases')::int) AS arobases,
+       r.event->'actions' AS actions, r.catalogue_withheld,
+       m.payload->'mentions' AS mentions
+FROM submissions s
+JOIN collectivites c ON c.code = s.collectivite_code
+JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
+LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+LEFT JOIN results m ON m.submission_id = s.submission_id AND m.kind = 'mentions'
+LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+WHERE s.edition = $1"""
+
+_ACTION_COLUMNS = (
+    "submission_id",
+    "position",
+    "edition",
+    "collectivite_code",
+    "name",
+    "kind",
+    "category",
+    "departement",
+    "region",
+    "population",
+    "population_band",
+    "arobases",
+    "title",
+    "description",
+    "url",
+    "services",
+    "enjeux",
+    "mentions",
+    "labels",
+    "published",
+    "keywords",
+)
+
+_DOSSIER_COLUMNS = (
+    "edition",
+    "collectivite_code",
+    "kind",
+    "category",
+    "departement",
+    "region",
+    "population",
+    "population_band",
+    "arobases",
+    "services",
+    "enjeux",
+)
+
+
+def _strip_markers(text: str) -> str:
+    return text.replace(_START, "").replace(_STOP, "")
+
+
+def rows_of(
+    edition: int, grille: Grille, dossiers: Sequence[DossierRow]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The catalogue's rows (labelled dossiers' actions) and the observatoire's rows (every dossier) (pure)."""
+    services = {s.code: s for s in grille.services}
+    enjeux = {e.code: e.label for e in grille.enjeux}
+    departements = refdata.load_departements()
+    actions_out: list[tuple[Any, ...]] = []
+    dossiers_out: list[tuple[Any, ...]] = []
+    for d in dossiers:
+        ref = refdata.lookup_for_edition(d.code, edition)
+        population = ref.population if ref else d.population
+        departement = ref.departement if ref else d.departement
+        dep = departements.get(departement)
+        region = ref.region if ref else (dep.region if dep else "")
+        kind = territoires.kind_of(d.kind, ref.epci_type if ref else "")
+        band = territoires.band_of(population).code
+        mention_labels = {m["code"]: m["label"] for m in d.mentions}
+        declared: set[str] = set()
+        for position, action in enumerate(d.actions):
+            codes = [c for c in dict.fromkeys(action.get("services") or ()) if c in services]
+            declared.update(codes)
+            if d.arobases is None:
+                continue  # not evaluated: not in the palmarès, not in the catalogue
+            action_enjeux = list(dict.fromkeys(services[c].enjeu for c in codes))
+            mentions = action_mentions(action, d.mentions)
+            labels = {
+                "services": {c: services[c].label for c in codes},
+                "enjeux": {e: enjeux.get(e, e) for e in action_enjeux},
+                "mentions": {m: mention_labels[m] for m in mentions},
+            }
+            keywords = " ".join(
+                [*labels["services"].values(), *labels["enjeux"].values(), *labels["mentions"].values()]
+            )
+            actions_out.append(
+                (
+                    d.submission_id,
+                    position,
+                    edition,
+                    d.code,
+                    d.name,
+                    kind,
+                    d.category,
+                    departement,
+                    region,
+                    population,
+                    band,
+                    d.arobases,
+                    _strip_markers(action["title"]),
+                    _strip_markers(action.get("description") or ""),
+                    action.get("url"),
+                    codes,
+                    action_enjeux,
+                    mentions,
+                    json.dumps(labels, ensure_ascii=False),
+                    position not in d.withheld,
+                    keywords,
+                )
+            )
+        covered = sorted({services[c].enjeu for c in declared})
+        dossiers_out.append(
+            (
+                edition,
+                d.code,
+                kind,
+                d.category,
+                departement,
+                region,
+                population,
+                band,
+                d.arobases,
+                sorted(declared),
+                covered,
+            )
+        )
+    return actions_out, dossiers_out
+
+
+async def build(conn: Connection, edition: int) -> int:
+    """(Re)build the edition's catalogue and observatoire rows; returns the number of actions catalogued."""
+    ed = await store.edition(_legacy(conn), edition)
+    if ed is None:
+        return 0
+    grille = await store.grille_version(_legacy(conn), edition, ed.grille_version)
+    dossiers = [
+        DossierRow(
+            submission_id=r["submission_id"],
+            code=r["code"],
+            name=r["name"],
+            kind=r["kind"],
+            departement=r["departement"],
+            category=r["category"],
+            population=r["population"],
+            arobases=r["arobases"],
+            actions=json.loads(r["actions"]) if r["actions"] else [],
+            withheld=frozenset(r["catalogue_withheld"] or ()),
+            mentions=json.loads(r["mentions"]) if r["mentions"] else [],
+        )
+        for r in await conn.fetch(_DOSSIERS, edition)
+    ]
+    actions, observed = rows_of(edition, grille, dossiers)
+    await conn.execute("DELETE FROM catalogue_actions WHERE edition = $1", edition)
+    await conn.execute("DELETE FROM observatoire_dossiers WHERE edition = $1", edition)
+    await conn.execute(
+        """CREATE TEMP TABLE catalogue_load (
+               submission_id uuid, position int, edition int, collectivite_code text, name text, kind text,
+               category text, departement text, region text, population int, population_band text, arobases int,
+               title text, description text, url text, services text[], enjeux text[], mentions text[],
+               labels text, published boolean, keywords text
+           ) ON COMMIT DROP"""
+    )
+    await conn.copy_records_to_table("catalogue_load", records=actions, columns=_ACTION_COLUMNS)
+    await conn.execute(
+        """INSERT INTO catalogue_actions
+           SELECT submission_id, position, edition, collectivite_code, name, kind, category, departement, region,
+                  population, population_band, arobases, title, description, url, services, enjeux, mentions,
+                  labels::jsonb, published,
+                  setweight(to_tsvector('catalogue_fr', title), 'A')
+                  || setweight(to_tsvector('catalogue_fr', description), 'B')
+                  || setweight(to_tsvector('catalogue_fr', keywords), 'C')
+                  || setweight(to_tsvector('catalogue_fr', name), 'D')
+           FROM catalogue_load"""
+    )
+    await conn.execute("DROP TABLE catalogue_load")
+    await conn.copy_records_to_table("observatoire_dossiers", records=observed, columns=_DOSSIER_COLUMNS)
+    return len(actions)
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a visitor asks of the catalogue; empty fields filter nothing."""
+
+    q: str = ""
+    edition: int | None = None
+    enjeu: str | None = None
+    service: str | None = None
+    mention: str | None = None
+    category: str | None = None
+    population: str | None = None
+    departement: str | None = None
+    region: str | None = None
+    arobases: int | None = None  # at least this many
+    exclude_code: str | None = None
+
+
+def like(code: str, edition: int | None = None) -> Filters | None:
+    """« Collectivités comme la mienne »: the same category and population band, the collectivité itself left out."""
+    ref = refdata.lookup_for_edition(code, edition) if edition else refdata.lookup_latest(code)
+    if ref is None:
+        return None
+    return Filters(
+        edition=edition,
+        category=refdata.category_of(ref),
+        population=territoires.band_of(ref.population).code,
+        exclude_code=ref.code,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One catalogued action; `title_html` and `excerpt_html` are escaped HTML whose matched words are in `<mark>`."""
+
+    row: asyncpg.Record
+    title_html: str
+    excerpt_html: str
+
+
+@dataclass(slots=True)
+class Page:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    next_offset: int | None = None
+
+
+def _where(f: Filters) -> tuple[str, list[Any]]:
+    clauses = ["a.published", "e.palmares_published_at IS NOT NULL"]
+    searching = bool(f.q.strip())
+    args: list[Any] = [f.q] if searching else []  # $1 is the query when there is one
+    checks: list[tuple[Any, str]] = [
+        (f.edition, "a.edition = ${}"),
+        (f.enjeu, "a.enjeux @> ARRAY[${}::text]"),
+        (f.service, "a.services @> ARRAY[${}::text]"),
+        (f.mention, "a.mentions @> ARRAY[${}::text]"),
+        (f.category, "a.category = ${}"),
+        (f.population, "a.population_band = ${}"),
+        (f.departement, "a.departement = ${}"),
+        (f.region, "a.region = ${}"),
+        (f.arobases, "a.arobases >= ${}"),
+        (f.exclude_code, "a.collectivite_code <> ${}"),
+    ]
+    for value, clause in checks:
+        if value is not None and value != "":
+            args.append(value)
+            clauses.append(clause.format(len(args)))
+    if searching:
+        clauses.append("a.search @@ websearch_to_tsquery('catalogue_fr', $1)")
+    return " AND ".join(clauses), args
+
+
+def _highlighted(text: str) -> str:
+    return html.escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "\u00a0…"
+
+
+async def search(conn: Connection, f: Filters, *, limit: int, offset: int) -> Page:
+    """One page of the catalogue: best matches first (most recent edition, most arobases without a query)."""
+    where, args = _where(f)
+    searching = bool(f.q.strip())
+    rank = "ts_rank_cd(a.search, websearch_to_tsquery('catalogue_fr', $1))" if searching else "0"
+    order = "rank DESC, a.edition DESC, a.arobases DESC, a.name, a.collectivite_code, a.position"
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM catalogue_actions a JOIN editions e ON e.edition = a.edition WHERE {where}", *args
+    )
+    n = len(args)
+    page = f"""SELECT a.*, {rank} AS rank FROM catalogue_actions a JOIN editions e ON e.edition = a.edition
+               WHERE {where} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}"""
+    if searching:
+        marks = "StartSel=' || chr(2) || ', StopSel=' || chr(3)"
+        page = f"""SELECT a.*,
+                      ts_headline('catalogue_fr', a.title, websearch_to_tsquery('catalogue_fr', $1),
+                                  'HighlightAll=true, {marks}) AS title_hl,
+                      ts_headline('catalogue_fr', a.description, websearch_to_tsquery('catalogue_fr', $1),
+                                  'MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … ", {marks}) AS excerpt_hl
+                   FROM ({page}) a ORDER BY {order}"""
+    rows = await conn.fetch(page, *args, limit, offset)
+    hits = [
+        Hit(
+            row=r,
+            title_html=_highlighted(r["title_hl"] if searching else r["title"]),
+            excerpt_html=_highlighted(r["excerpt_hl"] if searching else _excerpt(r["description"])),
+        )
+        for r in rows
+    ]
+    return Page(hits=hits, total=total, next_offset=offset + limit if offset + limit < total else None)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not raw.startswith("o") or not raw[1:].isdigit():
+        return None
+    return int(raw[1:])
+
+
+def labels(row: asyncpg.Record) -> dict[str, dict[str, str]]:
+    parsed: dict[str, dict[str, str]] = json.loads(row["labels"])
+    return parsed
+
+
+def departement_name(code: str) -> str:
+    ref = refdata.load_departements().get(code)
+    return french.typographic(ref.name) if ref else code
+
+
+def region_names() -> dict[str, str]:
+    """Régions by code, as the reference data names them."""
+    return {d.region: french.typographic(d.region_name) for d in refdata.load_departements().values()}
+
+
+def _legacy(conn: Connection) -> asyncpg.Connection:
+    # `store` still types its connections as asyncpg's (a pool's proxy behaves the same).
+    return cast(asyncpg.Connection, conn)
