@@ -21,6 +21,7 @@ from palmares_contracts import (
     Event,
     GrillePublished,
     JuryDecided,
+    Mention,
     MentionsDetected,
     PalmaresPublished,
     SubmissionScored,
@@ -133,3 +134,47 @@ async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once
         await notifier._request_awards(Tx(conn, schema), 2017)
     assert await notifier.award_pending(pool, schema, chunk=3) == 0
     assert await pool.fetchval(awards) == 7
+
+
+async def test_the_award_and_the_rectificatif_carry_the_mentions_the_jury_granted(
+    schema_pool: tuple[str, asyncpg.Pool],
+) -> None:
+    """JuryDecided v2: the detected mentions the jury confirmed and those it added, not those it removed."""
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    dossier = submission()
+    sid = dossier.submission_id
+    common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007", "grille_version": 1}
+    confirmed = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
+    removed = Mention(code="teletravail", label="Télétravail")
+    added = Mention(code="democratie_locale", label="Démocratie locale")
+    for event in (
+        GrillePublished(edition=2017, version=1, grille=grille()),
+        dossier,
+        SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
+        MentionsDetected(**common, mentions=(confirmed, removed)),
+        JuryDecided(**_decision(sid), arobases=3, mentions=(confirmed, added)),
+        PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, tzinfo=UTC), jury_decisions=1),
+    ):
+        await apply(pool, schema, notifier, event)
+    award = await _text(pool, f"SELECT message FROM {schema}.notifications WHERE kind = 'award'")
+    assert "Gouvernement ouvert" in award and "Démocratie locale" in award
+    assert "Télétravail" not in award
+
+    # After the award, a decision on the arobases alone: the rectificatif shows the detected mentions again.
+    await apply(pool, schema, notifier, JuryDecided(**_decision(sid), arobases=4))
+    rectificatif = await _text(pool, f"SELECT message FROM {schema}.notifications WHERE kind = 'rectificatif'")
+    assert "Gouvernement ouvert" in rectificatif and "Télétravail" in rectificatif
+    assert "Démocratie locale" not in rectificatif
+
+
+def _decision(sid: uuid.UUID) -> dict[str, object]:
+    return {"submission_id": sid, "edition": 2017, "collectivite_code": "49007", "decided_by": "Jury"}
+
+
+async def _text(pool: asyncpg.Pool, query: str) -> str:
+    (row,) = await pool.fetch(query)
+    message = email.message_from_bytes(row["message"], policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())

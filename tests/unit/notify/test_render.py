@@ -132,6 +132,19 @@ def test_award_uses_the_jury_and_escapes_html() -> None:
     assert "Pour obtenir" not in text
 
 
+def test_award_shows_the_mentions_the_jury_granted_when_it_ruled_on_them() -> None:
+    detected = {"mentions": [{"code": "teletravail", "label": "Télétravail"}]}
+    granted = [{"code": "democratie_locale", "label": "Démocratie locale"}]
+    kept, _ = parts(award(mentions=detected, jury={"arobases": 3, "comment": "", "decided_by": "J"}))
+    assert "Télétravail" in kept, "a decision on the arobases alone keeps the detected mentions"
+    ruled, _ = parts(
+        award(mentions=detected, jury={"arobases": 3, "comment": "", "decided_by": "J", "mentions": granted})
+    )
+    assert "Démocratie locale" in ruled and "Télétravail" not in ruled
+    removed, _ = parts(award(mentions=detected, jury={"arobases": 3, "comment": "", "decided_by": "J", "mentions": []}))
+    assert "Télétravail" not in removed and "n’obtient pas de mention" in removed
+
+
 def test_next_level_in_french_numbers_and_plurals() -> None:
     score = {
         "arobases": 2,

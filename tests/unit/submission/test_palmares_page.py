@@ -188,3 +188,30 @@ def test_official_name_of_an_epci() -> None:
         "Communauté de communes de Parthenay-Gâtine"
     )
     assert palmares.official_name("72181", "Le Mans", "commune", 2017) == "Le Mans"
+
+
+def test_an_entry_has_the_dossiers_final_arobases_and_mentions() -> None:
+    """The jury's arobases and the mentions it granted, else the pré-notation and the detected mentions."""
+    row: dict[str, object] = {
+        "code": "22179",
+        "name": "Fréhel",
+        "kind": "commune",
+        "category": "village",
+        "departement": "22",
+        "pre_notation": 2,
+        "jury_arobases": None,
+        "mentions": '[{"code": "teletravail", "label": "Télétravail"}]',
+        "jury_mentions": None,
+    }
+    proposed = palmares.entry_of(2022, row)
+    assert proposed is not None
+    assert (proposed.arobases, proposed.pre_notation, proposed.mentions) == (2, 2, ["Télétravail"])
+
+    decided = palmares.entry_of(
+        2022,
+        {**row, "jury_arobases": 4, "jury_mentions": '[{"code": "democratie_locale", "label": "Démocratie locale"}]'},
+    )
+    assert decided is not None
+    assert (decided.arobases, decided.pre_notation, decided.mentions) == (4, 2, ["Démocratie locale"])
+
+    assert palmares.entry_of(2022, {**row, "pre_notation": None, "mentions": None}) is None, "not evaluated yet"

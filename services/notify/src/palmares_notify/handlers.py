@@ -31,6 +31,7 @@ from palmares_contracts import (
 )
 from palmares_eventkit import telemetry
 from palmares_eventkit.runtime import Background, ServiceRuntime, Tx
+from palmares_label.final import final_arobases
 
 from palmares_notify import render
 from palmares_notify.render import Sender
@@ -114,13 +115,15 @@ class Notifier:
 
     async def on_jury(self, tx: Tx, event: JuryDecided) -> None:
         await tx.conn.execute(
-            """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by) VALUES ($1, $2, $3, $4)
+            """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, mentions)
+               VALUES ($1, $2, $3, $4, $5::jsonb)
                ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases,
-                 comment = EXCLUDED.comment, decided_by = EXCLUDED.decided_by""",
+                 comment = EXCLUDED.comment, decided_by = EXCLUDED.decided_by, mentions = EXCLUDED.mentions""",
             event.submission_id,
             event.arobases,
             event.comment,
             event.decided_by,
+            json.dumps([m.model_dump(mode="json") for m in event.mentions]) if event.mentions is not None else None,
         )
         seen = await tx.conn.fetchval(
             """INSERT INTO editions (edition, jury_events_seen) VALUES ($1, 1)
@@ -233,6 +236,7 @@ class Notifier:
                       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
                       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
                       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by,
+                      j.mentions AS jury_mentions,
                       EXISTS (SELECT 1 FROM notifications WHERE notification_id = $2) AS queued
                FROM dossiers d
                JOIN editions e ON e.edition = d.edition
@@ -254,7 +258,12 @@ class Notifier:
             return 0
         collectivite = json.loads(row["collectivite"])
         jury = (
-            {"arobases": row["jury_arobases"], "comment": row["jury_comment"], "decided_by": row["decided_by"]}
+            {
+                "arobases": row["jury_arobases"],
+                "comment": row["jury_comment"],
+                "decided_by": row["decided_by"],
+                "mentions": json.loads(row["jury_mentions"]) if row["jury_mentions"] is not None else None,
+            }
             if row["jury_arobases"] is not None
             else None
         )
@@ -290,7 +299,7 @@ class Notifier:
             message["Message-ID"],
             trace_context=json.loads(row["dossier_ctx"]),
             links=[json.loads(row["edition_ctx"])],
-            announced_arobases=render.final_arobases(score, jury),
+            announced_arobases=final_arobases(int(score["arobases"]), row["jury_arobases"]),
         )
         return 1
 
@@ -325,7 +334,12 @@ class Notifier:
             submission_id=event.submission_id,
             score=json.loads(row["score"]),
             mentions=json.loads(row["mentions"]),
-            jury={"arobases": event.arobases, "comment": event.comment, "decided_by": event.decided_by},
+            jury={
+                "arobases": event.arobases,
+                "comment": event.comment,
+                "decided_by": event.decided_by,
+                "mentions": [m.model_dump(mode="json") for m in event.mentions] if event.mentions is not None else None,
+            },
             ceremony=json.loads(row["ceremony"]) if row["ceremony"] else None,
             sender=self._sender,
             at=utcnow(),

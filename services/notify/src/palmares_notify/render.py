@@ -35,6 +35,7 @@ from uuid import UUID, uuid5
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts.links import DOSSIER_PAGE_PATH
 from palmares_label import french
+from palmares_label.final import final_arobases, final_mentions
 
 from palmares_notify.advice import Advice, advice_for
 from palmares_notify.evidence import evidence_sentence
@@ -274,7 +275,12 @@ def render_award(
     service_labels: dict[str, str] | None = None,
     advice: Advice | None = None,
 ) -> EmailMessage:
-    """The award email: arobases (the jury's when decided), mentions, explanation, advice, the entry sign.
+    """The award email: the dossier's final arobases and mentions, explanation, advice, the entry sign.
+
+    `mentions` is the mentions service's result (`MentionsDetected` as JSON);
+    `jury`, once it decided, its arobases, comment, author and, if it ruled on
+    them, the `mentions` it granted: the letter shows what `palmares_label.final`
+    makes of them.
 
     With `previous_arobases`, the same email as a « rectificatif » that cancels
     and replaces the message sent at `previous_message_at` with other arobases.
@@ -282,7 +288,8 @@ def render_award(
     `advice.advice_for` the score and mentions given.
     """
     addressee = Addressee.of(collectivite)
-    arobases = final_arobases(score, jury)
+    arobases = final_arobases(int(score["arobases"]), int(jury["arobases"]) if jury else None)
+    shown = final_mentions(mentions.get("mentions", []), jury.get("mentions") if jury else None)
     rectificatif = previous_arobases is not None
     labels = service_labels or {}
     pre_notation = score.get("arobases")
@@ -313,8 +320,7 @@ def render_award(
                 else None
             ),
             "mentions": [
-                {"label": french.typographic(m["label"]), "evidence": evidence_sentence(m, labels)}
-                for m in mentions.get("mentions", [])
+                {"label": french.typographic(m["label"]), "evidence": evidence_sentence(m, labels)} for m in shown
             ],
             "enjeux": [
                 {"label": french.typographic(e.get("label") or e["code"]), "percent": round(e["coverage"] * 100)}
@@ -328,8 +334,3 @@ def render_award(
         at=at,
         image=draw_panneau(addressee.category, edition, arobases),
     )
-
-
-def final_arobases(score: dict[str, Any], jury: dict[str, Any] | None) -> int:
-    """The arobases announced: the jury's when it decided, otherwise the pré-notation."""
-    return int(jury["arobases"]) if jury else int(score["arobases"])

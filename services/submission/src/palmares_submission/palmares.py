@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts import Category
 from palmares_label import french
+from palmares_label.final import final_arobases, final_mentions
 
 from palmares_submission import collation, refdata, store
 from palmares_submission.distinctions import distinctions
@@ -34,22 +37,9 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
         return None
     groups: dict[str, list[PalmaresEntry]] = {key: [] for key, _ in GROUPS}
     for r in await store.palmares_rows(conn, edition):
-        arobases = r["jury_arobases"] or r["pre_notation"]
-        if arobases is None:
-            continue  # not evaluated yet: not in the palmarès
-        groups[_CATEGORY_GROUP[r["category"]]].append(
-            entry(
-                edition,
-                code=r["code"],
-                name=r["name"],
-                kind=r["kind"],
-                category=r["category"],
-                departement=r["departement"],
-                arobases=arobases,
-                pre_notation=r["pre_notation"],
-                mentions=[m["label"] for m in json.loads(r["mentions"])] if r["mentions"] else [],
-            )
-        )
+        final = entry_of(edition, r)
+        if final is not None:
+            groups[_CATEGORY_GROUP[r["category"]]].append(final)
     history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
     for key, entries in groups.items():
         groups[key] = sorted(
@@ -66,6 +56,28 @@ async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
         attribution=refdata.attribution(refdata.millesime_for(edition)),
         **groups,
     )
+
+
+def entry_of(edition: int, r: asyncpg.Record | Mapping[str, Any]) -> PalmaresEntry | None:
+    """A dossier's entry with its final arobases and mentions (`palmares_label.final`); None until it is evaluated."""
+    arobases = final_arobases(r["pre_notation"], r["jury_arobases"])
+    if arobases is None:
+        return None
+    return entry(
+        edition,
+        code=r["code"],
+        name=r["name"],
+        kind=r["kind"],
+        category=r["category"],
+        departement=r["departement"],
+        arobases=arobases,
+        pre_notation=r["pre_notation"],
+        mentions=[m["label"] for m in final_mentions(_json(r["mentions"]), _json(r["jury_mentions"]))],
+    )
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value is not None else None
 
 
 def entry(

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 from palmares_contracts import CategoryOverride, Grille, SubmissionReceived
 from palmares_eventkit.db import Connection
+from palmares_label.final import final_arobases
 
 from palmares_submission.domain.campaign import Edition
 from palmares_submission.domain.dossier import Revision
@@ -355,7 +356,7 @@ async def palmares_rows(conn: Connection, edition: int) -> list[asyncpg.Record]:
         """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
                   coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
-                  m.payload->'mentions' AS mentions
+                  m.payload->'mentions' AS mentions, j.mentions AS jury_mentions
            FROM submissions s
            JOIN collectivites c ON c.code = s.collectivite_code
            LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
@@ -371,22 +372,24 @@ async def label_history(conn: Connection, codes: list[str]) -> dict[str, dict[in
     """Arobases by edition of each collectivité: the palmarès published here, and the imported history."""
     rows = await conn.fetch(
         """SELECT s.collectivite_code AS code, s.edition,
-                  coalesce(j.arobases, (r.payload->>'arobases')::int) AS arobases
+                  (r.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases
            FROM submissions s
            JOIN editions e ON e.edition = s.edition AND e.palmares_published_at IS NOT NULL
            LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
            LEFT JOIN results r ON r.submission_id = s.submission_id AND r.kind = 'score'
            WHERE s.collectivite_code = ANY($1::text[])
            UNION ALL
-           SELECT collectivite_code, edition, arobases FROM label_history h
+           -- an imported label: its arobases are final (no jury decision to apply)
+           SELECT collectivite_code, edition, arobases, NULL::int FROM label_history h
            WHERE collectivite_code = ANY($1::text[])
              AND NOT EXISTS (SELECT 1 FROM editions e WHERE e.edition = h.edition AND e.palmares_published_at IS NOT NULL)""",
         codes,
     )
     history: dict[str, dict[int, int]] = {}
     for r in rows:
-        if r["arobases"] is not None:
-            history.setdefault(r["code"], {})[r["edition"]] = r["arobases"]
+        arobases = final_arobases(r["pre_notation"], r["jury_arobases"])
+        if arobases is not None:
+            history.setdefault(r["code"], {})[r["edition"]] = arobases
     return history
 
 

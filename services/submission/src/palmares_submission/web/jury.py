@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from palmares_contracts import utcnow
+from palmares_label.final import final_mentions
 
 from palmares_submission import worklist, worklist_store
 from palmares_submission.refdata import load_departements
@@ -246,9 +247,7 @@ async def review(submission_id: UUID, v: Visitor, request: Request) -> Response:
         form = DecisionForm(
             str(decision.arobases),
             decision.comment,
-            frozenset(decision.mentions)
-            if decision.mentions is not None
-            else frozenset(m["code"] for m in view.mentions or []),
+            frozenset(final_mentions([m["code"] for m in view.mentions or []], decision.mentions)),
         )
     else:
         form = DecisionForm(str(view.arobases or ""), "", frozenset(m["code"] for m in view.mentions or []))
