@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,10 @@ async def test_the_link_of_the_receipt_opens_the_dossier_page_with_no_other_step
     page = await context.new_page()  # no session, no cookie: the link alone
     response = await page.goto(link)
     assert response is not None and response.status == 200
-    await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Dossier {edition} de ")
+    # « Dossier 2017 du Mans », « d’Agen », « de Fréhel »: never « de Le Mans ».
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(rf"^Dossier {edition} (du|des|de|d’) ?\S")
+    )
     await expect(page.locator(".bandeau")).to_contain_text("en lecture seule")
     await expect(page.get_by_role("link", name="Modifier le dossier")).to_have_count(0)
     await expect(page.locator(".frise li.fait")).to_have_count(3)  # reçu → évalué → notifié

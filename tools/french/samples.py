@@ -9,19 +9,25 @@ the rectificatif.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
-from palmares_contracts import Action, Category, Evidence
+from palmares_contracts import Action, Category, Evidence, Grille
 from palmares_label.french import typeset
 from palmares_mentions.cues import Reason
 from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
 from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
 from palmares_submission import palmares, refdata
-from palmares_submission.schemas import PalmaresEntry, PalmaresView
+from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
+from palmares_submission.web import collectivite, page_store
+from palmares_submission.web import dossier_view as shown
+from palmares_submission.web.context import templates
+
+from tools.repository import repository_root
 
 SENDER = render.Sender()
 SUBMITTED = datetime(2016, 11, 2, 13, 3, tzinfo=UTC)
@@ -229,11 +235,92 @@ def palmares_view() -> PalmaresView:
     )
 
 
+def dossier_view() -> StatusView:
+    """A ville's dossier of 2017, evaluated and notified, as its status view tells it."""
+    deadline = date(2016, 11, 30)
+    old = Action(title="T", services=("x",), started_on=date(2012, 9, 1), ended_on=date(2014, 6, 30))
+    intention = Quote(Reason.INTENTION, None, "Nous envisageons un espace de coworking dans l’ancienne poste.")
+    return StatusView(
+        submission_id=SID,
+        revision=2,
+        edition=2017,
+        collectivite_code="72181",
+        status="notified",
+        score=24.2,
+        arobases=3,
+        grille_version=1,
+        explanation=Explanation(
+            enjeux=[
+                {"code": "services_publics", "coverage": 0.62, "services": ["demarches_en_ligne"]},
+                {"code": "democratie_locale", "coverage": 0.45, "services": ["open_data_portail"]},
+                {"code": "emploi", "coverage": 0.0, "services": []},
+            ],
+            next_level={"target_arobases": 4, "points_missing": 1.7, "suggested_services": ["chaine_video"]},
+            ignored_actions=[{"title": "Ateliers seniors", "reason": action_ignored_because(old, deadline)}],
+        ),
+        mentions=[
+            {
+                "code": "gouvernement_ouvert",
+                "label": "Gouvernement ouvert",
+                "evidence": [
+                    {
+                        "action_title": "Ouverture des données publiques",
+                        "snippet": "Les jeux de données de la ville sont publiés sous Licence Ouverte.",
+                        "matched_terms": ["jeux de données", "Licence Ouverte"],
+                        "service_codes": ["open_data_portail"],
+                    }
+                ],
+            },
+            {
+                "code": "reseaux_sociaux",
+                "label": "Réseaux sociaux",
+                "evidence": [{"action_title": None, "snippet": "sa page Facebook", "matched_terms": ["Facebook"]}],
+            },
+        ],
+        mentions_missed=[
+            {
+                "code": "teletravail",
+                "label": "Télétravail",
+                "lacking": lacking(1, Findings(quotes=[intention]), Category.VILLE),
+            }
+        ],
+        suggestions=MENTIONS["suggestions"],
+        submitted_at=SUBMITTED,
+    )
+
+
+def dossier_page() -> str:
+    """The dossier page of the espace collectivité, opened from an email's link, on sample data."""
+    view = dossier_view()
+    dossier = collectivite.Dossier(
+        view=view,
+        published=True,
+        content=None,
+        grille=Grille.model_validate(
+            {**json.loads((repository_root() / "deploy/grilles/grille-2017.json").read_text()), "version": 1}
+        ),
+        collectivite=page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
+    )
+    return templates.get_template("collectivite/dossier.html.j2").render(
+        account=None,
+        csrf="",
+        **dossier.parts(),
+        status_label=shown.STATUS_LABELS[view.status],
+        steps=shown.timeline(view, dossier.published),
+        emails=[],
+        jury=None,
+        editable=False,
+        read_only_link=True,
+        banner=None,
+    )
+
+
 def pages() -> dict[str, str]:
-    """Every page the public sees, on sample data."""
+    """Every page the public or a collectivité sees, on sample data."""
     return {
         "palmares": palmares.to_html(palmares_view()),
         "palmares-not-published": palmares.not_published_html(2018),
+        "dossier": dossier_page(),
     }
 
 

@@ -33,6 +33,8 @@ from tools.repository import repository_root
 _BLOCKS = {
     *("p", "h1", "h2", "h3", "li", "ul", "br", "div", "section", "header", "footer", "nav", "main", "title"),
     *("table", "caption", "tr", "td", "th"),
+    *("dl", "dt", "dd", "ol", "blockquote", "figure", "figcaption", "details", "summary", "form", "label"),
+    *("fieldset", "legend", "button", "aside", "article", "h4", "text", "desc"),  # text, desc: an SVG's
 }
 _SILENT = {"style", "script"}
 _WHITE = re.compile(r"[ \t\r\f\v]+")

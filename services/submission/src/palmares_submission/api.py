@@ -541,6 +541,8 @@ def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[
         else None,
         mentions=mentions_payload.get("mentions", []) if mentions_payload else None,
         mentions_grille_version=mentions["grille_version"] if mentions else None,
+        mentions_missed=mentions_payload.get("missed", []) if mentions_payload else None,
+        suggestions=mentions_payload.get("suggestions", []) if mentions_payload else None,
         jury=JuryView(**dict(jury)) if jury else None,
         notifications=[
             NotificationView(

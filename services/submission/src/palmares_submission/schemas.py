@@ -185,6 +185,15 @@ class StatusView(BaseModel):
     explanation: Explanation | None = None
     mentions: list[dict[str, Any]] | None = None
     mentions_grille_version: int | None = None
+    mentions_missed: list[dict[str, Any]] | None = Field(
+        default=None, description="Mentions just missed, each with what was lacking (French); null: not yet detected."
+    )
+    suggestions: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Grille services that an action describes but the dossier does not declare, each with its "
+        "advice in French (« … semble relever du service … : déclarez-le »); the pré-notation counts declared "
+        "services only. Null: not yet detected.",
+    )
     jury: JuryView | None = None
     notifications: list[NotificationView] = []
     submitted_at: datetime

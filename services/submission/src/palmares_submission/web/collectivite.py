@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from palmares_contracts import Grille, SubmissionReceived
 from palmares_eventkit.db import Connection
+from palmares_label import french
 
 from palmares_submission import store
 from palmares_submission.api import build_status_view
@@ -86,11 +87,15 @@ class Dossier:
         return {
             "view": view,
             "collectivite": self.collectivite,
+            # « du Mans », « de la communauté de communes de Parthenay-Gâtine »: never « de Le Mans ».
+            "collectivite_de": french.collectivite(self.collectivite.name, self.collectivite.kind).de,
             "content": self.content,
             "published": self.published,
             "chart": dossier_view.coverage_chart(view.explanation.enjeux, self.grille) if view.explanation else None,
             "next_level": dossier_view.next_level(view, self.grille),
-            "mentions": dossier_view.mentions(view),
+            "mentions": dossier_view.mentions(view, self.grille),
+            "missed": dossier_view.missed_mentions(view),
+            "to_declare": dossier_view.services_to_declare(view),
             "service_labels": self.service_labels,
         }
 
@@ -154,5 +159,5 @@ async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Res
 # Messages shown once after an action, chosen by a fixed key (never text from the URL).
 _BANNERS = {
     "depose": "Votre dossier est déposé. Un accusé de réception part à l’adresse de contact.",
-    "revise": "Votre dossier est modifié : la nouvelle révision est enregistrée et sera évaluée.",
+    "revise": "Votre dossier est modifié\u00a0: la nouvelle révision est enregistrée et sera évaluée.",
 }

@@ -3,7 +3,8 @@
 The page tells a collectivité where its dossier is (a timeline), what the
 pré-notation found (arobases, coverage per enjeu drawn as bars, the way to
 the next arobase, the actions that did not count), the mentions and their
-evidence, the emails sent, and the jury's decision once the palmarès is out.
+evidence, the mentions just missed and why, the services that actions describe
+without declaring them, the emails sent, and the jury's decision once the palmarès is out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from palmares_contracts import Grille
+from palmares_label import french
 
 from palmares_submission.schemas import StatusView
 
@@ -38,10 +40,10 @@ def timeline(view: StatusView, palmares_published: bool) -> list[Step]:
     notified_detail = (
         "Accusé de réception et résultat envoyés."
         if palmares_published
-        else "Accusé de réception envoyé ; le résultat suivra la publication du palmarès."
+        else "Accusé de réception envoyé\u202f; le résultat suivra la publication du palmarès."
     )
     return [
-        Step("Reçu", state(0), f"Révision {view.revision} enregistrée."),
+        Step("Reçu", state(0), f"Révision n°\u00a0{view.revision} enregistrée."),
         Step(
             "Évalué",
             state(1),
@@ -125,33 +127,69 @@ def coverage_chart(enjeux: list[dict[str, Any]], grille: Grille | None) -> Cover
 
 
 def next_level(view: StatusView, grille: Grille | None) -> dict[str, Any] | None:
-    """The next arobase: how many points are missing, and services of the grille that would bring them."""
+    """The next arobase: how many points are missing (« 1,2 point »), and services of the grille that would bring them."""
     if view.explanation is None or not view.explanation.next_level:
         return None
     nl = view.explanation.next_level
-    labels = {s.code: s.label for s in grille.services} if grille else {}
+    labels = _labels(grille)
     return {
         "target": nl.get("target_arobases"),
         "points": nl.get("points_missing"),
+        "missing": french.count(float(nl.get("points_missing") or 0), "point"),
         "services": [labels.get(code, code) for code in nl.get("suggested_services", [])],
     }
 
 
-def mentions(view: StatusView) -> list[dict[str, Any]]:
-    """Mentions with their evidence, as the page lists them."""
+def _labels(grille: Grille | None) -> dict[str, str]:
+    return {s.code: s.label for s in grille.services} if grille else {}
+
+
+def mentions(view: StatusView, grille: Grille | None = None) -> list[dict[str, Any]]:
+    """Mentions with their evidence, as the page lists them: the words found quoted, the services by their label."""
+    labels = _labels(grille)
     shown = []
     for m in view.mentions or []:
         evidence = [
             {
-                "where": f"Action « {ev['action_title']} »" if ev.get("action_title") else "Récit du dossier",
+                "where": f"Action {french.quoted(ev['action_title'])}"
+                if ev.get("action_title")
+                else "Récit du dossier",
                 "snippet": ev.get("snippet") or "",
-                "terms": list(ev.get("matched_terms") or []),
-                "services": list(ev.get("service_codes") or []),
+                "terms": [french.quoted(term) for term in dict.fromkeys(ev.get("matched_terms") or [])],
+                "services": [labels.get(code, code) for code in dict.fromkeys(ev.get("service_codes") or [])],
             }
             for ev in m.get("evidence", [])
         ]
         shown.append({"code": m["code"], "label": m["label"], "evidence": evidence})
     return shown
+
+
+def missed_mentions(view: StatusView) -> list[dict[str, str]]:
+    """The mentions just missed, each with what was lacking (« La mention … n’est pas obtenue : … »).
+
+    A mention that the dossier holds (the jury may grant one that the detection
+    missed) is not told as missed.
+    """
+    held = {m["code"] for m in view.mentions or []}
+    return [
+        {"label": m["label"], "lacking": m["lacking"]}
+        for m in view.mentions_missed or []
+        if m.get("code") not in held and m.get("lacking")
+    ]
+
+
+def services_to_declare(view: StatusView) -> list[dict[str, Any]]:
+    """The grille services that an action describes but the dossier does not declare, with the advice to declare them."""
+    return [
+        {
+            "action": s.get("action_title") or "",
+            "service": s.get("service_label") or s.get("service_code") or "",
+            "message": s["message"],
+            "snippet": s.get("snippet") or "",
+        }
+        for s in view.suggestions or []
+        if s.get("message")
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,11 +84,12 @@ class CollectiviteRow:
     category: str
     departement: str
     population: int
+    kind: str = "commune"  # or "epci"
 
 
 async def collectivite(conn: Connection, code: str) -> CollectiviteRow | None:
     row = await conn.fetchrow(
-        "SELECT code, name, category, departement, population FROM collectivites WHERE code = $1", code
+        "SELECT code, name, category, departement, population, kind FROM collectivites WHERE code = $1", code
     )
     return CollectiviteRow(**dict(row)) if row else None
 
