@@ -218,6 +218,10 @@ class ApiClient:
     def palmares(self, edition: int) -> dict[str, Any]:
         return self._object("GET", f"/v1/editions/{edition}/palmares")
 
+    def progress(self, edition: int) -> dict[str, Any]:
+        """The edition's re-evaluation and awards: done, total, rate and time left per job (operators)."""
+        return self._object("GET", f"/v1/editions/{edition}/progress")
+
 
 def _seg(value: str) -> str:
     # A path segment typed by an operator must not be able to change the route.

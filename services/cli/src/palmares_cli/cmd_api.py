@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from palmares_cli import output
+from palmares_cli import progress as work
 from palmares_cli.context import EditionArgument, JsonOption, command, emit, state, wants_json
 from palmares_cli.errors import ApiError, UsageProblem
 from palmares_cli.files import load_grille, read_object
@@ -37,26 +38,46 @@ def grille_publish(
     ctx: typer.Context,
     file: Annotated[Path, ExistingFile],
     edition: Annotated[int | None, typer.Option(help="Edition (default: the file's `edition`).")] = None,
+    wait: work.WaitOption = False,
+    timeout: work.TimeoutOption = 0,
+    interval: work.IntervalOption = 2.0,
     json_out: JsonOption = False,
 ) -> None:
-    """Publish FILE as the next version of the edition's grille (PUT /v1/editions/{edition}/grille)."""
+    """Publish FILE as the next version of the edition's grille (PUT /v1/editions/{edition}/grille).
+
+    Scoring and mentions then re-evaluate every dossier of the edition: `--wait`
+    follows them until they are done (`palmares progress EDITION` at any time).
+    """
     data, grille = load_grille(file)
     with state(ctx).api() as api:
         published = api.publish_grille(edition or grille.edition, data)
-    summary = {
-        "edition": published.get("edition"),
-        "version": published.get("version"),
-        "title": published.get("title"),
-        "services": len(published.get("services") or []),
-    }
-    emit(
-        ctx,
-        json_out,
-        summary,
-        lambda: output.stdout.print(
-            f"Published grille {summary['edition']} version {summary['version']} ({summary['services']} services)."
-        ),
-    )
+        summary: dict[str, Any] = {
+            "edition": published.get("edition"),
+            "version": published.get("version"),
+            "title": published.get("title"),
+            "services": len(published.get("services") or []),
+        }
+        done = f"Published grille {summary['edition']} version {summary['version']} ({summary['services']} services)."
+        if wait:
+            output.info(done + " Re-evaluating every dossier…")
+            version = summary["version"]
+            summary["progress"] = work.follow(
+                lambda: api.progress(summary["edition"]),
+                work.EVALUATION,
+                grille_version=version if isinstance(version, int) else None,
+                timeout_s=timeout,
+                interval_s=interval,
+            )
+
+    def human() -> None:
+        if "progress" in summary:
+            work.print_summary(summary["progress"])
+        else:
+            output.stdout.print(done)
+
+    emit(ctx, json_out, summary, human)
+    if "progress" in summary:
+        work.warn_if_failures(summary["progress"])
 
 
 @grille_app.command("show")
@@ -269,19 +290,31 @@ def palmares_publish(
     edition: EditionArgument,
     place: Annotated[str | None, typer.Option(help="Ceremony place, e.g. Lille.")] = None,
     when: Annotated[str | None, typer.Option("--date", help="Ceremony date, YYYY-MM-DD.")] = None,
+    wait: work.WaitOption = False,
+    timeout: work.TimeoutOption = 0,
+    interval: work.IntervalOption = 2.0,
     json_out: JsonOption = False,
 ) -> None:
-    """Publish the palmarès: the campaign closes and the award emails follow."""
+    """Publish the palmarès: the campaign closes and the award emails follow (`--wait` follows them)."""
     ceremony = ceremony_of(place, when)
     with state(ctx).api() as api:
         published = api.publish_palmares(edition, ceremony)
-    published_at = published.get("published_at")
-    emit(
-        ctx,
-        json_out,
-        published,
-        lambda: output.stdout.print(f"Palmarès {edition} published at {published_at}; award emails follow."),
-    )
+        done = f"Palmarès {edition} published at {published.get('published_at')}; award emails follow."
+        if wait:
+            output.info(done)
+            published["progress"] = work.follow(
+                lambda: api.progress(edition), work.AWARDS, timeout_s=timeout, interval_s=interval
+            )
+
+    def human() -> None:
+        if "progress" in published:
+            work.print_summary(published["progress"])
+        else:
+            output.stdout.print(done)
+
+    emit(ctx, json_out, published, human)
+    if "progress" in published:
+        work.warn_if_failures(published["progress"])
 
 
 @palmares_app.command("show")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from palmares_cli import cmd_api, cmd_calibration, cmd_demo, cmd_dlq, cmd_ops, cmd_trace
+from palmares_cli import cmd_api, cmd_calibration, cmd_demo, cmd_dlq, cmd_ops, cmd_trace, progress
 from palmares_cli.config import resolve
 from palmares_cli.context import State
 from palmares_cli.errors import CliError
@@ -73,6 +73,7 @@ app.command("status")(cmd_api.status)
 app.add_typer(cmd_api.jury_app, name="jury")
 app.command("sign-in-link")(cmd_api.sign_in_link)
 app.add_typer(cmd_api.palmares_app, name="palmares")
+app.command("progress")(progress.progress)
 app.add_typer(cmd_dlq.dlq_app, name="dlq")
 app.command("trace")(cmd_trace.trace)
 app.command("demo")(cmd_demo.demo)

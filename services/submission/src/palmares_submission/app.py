@@ -17,7 +17,7 @@ from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
-from palmares_submission import api, catalogue_api, consumers, errors, metrics
+from palmares_submission import api, catalogue_api, consumers, errors, metrics, progress
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
@@ -57,6 +57,7 @@ def http_app(lifespan: Any = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(progress.router)
     app.include_router(api.page_router)
     app.include_router(catalogue_api.router)
     app.include_router(catalogue_api.page_router)
