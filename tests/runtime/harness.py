@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import TestKafkaBroker
-from palmares_contracts import Topic
+from palmares_contracts import Event, Topic, encode, topic_of
 from palmares_eventkit.cluster import Cluster, KafkaCluster
 from palmares_eventkit.db import Migration
 from palmares_eventkit.lag import partitions_of
@@ -43,6 +43,12 @@ class Raw:
     value: bytes | None
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def of(cls, event: Event) -> Raw:
+        """An event as its producer sends it: encoded, keyed by its aggregate, with its headers."""
+        value, headers = encode(event)
+        return cls(value, topic_of(event).key_of(event), tuple((k, v.encode()) for k, v in headers.items()))
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 30.0, what: str = "") -> None:

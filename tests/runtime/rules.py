@@ -80,11 +80,6 @@ def notification(code: str) -> NotificationSent:
     )
 
 
-def raw(event: JuryDecided) -> Raw:
-    value, headers = encode(event)
-    return Raw(value, event.collectivite_code.encode(), tuple((k, v.encode()) for k, v in headers.items()))
-
-
 class DeliveryRules:
     """The rules; a subclass provides the `harness` fixture (started with `start`)."""
 
@@ -108,7 +103,7 @@ class DeliveryRules:
             Raw(json.dumps({"event_type": "PalmaresPublished", "edition": 2017}).encode(), b"k2"),
             Raw(encode(decision())[0].replace(b'"arobases":4', b'"arobases":9'), b"k3"),
         ]
-        offsets = await harness.feed(topic, [poisons[0], raw(good), poisons[1], poisons[2]])
+        offsets = await harness.feed(topic, [poisons[0], Raw.of(good), poisons[1], poisons[2]])
         await harness.settled(topic, offsets)
         assert await self.applied(runtime) == {good.event_id: ""}
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 3)
@@ -129,9 +124,9 @@ class DeliveryRules:
         code = _new_code()
         event = decision(comment="emit", code=code)
         mark = await harness.mark("notifications.v1")
-        first = await harness.feed(topic, [raw(event)])
+        first = await harness.feed(topic, [Raw.of(event)])
         # Delivered again: later, and twice within one batch.
-        again = await harness.feed(topic, [raw(event), raw(event)])
+        again = await harness.feed(topic, [Raw.of(event), Raw.of(event)])
         await harness.settled(topic, first + again)
         assert await self.applied(runtime) == {event.event_id: "emit"}
         assert handler.attempts[event.event_id] == 1
@@ -144,7 +139,7 @@ class DeliveryRules:
     async def test_a_failing_record_in_a_batch_is_isolated_and_the_others_commit(self, harness: Harness) -> None:
         runtime, handler, topic = await self.start(harness)
         before, failing, after = decision("before"), decision("boom"), decision("after")
-        offsets = await harness.feed(topic, [raw(before), raw(failing), raw(after)])
+        offsets = await harness.feed(topic, [Raw.of(before), Raw.of(failing), Raw.of(after)])
         await harness.settled(topic, offsets)
         assert await self.applied(runtime) == {before.event_id: "before", after.event_id: "after"}
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 1)
@@ -152,7 +147,7 @@ class DeliveryRules:
         assert header(dead[0], ERROR_TYPE) == "handler:RuntimeError"
         assert header(dead[0], ERROR) == "a bug in the handler"
         assert header(dead[0], SOURCE_OFFSET) == str(offsets[1])
-        assert dead[0].value == raw(failing).value
+        assert dead[0].value == Raw.of(failing).value
         # The failed record was never claimed: a replay of the dead letter would apply it.
         assert await runtime.pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", failing.event_id) == 0
         assert handler.attempts[failing.event_id] >= 1
@@ -160,7 +155,7 @@ class DeliveryRules:
     async def test_a_database_that_goes_away_is_waited_for_not_dead_lettered(self, harness: Harness) -> None:
         runtime, handler, topic = await self.start(harness)
         event = decision("disconnect")
-        offsets = await harness.feed(topic, [raw(event)])
+        offsets = await harness.feed(topic, [Raw.of(event)])
         await harness.settled(topic, offsets)
         assert await self.applied(runtime) == {event.event_id: "disconnect"}
         assert handler.attempts[event.event_id] == 2
@@ -169,7 +164,7 @@ class DeliveryRules:
     async def test_contention_is_retried_then_dead_lettered_when_it_lasts(self, harness: Harness) -> None:
         runtime, handler, topic = await self.start(harness)
         passing, lasting = decision("deadlock"), decision("deadlock-forever")
-        offsets = await harness.feed(topic, [raw(passing), raw(lasting)])
+        offsets = await harness.feed(topic, [Raw.of(passing), Raw.of(lasting)])
         await harness.settled(topic, offsets)
         assert await self.applied(runtime) == {passing.event_id: "deadlock"}
         dead = await harness.sent_until(topic.dlq, lambda found: len(found) >= 1)

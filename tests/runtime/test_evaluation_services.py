@@ -7,12 +7,8 @@ them, as in the stack that other tests of the session may run.
 from __future__ import annotations
 
 import importlib
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 from palmares_contracts import (
     GRILLES,
@@ -24,9 +20,7 @@ from palmares_contracts import (
     SubmissionScored,
     Topic,
     decode,
-    encode,
 )
-from palmares_stack.pytest_plugin import Postgres
 from prometheus_client import REGISTRY
 
 from tests.factories import grille, submission
@@ -38,23 +32,6 @@ SERVICES: dict[str, tuple[Topic[Any], str]] = {
     "scoring": (SCORES, "palmares_dossiers_scored_total"),
     "mentions": (MENTIONS, "palmares_mentions_detected_total"),
 }
-
-
-@pytest.fixture
-async def database(postgres: Postgres) -> AsyncIterator[str]:
-    name = f"rt_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres.url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-        yield urlunsplit(urlsplit(postgres.url)._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
-
-
-def raw(event: Any) -> Raw:
-    value, headers = encode(event)
-    return Raw(value, None, tuple((k, v.encode()) for k, v in headers.items()))
 
 
 def counted(name: str) -> float:
@@ -76,12 +53,12 @@ async def test_each_revision_is_evaluated_once_per_grille_version(database: str,
         runtime = await harness.run(lambda settings, cluster: app.create_runtime(settings, cluster=cluster))
         dossier = submission()
         counted_before = counted(counter)
-        await harness.feed(GRILLES, [raw(GrillePublished(edition=2017, version=1, grille=grille()))])
-        await harness.feed(SUBMISSIONS, [raw(dossier)])
+        await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=1, grille=grille()))])
+        await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
         first = await harness.sent_until(results.name, lambda found: len(found) >= 1)
         # A new grille version re-evaluates the dossier; a redelivered dossier changes nothing.
-        await harness.feed(GRILLES, [raw(GrillePublished(edition=2017, version=2, grille=grille(version=2)))])
-        await harness.feed(SUBMISSIONS, [raw(dossier)])
+        await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=2, grille=grille(version=2)))])
+        await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
         found = await harness.sent_until(results.name, lambda found: len(found) >= 2)
         assert first == found[:1]
         evaluations = [_decode(results, record) for record in found]

@@ -83,6 +83,7 @@ class ServiceRuntime:
         self._pool: asyncpg.Pool | None = None
         self._producer: Producer | None = None
         self._relay: outbox.OutboxRelay | None = None
+        self._subscriptions: list[Subscription[Any]] = []
         self._backgrounds: list[tuple[str, Background]] = []
         self.add_background("consumer-lag", ServiceRuntime._watch_lag)
         self._tasks: list[asyncio.Task[None]] = []
@@ -116,17 +117,24 @@ class ServiceRuntime:
 
         The delivery rules (batches, inbox, retries, dead letters) are `Consumer`'s.
         """
+        subscription = Subscription(topic, handler)
         consumer = Consumer(
             f"{self.service}.{topic.name}",
-            Subscription(topic, handler),
+            subscription,
             transaction=self.transaction,
             dead_letter=self._dead_letter,
             settings=self.settings,
             tracer=self.tracer,
             committed=self.wake_relay,
         )
+        self._subscriptions.append(subscription)
         self._topics.setdefault(topic.name, topic)
         bind(self.broker, consumer, max_records=self.settings.batch_max_records, service=self.service)
+
+    @property
+    def subscriptions(self) -> tuple[Subscription[Any], ...]:
+        """What this runtime consumes, in the order subscribed (each topic in the group `<service>.<topic>`)."""
+        return tuple(self._subscriptions)
 
     def on_published(self, event_class: type[E], observer: Observer[E]) -> None:
         """Call `observer(event)` for each `event_class` event this service published, once Kafka acked it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from faststream.asgi import AsgiFastStream
+from palmares_eventkit.cluster import Cluster
 from palmares_eventkit.db import load_migrations
 from palmares_eventkit.runtime import ServiceRuntime
 
@@ -15,13 +16,16 @@ from palmares_notify.settings import NotifySettings
 SERVICE = "notify"
 
 
-def create_runtime(settings: NotifySettings | None = None) -> ServiceRuntime:
+def create_runtime(settings: NotifySettings | None = None, *, cluster: Cluster | None = None) -> ServiceRuntime:
     settings = settings or NotifySettings()
-    runtime = ServiceRuntime(
-        SERVICE, load_migrations(SERVICE, resources.files("palmares_notify") / "migrations"), settings
-    )
     notifier = Notifier(settings.sender())
-    notifier.register(runtime)
+    runtime = ServiceRuntime(
+        SERVICE,
+        load_migrations(SERVICE, resources.files("palmares_notify") / "migrations"),
+        settings,
+        subscriptions=notifier.subscriptions(),
+        cluster=cluster,
+    )
     runtime.add_background("award-renderer", notifier.award_loop())
     runtime.add_background("smtp-sender", sending_loop(settings))
     return runtime

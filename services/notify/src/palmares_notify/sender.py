@@ -33,6 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 from palmares_contracts import NotificationFailed, NotificationKind, NotificationSent
 from palmares_eventkit import telemetry
+from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime, Tx
 from prometheus_client import Counter
 
@@ -131,22 +132,55 @@ SELECT taken.notification_id, taken.kind, taken.submission_id, taken.revision, t
 FROM taken JOIN due USING (notification_id)"""
 
 
-def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "notification_id": row["notification_id"],
-        "kind": NotificationKind(row["kind"]),
-        "collectivite_code": row["collectivite_code"],
-        "edition": row["edition"],
-        "to": row["to_addr"],
-        "message_id": row["message_id"],
-        "submission_id": row["submission_id"],
-        "revision": row["revision"],
-    }
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """An email taken for delivery (`_TAKE_NEXT_DUE`), its row locked until the transaction ends."""
+
+    notification_id: UUID
+    kind: NotificationKind
+    submission_id: UUID
+    revision: int
+    edition: int
+    collectivite_code: str
+    to: str
+    message_id: str
+    message: bytes
+    trace_context: dict[str, Any]
+    links: list[dict[str, Any]]
+    attempts: int  # before this attempt
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Taken:
+        return cls(
+            notification_id=row["notification_id"],
+            kind=NotificationKind(row["kind"]),
+            submission_id=row["submission_id"],
+            revision=row["revision"],
+            edition=row["edition"],
+            collectivite_code=row["collectivite_code"],
+            to=row["to_addr"],
+            message_id=row["message_id"],
+            message=bytes(row["message"]),
+            trace_context=json.loads(row["trace_context"]),
+            links=json.loads(row["links"]),
+            attempts=row["attempts"],
+        )
+
+    def event_fields(self) -> dict[str, Any]:
+        """The fields of its `NotificationSent` or `NotificationFailed`."""
+        return {
+            "notification_id": self.notification_id,
+            "kind": self.kind,
+            "collectivite_code": self.collectivite_code,
+            "edition": self.edition,
+            "to": self.to,
+            "message_id": self.message_id,
+            "submission_id": self.submission_id,
+            "revision": self.revision,
+        }
 
 
-async def _record_failure(
-    tx: Tx, row: asyncpg.Record, sent_event_id: UUID, outcome: Outcome, settings: NotifySettings
-) -> None:
+async def _record_failure(tx: Tx, row: Taken, sent_event_id: UUID, outcome: Outcome, settings: NotifySettings) -> None:
     """After a failed attempt, in the transaction that still holds the email's row lock.
 
     The writes that assumed success are undone first; then the email is either
@@ -154,10 +188,10 @@ async def _record_failure(
     lock throughout matters: released in between, another sender would take
     the email at once, without backoff (and the two would deadlock on its rows).
     """
-    attempts = row["attempts"] + 1
+    attempts = row.attempts + 1
     await tx.withdraw(sent_event_id)
     await tx.conn.execute(
-        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", row["notification_id"], attempts
+        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", row.notification_id, attempts
     )
     if outcome.permanent or attempts >= settings.send_max_attempts:
         await _record_attempt(tx.conn, row, attempts, "failed", outcome.error)
@@ -168,37 +202,35 @@ async def _record_failure(
     await tx.conn.execute(
         "UPDATE notifications SET status = 'pending', sent_at = NULL, attempts = $2, "
         "next_attempt_at = now() + make_interval(secs => $3), last_error = $4 WHERE notification_id = $1",
-        row["notification_id"],
+        row.notification_id,
         attempts,
         float(delay),
         outcome.error,
     )
-    EMAILS.labels(row["kind"], "retry").inc()
+    EMAILS.labels(row.kind.value, "retry").inc()
 
 
-async def _record_attempt(
-    conn: asyncpg.Connection, row: asyncpg.Record, attempt: int, outcome: str, detail: str | None
-) -> None:
+async def _record_attempt(conn: Connection, row: Taken, attempt: int, outcome: str, detail: str | None) -> None:
     await conn.execute(
         "INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT DO NOTHING",
-        row["notification_id"],
+        row.notification_id,
         attempt,
         outcome,
         detail,
     )
 
 
-async def _fail(tx: Tx, row: asyncpg.Record, attempts: int, reason: str) -> None:
+async def _fail(tx: Tx, row: Taken, attempts: int, reason: str) -> None:
     await tx.conn.execute(
         "UPDATE notifications SET status = 'failed', sent_at = NULL, attempts = $2, last_error = $3 "
         "WHERE notification_id = $1",
-        row["notification_id"],
+        row.notification_id,
         attempts,
         reason,
     )
-    await tx.publish(NotificationFailed(**_event_fields(row), reason=reason or "échec de l'envoi"))
-    EMAILS.labels(row["kind"], "failed").inc()
+    await tx.publish(NotificationFailed(**row.event_fields(), reason=reason or "échec de l'envoi"))
+    EMAILS.labels(row.kind.value, "failed").inc()
 
 
 MAIL_CHANNEL = "notify_mail"
@@ -213,7 +245,7 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
 
     async def run(runtime: ServiceRuntime) -> None:
         wake = asyncio.Event()
-        listener: asyncpg.Connection = await runtime.pool.acquire()
+        listener = await runtime.pool.acquire()
 
         def on_notify(*_: Any) -> None:
             wake.set()
@@ -232,7 +264,12 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
 
         try:
             await listener.add_listener(MAIL_CHANNEL, on_notify)
-            await asyncio.gather(*(worker() for _ in range(settings.send_workers)))
+            try:
+                await asyncio.gather(*(worker() for _ in range(settings.send_workers)))
+            finally:
+                # The pool resets a released connection (UNLISTEN) but keeps the callback
+                # registered on it: the next user of the connection would wake these workers.
+                await listener.remove_listener(MAIL_CHANNEL, on_notify)
         finally:
             await runtime.pool.release(listener)
 
@@ -244,40 +281,39 @@ async def deliver_next(runtime: ServiceRuntime, smtp: SmtpSender, settings: Noti
     async with runtime.pool.acquire() as conn, conn.transaction():
         # The success is written first (one statement takes the email and marks it sent);
         # COMMIT right after the 250 makes it true.
-        row = await conn.fetchrow(_TAKE_NEXT_DUE)
-        if row is None:
+        found = await conn.fetchrow(_TAKE_NEXT_DUE)
+        if found is None:
             return False
+        row = Taken.of(found)
         tx = Tx(conn, runtime.schema)
         with _send_span(row) as span:
-            sent = NotificationSent(**_event_fields(row))
+            sent = NotificationSent(**row.event_fields())
             await tx.publish(sent)
-            outcome = await smtp.send(row["to_addr"], bytes(row["message"]))
+            outcome = await smtp.send(row.to, row.message)
             if not outcome.sent:
                 span.set_attribute("palmares.smtp.error", outcome.error)
                 log.warning(
-                    "email not sent", extra={"notification_id": str(row["notification_id"]), "error": outcome.error}
+                    "email not sent", extra={"notification_id": str(row.notification_id), "error": outcome.error}
                 )
                 await _record_failure(tx, row, sent.event_id, outcome, settings)
     if outcome.sent:
-        EMAILS.labels(row["kind"], "sent").inc()
+        EMAILS.labels(row.kind.value, "sent").inc()
     runtime.wake_relay()
     return True
 
 
-def _send_span(row: asyncpg.Record) -> Any:
+def _send_span(row: Taken) -> Any:
     """The SMTP send, as a span of the dossier's trace (linked to the palmarès for awards)."""
-    links = [
-        Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in json.loads(row["links"])
-    ]
+    links = [Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in row.links]
     return tracer.start_as_current_span(
         "smtp send",
-        context=telemetry.extract(json.loads(row["trace_context"])),
+        context=telemetry.extract(row.trace_context),
         kind=SpanKind.CLIENT,
         links=links,
         attributes={
-            "palmares.notification_id": str(row["notification_id"]),
-            "palmares.notification_kind": row["kind"],
-            "palmares.submission_id": str(row["submission_id"]),
-            "palmares.attempt": row["attempts"] + 1,
+            "palmares.notification_id": str(row.notification_id),
+            "palmares.notification_kind": row.kind.value,
+            "palmares.submission_id": str(row.submission_id),
+            "palmares.attempt": row.attempts + 1,
         },
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from palmares_contracts import (
     MENTIONS,
     NOTIFICATIONS,
@@ -11,7 +13,7 @@ from palmares_contracts import (
     NotificationSent,
     SubmissionScored,
 )
-from palmares_eventkit.runtime import ServiceRuntime, Tx
+from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
 
 from palmares_submission import store
 
@@ -47,7 +49,14 @@ async def on_notification(tx: Tx, event: NotificationSent | NotificationFailed) 
     )
 
 
+SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (
+    Subscription(SCORES, on_scored),
+    Subscription(MENTIONS, on_mentions),
+    Subscription(NOTIFICATIONS, on_notification),
+)
+"""What the submission service consumes: the table its runtime subscribes and the tests read."""
+
+
 def register(runtime: ServiceRuntime) -> None:
-    runtime.subscribe(SCORES, on_scored)
-    runtime.subscribe(MENTIONS, on_mentions)
-    runtime.subscribe(NOTIFICATIONS, on_notification)
+    for subscription in SUBSCRIPTIONS:
+        runtime.subscribe(subscription.topic, subscription.handler)

@@ -1,0 +1,396 @@
+"""notify's tables: what it learned of dossiers, results, jury decisions and editions, and the emails it queued.
+
+Every statement of the handlers is here, each returning typed rows; the JSON
+columns come back decoded. The event payloads kept as they were received
+(the score, the mentions) stay JSON objects: the letters read them as such.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from palmares_contracts import GrillePublished, JuryDecided, NotificationKind, PalmaresPublished
+from palmares_eventkit.db import Connection
+
+from palmares_notify.awards import AwardState, Version
+
+JSON = dict[str, Any]
+"""A JSON object as stored (an event's payload, a collectivité, a trace context)."""
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value is not None else None
+
+
+# --- what the handlers write --------------------------------------------------------------------
+
+
+async def upsert_dossier(
+    conn: Connection, submission_id: UUID, edition: int, code: str, revision: int, collectivite: str, trace: JSON
+) -> bool:
+    """Keep the dossier's newest revision; False when `revision` is not newer than the one kept."""
+    updated: bool | None = await conn.fetchval(
+        """INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+           ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
+             collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
+           WHERE dossiers.revision < EXCLUDED.revision
+           RETURNING true""",
+        submission_id,
+        edition,
+        code,
+        revision,
+        collectivite,
+        json.dumps(trace),
+    )
+    return bool(updated)
+
+
+async def upsert_result(conn: Connection, submission_id: UUID, kind: str, version: Version, payload: str) -> bool:
+    """Keep the newest result of a kind; True when the dossier's edition has its palmarès published.
+
+    The check rides on the write (one round trip): until the palmarès, the
+    common case, no award can be due and the award join is not run.
+    """
+    published: bool = await conn.fetchval(
+        """WITH kept AS (
+               INSERT INTO results (submission_id, kind, revision, grille_version, payload)
+               VALUES ($1, $2, $3, $4, $5::jsonb)
+               ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
+                 grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
+               WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)
+           )
+           SELECT EXISTS (SELECT 1 FROM dossiers d JOIN editions e USING (edition)
+                          WHERE d.submission_id = $1 AND e.published_at IS NOT NULL)""",
+        submission_id,
+        kind,
+        version.revision,
+        version.grille_version,
+        payload,
+    )
+    return published
+
+
+async def save_jury(conn: Connection, event: JuryDecided) -> None:
+    """Keep the dossier's latest jury decision (the mentions it granted: None when it did not rule on them)."""
+    await conn.execute(
+        """INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, mentions)
+           VALUES ($1, $2, $3, $4, $5::jsonb)
+           ON CONFLICT (submission_id) DO UPDATE SET arobases = EXCLUDED.arobases,
+             comment = EXCLUDED.comment, decided_by = EXCLUDED.decided_by, mentions = EXCLUDED.mentions""",
+        event.submission_id,
+        event.arobases,
+        event.comment,
+        event.decided_by,
+        json.dumps([m.model_dump(mode="json") for m in event.mentions]) if event.mentions is not None else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JuryEvents:
+    """How many jury decisions of an edition notify read, and how many the palmarès said to wait for."""
+
+    seen: int
+    expected: int
+
+
+async def count_jury_event(conn: Connection, edition: int) -> JuryEvents:
+    row = await conn.fetchrow(
+        """INSERT INTO editions (edition, jury_events_seen) VALUES ($1, 1)
+           ON CONFLICT (edition) DO UPDATE SET jury_events_seen = editions.jury_events_seen + 1
+           RETURNING jury_events_seen, jury_events_expected""",
+        edition,
+    )
+    assert row is not None  # an upsert returns its row
+    return JuryEvents(row["jury_events_seen"], row["jury_events_expected"])
+
+
+async def save_grille(conn: Connection, event: GrillePublished) -> None:
+    """The edition's latest grille version, and the French labels of its services (older versions change nothing)."""
+    await conn.execute(
+        """INSERT INTO editions (edition, grille_version, service_labels) VALUES ($1, $2, $3::jsonb)
+           ON CONFLICT (edition) DO UPDATE SET
+             grille_version = GREATEST(editions.grille_version, EXCLUDED.grille_version),
+             service_labels = CASE WHEN editions.grille_version IS NULL
+                                     OR EXCLUDED.grille_version >= editions.grille_version
+                                   THEN EXCLUDED.service_labels ELSE editions.service_labels END""",
+        event.edition,
+        event.version,
+        json.dumps({svc.code: svc.label for svc in event.grille.services}),
+    )
+
+
+async def save_palmares(conn: Connection, event: PalmaresPublished, trace: JSON) -> None:
+    await conn.execute(
+        """INSERT INTO editions (edition, published_at, ceremony, trace_context, distinctions, jury_events_expected)
+           VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6)
+           ON CONFLICT (edition) DO UPDATE SET published_at = EXCLUDED.published_at,
+             ceremony = EXCLUDED.ceremony, trace_context = EXCLUDED.trace_context,
+             distinctions = EXCLUDED.distinctions, jury_events_expected = EXCLUDED.jury_events_expected""",
+        event.edition,
+        event.published_at,
+        event.ceremony.model_dump_json() if event.ceremony else None,
+        json.dumps(trace),
+        json.dumps([d.model_dump(mode="json") for d in event.distinctions]),
+        event.jury_decisions,
+    )
+
+
+async def request_awards(conn: Connection, edition: int) -> None:
+    """Ask for a pass of the award loop over a published edition."""
+    await conn.execute(
+        "UPDATE editions SET awards_requested = awards_requested + 1 WHERE edition = $1 AND published_at IS NOT NULL",
+        edition,
+    )
+
+
+# --- the award join -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Jury:
+    """The dossier's latest jury decision as notify keeps it."""
+
+    arobases: int
+    comment: str
+    decided_by: str
+    mentions: tuple[JSON, ...] | None  # the mentions it granted; None: it did not rule on them
+
+    def letter(self) -> JSON:
+        """What the letters read of it (`render.render_award`'s `jury`)."""
+        return {
+            "arobases": self.arobases,
+            "comment": self.comment,
+            "decided_by": self.decided_by,
+            "mentions": list(self.mentions) if self.mentions is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """A published edition, as its award emails show it."""
+
+    ceremony: JSON | None
+    distinctions: tuple[tuple[str, str], ...]  # (collectivité code, label) of each distinction
+    service_labels: dict[str, str]
+    trace: JSON
+
+    def distinctions_of(self, code: str) -> list[str]:
+        return [label for holder, label in self.distinctions if holder == code]
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """A dossier with its edition, its results and the jury's decision: what an award or a rectificatif needs."""
+
+    submission_id: UUID
+    edition: int
+    revision: int
+    collectivite: JSON
+    trace: JSON
+    published: Edition | None  # None until the palmarès of its edition is published
+    score: JSON | None  # the SubmissionScored kept
+    mentions: JSON | None  # the MentionsDetected kept
+    jury: Jury | None
+    announced_arobases: int | None
+    state: AwardState
+
+    @property
+    def code(self) -> str:
+        return str(self.collectivite["code"])
+
+    @property
+    def contact_email(self) -> str:
+        return str(self.collectivite["contact_email"])
+
+
+_DOSSIER = """
+SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx, d.announced_arobases,
+       e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
+       e.service_labels, coalesce(e.jury_events_seen, 0) AS jury_events_seen,
+       coalesce(e.jury_events_expected, 0) AS jury_events_expected,
+       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
+       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
+       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by, j.mentions AS jury_mentions,
+       EXISTS (SELECT 1 FROM notifications n WHERE n.submission_id = d.submission_id AND n.kind = 'award')
+         AS award_queued
+FROM dossiers d
+LEFT JOIN editions e ON e.edition = d.edition
+LEFT JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
+LEFT JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
+LEFT JOIN jury_decisions j ON j.submission_id = d.submission_id
+WHERE d.submission_id = $1"""
+
+
+async def dossier(conn: Connection, submission_id: UUID, *, lock: bool = False) -> Dossier | None:
+    """The dossier and all notify knows around it (`lock`: its row locked until the transaction ends)."""
+    row = await conn.fetchrow(_DOSSIER + (" FOR UPDATE OF d" if lock else ""), submission_id)
+    return _dossier(submission_id, row) if row is not None else None
+
+
+def _version(revision: int | None, grille_version: int | None) -> Version | None:
+    return Version(revision, grille_version) if revision is not None and grille_version is not None else None
+
+
+def _dossier(submission_id: UUID, r: asyncpg.Record) -> Dossier:
+    published = r["published_at"] is not None
+    return Dossier(
+        submission_id=submission_id,
+        edition=r["edition"],
+        revision=r["revision"],
+        collectivite=json.loads(r["collectivite"]),
+        trace=json.loads(r["dossier_ctx"]),
+        published=Edition(
+            ceremony=_json(r["ceremony"]),
+            distinctions=tuple((d["collectivite_code"], d["label"]) for d in json.loads(r["distinctions"])),
+            service_labels=json.loads(r["service_labels"]),
+            trace=json.loads(r["edition_ctx"]),
+        )
+        if published
+        else None,
+        score=_json(r["score"]),
+        mentions=_json(r["mentions"]),
+        jury=Jury(
+            arobases=r["jury_arobases"],
+            comment=r["jury_comment"],
+            decided_by=r["decided_by"],
+            mentions=tuple(_json(r["jury_mentions"])) if r["jury_mentions"] is not None else None,
+        )
+        if r["jury_arobases"] is not None
+        else None,
+        announced_arobases=r["announced_arobases"],
+        state=AwardState(
+            palmares_published=published,
+            jury_events_seen=r["jury_events_seen"],
+            jury_events_expected=r["jury_events_expected"],
+            revision=r["revision"],
+            grille_version=r["grille_version"],
+            score=_version(r["score_rev"], r["score_gv"]),
+            mentions=_version(r["mentions_rev"], r["mentions_gv"]),
+            award_queued=r["award_queued"],
+        ),
+    )
+
+
+async def last_message_at(conn: Connection, submission_id: UUID) -> datetime | None:
+    """When the dossier's latest award or rectificatif was sent (or queued, if not sent yet)."""
+    at: datetime | None = await conn.fetchval(
+        """SELECT max(coalesce(sent_at, created_at)) FROM notifications
+           WHERE submission_id = $1 AND kind IN ('award', 'rectificatif')""",
+        submission_id,
+    )
+    return at
+
+
+# --- the awards of an edition, in chunks --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AwardPass:
+    """An edition that asked for a pass of the award loop, and how many passes it asked for so far."""
+
+    edition: int
+    requested: int
+
+
+async def editions_to_award(conn: Connection | asyncpg.Pool) -> list[AwardPass]:
+    rows = await conn.fetch(
+        """SELECT edition, awards_requested FROM editions
+           WHERE awards_requested > awards_scanned AND published_at IS NOT NULL
+           ORDER BY edition"""
+    )
+    return [AwardPass(r["edition"], r["awards_requested"]) for r in rows]
+
+
+async def awards_scanned(conn: Connection | asyncpg.Pool, done: AwardPass) -> None:
+    await conn.execute(
+        "UPDATE editions SET awards_scanned = GREATEST(awards_scanned, $2) WHERE edition = $1",
+        done.edition,
+        done.requested,
+    )
+
+
+# The dossiers whose award is due (`awards.award_due`, written in SQL to lock and read only those;
+# tests/runtime/test_notify_service.py checks the two agree). The handler checks the rule again.
+_AWARD_CANDIDATES = """
+SELECT d.submission_id
+FROM dossiers d
+JOIN editions e ON e.edition = d.edition
+JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
+JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
+WHERE d.edition = $1 AND d.submission_id > $2
+  AND e.published_at IS NOT NULL AND e.jury_events_seen >= e.jury_events_expected
+  AND (s.revision, s.grille_version) = (d.revision, coalesce(e.grille_version, 0))
+  AND (m.revision, m.grille_version) = (d.revision, coalesce(e.grille_version, 0))
+  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.submission_id = d.submission_id AND n.kind = 'award')
+ORDER BY d.submission_id
+LIMIT $3
+FOR UPDATE OF d SKIP LOCKED"""
+
+
+async def award_candidates(conn: Connection, edition: int, after: UUID, limit: int) -> list[UUID]:
+    """Up to `limit` dossiers of the edition after `after` (by id) whose award is due, locked (others skipped)."""
+    return [r["submission_id"] for r in await conn.fetch(_AWARD_CANDIDATES, edition, after, limit)]
+
+
+# --- the emails ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A rendered email to queue, with what it is about."""
+
+    notification_id: UUID
+    kind: NotificationKind
+    submission_id: UUID
+    revision: int
+    edition: int
+    collectivite_code: str
+    to: str
+    message_id: str
+    message: bytes
+    trace: JSON
+    links: Sequence[Mapping[str, Any]] = ()
+    announced_arobases: int | None = None  # the arobases it announces (award, rectificatif)
+
+
+async def queue(conn: Connection, email: Email, channel: str) -> None:
+    """Store the email as `pending` and wake the senders at commit (with the arobases it announces, if any).
+
+    One statement: on the hot paths a round trip costs notify and PostgreSQL
+    more CPU than the writes themselves.
+    """
+    await conn.execute(
+        _QUEUE,
+        email.notification_id,
+        email.kind.value,
+        email.submission_id,
+        email.revision,
+        email.edition,
+        email.collectivite_code,
+        email.to,
+        email.message_id,
+        email.message,
+        json.dumps(email.trace),
+        json.dumps([link for link in email.links if link.get("traceparent")]),
+        channel,
+        email.announced_arobases,
+    )
+
+
+_QUEUE = """
+WITH queued AS (
+    INSERT INTO notifications (notification_id, kind, submission_id, revision, edition, collectivite_code,
+                               to_addr, message_id, message, trace_context, links)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+    ON CONFLICT (notification_id) DO NOTHING
+), announced AS (
+    UPDATE dossiers SET announced_arobases = $13::int WHERE submission_id = $3 AND $13::int IS NOT NULL
+)
+SELECT pg_notify($12, '')"""

@@ -1,0 +1,215 @@
+"""notify in process: its own runtime (`create_runtime`, its table of subscriptions) on the test broker,
+a real PostgreSQL and a real SMTP server (the capture); and the award rule's SQL checked against the rule.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+import pytest
+from palmares_contracts import (
+    GRILLES,
+    JURY,
+    MENTIONS,
+    NOTIFICATIONS,
+    PALMARES,
+    SCORES,
+    SUBMISSIONS,
+    Category,
+    GrillePublished,
+    JuryDecided,
+    Mention,
+    MentionsDetected,
+    NotificationSent,
+    PalmaresPublished,
+    SubmissionScored,
+    decode,
+)
+from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
+from palmares_label.french import NBSP
+from palmares_notify import app, store
+from palmares_notify.awards import award_due
+from palmares_notify.settings import NotifySettings
+from palmares_stack.smtp import SmtpCapture, list_messages, read_message
+
+from tests.factories import grille, submission
+from tests.runtime.harness import InMemory, Raw, eventually
+
+
+def notify_settings(database: str, smtp: SmtpCapture) -> NotifySettings:
+    return NotifySettings(
+        DATABASE_URL=database,
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9",
+        PALMARES_RETRY_BASE_DELAY_S=0.01,
+        PALMARES_RETRY_MAX_DELAY_S=0.05,
+        PALMARES_DB_POOL_MAX=6,
+        PALMARES_TOPIC_PARTITIONS=1,
+        PALMARES_SEND_WORKERS=2,
+        SMTP_HOST=smtp.host,
+        SMTP_PORT=smtp.port,
+    )
+
+
+async def mails(smtp: SmtpCapture, count: int) -> list[str]:
+    """The subjects of the first `count` emails the SMTP server stored, once it has them."""
+
+    async def stored() -> bool:
+        return len(list_messages(smtp.mail_dir)) >= count
+
+    await eventually(stored, 30.0, f"{count} emails")
+    return [str(read_message(path)["Subject"]) for path in list_messages(smtp.mail_dir)]
+
+
+def text(path: Path) -> str:
+    body = read_message(path).get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server(database: str, tmp_path: Path) -> None:
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            await harness.run(lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster))
+            dossier = submission()
+            sid = dossier.submission_id
+            common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007"}
+            confirmed = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
+            removed = Mention(code="teletravail", label="Télétravail")
+            added = Mention(code="democratie_locale", label="Démocratie locale")
+
+            await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=1, grille=grille()))])
+            await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
+            assert await mails(smtp, 1) == ["Dossier reçu — label Territoires, Villes et Villages Internet 2017"]
+
+            await harness.feed(
+                SCORES,
+                [Raw.of(SubmissionScored(**common, grille_version=1, score=20.0, arobases=2, category=Category.VILLE))],
+            )
+            await harness.feed(
+                MENTIONS, [Raw.of(MentionsDetected(**common, grille_version=1, mentions=(confirmed, removed)))]
+            )
+            await harness.feed(
+                JURY, [Raw.of(JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added)))]
+            )
+            await harness.feed(
+                PALMARES, [Raw.of(PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=1))]
+            )
+            assert (await mails(smtp, 2))[1] == f"Palmarès 2017{NBSP}: Angers obtient trois arobases"
+            award = text(list_messages(smtp.mail_dir)[1])
+            assert "Gouvernement ouvert" in award and "Démocratie locale" in award and "Télétravail" not in award
+
+            # A redelivered decision changes nothing; a new one after the award sends one rectificatif.
+            await harness.feed(JURY, [Raw.of(JuryDecided(**common, arobases=4, decided_by="Jury"))])
+            subjects = await mails(smtp, 3)
+            assert subjects[2] == f"Rectificatif — palmarès 2017{NBSP}: Angers obtient quatre arobases"
+
+            # Each email sent is told on notifications.v1, in order, keyed by the collectivité.
+            sent = await harness.sent_until(NOTIFICATIONS.name, lambda found: len(found) >= 3)
+            events = [decode(NOTIFICATIONS, r.value, {k: v.decode() for k, v in r.headers}) for r in sent]
+            assert [(type(e), e.kind.value) for e in events] == [
+                (NotificationSent, "receipt"),
+                (NotificationSent, "award"),
+                (NotificationSent, "rectificatif"),
+            ]
+            assert {r.key for r in sent} == {b"49007"}
+        finally:
+            await harness.stop()
+
+
+# --- the award rule: the SQL that finds an edition's due awards agrees with `awards.award_due` --------------
+
+
+@pytest.fixture
+async def notify_pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database, "notify", min_size=1, max_size=2)
+    await migrate(
+        pool,
+        "notify",
+        eventkit_migrations() + load_migrations("notify", resources.files("palmares_notify") / "migrations"),
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+# Every combination of what the rule looks at, with values on each side of its boundaries.
+PUBLISHED = (False, True)
+JURY_EVENTS = ((0, 0), (0, 1), (1, 1), (2, 1))  # (seen, expected)
+GRILLE = (None, 1, 2)  # the edition's latest grille version notify read
+REVISION = (1, 2)
+RESULT = (None, (1, 0), (1, 1), (1, 2), (2, 1), (2, 2))  # (revision, grille version) kept, or none
+QUEUED = (False, True)
+
+
+async def test_the_sql_finds_exactly_the_dossiers_whose_award_is_due(notify_pool: asyncpg.Pool) -> None:
+    editions = list(itertools.product(PUBLISHED, JURY_EVENTS, GRILLE))
+    dossiers = []
+    async with notify_pool.acquire() as conn, conn.transaction():
+        for number, (published, (seen, expected), grille_version) in enumerate(editions, start=3000):
+            await conn.execute(
+                "INSERT INTO editions (edition, grille_version, published_at, jury_events_seen, jury_events_expected) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                number,
+                grille_version,
+                datetime(2017, 2, 1, tzinfo=UTC) if published else None,
+                seen,
+                expected,
+            )
+            for revision, score, mentions, queued in itertools.product(REVISION, RESULT, RESULT, QUEUED):
+                sid = uuid.uuid4()
+                dossiers.append((number, sid))
+                await _dossier(conn, number, sid, revision, score, mentions, queued)
+
+        due = {sid for _, sid in dossiers if award_due((await store.dossier(conn, sid)).state)}  # type: ignore[union-attr]
+        found: set[uuid.UUID] = set()
+        for number in range(3000, 3000 + len(editions)):
+            found |= set(await store.award_candidates(conn, number, uuid.UUID(int=0), len(dossiers)))
+    assert 0 < len(due) < len(dossiers)  # the combinations reach both sides of the rule
+    assert found == due
+
+
+async def _dossier(
+    conn: asyncpg.Connection,
+    edition: int,
+    sid: uuid.UUID,
+    revision: int,
+    score: tuple[int, int] | None,
+    mentions: tuple[int, int] | None,
+    queued: bool,
+) -> None:
+    collectivite = {"code": "49007", "contact_email": "numerique@mairie-angers.example"}
+    await conn.execute(
+        "INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite) "
+        "VALUES ($1, $2, '49007', $3, $4::jsonb)",
+        sid,
+        edition,
+        revision,
+        json.dumps(collectivite),
+    )
+    for kind, version in (("score", score), ("mentions", mentions)):
+        if version is not None:
+            await conn.execute(
+                "INSERT INTO results (submission_id, kind, revision, grille_version, payload) "
+                "VALUES ($1, $2, $3, $4, '{}'::jsonb)",
+                sid,
+                kind,
+                *version,
+            )
+    if queued:
+        await conn.execute(
+            "INSERT INTO notifications (notification_id, kind, submission_id, revision, edition, collectivite_code, "
+            "to_addr, message_id, message) VALUES ($1, 'award', $2, $3, $4, '49007', 'x@example.org', '<x>', '')",
+            uuid.uuid4(),
+            sid,
+            revision,
+            edition,
+        )
