@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from palmares_eventkit.lag import LagProbe
 from palmares_stack.postgres import find_pg_bin_dir
@@ -157,7 +158,14 @@ async def status_views(api: Api, ids: list[str]) -> dict[str, Any]:
 
     async def one(submission_id: str) -> tuple[str, Any]:
         async with gate:
-            r = await api.client.get(f"/v1/submissions/{submission_id}", headers=api.operator)
+            for attempt in range(5):
+                try:
+                    r = await api.client.get(f"/v1/submissions/{submission_id}", headers=api.operator)
+                    break
+                except httpx.TransportError:  # a kept-alive connection the server closed meanwhile
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5)
             r.raise_for_status()
             return submission_id, r.json()
 
