@@ -41,6 +41,7 @@ PROTECTED = {
     ("POST", "/v1/label-history"): "collectivite",
     ("GET", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
     ("PUT", "/v1/editions/{edition}/collectivites/{code}/category"): "collectivite",
+    ("PUT", "/v1/editions/{edition}/collectivites/{code}/reopening"): "collectivite",
     ("POST", "/v1/jury-members"): "collectivite",  # operators only
     ("GET", "/v1/jury-members"): "collectivite",
     ("DELETE", "/v1/jury-members/{member_id}"): "collectivite",
