@@ -95,3 +95,43 @@ def test_a_campaign_takes_dossiers_from_its_grille_to_its_palmares() -> None:
     with pytest.raises(Conflict, match="close"):
         campaign.check_open_for_dossiers(2017, campaign.Edition(2017, 2, AT))
     assert campaign.check_open_for_dossiers(2017, campaign.Edition(2017, 2, None)).grille_version == 2
+
+
+def test_grille_versions_count_from_1_until_the_palmares() -> None:
+    assert campaign.check_grille_may_change(2017, None) == 1
+    assert campaign.check_grille_may_change(2017, campaign.Edition(2017, 3, None)) == 4
+    with pytest.raises(Conflict, match="ne peut plus changer"):
+        campaign.check_grille_may_change(2017, campaign.Edition(2017, 3, AT))
+
+
+def test_a_grille_is_published_under_its_own_edition() -> None:
+    campaign.check_grille_edition(2017, 2017)
+    with pytest.raises(Invalid) as refused:
+        campaign.check_grille_edition(2018, 2017)
+    assert refused.value.field == "edition"
+
+
+def test_the_palmares_is_published_once_and_after_the_grille() -> None:
+    with pytest.raises(Conflict, match="Aucune grille"):
+        campaign.check_palmares_publishable(2017, None)
+    with pytest.raises(Conflict, match="déjà publié"):
+        campaign.check_palmares_publishable(2017, campaign.Edition(2017, 1, AT))
+    assert campaign.check_palmares_publishable(2017, campaign.Edition(2017, 1, None)).grille_version == 1
+
+
+def test_categories_and_reopenings_change_until_the_palmares() -> None:
+    campaign.check_category_may_change(2017, None)
+    campaign.check_category_may_change(2017, campaign.Edition(2017, 1, None))
+    with pytest.raises(Conflict):
+        campaign.check_category_may_change(2017, campaign.Edition(2017, 1, AT))
+    with pytest.raises(Conflict, match="pas ouverte"):
+        campaign.check_reopenable(2017, None)
+    with pytest.raises(Conflict, match="ne se rouvrent plus"):
+        campaign.check_reopenable(2017, campaign.Edition(2017, 1, AT))
+
+
+def test_history_is_imported_for_editions_published_elsewhere_only() -> None:
+    campaign.check_history_importable({2017}, [2015, 2016])
+    with pytest.raises(Conflict) as refused:
+        campaign.check_history_importable({2017}, [2016, 2017])
+    assert refused.value.field == "entries.1.edition"

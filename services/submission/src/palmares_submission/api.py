@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.dependencies.models import Dependant
@@ -16,32 +16,27 @@ from palmares_contracts import (
     Category,
     CategoryOverride,
     Ceremony,
-    Collectivite,
     CollectiviteKind,
     Distinction,
     Grille,
     GrilleBody,
-    GrillePublished,
     JuryDecided,
     PalmaresPublished,
     utcnow,
 )
+from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime
 
 from palmares_submission import (
     auth,
     calendar,
-    calendar_store,
     catalogue,
     palmares,
     palmares_exports,
-    refdata,
     store,
-    text,
     worklist_store,
 )
 from palmares_submission.domain.dossier import Revision
-from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.schemas import (
@@ -207,32 +202,26 @@ BODY = (400, 413)
 )
 async def register_collectivite(body: RegisterRequest, request: Request, _: Operator) -> RegisterResponse:
     """Register a collectivité from the reference data; its API token is returned once."""
-    # The newest millésime that knows the code: today's, or the last before it merged.
-    ref = refdata.lookup_latest(body.code)
-    if ref is None:
-        raise ApiError(422, f"Code {body.code} inconnu du référentiel des collectivités.", field="code")
-    category = refdata.category_of(ref, settings_of(request).village_max_population)
-    row = store.CollectiviteRow(
-        code=ref.code,
-        kind=ref.kind,
-        name=ref.name,
-        population=ref.population,
-        departement=ref.departement,
-        category=category,
-        contact_email=str(body.contact_email),
+    village_max_population = settings_of(request).village_max_population
+    done = await commands.run(
+        runtime_of(request).transaction,
+        lambda tx: commands.register(
+            tx, body.code, str(body.contact_email), village_max_population=village_max_population
+        ),
     )
-    token = auth.new_token()
-    async with runtime_of(request).transaction() as tx:
-        if not await store.insert_collectivite(tx.conn, row, auth.hash_token(token)):
-            raise ApiError(409, f"La collectivité {ref.code} est déjà inscrite.", field="code")
+    return _with_token(done)
+
+
+def _with_token(done: commands.Registered) -> RegisterResponse:
+    row = done.collectivite
     return RegisterResponse(
         code=row.code,
         name=row.name,
-        kind=CollectiviteKind(ref.kind),
-        category=Category(category),
+        kind=CollectiviteKind(row.kind),
+        category=Category(row.category),
         population=row.population,
         departement=row.departement,
-        token=token,
+        token=done.token,
     )
 
 
@@ -253,20 +242,7 @@ async def rotate_token(code: CodePath, request: Request, caller: Caller) -> Regi
     An operator may do it for any collectivité, a collectivité for itself.
     """
     _own_or_operator(caller, code)
-    token = auth.new_token()
-    async with runtime_of(request).transaction() as tx:
-        row = await store.rotate_token(tx.conn, code, auth.hash_token(token))
-    if row is None:
-        raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
-    return RegisterResponse(
-        code=row.code,
-        name=row.name,
-        kind=CollectiviteKind(row.kind),
-        category=Category(row.category),
-        population=row.population,
-        departement=row.departement,
-        token=token,
-    )
+    return _with_token(await commands.run(runtime_of(request).transaction, lambda tx: commands.rotate_token(tx, code)))
 
 
 @router.delete(
@@ -283,35 +259,11 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
     (a token that leaked).
     """
     _own_or_operator(caller, code)
-    async with runtime_of(request).transaction() as tx:
-        if not await store.revoke_token(tx.conn, code):
-            raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
+    await commands.run(runtime_of(request).transaction, lambda tx: commands.revoke_token(tx, code))
     return Response(status_code=204)
 
 
 # --- category of a collectivité for an edition -------------------------------------------------
-
-
-def _registered_in(
-    row: store.CollectiviteRow,
-    edition: int,
-    override: CategoryOverride | None,
-    contact_email: str,
-    village_max_population: int,
-) -> Collectivite:
-    """A registered collectivité as its dossier of `edition` records it."""
-    return dossier_collectivite(
-        code=row.code,
-        kind=row.kind,
-        name=row.name,
-        departement=row.departement,
-        registered_population=row.population,
-        registered_category=row.category,
-        contact_email=contact_email,
-        edition=edition,
-        override=override,
-        village_max_population=village_max_population,
-    )
 
 
 def _decision(override: CategoryOverride) -> CategoryDecision:
@@ -319,10 +271,14 @@ def _decision(override: CategoryOverride) -> CategoryDecision:
 
 
 async def _category_view(
-    conn: Any, row: store.CollectiviteRow, edition: int, village_max_population: int, revision: int | None = None
+    conn: Connection,
+    row: store.CollectiviteRow,
+    edition: int,
+    village_max_population: int,
+    revision: int | None = None,
 ) -> CategoryView:
     history = await store.category_overrides(conn, row.code, edition)
-    recorded = _registered_in(row, edition, None, row.contact_email, village_max_population)
+    recorded = commands.collectivite_in(row, edition, None, row.contact_email, village_max_population)
     return CategoryView(
         code=row.code,
         edition=edition,
@@ -367,48 +323,19 @@ async def override_category(
     re-evaluate it, and the collectivité receives the receipt of that revision.
     """
     threshold = settings_of(request).village_max_population
-    async with runtime_of(request).transaction() as tx:
-        conn = tx.conn
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dossier:{edition}:{code}")
-        row = await store.collectivite(conn, code)
-        if row is None:
-            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
-        ed = await store.edition(conn, edition)
-        if ed is not None and ed.palmares_published_at is not None:
-            raise ApiError(409, f"Le palmarès {edition} est publié : la catégorie ne change plus.")
-        override = CategoryOverride(
-            category=body.category, reason=body.reason, decided_by=body.decided_by, decided_at=utcnow()
-        )
-        await store.insert_category_override(conn, code, edition, override)
-        current = await store.current_revision(conn, edition, code)
-        revision = None
-        # A dossier already in that category keeps its revision: nothing to re-evaluate.
-        if current is not None and current.collectivite.category != override.category:
-            revision = current.revision + 1
-            event = current.model_copy(
-                update={
-                    "event_id": uuid4(),
-                    "occurred_at": override.decided_at,
-                    "revision": revision,
-                    "collectivite": _registered_in(
-                        row, edition, override, current.collectivite.contact_email, threshold
-                    ),
-                    "submitted_at": override.decided_at,
-                }
-            )
-            await store.save_revision(
-                conn,
-                submission_id=event.submission_id,
-                edition=edition,
-                code=code,
-                revision=revision,
-                event_json=event.model_dump_json(),
-                submitted_at=event.submitted_at,
-                idempotency=None,
-            )
-            trace.get_current_span().set_attribute("palmares.submission_id", str(event.submission_id))
-            await tx.publish(event)
-        return await _category_view(conn, row, edition, threshold, revision)
+    runtime = runtime_of(request)
+    done = await commands.run(
+        runtime.transaction,
+        lambda tx: commands.override_category(
+            tx, edition, code, body.category, body.reason, body.decided_by, village_max_population=threshold
+        ),
+    )
+    revision = None
+    if done.revised is not None:
+        revision = done.revised.revision
+        trace.get_current_span().set_attribute("palmares.submission_id", str(done.revised.submission_id))
+    async with runtime.pool.acquire() as conn:
+        return await _category_view(conn, done.collectivite, edition, threshold, revision)
 
 
 @router.put(
@@ -426,18 +353,13 @@ async def reopen_dossier(
     palmarès when `until` is absent. Reopening again replaces the previous term.
     """
     until = body.until if body else None
-    async with runtime_of(request).transaction() as tx:
-        if await store.collectivite(tx.conn, code) is None:
-            raise ApiError(404, f"La collectivité {code} n’est pas inscrite.")
-        ed = await store.edition(tx.conn, edition)
-        if ed is None:
-            raise ApiError(409, f"La campagne {edition} n’est pas ouverte : aucune grille n’est publiée.")
-        if ed.palmares_published_at is not None:
-            raise ApiError(409, f"Le palmarès {edition} est publié : les dossiers ne se rouvrent plus.")
-        grille = await store.grille_version(tx.conn, edition, ed.grille_version)
-        reopened = await calendar_store.reopen(tx.conn, edition, code, utcnow(), until)
+    done = await commands.run(runtime_of(request).transaction, lambda tx: commands.reopen(tx, edition, code, until))
     return ReopeningView(
-        edition=edition, code=code, reopened_at=reopened.reopened_at, until=reopened.until, closes_at=grille.closes_at
+        edition=edition,
+        code=code,
+        reopened_at=done.reopening.reopened_at,
+        until=done.reopening.until,
+        closes_at=done.closes_at,
     )
 
 
@@ -569,21 +491,8 @@ def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[
 )
 async def publish_grille(edition: EditionPath, body: GrilleBody, request: Request, _: Operator) -> Grille:
     """Publish a new version of an edition's grille (the service assigns the version)."""
-    problem = text.first_problem(body.model_dump(mode="json"))
-    if problem is not None:
-        raise ApiError(422, f"Texte refusé dans la grille ({problem[0]}) : {problem[1]}.", field=problem[0])
-    if body.edition != edition:
-        raise ApiError(422, f"La grille porte l’édition {body.edition}, l’URL l’édition {edition}.", field="edition")
-    async with runtime_of(request).transaction() as tx:
-        await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{edition}")
-        ed = await store.edition(tx.conn, edition, for_update=True)
-        if ed is not None and ed.palmares_published_at is not None:
-            raise ApiError(409, f"Le palmarès {edition} est publié : la grille ne peut plus changer.")
-        version = (ed.grille_version + 1) if ed else 1
-        grille = Grille(**body.model_dump(), version=version)
-        await store.save_grille(tx.conn, grille)
-        await tx.publish(GrillePublished(edition=edition, version=version, grille=grille))
-    return grille
+    done = await commands.run(runtime_of(request).transaction, lambda tx: commands.publish_grille(tx, edition, body))
+    return done.grille
 
 
 @router.get("/editions/{edition}/grille", response_model=Grille, tags=["public"], responses=responses(404, 422))
@@ -741,20 +650,9 @@ async def get_palmares(
 )
 async def import_label_history(body: LabelHistoryImport, request: Request, _: Operator) -> ImportedLabels:
     """Import the labels of editions this system did not run (for the distinctions)."""
-    async with runtime_of(request).transaction() as tx:
-        managed = {
-            r["edition"]
-            for r in await tx.conn.fetch("SELECT edition FROM editions WHERE palmares_published_at IS NOT NULL")
-        }
-        for i, entry in enumerate(body.entries):
-            if entry.edition in managed:
-                raise ApiError(
-                    409,
-                    f"Le palmarès {entry.edition} a été publié par Palmarès : son historique ne s’importe pas.",
-                    field=f"entries.{i}.edition",
-                )
-        await store.import_labels(tx.conn, [(e.code, e.edition, e.arobases) for e in body.entries])
-    return ImportedLabels(imported=len(body.entries))
+    entries = [(e.code, e.edition, e.arobases) for e in body.entries]
+    done = await commands.run(runtime_of(request).transaction, lambda tx: commands.import_label_history(tx, entries))
+    return ImportedLabels(imported=done.count)
 
 
 page_router = APIRouter()

@@ -28,6 +28,11 @@ class CollectiviteRow:
     contact_email: str
 
 
+async def lock(conn: Connection, key: str) -> None:
+    """Serialize, until the transaction ends, the transactions that take the same key (`dossier:…`, `edition:…`)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
+
+
 _COLLECTIVITE_COLUMNS = ("code", "kind", "name", "population", "departement", "category", "contact_email")
 
 
@@ -111,6 +116,12 @@ async def save_grille(conn: Connection, grille: Grille) -> None:
         grille.edition,
         grille.version,
     )
+
+
+async def published_editions(conn: Connection) -> set[int]:
+    """The editions whose palmarès this service published."""
+    rows = await conn.fetch("SELECT edition FROM editions WHERE palmares_published_at IS NOT NULL")
+    return {r["edition"] for r in rows}
 
 
 async def publish_palmares(conn: Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None) -> None:

@@ -7,18 +7,30 @@ transaction back) when it cannot be carried out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
-from palmares_contracts import Action, Event, SubmissionReceived, utcnow
+from palmares_contracts import (
+    Action,
+    Category,
+    CategoryOverride,
+    Collectivite,
+    Event,
+    Grille,
+    GrilleBody,
+    GrillePublished,
+    SubmissionReceived,
+    utcnow,
+)
 from palmares_eventkit.runtime import Tx
 
-from palmares_submission import calendar, calendar_store, store
+from palmares_submission import auth, calendar, calendar_store, refdata, store, text
 from palmares_submission.domain import campaign, dossier
 from palmares_submission.domain.dossier import Revision
-from palmares_submission.domain.errors import Conflict, Invalid
+from palmares_submission.domain.errors import Conflict, Invalid, NotFound
 from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.schemas import SubmissionRequest
 
@@ -46,7 +58,12 @@ async def run(
 
 async def _lock_dossier(tx: Tx, edition: int, code: str) -> None:
     """Serialize the changes of one dossier (submissions, revisions, category overrides)."""
-    await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dossier:{edition}:{code}")
+    await store.lock(tx.conn, f"dossier:{edition}:{code}")
+
+
+async def _lock_edition(tx: Tx, edition: int) -> None:
+    """Serialize the changes of an edition (grille versions, jury decisions, the palmarès)."""
+    await store.lock(tx.conn, f"edition:{edition}")
 
 
 # --- a dossier's submission and revisions --------------------------------------------------------
@@ -111,21 +128,15 @@ async def submit(
     actions = actions_of(body)
     dossier.check_against(actions, grille)
     revision = dossier.next_revision(context.existing)
-    row = context.collectivite
     event = dossier.received(
         revision,
         edition=edition,
-        collectivite=dossier_collectivite(
-            code=row.code,
-            kind=row.kind,
-            name=row.name,
-            departement=row.departement,
-            registered_population=row.population,
-            registered_category=row.category,
-            contact_email=str(body.contact_email or row.contact_email),
-            edition=edition,
-            override=context.override,
-            village_max_population=village_max_population,
+        collectivite=collectivite_in(
+            context.collectivite,
+            edition,
+            context.override,
+            str(body.contact_email or context.collectivite.contact_email),
+            village_max_population,
         ),
         actions=actions,
         narrative=body.narrative,
@@ -137,7 +148,7 @@ async def submit(
 
 
 async def _save(
-    tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes] | None, catalogue_withheld: list[int]
+    tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes] | None, catalogue_withheld: list[int] | None
 ) -> None:
     await store.save_revision(
         tx.conn,
@@ -150,3 +161,187 @@ async def _save(
         idempotency=idempotency,
         catalogue_withheld=catalogue_withheld,
     )
+
+
+# --- collectivités and their tokens --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A collectivité registered, or its token renewed: the token is shown once, only its hash is kept."""
+
+    collectivite: store.CollectiviteRow
+    token: str
+    events: tuple[Event, ...] = ()
+
+
+async def register(tx: Tx, code: str, contact_email: str, *, village_max_population: int) -> Registered:
+    """Register a collectivité from the reference data (the newest millésime that knows its code)."""
+    # Today's millésime, or the last before the collectivité merged into another.
+    ref = refdata.lookup_latest(code)
+    if ref is None:
+        raise Invalid(f"Code {code} inconnu du référentiel des collectivités.", field="code")
+    row = store.CollectiviteRow(
+        code=ref.code,
+        kind=ref.kind,
+        name=ref.name,
+        population=ref.population,
+        departement=ref.departement,
+        category=refdata.category_of(ref, village_max_population),
+        contact_email=contact_email,
+    )
+    token = auth.new_token()
+    if not await store.insert_collectivite(tx.conn, row, auth.hash_token(token)):
+        raise Conflict(f"La collectivité {ref.code} est déjà inscrite.", field="code")
+    return Registered(row, token)
+
+
+async def rotate_token(tx: Tx, code: str) -> Registered:
+    """A new token for the collectivité; the previous one stops working when the transaction commits."""
+    token = auth.new_token()
+    row = await store.rotate_token(tx.conn, code, auth.hash_token(token))
+    if row is None:
+        raise NotFound(f"La collectivité {code} n’est pas inscrite.")
+    return Registered(row, token)
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A command that changed the service's state and has nothing more to say."""
+
+    events: tuple[Event, ...] = ()
+
+
+async def revoke_token(tx: Tx, code: str) -> Done:
+    """No token opens the collectivité's data any more, until a new one is issued."""
+    if not await store.revoke_token(tx.conn, code):
+        raise NotFound(f"La collectivité {code} n’est pas inscrite.")
+    return Done()
+
+
+# --- a collectivité's category for an edition, reopened dossiers ---------------------------------
+
+
+def collectivite_in(
+    row: store.CollectiviteRow,
+    edition: int,
+    override: CategoryOverride | None,
+    contact_email: str,
+    village_max_population: int,
+) -> Collectivite:
+    """A registered collectivité as its dossier of `edition` records it."""
+    return dossier_collectivite(
+        code=row.code,
+        kind=row.kind,
+        name=row.name,
+        departement=row.departement,
+        registered_population=row.population,
+        registered_category=row.category,
+        contact_email=contact_email,
+        edition=edition,
+        override=override,
+        village_max_population=village_max_population,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recategorized:
+    """An operator's decision on a category, and the dossier's revision it made (None: none was needed)."""
+
+    collectivite: store.CollectiviteRow
+    override: CategoryOverride
+    revised: SubmissionReceived | None
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return (self.revised,) if self.revised is not None else ()
+
+
+async def override_category(
+    tx: Tx,
+    edition: int,
+    code: str,
+    category: Category,
+    reason: str,
+    decided_by: str,
+    *,
+    village_max_population: int,
+) -> Recategorized:
+    """Set the collectivité's category for an edition, with a reason (kept in the audit trail).
+
+    Its dossier of that edition, if any and in another category, gets a new
+    revision in the new category (same content), re-evaluated downstream.
+    """
+    await _lock_dossier(tx, edition, code)
+    row = await store.collectivite(tx.conn, code)
+    if row is None:
+        raise NotFound(f"La collectivité {code} n'est pas inscrite.")
+    campaign.check_category_may_change(edition, await store.edition(tx.conn, edition))
+    override = CategoryOverride(category=category, reason=reason, decided_by=decided_by, decided_at=utcnow())
+    await store.insert_category_override(tx.conn, code, edition, override)
+    current = await store.current_revision(tx.conn, edition, code)
+    if current is None:
+        return Recategorized(row, override, None)
+    revised = dossier.recategorized(
+        current,
+        collectivite_in(row, edition, override, current.collectivite.contact_email, village_max_population),
+        override.decided_at,
+    )
+    if revised is not None:
+        await _save(tx, revised, None, None)  # its actions stay in or out of the catalogue as they were
+    return Recategorized(row, override, revised)
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    """A dossier reopened after the campaign closed, and when the campaign closed."""
+
+    reopening: calendar.Reopening
+    closes_at: datetime | None
+    events: tuple[Event, ...] = ()
+
+
+async def reopen(tx: Tx, edition: int, code: str, until: datetime | None) -> Reopened:
+    """Reopen one collectivité's dossier until `until` (None: until the palmarès); again replaces the term."""
+    if await store.collectivite(tx.conn, code) is None:
+        raise NotFound(f"La collectivité {code} n’est pas inscrite.")
+    state = campaign.check_reopenable(edition, await store.edition(tx.conn, edition))
+    grille = await store.grille_version(tx.conn, edition, state.grille_version)
+    reopened = await calendar_store.reopen(tx.conn, edition, code, utcnow(), until)
+    return Reopened(reopened, grille.closes_at)
+
+
+# --- the grille, the label history ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrilleOutcome:
+    grille: Grille
+    events: tuple[Event, ...]
+
+
+async def publish_grille(tx: Tx, edition: int, body: GrilleBody) -> GrilleOutcome:
+    """Publish a new version of an edition's grille (the service numbers the versions)."""
+    found = text.first_problem(body.model_dump(mode="json"))
+    if found is not None:
+        field, why = found
+        raise Invalid(f"Texte refusé dans la grille ({field}) : {why}.", field=field)
+    campaign.check_grille_edition(edition, body.edition)
+    await _lock_edition(tx, edition)
+    version = campaign.check_grille_may_change(edition, await store.edition(tx.conn, edition, for_update=True))
+    grille = Grille(**body.model_dump(), version=version)
+    await store.save_grille(tx.conn, grille)
+    return GrilleOutcome(grille, events=(GrillePublished(edition=edition, version=version, grille=grille),))
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    count: int
+    events: tuple[Event, ...] = ()
+
+
+async def import_label_history(tx: Tx, entries: Sequence[tuple[str, int, int]]) -> Imported:
+    """Import the labels (code, edition, arobases) of editions this system did not run (for the distinctions)."""
+    campaign.check_history_importable(await store.published_editions(tx.conn), [e[1] for e in entries])
+    await store.import_labels(tx.conn, list(entries))
+    return Imported(len(entries))
