@@ -64,7 +64,7 @@ async def test_a_collectivite_signs_in_with_the_link_of_its_email_and_signs_out(
     # No address: the error in a summary at the top (linking to the field) and beside the field.
     await page.get_by_role("button", name="Recevoir un lien de connexion").click()
     await expect(page).to_have_title(
-        "Erreur : Se connecter — Espace du label — Territoires, Villes et Villages Internet"
+        "Erreur\u00a0: Se connecter — Espace du label — Territoires, Villes et Villages Internet"
     )
     await expect(page.locator(".resume-erreurs a[href='#email']")).to_have_text("Saisissez votre adresse électronique.")
     await expect(page.locator("#email-erreur")).to_contain_text("Saisissez votre adresse électronique.")
@@ -171,7 +171,7 @@ async def test_sessions_rotate_links_expire_and_forms_need_their_csrf_token(
         assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
         # A form posted without this browser's token (from another site, say) changes nothing.
         r = await current.post("/espace/deconnexion", data={"csrf": "x" * 40})
-        assert r.status_code == 403 and "Ce formulaire a expiré" in r.text
+        assert r.status_code == 403 and "<h1>Formulaire expiré</h1>" in r.text
         r = await current.get("/espace/collectivite")
         assert r.status_code == 200, "the session survived the forged sign-out"
     # The CSP holds in the browser: an inline script injected into a page does not run.

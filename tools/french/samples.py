@@ -315,12 +315,44 @@ def dossier_page() -> str:
     )
 
 
+def sign_in_pages() -> dict[str, str]:
+    """The espaces' pages of the sign-in and its mishaps, as a visitor without a session sees them."""
+    pages: dict[str, tuple[str, dict[str, Any]]] = {
+        "connexion": ("connexion.html.j2", {"email": "", "errors": {}, "closed": True}),
+        "connexion-erreur": (
+            "connexion.html.j2",
+            {
+                "email": "mairie@",
+                "errors": {"email": "Saisissez une adresse électronique valide, par exemple mairie@exemple.fr."},
+                "closed": False,
+            },
+        ),
+        "connexion-confirmer": ("connexion-confirmer.html.j2", {"token": ""}),
+        "lien-envoye": ("lien-envoye.html.j2", {"email": "numerique@mairie.example"}),
+        "lien-invalide": ("lien-invalide.html.j2", {}),
+        "trop-de-demandes": ("trop-de-demandes.html.j2", {}),
+        "formulaire-expire": ("formulaire-expire.html.j2", {}),
+        "introuvable": (
+            "introuvable.html.j2",
+            {
+                "title": "Connexion nécessaire",
+                "message": "Connectez-vous pour voir ce dossier, ou ouvrez le lien du dernier courriel du label.",
+            },
+        ),
+    }
+    return {
+        name: templates.get_template(template).render(account=None, csrf="", **context)
+        for name, (template, context) in pages.items()
+    }
+
+
 def pages() -> dict[str, str]:
     """Every page the public or a collectivité sees, on sample data."""
     return {
         "palmares": palmares.to_html(palmares_view()),
         "palmares-not-published": palmares.not_published_html(2018),
         "dossier": dossier_page(),
+        **sign_in_pages(),
     }
 
 

@@ -156,7 +156,9 @@ def _sample(node: ast.expr) -> str | None:
 
 def field_message(fragment: str) -> str:
     """A field's error message as the API's clients show it: typeset, after the field's name."""
-    return f"Titre de l’action\u00a0: {errors.shown(fragment)}."
+    shown = errors.shown(fragment)
+    # A fragment (« au plus 300 caractères ») ends the client's sentence; a whole sentence has its own full stop.
+    return f"Titre de l’action\u00a0: {shown}{'' if shown.endswith(('.', '!', '?', '…')) else '.'}"
 
 
 # What the service layer raises (palmares_submission.domain.errors): its message first.

@@ -32,12 +32,18 @@ def test_identifiers_and_addresses_are_not_read_as_french() -> None:
     parts = segments(
         "Référence 6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17, voir https://palmares.example/a (champ actions.0.title)."
     )
+    # The space before an identifier goes with it: LanguageTool reads « Référence, voir (champ). ».
     assert [p for p in parts if "markup" in p] == [
-        {"markup": "6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17"},
-        {"markup": "https://palmares.example/a"},
-        {"markup": "actions.0.title"},
+        {"markup": " 6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17"},
+        {"markup": " https://palmares.example/a"},
+        {"markup": " actions.0.title"},
     ]
     assert "".join(p.get("text", p.get("markup", "")) for p in parts).startswith("Référence 6b1f")
+    read = "".join(
+        p.get("text", "")
+        for p in segments("Si l’adresse mairie@exemple.fr est la vôtre, par exemple mairie@exemple.fr.")
+    )
+    assert read == "Si l’adresse est la vôtre, par exemple."
 
 
 def test_plurals_in_brackets_are_refused() -> None:

@@ -77,13 +77,21 @@ _NOT_FRENCH = re.compile(
 
 
 def segments(text: str) -> list[dict[str, str]]:
-    """`text` cut into the French to check and the markup to skip (identifiers, addresses)."""
+    """`text` cut into the French to check and the markup to skip (identifiers, addresses).
+
+    LanguageTool reads the text without its markup: the space before an
+    identifier goes with it, or « l’adresse <a> est » would read as a double
+    space and « par exemple <a>. » as a space before the full stop.
+    """
     out: list[dict[str, str]] = []
     position = 0
     for match in _NOT_FRENCH.finditer(text):
-        if match.start() > position:
-            out.append({"text": text[position : match.start()]})
-        out.append({"markup": match.group()})
+        start = match.start()
+        if start > position and text[start - 1] == " ":
+            start -= 1
+        if start > position:
+            out.append({"text": text[position:start]})
+        out.append({"markup": text[start : match.end()]})
         position = match.end()
     if position < len(text):
         out.append({"text": text[position:]})
