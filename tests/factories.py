@@ -153,6 +153,23 @@ def submission(
     )
 
 
+def results(
+    dossier: SubmissionReceived, *, arobases: int = 2, mentions: tuple[Mention, ...] = (), grille_version: int = 1
+) -> tuple[SubmissionScored, MentionsDetected]:
+    """The score and the mentions of a dossier's revision (a ville's, in Angers by default)."""
+    common: dict[str, Any] = {
+        "submission_id": dossier.submission_id,
+        "revision": dossier.revision,
+        "edition": dossier.edition,
+        "collectivite_code": dossier.collectivite.code,
+        "grille_version": grille_version,
+    }
+    return (
+        SubmissionScored(**common, score=20.0, arobases=arobases, category=Category.VILLE),
+        MentionsDetected(**common, mentions=mentions),
+    )
+
+
 def one_of_each() -> list[Event]:
     """One event of every type of the registry."""
     sub = submission()

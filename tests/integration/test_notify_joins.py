@@ -17,14 +17,12 @@ from importlib import resources
 import asyncpg
 import pytest
 from palmares_contracts import (
-    Category,
     Event,
     GrillePublished,
     JuryDecided,
     Mention,
-    MentionsDetected,
     PalmaresPublished,
-    SubmissionScored,
+    topic_of,
 )
 from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
 from palmares_eventkit.runtime import Tx
@@ -32,7 +30,7 @@ from palmares_notify.handlers import Notifier
 from palmares_notify.render import Sender
 from palmares_stack.pytest_plugin import Infra
 
-from tests.factories import grille, submission
+from tests.factories import grille, results, submission
 
 pytestmark = [pytest.mark.integration]
 
@@ -53,16 +51,15 @@ async def schema_pool(infra: Infra) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
         await pool.close()
 
 
-async def apply(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Event) -> None:
-    handler = {
-        GrillePublished: notifier.on_grille,
-        SubmissionScored: notifier.on_scored,
-        MentionsDetected: notifier.on_mentions,
-        JuryDecided: notifier.on_jury,
-        PalmaresPublished: notifier.on_palmares,
-    }.get(type(event), notifier.on_submission)
+async def handle(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Event) -> None:
+    """Apply an event as the runtime does: with the handler notify's table subscribes to its topic."""
+    handler = next(s.handler for s in notifier.subscriptions() if s.topic is topic_of(event))
     async with pool.acquire() as conn, conn.transaction():
-        await handler(Tx(conn, schema), event)  # type: ignore[operator]
+        await handler(Tx(conn, schema), event)
+
+
+async def apply(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Event) -> None:
+    await handle(pool, schema, notifier, event)
     await notifier.award_pending(pool, schema)  # what the award loop does after each commit
 
 
@@ -73,16 +70,9 @@ async def test_the_award_waits_for_the_jury_decisions_published_before_the_palma
     schema, pool = schema_pool
     notifier = Notifier(Sender())
     dossier = submission()
-    sid = dossier.submission_id
-    common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007", "grille_version": 1}
-    jury = JuryDecided(submission_id=sid, edition=2017, collectivite_code="49007", arobases=5, decided_by="Jury")
+    jury = JuryDecided(**_decision(dossier.submission_id), arobases=5)
     palmares = PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, tzinfo=UTC), jury_decisions=1)
-    for event in (
-        GrillePublished(edition=2017, version=1, grille=grille()),
-        dossier,
-        SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
-        MentionsDetected(**common),
-    ):
+    for event in (GrillePublished(edition=2017, version=1, grille=grille()), dossier, *results(dossier)):
         await apply(pool, schema, notifier, event)
 
     order = [jury, palmares] if jury_first else [palmares, jury]
@@ -106,24 +96,9 @@ async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once
     await apply(pool, schema, notifier, GrillePublished(edition=2017, version=1, grille=grille()))
     dossiers = [submission() for _ in range(7)]
     for dossier in dossiers:
-        common = {
-            "submission_id": dossier.submission_id,
-            "revision": 1,
-            "edition": 2017,
-            "collectivite_code": "49007",
-            "grille_version": 1,
-        }
-        for event in (
-            dossier,
-            SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
-            MentionsDetected(**common),
-        ):
-            async with pool.acquire() as conn, conn.transaction():
-                await {SubmissionScored: notifier.on_scored, MentionsDetected: notifier.on_mentions}.get(
-                    type(event), notifier.on_submission
-                )(Tx(conn, schema), event)  # type: ignore[operator]
-    async with pool.acquire() as conn, conn.transaction():
-        await notifier.on_palmares(Tx(conn, schema), PalmaresPublished(edition=2017, published_at=datetime.now(UTC)))
+        for event in (dossier, *results(dossier)):
+            await handle(pool, schema, notifier, event)
+    await handle(pool, schema, notifier, PalmaresPublished(edition=2017, published_at=datetime.now(UTC)))
     awards = f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'award'"
     assert await pool.fetchval(awards) == 0, "the handler only asks for a pass; the loop queues the awards"
 
@@ -144,15 +119,13 @@ async def test_the_award_and_the_rectificatif_carry_the_mentions_the_jury_grante
     notifier = Notifier(Sender())
     dossier = submission()
     sid = dossier.submission_id
-    common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007", "grille_version": 1}
     confirmed = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
     removed = Mention(code="teletravail", label="Télétravail")
     added = Mention(code="democratie_locale", label="Démocratie locale")
     for event in (
         GrillePublished(edition=2017, version=1, grille=grille()),
         dossier,
-        SubmissionScored(**common, score=20.0, arobases=2, category=Category.VILLE),
-        MentionsDetected(**common, mentions=(confirmed, removed)),
+        *results(dossier, mentions=(confirmed, removed)),
         JuryDecided(**_decision(sid), arobases=3, mentions=(confirmed, added)),
         PalmaresPublished(edition=2017, published_at=datetime(2017, 2, 1, tzinfo=UTC), jury_decisions=1),
     ):

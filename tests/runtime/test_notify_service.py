@@ -22,14 +22,11 @@ from palmares_contracts import (
     PALMARES,
     SCORES,
     SUBMISSIONS,
-    Category,
     GrillePublished,
     JuryDecided,
     Mention,
-    MentionsDetected,
     NotificationSent,
     PalmaresPublished,
-    SubmissionScored,
     decode,
 )
 from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
@@ -39,7 +36,7 @@ from palmares_notify.awards import award_due
 from palmares_notify.settings import NotifySettings
 from palmares_stack.smtp import SmtpCapture, list_messages, read_message
 
-from tests.factories import grille, submission
+from tests.factories import grille, results, submission
 from tests.runtime.harness import InMemory, Raw, eventually
 
 
@@ -89,13 +86,9 @@ async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server
             await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
             assert await mails(smtp, 1) == ["Dossier reçu — label Territoires, Villes et Villages Internet 2017"]
 
-            await harness.feed(
-                SCORES,
-                [Raw.of(SubmissionScored(**common, grille_version=1, score=20.0, arobases=2, category=Category.VILLE))],
-            )
-            await harness.feed(
-                MENTIONS, [Raw.of(MentionsDetected(**common, grille_version=1, mentions=(confirmed, removed)))]
-            )
+            score, detected = results(dossier, mentions=(confirmed, removed))
+            await harness.feed(SCORES, [Raw.of(score)])
+            await harness.feed(MENTIONS, [Raw.of(detected)])
             await harness.feed(
                 JURY, [Raw.of(JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added)))]
             )

@@ -239,6 +239,7 @@ class Notifier:
             distinctions=None if rectificatif else edition.distinctions_of(dossier.code),
             service_labels=edition.service_labels,
         )
+        # The receipt's fields, from the dossier instead of the event: a helper would only rename them.
         await store.queue(
             tx.conn,
             store.Email(

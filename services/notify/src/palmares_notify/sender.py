@@ -38,6 +38,7 @@ from palmares_eventkit.runtime import ServiceRuntime, Tx
 from prometheus_client import Counter
 
 from palmares_notify.settings import NotifySettings
+from palmares_notify.store import Email
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("palmares.notify.smtp")
@@ -132,21 +133,10 @@ SELECT taken.notification_id, taken.kind, taken.submission_id, taken.revision, t
 FROM taken JOIN due USING (notification_id)"""
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Taken(Email):
     """An email taken for delivery (`_TAKE_NEXT_DUE`), its row locked until the transaction ends."""
 
-    notification_id: UUID
-    kind: NotificationKind
-    submission_id: UUID
-    revision: int
-    edition: int
-    collectivite_code: str
-    to: str
-    message_id: str
-    message: bytes
-    trace_context: dict[str, Any]
-    links: list[dict[str, Any]]
     attempts: int  # before this attempt
 
     @classmethod
@@ -161,23 +151,10 @@ class Taken:
             to=row["to_addr"],
             message_id=row["message_id"],
             message=bytes(row["message"]),
-            trace_context=json.loads(row["trace_context"]),
+            trace=json.loads(row["trace_context"]),
             links=json.loads(row["links"]),
             attempts=row["attempts"],
         )
-
-    def event_fields(self) -> dict[str, Any]:
-        """The fields of its `NotificationSent` or `NotificationFailed`."""
-        return {
-            "notification_id": self.notification_id,
-            "kind": self.kind,
-            "collectivite_code": self.collectivite_code,
-            "edition": self.edition,
-            "to": self.to,
-            "message_id": self.message_id,
-            "submission_id": self.submission_id,
-            "revision": self.revision,
-        }
 
 
 async def _record_failure(tx: Tx, row: Taken, sent_event_id: UUID, outcome: Outcome, settings: NotifySettings) -> None:
@@ -307,7 +284,7 @@ def _send_span(row: Taken) -> Any:
     links = [Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in row.links]
     return tracer.start_as_current_span(
         "smtp send",
-        context=telemetry.extract(row.trace_context),
+        context=telemetry.extract(row.trace),
         kind=SpanKind.CLIENT,
         links=links,
         attributes={

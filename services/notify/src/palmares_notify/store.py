@@ -359,6 +359,19 @@ class Email:
     links: Sequence[Mapping[str, Any]] = ()
     announced_arobases: int | None = None  # the arobases it announces (award, rectificatif)
 
+    def event_fields(self) -> dict[str, Any]:
+        """The fields of its `NotificationSent` or `NotificationFailed`."""
+        return {
+            "notification_id": self.notification_id,
+            "kind": self.kind,
+            "collectivite_code": self.collectivite_code,
+            "edition": self.edition,
+            "to": self.to,
+            "message_id": self.message_id,
+            "submission_id": self.submission_id,
+            "revision": self.revision,
+        }
+
 
 async def queue(conn: Connection, email: Email, channel: str) -> None:
     """Store the email as `pending` and wake the senders at commit (with the arobases it announces, if any).

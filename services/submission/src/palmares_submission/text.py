@@ -10,7 +10,7 @@ Multi-line fields (descriptions, narrative, comments) keep tab, CR and LF.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
@@ -50,9 +50,6 @@ single_line = AfterValidator(_check(multiline=False))
 
 multi_line = AfterValidator(_check(multiline=True))
 """A description, a narrative, a comment: printable characters, tab and line breaks."""
-
-SingleLine = Annotated[str, single_line]
-MultiLine = Annotated[str, multi_line]
 
 
 def first_problem(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str, str] | None:

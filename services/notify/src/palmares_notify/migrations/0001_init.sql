@@ -1,5 +1,9 @@
 -- What notify knows of each dossier: its current revision, its collectivité,
 -- and the trace context of the request that submitted it.
+-- Like `results` below, the same shape as tables of other services' schemas
+-- (the evaluation's `dossiers`, submission's `results`), kept on purpose: each
+-- service keeps what it learned from the events in its own schema, and never
+-- reads another's.
 CREATE TABLE dossiers (
     submission_id     uuid PRIMARY KEY,
     edition           int  NOT NULL,
