@@ -24,10 +24,10 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize toxiproxy asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize toxiproxy promtool asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
-	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | toxiproxy | lint | typecheck | lock | lock-check | clean"
+	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | toxiproxy | promtool | lint | typecheck | lock | lock-check | clean"
 
 # The virtual environment, rebuilt when a package's dependencies or the lock change:
 # exactly the locked versions (hashes checked), then the repository's packages, editable.
@@ -100,6 +100,11 @@ jaeger: $(STAMP)
 kustomize: $(STAMP)
 	@$(BIN)/python -m palmares_stack.gotools build kustomize || echo "no kustomize: the kustomize build checks of deploy/k8s are skipped"
 
+# Prometheus' checker of deploy/prometheus/ (configuration, alert rules and their unit tests); without it
+# the rules are still parsed by a PromQL parser in the unit tests.
+promtool: $(STAMP)
+	@$(BIN)/python -m palmares_stack.gotools build promtool || echo "no promtool: the promtool checks of deploy/prometheus are skipped"
+
 # The fault proxy between the services and Kafka, PostgreSQL and SMTP (network faults of the reliability campaigns,
 # `palmares_stack up --toxiproxy`); without it the network-fault campaign fails and says why.
 toxiproxy: $(STAMP)
@@ -131,10 +136,10 @@ run: jaeger up
 	@$(BIN)/palmares --env-file $(STATE)/stack.env demo || { $(MAKE) --no-print-directory down; exit 1; }
 	@$(BIN)/python -m palmares_stack.runloop --state-dir $(STATE)
 
-test: kafka-jars languagetool-jars browser axe jaeger kustomize toxiproxy
+test: kafka-jars languagetool-jars browser axe jaeger kustomize toxiproxy promtool
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP) kustomize
+test-unit: $(STAMP) kustomize promtool
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: kafka-jars browser axe jaeger toxiproxy

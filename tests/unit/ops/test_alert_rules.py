@@ -1,10 +1,14 @@
 """deploy/prometheus/alerts.yml: Prometheus' rule-file structure, every expression parsed by a PromQL parser
-(promql-parser, the Rust parser's Python binding: promtool is not available here), and every metric it reads
-registered by the services' code."""
+(promql-parser, the Rust parser's Python binding), and every metric it reads registered by the services' code;
+then Prometheus' own checker, promtool (built from the Go module proxy by `make promtool`): the configuration
+and the rules accepted, and the rules' unit tests (deploy/prometheus/alerts.test.yml) passed."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from prometheus_client import REGISTRY
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 RULES = DEPLOY / "prometheus" / "alerts.yml"
+RULE_TESTS = DEPLOY / "prometheus" / "alerts.test.yml"
 SERVICES = ("submission", "scoring", "mentions", "notify")
 # Series Prometheus makes itself for every target.
 PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
@@ -97,3 +102,60 @@ def test_a_misspelt_metric_or_invalid_expression_is_caught() -> None:
     with pytest.raises(ValueError):
         selectors("sum by (topic) (increase(palmares_dead_letters_total[10m]) > 0")
     assert "palmares_dead_letter_total" not in exported_series()
+
+
+# ------------------------------------------------------------------ promtool
+
+
+def promtool() -> str:
+    """`promtool` built from the Go module proxy (`make promtool`), else one on PATH."""
+    from palmares_stack.gotools import TOOLS
+
+    for candidate in (str(TOOLS["promtool"].binary()), shutil.which("promtool")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    if os.environ.get("CI") and shutil.which("go"):
+        pytest.fail("promtool is not built: `make promtool` (`make test-unit` builds it before the tests)")
+    pytest.skip("promtool is not built here (`make promtool`; it needs Go): the PromQL parser's checks above remain")
+
+
+def run_promtool(*args: str, cwd: Path = RULES.parent) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([promtool(), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_promtool_accepts_the_configuration_and_the_rules() -> None:
+    config = run_promtool("check", "config", "prometheus.yml")
+    assert config.returncode == 0, config.stdout + config.stderr
+    assert "SUCCESS: 1 rule files found" in config.stdout
+    checked = run_promtool("check", "rules", RULES.name)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"SUCCESS: {len(rules())} rules found" in checked.stdout
+
+
+def test_every_alert_fires_on_its_series_and_not_on_healthy_ones() -> None:
+    """promtool's unit tests of the rules: each alert with its labels and text, and series that must not fire."""
+    document = yaml.safe_load(RULE_TESTS.read_text(encoding="utf-8"))
+    tested = {case["alertname"] for test in document["tests"] for case in test["alert_rule_test"]}
+    assert tested == {rule["alert"] for rule in rules()}, "every alert has its test"
+    result = run_promtool("test", "rules", RULE_TESTS.name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_catches_an_invalid_rule_and_an_alert_that_would_not_fire(tmp_path: Path) -> None:
+    broken = tmp_path / "alerts.yml"
+    broken.write_text(
+        RULES.read_text(encoding="utf-8").replace("increase(palmares_dead_letters_total[10m])", "increase(["),
+        encoding="utf-8",
+    )
+    assert run_promtool("check", "rules", str(broken)).returncode != 0
+
+    # The dead letters' alert made to need 2 records in 10 minutes: the test's single record no longer fires it.
+    broken.write_text(
+        RULES.read_text(encoding="utf-8").replace(
+            "(increase(palmares_dead_letters_total[10m])) > 0", "(increase(palmares_dead_letters_total[10m])) > 1"
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / RULE_TESTS.name).write_text(RULE_TESTS.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_promtool("test", "rules", RULE_TESTS.name, cwd=tmp_path)
+    assert result.returncode != 0 and "PalmaresDeadLettersGrowing" in result.stdout + result.stderr

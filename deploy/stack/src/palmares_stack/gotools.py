@@ -3,6 +3,7 @@
     python -m palmares_stack.gotools build jaeger       # `make jaeger`: Jaeger all-in-one v1.76.0
     python -m palmares_stack.gotools build kustomize    # `make kustomize`: kustomize v5.8.1 (deploy/ checks)
     python -m palmares_stack.gotools build toxiproxy-server   # `make toxiproxy` (with toxiproxy-cli): the fault proxy
+    python -m palmares_stack.gotools build promtool     # `make promtool`: checks deploy/prometheus/
     python -m palmares_stack.gotools path jaeger        # where it is (exit 1 if not built)
 
 Each tool has a build module under `deploy/<module>/` (the tool's name unless it says otherwise) (a `go.mod` made with
@@ -66,6 +67,11 @@ TOOLS = {
     ),
     "toxiproxy-cli": GoTool(
         "toxiproxy-cli", "github.com/Shopify/toxiproxy/v2/cmd/cli", "v2.5.0", "PALMARES_TOXIPROXY_CLI_BIN", "toxiproxy"
+    ),
+    # Prometheus' own checker of the configuration and the alert rules in deploy/prometheus/
+    # (Prometheus' Go module numbers its v3.x releases v0.3xx.y).
+    "promtool": GoTool(
+        "promtool", "github.com/prometheus/prometheus/cmd/promtool", "v0.316.0", "PALMARES_PROMTOOL_BIN"
     ),
 }
 
