@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dotenv import dotenv_values
 from palmares_stack.ports import free_port, port_is_open
 from palmares_stack.postgres import private_data_parent
 from palmares_stack.process import pid_alive, tcp_ready
@@ -40,8 +41,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _env(state: Path) -> dict[str, str]:
-    lines = (state / "stack.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return {k: v for k, v in dotenv_values(state / "stack.env").items() if v is not None}
 
 
 def _ports(env: dict[str, str]) -> list[int]:

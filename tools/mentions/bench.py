@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import psutil
 from palmares_contracts import Action, Category, GrilleBody
 from palmares_mentions import french
 from palmares_mentions.domain import detect
@@ -183,7 +184,7 @@ def _summary(samples: Sequence[tuple[float, float]]) -> str:
 
 def _load() -> str:
     try:
-        return Path("/proc/loadavg").read_text(encoding="ascii").split()[0]
+        return f"{psutil.getloadavg()[0]:.2f}"
     except OSError:
         return "?"
 
