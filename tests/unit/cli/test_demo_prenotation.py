@@ -85,3 +85,21 @@ def test_the_dossiers_reflect_the_size_of_the_collectivite() -> None:
 
     assert min(enjeux(e) for e in NAMED_WITH_AROBASES) >= 10
     assert max(enjeux(e) for e in NAMED_VILLAGES) <= 8
+
+
+def test_the_demo_table_shows_the_article_beside_the_pre_notation_and_the_jury() -> None:
+    from palmares_cli.views import results_table
+    from rich.console import Console
+
+    assert {e.article for e in NAMED_WITH_AROBASES} == {"5 @"}
+    assert {e.article for e in NAMED_VILLAGES} == {"2–4 @"}
+    assert {e.article for e in ENTRIES if e not in NAMED_WITH_AROBASES + NAMED_VILLAGES} == {"-"}
+    rows = [
+        {"name": e.name, "code": e.code, "arobases": pre_notation(e).arobases, "article": e.article} for e in ENTRIES
+    ]
+    console = Console(width=200, record=True)
+    console.print(results_table(rows))
+    shown = console.export_text()
+    assert "pré-notation" in shown and "jury" in shown and "article" in shown
+    (fréhel,) = [line for line in shown.splitlines() if "Fréhel" in line]
+    assert "2–4 @" in fréhel

@@ -102,6 +102,7 @@ def _row(entry: DemoEntry, record: Mapping[str, Any], view: Mapping[str, Any] | 
         "score": view.get("score"),
         "arobases": view.get("arobases"),
         "jury_arobases": jury.get("arobases"),
+        "article": entry.article,
         "mentions": mention_labels(view) if view else [],
         "status": view.get("status"),
     }

@@ -89,6 +89,17 @@ class DemoEntry:
     body: dict[str, Any]
     # What the press article says (`expected.arobases_in_article`), for `--jury-from-article`.
     article_arobases: int | None = None
+    # The range it gives instead (`expected.arobases_range_in_article`: « entre deux et quatre arobases »).
+    article_range: tuple[int, int] | None = None
+
+    @property
+    def article(self) -> str:
+        """What the article says of it, as the demo's table shows it: « 5 @ », « 2–4 @ », or « - »."""
+        if self.article_arobases is not None:
+            return f"{self.article_arobases} @"
+        if self.article_range is not None:
+            return f"{self.article_range[0]}–{self.article_range[1]} @"
+        return "-"
 
     def idempotency_key(self, edition: int) -> str:
         """Stable for the same dossier, new when its content changes.
@@ -169,6 +180,7 @@ def prepare(
             contact_email=str(e.get("contact_email", "")),
             body=submission_body(e, mapping),
             article_arobases=_article_arobases(e),
+            article_range=_article_range(e),
         )
         for e in campaign["collectivites"]
     ]
@@ -177,6 +189,13 @@ def prepare(
 def _article_arobases(entry: Mapping[str, Any]) -> int | None:
     value = (entry.get("expected") or {}).get("arobases_in_article")
     return value if isinstance(value, int) and 1 <= value <= 5 else None
+
+
+def _article_range(entry: Mapping[str, Any]) -> tuple[int, int] | None:
+    value = (entry.get("expected") or {}).get("arobases_range_in_article")
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and 1 <= v <= 5 for v in value):
+        return (min(value), max(value))
+    return None
 
 
 def reached(status: str | None, target: str) -> bool:

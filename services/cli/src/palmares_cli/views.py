@@ -105,7 +105,11 @@ def palmares_tables(palmares: Mapping[str, Any]) -> tuple[str, list[Table]]:
 
 
 def results_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    """The demo's closing table: one row per collectivité, the pré-notation and the jury side by side."""
+    """The demo's closing table: one row per collectivité, the pré-notation and the jury side by side.
+
+    The last of the three arobase columns is what the 2017 press article says
+    (the jury's by default): the pré-notation is within one arobase of it.
+    """
     table = Table(title="Demo campaign", title_justify="left")
     # Numbers and statuses never wrap (a number cut in two misreads); names and mentions may.
     table.add_column("collectivité", min_width=16)
@@ -113,6 +117,7 @@ def results_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("pré-notation", justify="right", no_wrap=True)
     table.add_column("jury", justify="right", no_wrap=True)
+    table.add_column("article", justify="right", no_wrap=True)
     table.add_column("mentions")
     table.add_column("status", no_wrap=True)
     for row in rows:
@@ -122,6 +127,7 @@ def results_table(rows: Sequence[Mapping[str, Any]]) -> Table:
             _score(row.get("score")),
             _arobases(row.get("arobases")),
             _arobases(row.get("jury_arobases")),
+            str(row.get("article") or "-"),
             ", ".join(row.get("mentions") or []) or "-",
             str(row.get("status") or "-"),
         )
