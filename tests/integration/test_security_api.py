@@ -47,6 +47,7 @@ PROTECTED = {
     ("DELETE", "/v1/jury-members/{member_id}"): "collectivite",
     ("POST", "/v1/sign-in-links"): "collectivite",
     ("GET", "/v1/editions/{edition}/evaluations"): "collectivite",
+    ("GET", "/v1/editions/{edition}/submissions"): "collectivite",  # operators and jury members
 }
 
 
@@ -92,6 +93,7 @@ class World:
             else None,
             "/v1/jury-members": {"email": "jury@villes-internet.example", "name": "Jury"} if method == "POST" else None,
             "/v1/sign-in-links": {"email": "owner@ville.example"},
+            "/v1/editions/{edition}/collectivites/{code}/reopening": {"until": None},
         }.get(template)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -20,12 +21,12 @@ from palmares_contracts import (
     Distinction,
     Grille,
     GrilleBody,
-    JuryDecided,
     PalmaresPublished,
     utcnow,
 )
 from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime
+from palmares_label.final import final_mentions
 
 from palmares_submission import (
     auth,
@@ -34,6 +35,7 @@ from palmares_submission import (
     palmares,
     palmares_exports,
     store,
+    worklist,
     worklist_store,
 )
 from palmares_submission.domain.dossier import Revision
@@ -62,10 +64,14 @@ from palmares_submission.schemas import (
     StatusView,
     SubmissionAccepted,
     SubmissionRequest,
+    WorklistItem,
+    WorklistPage,
 )
 from palmares_submission.service import commands
+from palmares_submission.service import jury as jury_commands
 from palmares_submission.settings import SubmissionSettings
 from palmares_submission.status import Progress, dossier_status
+from palmares_submission.web import account_store
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
@@ -96,6 +102,12 @@ async def authenticate(request: Request) -> auth.Principal:
         raise invalid
     if auth.is_operator(token, request.app.state.operator_tokens):
         caller = auth.Principal(operator=True, token_key=auth.token_key(token))
+    elif token.startswith(auth.JURY_PREFIX):
+        async with runtime_of(request).pool.acquire() as conn:
+            member = await account_store.jury_member_by_token(conn, auth.hash_token(token))
+        if member is None:
+            raise invalid  # unknown, or revoked: at once
+        caller = auth.Principal(operator=False, jury=member.name, token_key=auth.token_key(token))
     else:
         if not token.startswith(auth.COLLECTIVITE_PREFIX):
             raise invalid  # not a token this service issues: no database round trip
@@ -117,7 +129,10 @@ async def authenticate(request: Request) -> auth.Principal:
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="jeton",
-    description="Jeton d’une collectivité (`pal_…`, donné à l’inscription) ou d’un opérateur du label.",
+    description=(
+        "Jeton d’une collectivité (`pal_…`, donné à l’inscription), d’un membre du jury (`jur_…`, donné à "
+        "l’invitation) ou d’un opérateur du label."
+    ),
 )
 
 
@@ -179,11 +194,19 @@ def require_collectivite(caller: Caller) -> auth.Principal:
     return caller
 
 
+def require_staff(caller: Caller) -> auth.Principal:
+    if not caller.staff:
+        raise ApiError(403, "Action réservée au jury et aux opérateurs du label.")
+    return caller
+
+
 # Role checks that need the principal alone: run before the body is read (AuthenticatedFirst).
-_PRE_BODY_GUARDS = (require_operator, require_collectivite)
+_PRE_BODY_GUARDS = (require_operator, require_collectivite, require_staff)
 
 Operator = Annotated[auth.Principal, Depends(require_operator)]
 CollectiviteCaller = Annotated[auth.Principal, Depends(require_collectivite)]
+# Operators and jury members (`jur_…` tokens): read every dossier, record decisions; never publish.
+Staff = Annotated[auth.Principal, Depends(require_staff)]
 
 # Error answers of authenticated routes, and of those that take a body.
 AUTH = (401, 403, 422, 429)
@@ -226,7 +249,8 @@ def _with_token(done: commands.Registered) -> RegisterResponse:
 
 
 def _own_or_operator(caller: auth.Principal, code: str) -> None:
-    if not caller.may_read(code):
+    # Not `may_read`: a jury member reads every dossier but manages no collectivité's token.
+    if not (caller.operator or caller.code == code):
         raise ApiError(403, "Ce jeton n’est pas celui de cette collectivité.")
 
 
@@ -427,11 +451,23 @@ async def submission_status(submission_id: UUID, request: Request, caller: Calle
         results = await store.results(conn, submission_id)
         jury = await store.jury(conn, submission_id)
         notes = await store.notifications(conn, submission_id)
-    return build_status_view(sub, results, jury, notes)
+    return build_status_view(sub, results, jury, notes, staff=caller.staff)
 
 
-def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[Any]) -> StatusView:
+def build_status_view(
+    sub: Any, results: dict[str, Any], jury: Any, notes: list[Any], *, staff: bool = False
+) -> StatusView:
+    """A dossier's status view.
+
+    The jury's decision is the collectivité's to read once the palmarès is
+    published (`staff`, operators and jury members, read it at once); from
+    then on, the mentions the jury granted, when it ruled on them, are the
+    dossier's mentions.
+    """
     revision = sub["revision"]
+    published = sub["palmares_published_at"] is not None
+    # The jury's mentions (palmares_label.final) once the collectivité may read the decision.
+    granted = json.loads(jury["mentions"]) if published and jury and jury["mentions"] is not None else None
     score = results.get("score")
     mentions = results.get("mentions")
     score_payload = json.loads(score["payload"]) if score else None
@@ -461,11 +497,15 @@ def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[
         )
         if score_payload
         else None,
-        mentions=mentions_payload.get("mentions", []) if mentions_payload else None,
+        mentions=(
+            list(final_mentions(mentions_payload.get("mentions", []) if mentions_payload else None, granted))
+            if mentions_payload or granted is not None
+            else None
+        ),
         mentions_grille_version=mentions["grille_version"] if mentions else None,
         mentions_missed=mentions_payload.get("missed", []) if mentions_payload else None,
         suggestions=mentions_payload.get("suggestions", []) if mentions_payload else None,
-        jury=JuryView(**dict(jury)) if jury else None,
+        jury=_jury_view(jury, revision) if jury and (published or staff) else None,
         notifications=[
             NotificationView(
                 notification_id=n["notification_id"],
@@ -480,6 +520,18 @@ def build_status_view(sub: Any, results: dict[str, Any], jury: Any, notes: list[
             for n in notes
         ],
         submitted_at=sub["submitted_at"],
+    )
+
+
+def _jury_view(jury: Any, revision: int) -> JuryView:
+    return JuryView(
+        arobases=jury["arobases"],
+        comment=jury["comment"],
+        decided_by=jury["decided_by"],
+        decided_at=jury["decided_at"],
+        revision=jury["revision"],
+        mentions=json.loads(jury["mentions"]) if jury["mentions"] is not None else None,
+        to_review_again=calendar.to_review_again(jury["revision"], revision),
     )
 
 
@@ -512,34 +564,100 @@ async def get_grille(edition: EditionPath, request: Request) -> Grille:
     "/submissions/{submission_id}/jury-decision",
     status_code=202,
     response_model=JuryView,
-    tags=["operator"],
+    tags=["operator", "jury"],
     responses=responses(*AUTH, 404, *BODY),
 )
-async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request, _: Operator) -> JuryView:
-    """Record the jury's arobases for a dossier (the pré-notation stays visible)."""
-    now = utcnow()
-    async with runtime_of(request).transaction() as tx:
-        sub = await store.submission(tx.conn, submission_id)
-        if sub is None:
-            raise ApiError(404, "Dossier introuvable.")
-        # Serialized with the palmarès publication, which counts the decisions published before it.
-        await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{sub['edition']}")
-        await tx.conn.execute("UPDATE editions SET jury_events = jury_events + 1 WHERE edition = $1", sub["edition"])
-        await store.save_jury(
-            tx.conn, submission_id, body.arobases, body.comment, body.decided_by, now, revision=sub["revision"]
+async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request, caller: Staff) -> JuryView:
+    """Record the jury's decision on a dossier: arobases, comment, the mentions it grants (the pré-notation stays).
+
+    Operators and jury members (`jur_…`: the decision is signed with the member's name).
+    """
+    decided_by = caller.jury or body.decided_by
+    if decided_by is None:
+        raise ApiError(422, "Indiquez qui décide (decided_by).", field="decided_by")
+    done = await commands.run(
+        runtime_of(request).transaction,
+        lambda tx: jury_commands.decide(
+            tx,
+            submission_id,
+            arobases=body.arobases,
+            comment=body.comment,
+            decided_by=decided_by,
+            revision=body.revision,
+            mention_codes=body.mentions,
+        ),
+    )
+    return JuryView(
+        arobases=done.arobases,
+        comment=done.comment,
+        decided_by=done.decided_by,
+        decided_at=done.decided_at,
+        revision=done.revision,
+        mentions=[m.model_dump(mode="json") for m in done.mentions] if done.mentions is not None else None,
+        to_review_again=done.to_review_again,
+    )
+
+
+@router.get(
+    "/editions/{edition}/submissions",
+    response_model=WorklistPage,
+    tags=["operator", "jury"],
+    responses=responses(*AUTH),
+)
+async def list_submissions(
+    edition: EditionPath,
+    request: Request,
+    _: Staff,
+    category: Category | None = None,
+    departement: Annotated[str | None, Query(max_length=3, examples=["49"])] = None,
+    decided: bool | None = None,
+    mention: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=worklist.MAX_QUERY_LENGTH, description="Name or code.")] = None,
+    limit: Annotated[int, Query(ge=1, le=worklist.MAX_LIMIT)] = worklist.PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> WorklistPage:
+    """The jury's worklist of an edition as JSON (operators and jury members), sorted by name, a page at a time."""
+    params = {
+        "category": category.value if category else "",
+        "departement": departement or "",
+        "decided": "" if decided is None else str(decided).lower(),
+        "mention": mention or "",
+        "q": q or "",
+    }
+    try:
+        query = replace(
+            worklist.parse_filters(edition, params),
+            limit=limit,
+            offset=worklist.decode_cursor(cursor) if cursor else 0,
         )
-        await tx.publish(
-            JuryDecided(
-                submission_id=submission_id,
-                edition=sub["edition"],
-                collectivite_code=sub["collectivite_code"],
-                arobases=body.arobases,
-                comment=body.comment,
-                decided_by=body.decided_by,
-                revision=sub["revision"],
+    except worklist.QueryError as exc:
+        raise ApiError(422, exc.message, field=exc.field) from None
+    async with runtime_of(request).pool.acquire() as conn:
+        total = (await worklist_store.counts(conn, query)).tous
+        rows = await worklist_store.rows(conn, query)
+    following = query.offset + len(rows)
+    return WorklistPage(
+        items=[
+            WorklistItem(
+                submission_id=r.submission_id,
+                revision=r.revision,
+                collectivite_code=r.collectivite_code,
+                name=r.name,
+                category=r.category,
+                departement=r.departement,
+                submitted_at=r.submitted_at,
+                arobases=r.arobases,
+                score=r.score,
+                jury_arobases=r.jury_arobases,
+                to_review_again=r.to_review_again,
+                mentions=list(r.mentions),
+                status=r.status,
             )
-        )
-    return JuryView(arobases=body.arobases, comment=body.comment, decided_by=body.decided_by, decided_at=now)
+            for r in rows
+        ],
+        total=total,
+        next_cursor=worklist.encode_cursor(following) if following < total else None,
+    )
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Bearer tokens: operators (from configuration) and collectivités (random, stored hashed)."""
+"""Bearer tokens: operators (from configuration), collectivités and jury members (random, stored hashed)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 COLLECTIVITE_PREFIX = "pal_"
+JURY_PREFIX = "jur_"
 # Longest token accepted at all: a longer Authorization header is not one of ours.
 MAX_TOKEN_LENGTH = 512
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who calls: an operator, or the collectivité of `code`.
+    """Who calls: an operator, a jury member (`jury`: their name), or the collectivité of `code`.
 
     `token_key` identifies the token without being it (a hash): the rate
     limiter counts per token with it.
@@ -24,9 +25,15 @@ class Principal:
     operator: bool
     code: str | None = None
     token_key: str = ""
+    jury: str | None = None
+
+    @property
+    def staff(self) -> bool:
+        """Operators and jury members: they read every dossier and record the jury's decisions."""
+        return self.operator or self.jury is not None
 
     def may_read(self, collectivite_code: str) -> bool:
-        return self.operator or self.code == collectivite_code
+        return self.staff or self.code == collectivite_code
 
 
 def new_token() -> str:

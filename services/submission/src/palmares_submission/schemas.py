@@ -157,6 +157,13 @@ class JuryView(BaseModel):
     comment: str
     decided_by: str
     decided_at: datetime
+    revision: int | None = Field(default=None, description="The revision the jury examined.")
+    mentions: list[dict[str, Any]] | None = Field(
+        default=None, description="The mentions the jury grants; null: the detected mentions stand."
+    )
+    to_review_again: bool = Field(
+        default=False, description="« À revoir »: the dossier was revised after the decision."
+    )
 
 
 class NotificationView(BaseModel):
@@ -202,7 +209,41 @@ class StatusView(BaseModel):
 class JuryRequest(_Body):
     arobases: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=5_000), multi_line] = ""
-    decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line]
+    decided_by: Annotated[str, Field(min_length=1, max_length=200), single_line] | None = Field(
+        default=None, description="Who decides: required from operators; a jury member's token signs with their name."
+    )
+    revision: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The revision the jury examined (default: the current one)."
+    )
+    mentions: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)] | None = Field(
+        default=None,
+        description=(
+            "The codes of the mentions the jury grants: detected ones it confirms, others of the grille it adds; "
+            "a detected mention left out is removed. Absent: the detected mentions stand."
+        ),
+    )
+
+
+class WorklistItem(BaseModel):
+    submission_id: UUID
+    revision: int
+    collectivite_code: str
+    name: str
+    category: str
+    departement: str
+    submitted_at: datetime
+    arobases: int | None = Field(description="The pré-notation (null until scored).")
+    score: float | None
+    jury_arobases: int | None = Field(description="The jury's arobases (null until decided).")
+    to_review_again: bool = Field(description="« À revoir »: the dossier was revised after the jury's decision.")
+    mentions: list[str] = Field(description="Codes of the dossier's mentions: the jury's if it ruled, else detected.")
+    status: Status
+
+
+class WorklistPage(BaseModel):
+    items: list[WorklistItem]
+    total: int = Field(description="Dossiers matching the filters, all pages together.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
 
 
 class ReopeningRequest(_Body):

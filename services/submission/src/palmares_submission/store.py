@@ -299,7 +299,7 @@ async def upsert_result(
 
 async def jury(conn: Connection, submission_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT arobases, comment, decided_by, decided_at FROM jury_decisions WHERE submission_id = $1",
+        "SELECT arobases, comment, decided_by, decided_at, revision, mentions FROM jury_decisions WHERE submission_id = $1",
         submission_id,
     )
 

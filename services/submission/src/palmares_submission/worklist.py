@@ -21,6 +21,8 @@ from uuid import UUID
 
 from palmares_submission import calendar
 from palmares_submission.refdata import load_departements
+from palmares_submission.schemas import Status
+from palmares_submission.status import Progress, dossier_status
 
 Tab = Literal["a-examiner", "decides", "tous"]
 TABS: dict[Tab, str] = {"a-examiner": "À examiner", "decides": "Décidés", "tous": "Tous"}
@@ -175,6 +177,19 @@ class WorklistRow:
     def to_review_again(self) -> bool:
         """« À revoir »: the collectivité revised its dossier after the jury decided on it."""
         return self.decided and calendar.to_review_again(self.decision_revision, self.revision)
+
+    @property
+    def status(self) -> Status:
+        return dossier_status(
+            Progress(
+                revision=self.revision,
+                score_revision=self.score_revision,
+                mentions_revision=self.mentions_revision,
+                receipt_sent=self.receipt_sent,
+                palmares_published=self.palmares_published,
+                award_sent=self.award_sent,
+            )
+        )
 
     @property
     def region_name(self) -> str:

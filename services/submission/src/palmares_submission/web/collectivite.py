@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -76,6 +77,7 @@ class Dossier:
     content: SubmissionReceived | None
     grille: Grille | None
     collectivite: page_store.CollectiviteRow
+    detected_mentions: list[dict[str, Any]] = field(default_factory=list)  # as detected, whatever the jury granted
 
     @property
     def service_labels(self) -> dict[str, str]:
@@ -100,15 +102,18 @@ class Dossier:
         }
 
 
-async def load_dossier(conn: Connection, submission_id: UUID) -> Dossier | None:
+async def load_dossier(conn: Connection, submission_id: UUID, *, staff: bool = False) -> Dossier | None:
+    """A dossier as its pages show it; `staff` (the jury) reads the jury's decision before the palmarès."""
     sub = await store.submission(conn, submission_id)
     if sub is None:
         return None
+    results = await store.results(conn, submission_id)
     view = build_status_view(
         sub,
-        await store.results(conn, submission_id),
+        results,
         await store.jury(conn, submission_id),
         await store.notifications(conn, submission_id),
+        staff=staff,
     )
     collectivite = await page_store.collectivite(conn, view.collectivite_code)
     assert collectivite is not None  # a dossier's collectivité is registered (foreign key)
@@ -118,6 +123,9 @@ async def load_dossier(conn: Connection, submission_id: UUID) -> Dossier | None:
         content=await page_store.dossier_content(conn, submission_id, view.revision),
         grille=await page_store.grille_of(conn, view.edition, view.grille_version),
         collectivite=collectivite,
+        detected_mentions=json.loads(results["mentions"]["payload"]).get("mentions", [])
+        if "mentions" in results
+        else [],
     )
 
 
@@ -126,8 +134,9 @@ async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Res
     """A dossier, for its collectivité, the jury, or whoever holds the signed link of an email (read-only)."""
     espaces = espaces_of(request)
     by_link = espaces.links.opens(request.query_params.get("token", ""), submission_id)
+    reader_is_jury = v.account is not None and v.account.jury is not None
     async with espaces.runtime.pool.acquire() as conn:
-        dossier = await load_dossier(conn, submission_id)
+        dossier = await load_dossier(conn, submission_id, staff=reader_is_jury)
     code = dossier.view.collectivite_code if dossier else ""
     if dossier is None or not (by_link or (v.account is not None and v.account.may_read(code))):
         if v.account is None and not by_link:
@@ -140,7 +149,6 @@ async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Res
             )
         return not_found(v, "Dossier introuvable", "Ce dossier n’existe pas ou n’est pas dans votre espace.")
     view = dossier.view
-    reader_is_jury = v.account is not None and v.account.jury is not None
     return render(
         v,
         "collectivite/dossier.html.j2",
@@ -148,8 +156,8 @@ async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Res
         status_label=dossier_view.STATUS_LABELS[view.status],
         steps=dossier_view.timeline(view, dossier.published),
         emails=dossier_view.emails(view),
-        # The jury's decision is the collectivité's to read once the palmarès is published.
-        jury=view.jury if dossier.published or reader_is_jury else None,
+        # The jury's decision is the collectivité's to read once the palmarès is published (build_status_view).
+        jury=view.jury,
         editable=v.account is not None and v.account.may_edit(code) and not dossier.published,
         read_only_link=by_link and v.account is None,
         banner=_BANNERS.get(request.query_params.get("message", "")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -14,9 +14,11 @@ from palmares_contracts import utcnow
 from palmares_label.final import final_mentions
 
 from palmares_submission import worklist, worklist_store
+from palmares_submission.domain.errors import NotFound, Refused
 from palmares_submission.refdata import load_departements
+from palmares_submission.service import commands
+from palmares_submission.service import jury as jury_commands
 from palmares_submission.spreadsheet import Cell, csv_for_excel, xlsx
-from palmares_submission.status import Progress, dossier_status
 from palmares_submission.web import page_store
 from palmares_submission.web.collectivite import Dossier, load_dossier
 from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
@@ -27,6 +29,8 @@ router = APIRouter(prefix="/espace/jury", include_in_schema=False)
 Visitor = Annotated[Visit, Depends(visit)]
 
 # The filters a worklist URL keeps (the tab and the page are set by their own links).
+MAX_COMMENT = 5_000
+
 FILTERS = ("categorie", "departement", "region", "prenotation", "decided", "mention", "q", "tri", "ordre")
 
 
@@ -57,19 +61,6 @@ async def editions(v: Visitor, request: Request) -> Response:
                GROUP BY e.edition ORDER BY e.edition DESC"""
         )
     return render(v, "jury/editions.html.j2", editions=[dict(r) for r in rows])
-
-
-def status_of(row: worklist.WorklistRow) -> str:
-    return dossier_status(
-        Progress(
-            revision=row.revision,
-            score_revision=row.score_revision,
-            mentions_revision=row.mentions_revision,
-            receipt_sent=row.receipt_sent,
-            palmares_published=row.palmares_published,
-            award_sent=row.award_sent,
-        )
-    )
 
 
 def _link(edition: int, params: dict[str, str], **changes: str | int | None) -> str:
@@ -119,7 +110,7 @@ async def worklist_page(edition: int, v: Visitor, request: Request) -> Response:
         tabs=[
             (tab, label, counts.of(tab), _link(edition, filters, onglet=tab)) for tab, label in worklist.TABS.items()
         ],
-        rows=[(r, STATUS_LABELS[status_of(r)]) for r in rows],
+        rows=[(r, STATUS_LABELS[r.status]) for r in rows],
         total=total,
         pages=pages,
         previous=_link(edition, {**filters, "onglet": query.tab}, page=query.page_number - 1)
@@ -165,7 +156,7 @@ def _export_rows(rows: Sequence[worklist.WorklistRow]) -> Iterator[list[Cell]]:
             r.jury_arobases,
             "oui" if r.to_review_again else "non",
             ", ".join(r.mentions),
-            STATUS_LABELS[status_of(r)],
+            STATUS_LABELS[r.status],
         ]
 
 
@@ -213,7 +204,7 @@ def _decision_page(
     banner: str | None = None,
 ) -> Response:
     view = dossier.view
-    detected = {m["code"] for m in view.mentions or []}
+    detected = {m["code"] for m in dossier.detected_mentions}
     return render(
         v,
         "jury/dossier.html.j2",
@@ -236,7 +227,7 @@ async def review(submission_id: UUID, v: Visitor, request: Request) -> Response:
     if refused:
         return refused
     async with espaces_of(request).runtime.pool.acquire() as conn:
-        dossier = await load_dossier(conn, submission_id)
+        dossier = await load_dossier(conn, submission_id, staff=True)
         decision = await page_store.jury_decision(conn, submission_id)
     if dossier is None:
         return render(
@@ -247,9 +238,78 @@ async def review(submission_id: UUID, v: Visitor, request: Request) -> Response:
         form = DecisionForm(
             str(decision.arobases),
             decision.comment,
-            frozenset(final_mentions([m["code"] for m in view.mentions or []], decision.mentions)),
+            frozenset(final_mentions([m["code"] for m in dossier.detected_mentions], decision.mentions)),
         )
     else:
-        form = DecisionForm(str(view.arobases or ""), "", frozenset(m["code"] for m in view.mentions or []))
+        form = DecisionForm(str(view.arobases or ""), "", frozenset(m["code"] for m in dossier.detected_mentions))
     banner = "Décision enregistrée." if request.query_params.get("message") == "decision" else None
     return _decision_page(v, dossier, form, {}, decision.revision if decision else None, banner)
+
+
+def _decision_form(fields: Any) -> DecisionForm:
+    return DecisionForm(
+        arobases=str(fields.get("arobases", "")).strip()[:2],
+        comment=str(fields.get("comment", ""))[: MAX_COMMENT + 1],
+        mentions=frozenset(str(m)[:100] for m in fields.getlist("mentions")[:50]),
+    )
+
+
+def _form_errors(form: DecisionForm) -> dict[str, str]:
+    errors = {}
+    if form.arobases not in {"1", "2", "3", "4", "5"}:
+        errors["arobases"] = "Choisissez le nombre d’arobases que le jury attribue, de 1 à 5."
+    if len(form.comment) > MAX_COMMENT:
+        errors["comment"] = f"Le commentaire tient en {MAX_COMMENT} caractères au plus."
+    return errors
+
+
+@router.post("/dossiers/{submission_id}")
+async def decide(submission_id: UUID, v: Visitor, request: Request) -> Response:
+    """Record the decision of the review page's form (the same command as the API's)."""
+    refused = _refused(v)
+    if refused:
+        return refused
+    assert v.account is not None and v.account.jury is not None  # _refused
+    fields = await request.form()
+    if not v.csrf_valid(str(fields.get("csrf", ""))):
+        return render(v, "formulaire-expire.html.j2", status_code=403)
+    form = _decision_form(fields)
+    errors = _form_errors(form)
+    raw_revision = str(fields.get("revision", ""))
+    revision = int(raw_revision) if raw_revision.isdigit() and len(raw_revision) < 9 else None
+    espaces = espaces_of(request)
+    if not errors:
+        member = v.account.jury.name
+        try:
+            await commands.run(
+                espaces.runtime.transaction,
+                lambda tx: jury_commands.decide(
+                    tx,
+                    submission_id,
+                    arobases=int(form.arobases),
+                    comment=form.comment,
+                    decided_by=member,
+                    revision=revision,
+                    mention_codes=sorted(form.mentions),
+                ),
+            )
+        except NotFound:
+            return render(
+                v,
+                "introuvable.html.j2",
+                status_code=404,
+                title="Dossier introuvable",
+                message="Ce dossier n’existe pas.",
+            )
+        except Refused as problem:
+            errors[(problem.field or "arobases").split(".")[0]] = problem.message
+        else:
+            return redirect(v, f"/espace/jury/dossiers/{submission_id}?message=decision")
+    async with espaces.runtime.pool.acquire() as conn:
+        dossier = await load_dossier(conn, submission_id, staff=True)
+        decision = await page_store.jury_decision(conn, submission_id)
+    if dossier is None:
+        return render(
+            v, "introuvable.html.j2", status_code=404, title="Dossier introuvable", message="Ce dossier n’existe pas."
+        )
+    return _decision_page(v, dossier, form, errors, decision.revision if decision else None)
