@@ -3,8 +3,9 @@
 Filtering happens in PostgreSQL (a national campaign has thousands of
 dossiers). Two rules are therefore written here in SQL as well, each tested
 against its Python definition on a real database
-(tests/integration/test_worklist.py): « à revoir » (`WorklistRow.to_review_again`)
-and the final mentions (the jury's when it ruled on them, else the detected ones).
+(tests/runtime/test_worklist_sql.py): « à revoir » (`WorklistRow.to_review_again`)
+and the final mentions (`palmares_label.final.final_mentions`: the jury's when
+it ruled on them, else the detected ones).
 """
 
 from __future__ import annotations
