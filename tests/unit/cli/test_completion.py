@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from palmares_cli.main import app
 from typer.testing import CliRunner
 
@@ -21,7 +22,11 @@ def test_commands_and_subcommands_complete() -> None:
     assert "--jaeger" in complete("palmares trace --j")
 
 
-def test_the_bash_script_to_install() -> None:
+def test_the_bash_script_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Typer detects the calling shell from the process's ancestors (shellingham): a test run without a shell
+    # among them (started in the background, under a runner) would get no script. Without detection,
+    # `--show-completion` takes the shell's name; Typer reads the switch when it builds the command.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="palmares")
     assert result.exit_code == 0, result.output
     assert "complete -o default -F _palmares_completion palmares" in result.stdout
