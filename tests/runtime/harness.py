@@ -165,6 +165,11 @@ class Harness(abc.ABC):
     async def sent(self, topic: str, *, after: Any = None) -> list[Sent]:
         """The records on `topic` (after `mark`), in order."""
 
+    async def feed_events(self, *events: Event) -> None:
+        """Hand each event to the runtime's consumer of its topic, as its producer sends it, one at a time."""
+        for event in events:
+            await self.feed(topic_of(event), [Raw.of(event)])
+
     async def sent_until(
         self, topic: str, enough: Callable[[list[Sent]], bool], *, after: Any = None, within_s: float = 30.0
     ) -> list[Sent]:

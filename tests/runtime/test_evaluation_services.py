@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 from palmares_contracts import (
-    GRILLES,
     MENTIONS,
     SCORES,
-    SUBMISSIONS,
     GrillePublished,
     MentionsDetected,
     SubmissionScored,
@@ -24,7 +22,7 @@ from palmares_contracts import (
 from prometheus_client import REGISTRY
 
 from tests.factories import grille, submission
-from tests.runtime.harness import InMemory, Raw
+from tests.runtime.harness import InMemory
 from tests.runtime.memory import Sent
 
 # service -> (the topic of its results, its business counter)
@@ -53,12 +51,12 @@ async def test_each_revision_is_evaluated_once_per_grille_version(database: str,
         runtime = await harness.run(lambda settings, cluster: app.create_runtime(settings, cluster=cluster))
         dossier = submission()
         counted_before = counted(counter)
-        await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=1, grille=grille()))])
-        await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+        await harness.feed_events(dossier)
         first = await harness.sent_until(results.name, lambda found: len(found) >= 1)
         # A new grille version re-evaluates the dossier; a redelivered dossier changes nothing.
-        await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=2, grille=grille(version=2)))])
-        await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
+        await harness.feed_events(GrillePublished(edition=2017, version=2, grille=grille(version=2)))
+        await harness.feed_events(dossier)
         found = await harness.sent_until(results.name, lambda found: len(found) >= 2)
         assert first == found[:1]
         evaluations = [_decode(results, record) for record in found]

@@ -15,13 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from palmares_contracts import (
-    GRILLES,
-    JURY,
-    MENTIONS,
     NOTIFICATIONS,
-    PALMARES,
-    SCORES,
-    SUBMISSIONS,
     GrillePublished,
     JuryDecided,
     Mention,
@@ -37,7 +31,7 @@ from palmares_notify.settings import NotifySettings
 from palmares_stack.smtp import SmtpCapture, list_messages, read_message
 
 from tests.factories import grille, results, submission
-from tests.runtime.harness import InMemory, Raw, eventually
+from tests.runtime.harness import InMemory, eventually
 
 
 def notify_settings(database: str, smtp: SmtpCapture) -> NotifySettings:
@@ -82,25 +76,22 @@ async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server
             removed = Mention(code="teletravail", label="Télétravail")
             added = Mention(code="democratie_locale", label="Démocratie locale")
 
-            await harness.feed(GRILLES, [Raw.of(GrillePublished(edition=2017, version=1, grille=grille()))])
-            await harness.feed(SUBMISSIONS, [Raw.of(dossier)])
+            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+            await harness.feed_events(dossier)
             assert await mails(smtp, 1) == ["Dossier reçu — label Territoires, Villes et Villages Internet 2017"]
 
-            score, detected = results(dossier, mentions=(confirmed, removed))
-            await harness.feed(SCORES, [Raw.of(score)])
-            await harness.feed(MENTIONS, [Raw.of(detected)])
-            await harness.feed(
-                JURY, [Raw.of(JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added)))]
-            )
-            await harness.feed(
-                PALMARES, [Raw.of(PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=1))]
+            decision = JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added))
+            await harness.feed_events(
+                *results(dossier, mentions=(confirmed, removed)),
+                decision,
+                PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=1),
             )
             assert (await mails(smtp, 2))[1] == f"Palmarès 2017{NBSP}: Angers obtient trois arobases"
             award = text(list_messages(smtp.mail_dir)[1])
             assert "Gouvernement ouvert" in award and "Démocratie locale" in award and "Télétravail" not in award
 
             # A redelivered decision changes nothing; a new one after the award sends one rectificatif.
-            await harness.feed(JURY, [Raw.of(JuryDecided(**common, arobases=4, decided_by="Jury"))])
+            await harness.feed_events(decision, JuryDecided(**common, arobases=4, decided_by="Jury"))
             subjects = await mails(smtp, 3)
             assert subjects[2] == f"Rectificatif — palmarès 2017{NBSP}: Angers obtient quatre arobases"
 
@@ -113,6 +104,7 @@ async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server
                 (NotificationSent, "rectificatif"),
             ]
             assert {r.key for r in sent} == {b"49007"}
+            assert len(list_messages(smtp.mail_dir)) == 3, "the redelivered decision sent nothing"
         finally:
             await harness.stop()
 
