@@ -198,3 +198,21 @@ async def _dossier(
             revision,
             edition,
         )
+
+
+async def test_a_receipt_is_due_for_a_newer_revision_unless_already_known(notify_pool: asyncpg.Pool) -> None:
+    sid, collectivite = uuid.uuid4(), json.dumps({"code": "49007", "contact_email": "numerique@mairie-angers.example"})
+    async with notify_pool.acquire() as conn:
+        assert await store.upsert_dossier(conn, sid, 3999, "49007", 1, collectivite, {}, uuid.uuid4())
+        assert not await store.upsert_dossier(conn, sid, 3999, "49007", 1, collectivite, {}, uuid.uuid4())  # not newer
+        # Revision 2's receipt restored as sent by a rebuild from the log: the dossier is kept, nothing is rendered.
+        known = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO notifications (notification_id, kind, submission_id, revision, edition, collectivite_code, "
+            "to_addr, message_id, message, status) "
+            "VALUES ($1, 'receipt', $2, 2, 3999, '49007', 'numerique@mairie-angers.example', '<m@x>', '', 'sent')",
+            known,
+            sid,
+        )
+        assert not await store.upsert_dossier(conn, sid, 3999, "49007", 2, collectivite, {}, known)
+        assert await conn.fetchval("SELECT revision FROM dossiers WHERE submission_id = $1", sid) == 2

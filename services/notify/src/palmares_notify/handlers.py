@@ -64,6 +64,7 @@ class Notifier:
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
         """Keep the dossier's new revision and queue its receipt."""
         c = event.collectivite
+        nid = render.notification_id(NotificationKind.RECEIPT, event.submission_id, event.revision)
         if not await store.upsert_dossier(
             tx.conn,
             event.submission_id,
@@ -72,9 +73,11 @@ class Notifier:
             event.revision,
             c.model_dump_json(),
             telemetry.inject_current(),
+            nid,
         ):
-            return  # an older revision arriving late: no receipt for a superseded dossier
-        nid = render.notification_id(NotificationKind.RECEIPT, event.submission_id, event.revision)
+            # An older revision arriving late (no receipt for a superseded dossier), or a
+            # receipt already known (restored by a rebuild from the log): nothing to render.
+            return
         message = render.render_receipt(
             notification=nid,
             to=c.contact_email,

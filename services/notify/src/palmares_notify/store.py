@@ -32,24 +32,41 @@ def _json(value: str | None) -> Any:
 
 
 async def upsert_dossier(
-    conn: Connection, submission_id: UUID, edition: int, code: str, revision: int, collectivite: str, trace: JSON
+    conn: Connection,
+    submission_id: UUID,
+    edition: int,
+    code: str,
+    revision: int,
+    collectivite: str,
+    trace: JSON,
+    receipt: UUID,
 ) -> bool:
-    """Keep the dossier's newest revision; False when `revision` is not newer than the one kept."""
-    updated: bool | None = await conn.fetchval(
-        """INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-           ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
-             collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
-           WHERE dossiers.revision < EXCLUDED.revision
-           RETURNING true""",
+    """Keep the dossier's newest revision; True when its `receipt` is still to be queued.
+
+    False when `revision` is not newer than the one kept, or when the receipt
+    is already known: a rebuild from the log replays every dossier, and the
+    receipts restored as sent are not rendered again for nothing (one round trip either way).
+    """
+    due: bool | None = await conn.fetchval(
+        """WITH kept AS (
+               INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+               ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
+                 collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
+               WHERE dossiers.revision < EXCLUDED.revision
+               RETURNING true
+           )
+           SELECT EXISTS (SELECT 1 FROM kept)
+              AND NOT EXISTS (SELECT 1 FROM notifications WHERE notification_id = $7)""",
         submission_id,
         edition,
         code,
         revision,
         collectivite,
         json.dumps(trace),
+        receipt,
     )
-    return bool(updated)
+    return bool(due)
 
 
 async def upsert_result(conn: Connection, submission_id: UUID, kind: str, version: Version, payload: str) -> bool:
