@@ -40,7 +40,7 @@ def grille_publish(
     edition: Annotated[int | None, typer.Option(help="Edition (default: the file's `edition`).")] = None,
     wait: work.WaitOption = False,
     timeout: work.TimeoutOption = 0,
-    interval: work.IntervalOption = 2.0,
+    interval: work.IntervalOption = 5.0,
     json_out: JsonOption = False,
 ) -> None:
     """Publish FILE as the next version of the edition's grille (PUT /v1/editions/{edition}/grille).
@@ -292,7 +292,7 @@ def palmares_publish(
     when: Annotated[str | None, typer.Option("--date", help="Ceremony date, YYYY-MM-DD.")] = None,
     wait: work.WaitOption = False,
     timeout: work.TimeoutOption = 0,
-    interval: work.IntervalOption = 2.0,
+    interval: work.IntervalOption = 5.0,
     json_out: JsonOption = False,
 ) -> None:
     """Publish the palmarès: the campaign closes and the award emails follow (`--wait` follows them)."""

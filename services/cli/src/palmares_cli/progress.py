@@ -56,7 +56,7 @@ def wait_until_finished(
     *,
     grille_version: int | None = None,
     timeout_s: float = 0,
-    interval_s: float = 2.0,
+    interval_s: float = 5.0,
     on_update: OnUpdate | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
@@ -126,7 +126,7 @@ def follow(
     *,
     grille_version: int | None = None,
     timeout_s: float = 0,
-    interval_s: float = 2.0,
+    interval_s: float = 5.0,
 ) -> dict[str, Any]:
     """`wait_until_finished` with the progress bars drawn on stderr."""
     bars = Bars(services)
@@ -195,7 +195,7 @@ def progress(
         bool, typer.Option("--wait", help="Wait until the re-evaluation and the awards started are done.")
     ] = False,
     timeout: TimeoutOption = 0,
-    interval: IntervalOption = 2.0,
+    interval: IntervalOption = 5.0,
     json_out: JsonOption = False,
 ) -> None:
     """The progress of an edition's re-evaluation (after `grille publish`) and awards (after `palmares publish`)."""
