@@ -138,6 +138,18 @@ def test_grille_publish_wait_follows_the_reevaluation(
     assert "Re-evaluating every dossier" in result.stderr
 
 
+def test_dead_letters_arriving_during_the_wait_are_told(
+    clean_env: Path, runner: CliRunner, use_transport: Callable[[Handler], None]
+) -> None:
+    stuck = view(99, 100)
+    stuck["dead_letters"] = {"total": 1, "topics": {"submissions.v1.dlq": 1}}
+    use_transport(api_handler([view(0, 0), view(50, 100), stuck], []))
+    result = runner.invoke(app, [*API, "progress", "2018", "--wait", "--timeout", "0.3", "--interval", "0.1"])
+    assert result.exit_code == EXIT_FAILED
+    assert "1 new dead letter(s) while waiting: `palmares dlq list` shows why" in result.stderr
+    assert "timed out after 0.3 s: scoring evaluation: 99/100" in result.stderr
+
+
 def test_grille_publish_without_wait_does_not_poll(
     clean_env: Path, runner: CliRunner, use_transport: Callable[[Handler], None]
 ) -> None:

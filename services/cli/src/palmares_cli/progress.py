@@ -108,8 +108,17 @@ class Bars:
             console=output.stderr,
         )
         self._tasks: dict[str, TaskID] = {}
+        self._dead_letters: int | None = None
 
     def update(self, view: Mapping[str, Any]) -> None:
+        # A dossier dead-lettered on the way is never done: say so while waiting, not only at the end.
+        dead = (view.get("dead_letters") or {}).get("total")
+        if isinstance(dead, int):
+            if self._dead_letters is not None and dead > self._dead_letters:
+                self.progress.console.print(
+                    f"{dead - self._dead_letters} new dead letter(s) while waiting: `palmares dlq list` shows why"
+                )
+            self._dead_letters = dead
         for job in jobs_of(view, self._services):
             name = f"{job['service']} {job['job']}"
             rate, eta = f"{job.get('rate_per_s') or 0:g}", _eta(job.get("eta_s"))
