@@ -39,6 +39,7 @@ Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
 
   .venv/bin/palmares status <submission_id>     follow a dossier
   .venv/bin/palmares palmares show 2017         the palmarès
+  .venv/bin/palmares progress 2017              re-evaluation and awards: done, rate, time left
 
 Press Ctrl-C to stop everything.
 """
