@@ -23,7 +23,7 @@ from palmares_notify import render
 from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
 from palmares_submission import palmares, refdata
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import collectivite, page_store
+from palmares_submission.web import collectivite, mailer, page_store
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 
@@ -183,6 +183,23 @@ def letters() -> dict[str, EmailMessage]:
         "award-epci-article": award(
             RIVIERA,
             mentions={"mentions": MENTIONS["mentions"][1:2], "suggestions": MENTIONS["suggestions"][:1]},
+        ),
+        # The espaces' own emails (sent by the submission service, not by notify).
+        "sign-in-link": mailer.message(
+            sender=SENDER.address,
+            to="numerique@mairie.example",
+            subject="Votre lien de connexion — label Territoires, Villes et Villages Internet",
+            template="lien-connexion",
+            link="http://127.0.0.1:8000/espace/connexion/lien?token=exemple",
+            minutes=15,
+        ),
+        "jury-invitation": mailer.message(
+            sender=SENDER.address,
+            to="jury@villes-internet.example",
+            subject="Invitation au jury — label Territoires, Villes et Villages Internet",
+            template="invitation-jury",
+            name="Claire Martin",
+            sign_in_url="http://127.0.0.1:8000/espace/connexion",
         ),
         "rectificatif-ville": award(
             AGEN,
