@@ -203,10 +203,10 @@ def rows_of(
 
 async def build(conn: Connection, edition: int) -> int:
     """(Re)build the edition's catalogue and observatoire rows; returns the number of actions catalogued."""
-    ed = await store.edition(_legacy(conn), edition)
+    ed = await store.edition(as_asyncpg(conn), edition)
     if ed is None:
         return 0
-    grille = await store.grille_version(_legacy(conn), edition, ed.grille_version)
+    grille = await store.grille_version(as_asyncpg(conn), edition, ed.grille_version)
     dossiers = [
         DossierRow(
             submission_id=r["submission_id"],
@@ -396,6 +396,6 @@ def region_names() -> dict[str, str]:
     return {d.region: french.typographic(d.region_name) for d in refdata.load_departements().values()}
 
 
-def _legacy(conn: Connection) -> asyncpg.Connection:
+def as_asyncpg(conn: Connection) -> asyncpg.Connection:
     # `store` still types its connections as asyncpg's (a pool's proxy behaves the same).
     return cast(asyncpg.Connection, conn)

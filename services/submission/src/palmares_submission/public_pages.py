@@ -56,7 +56,7 @@ async def catalogue_choices(conn: Connection) -> Choices:
     choices = Choices()
     for edition, version in await published_editions(conn):
         choices.editions.append(edition)
-        grille = await store.grille_version(_legacy(conn), edition, version)
+        grille = await store.grille_version(as_asyncpg(conn), edition, version)
         for e in grille.enjeux:
             choices.enjeux.setdefault(e.code, e.label)
         for s in grille.services:
@@ -77,6 +77,6 @@ async def catalogue_choices(conn: Connection) -> Choices:
     return choices
 
 
-def _legacy(conn: Connection) -> asyncpg.Connection:
+def as_asyncpg(conn: Connection) -> asyncpg.Connection:
     # `store` still types its connections as asyncpg's (a pool's proxy behaves the same).
     return cast(asyncpg.Connection, conn)

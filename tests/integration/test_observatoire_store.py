@@ -1,0 +1,101 @@
+"""The observatoire on a real PostgreSQL: counts in SQL over the read model built at publication, JSON, CSV, pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from palmares_stack.pytest_plugin import Postgres
+from palmares_submission import catalogue, errors, observatoire_api, observatoire_store
+
+from tests.integration.published_edition import Dossier, act, schema_pool, seed
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+DOSSIERS = [
+    Dossier("49007", [act("Open data", "", ("portail_open_data", "etat_civil_en_ligne"))], arobases=3, jury=4),
+    Dossier("25056", [act("Cantine", "", ("paiement_cantine", "etat_civil_en_ligne"))], arobases=2),
+    Dossier("01001", [act("Rien d’évalué", "", ("etat_civil_en_ligne",))], category="village"),  # participant only
+    Dossier("97411", [act("Cantine", "", ("paiement_cantine",))], arobases=5),
+]
+
+
+@pytest.fixture
+async def pool(postgres: Postgres) -> AsyncIterator[asyncpg.Pool]:
+    async for p in schema_pool(postgres.url):
+        yield p
+
+
+async def _published(pool: asyncpg.Pool, published: bool = True) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await seed(conn, 2017, DOSSIERS, published=published)
+        await catalogue.build(conn, 2017)
+
+
+async def test_counts_rates_and_inequality(pool: asyncpg.Pool) -> None:
+    await _published(pool)
+    async with pool.acquire() as conn:
+        report = await observatoire_store.report(conn, 2017, "territoire", 1)
+    rows = {r.key: r for r in report.rows}
+    assert (rows["metropole"].participants, rows["metropole"].labelled) == (3, 2)
+    assert (rows["outre-mer"].participants, rows["outre-mer"].labelled, rows["outre-mer"].mean_arobases) == (1, 1, 5.0)
+    assert report.total.mean_arobases == pytest.approx((4 + 2 + 5) / 3, abs=0.01)  # the jury's 4 for Angers
+    # The denominators are the reference data's collectivités (millésime 2016 for the 2017 edition).
+    assert report.total.collectivites > 36_000 and rows["outre-mer"].collectivites > 100
+    assert report.total.labelled_inhabitants == 150_125 + 116_952 + 142_442
+    services = {s.code: s for s in report.services}
+    # État civil en ligne: declared in 49, 25 and 01 (rate 1 each), not in 974 (rate 0).
+    assert services["etat_civil_en_ligne"].adopters == 3 and services["etat_civil_en_ligne"].departements == 3
+    assert services["etat_civil_en_ligne"].gini == pytest.approx(0.25, abs=1e-4)  # rates 0, 1, 1, 1
+    assert services["portail_open_data"].gini == pytest.approx(0.75, abs=1e-4)  # rates 0, 0, 0, 1
+    assert report.largest_inequality is not None and report.largest_inequality.code == "portail_open_data"
+    enjeux = {e.code: e for e in report.enjeux}
+    assert enjeux["services_publics"].adopters == 4 and enjeux["solidarites"].adopters == 0
+
+
+async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
+    await _published(pool)
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(observatoire_api.router)
+    app.include_router(observatoire_api.page_router)
+    app.state.runtime = SimpleNamespace(pool=pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://obs") as client:
+        view = (await client.get("/v1/editions/2017/observatoire", params={"by": "region"})).json()
+        regions = {r["key"]: r for r in view["rows"]}
+        assert regions["52"]["label"] == "Pays de la Loire" and regions["52"]["labelled"] == 1
+        assert len(regions) >= 18  # every région, even without a dossier
+        assert view["largest_inequality"]["code"] == "portail_open_data"
+        exported = await client.get("/v1/editions/2017/observatoire", params={"by": "departement", "format": "csv"})
+        table = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+        maine = next(r for r in table if r["Code"] == "49")
+        # The CSV carries the sums: the rates can be recomputed from it (French decimals).
+        share = int(maine["Labellisées"]) * 100 / int(maine["Collectivités"])
+        assert float(maine["Labellisées pour 100 collectivités"].replace(",", ".")) == pytest.approx(share, abs=1e-3)
+        assert table[-1]["Code"] == "total"
+        assert (await client.get("/v1/editions/2018/observatoire")).status_code == 404
+        assert (await client.get("/v1/editions/2017/observatoire", params={"by": "canton"})).status_code == 422
+        across = (await client.get("/v1/observatoire")).json()
+        assert [e["edition"] for e in across["editions"]] == [2017]
+        assert across["gini_by_service"]["portail_open_data"] == {"2017": 0.75}
+
+        page = await client.get("/observatoire/2017", params={"by": "population"})
+        assert page.status_code == 200
+        assert "<svg" in page.text and "plus de 100\u00a0000\u00a0habitants" in page.text
+        assert "Portail open data" in page.text and "<script" not in page.text
+        assert (await client.get("/observatoire/2018")).status_code == 404
+        index = await client.get("/observatoire")
+        assert 'href="/observatoire/2017"' in index.text
+
+
+async def test_nothing_before_the_palmares(pool: asyncpg.Pool) -> None:
+    await _published(pool, published=False)
+    async with pool.acquire() as conn:
+        assert await observatoire_store.published(conn, 2017) is None
+        assert await observatoire_store.editions_summary(conn) == []
