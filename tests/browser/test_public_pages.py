@@ -58,6 +58,13 @@ async def test_catalogue_and_observatoire_after_the_palmares(
     anonymous = await api.client.put(f"/v1/submissions/{sid}/actions/2/catalogue", json={"published": False})
     assert anonymous.status_code == 401
 
+    # The comité's tendances: the drafts match no service of the grille; three dossiers share their words.
+    found = (await api.client.get(f"/v1/editions/{edition}/tendances", headers=api.operator)).json()
+    assert found["undescribed"] == 3
+    assert (found["themes"][0]["label"], found["themes"][0]["dossiers"]) == ("registre des délibérations", 3)
+    assert {s["code"] for s in found["undeclared_services"]} >= {"conseil_en_direct", "paiement_cantine"}
+    assert (await api.client.get(f"/v1/editions/{edition}/tendances")).status_code == 401
+
     observed = (await api.client.get(f"/v1/editions/{edition}/observatoire", params={"by": "kind"})).json()
     kinds = {r["key"]: r for r in observed["rows"]}
     assert sum(r["participants"] for r in kinds.values()) == 3 and observed["total"]["labelled"] == 3

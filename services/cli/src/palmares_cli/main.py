@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from palmares_cli import cmd_api, cmd_calibration, cmd_demo, cmd_dlq, cmd_ops, cmd_trace, progress
+from palmares_cli import cmd_api, cmd_calibration, cmd_demo, cmd_dlq, cmd_ops, cmd_public, cmd_trace, progress
 from palmares_cli.config import resolve
 from palmares_cli.context import State
 from palmares_cli.errors import CliError
@@ -65,6 +65,7 @@ def root(
 
 cmd_api.grille_app.command("diff")(cmd_ops.grille_diff)
 cmd_api.grille_app.command("calibrer")(cmd_calibration.grille_calibrer)
+cmd_api.grille_app.command("tendances")(cmd_public.grille_tendances)
 app.add_typer(cmd_api.grille_app, name="grille")
 app.command("register")(cmd_api.register)
 app.add_typer(cmd_ops.collectivite_app, name="collectivite")
@@ -77,6 +78,7 @@ app.command("progress")(progress.progress)
 app.add_typer(cmd_dlq.dlq_app, name="dlq")
 app.command("trace")(cmd_trace.trace)
 app.command("demo")(cmd_demo.demo)
+app.command("observatoire")(cmd_public.observatoire)
 
 
 def main() -> None:

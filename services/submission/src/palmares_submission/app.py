@@ -17,7 +17,16 @@ from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
-from palmares_submission import api, catalogue_api, consumers, errors, metrics, observatoire_api, progress
+from palmares_submission import (
+    api,
+    catalogue_api,
+    consumers,
+    errors,
+    metrics,
+    observatoire_api,
+    progress,
+    tendances_api,
+)
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.settings import SubmissionSettings
@@ -63,6 +72,7 @@ def http_app(lifespan: Any = None) -> FastAPI:
     app.include_router(catalogue_api.page_router)
     app.include_router(observatoire_api.router)
     app.include_router(observatoire_api.page_router)
+    app.include_router(tendances_api.router)
     web_routes.include(app)
     app.mount("/espace/static", StaticFiles(packages=[("palmares_submission.web", "static")]), name="espace-static")
 

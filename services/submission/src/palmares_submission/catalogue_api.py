@@ -312,7 +312,7 @@ async def actions_page(
     if comme:
         found = catalogue.like(comme.strip(), int(edition) if edition.isdigit() else None)
         if found is None:
-            errors.append({"field": "comme", "message": f"Aucune collectivité n’a le code « {comme} »."})
+            errors.append({"field": "comme", "message": f"Aucune collectivité n’a le code « {comme} »"})
         else:
             base = found
             like_name = public_pages.collectivite_name(comme.strip())

@@ -1,0 +1,80 @@
+"""The comité's and the public's reports: the grille's tendances, the observatoire."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from palmares_cli import output
+from palmares_cli.context import EditionArgument, JsonOption, command, emit, state
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        output.stdout.print(escape(line))
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f} %"
+
+
+def tendances_lines(found: dict[str, Any]) -> list[str]:
+    """The report as the comité reads it (also the source of the next grille's « added » entries)."""
+    lines = [
+        f"Tendances {found['edition']} (grille version {found['grille_version']}): "
+        f"{found['undescribed']} of {found['actions']} actions in {found['dossiers']} dossiers match no service."
+    ]
+    for i, theme in enumerate(found["themes"], start=1):
+        categories = ", ".join(f"{k} {v}" for k, v in sorted(theme["categories"].items()))
+        lines.append(
+            f"{i}. « {theme['label']} »: {theme['actions']} actions, {theme['dossiers']} dossiers "
+            f"({_percent(theme['share_of_dossiers'])}); {categories}"
+        )
+        lines += [f"     - {e['title']} ({e['collectivite']})" for e in theme["examples"]]
+    undeclared = found["undeclared_services"]
+    lines.append(f"Services declared by no dossier: {len(undeclared)}")
+    lines += [f"  {s['code']}: {s['label']}" for s in undeclared]
+    return lines
+
+
+@command
+def grille_tendances(
+    ctx: typer.Context,
+    edition: EditionArgument,
+    min_dossiers: Annotated[int, typer.Option(help="Dossiers that must share a theme's words.")] = 2,
+    json_out: JsonOption = False,
+) -> None:
+    """Themes of the actions no service of the grille describes, and the services nobody declared (operators)."""
+    with state(ctx).api() as api:
+        found = api.tendances(edition, min_dossiers)
+    emit(ctx, json_out, found, lambda: _print(tendances_lines(found)))
+
+
+def observatoire_lines(found: dict[str, Any]) -> list[str]:
+    lines = [f"Observatoire {found['edition']} by {found['by']}:"]
+    lines.append(f"{'':32} {'collectivités':>13} {'participants':>12} {'labelled':>9} {'per 100':>8} {'mean @':>7}")
+    for row in [*found["rows"], found["total"]]:
+        mean = row["mean_arobases"]
+        lines.append(
+            f"{row['label'][:32]:32} {row['collectivites']:>13} {row['participants']:>12} {row['labelled']:>9} "
+            f"{row['labelled_per_100']:>8.2f} {mean if mean is not None else '—':>7}"
+        )
+    largest = found.get("largest_inequality")
+    if largest:
+        lines.append(f"Largest inequality across départements: {largest['label']} (Gini {largest['gini']:.3f})")
+    return lines
+
+
+@command
+def observatoire(
+    ctx: typer.Context,
+    edition: EditionArgument,
+    by: Annotated[str, typer.Option(help="region, departement, population, kind or territoire.")] = "region",
+    json_out: JsonOption = False,
+) -> None:
+    """The observatoire des inégalités numériques of a published edition (public)."""
+    with state(ctx).api(operator=False) as api:
+        found = api.observatoire(edition, by)
+    emit(ctx, json_out, found, lambda: _print(observatoire_lines(found)))

@@ -1,0 +1,109 @@
+"""`GET /v1/editions/{edition}/tendances` (operators): the actions no service of the grille describes, in themes."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from palmares_submission import api, store, tendances
+from palmares_submission.catalogue import as_asyncpg
+from palmares_submission.errors import ApiError, responses
+
+router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
+
+
+class Example(BaseModel):
+    title: str
+    collectivite: str
+
+
+class ThemeView(BaseModel):
+    label: str
+    key: list[str]
+    actions: int
+    dossiers: int
+    share_of_dossiers: float
+    categories: dict[str, int]
+    examples: list[Example]
+
+
+class ServiceRef(BaseModel):
+    code: str
+    label: str
+
+
+class TendancesView(BaseModel):
+    edition: int
+    grille_version: int
+    dossiers: int
+    actions: int
+    undescribed: int
+    themes: list[ThemeView]
+    undeclared_services: list[ServiceRef]
+
+
+_ACTIONS = """
+SELECT s.submission_id, c.name, coalesce(sc.payload->>'category', c.category) AS category,
+       r.event->'actions' AS actions
+FROM submissions s
+JOIN collectivites c ON c.code = s.collectivite_code
+JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
+LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+WHERE s.edition = $1"""
+
+
+@router.get(
+    "/editions/{edition}/tendances",
+    response_model=TendancesView,
+    tags=["operator"],
+    responses=responses(*api.AUTH, 404),
+)
+async def edition_tendances(
+    edition: api.EditionPath,
+    request: Request,
+    _: api.Operator,
+    min_dossiers: Annotated[int, Query(ge=1, le=1000, description="dossiers sharing a theme's words")] = 2,
+) -> TendancesView:
+    """Themes of the actions that the grille does not describe, and the services nobody declared (the comité's report)."""
+    async with api.runtime_of(request).pool.acquire() as conn:
+        ed = await store.edition(as_asyncpg(conn), edition)
+        if ed is None:
+            raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
+        grille = await store.grille_version(as_asyncpg(conn), edition, ed.grille_version)
+        rows = await conn.fetch(_ACTIONS, edition)
+    actions = [
+        tendances.ActionText(
+            submission_id=str(r["submission_id"]),
+            collectivite=r["name"],
+            category=r["category"],
+            title=a["title"],
+            description=a.get("description") or "",
+            services=tuple(a.get("services") or ()),
+        )
+        for r in rows
+        for a in json.loads(r["actions"] or "[]")
+    ]
+    found = tendances.tendances(edition, grille, actions, min_dossiers=min_dossiers)
+    return TendancesView(
+        edition=edition,
+        grille_version=ed.grille_version,
+        dossiers=found.dossiers,
+        actions=found.actions,
+        undescribed=found.undescribed,
+        themes=[
+            ThemeView(
+                label=t.label,
+                key=list(t.key),
+                actions=len(t.actions),
+                dossiers=t.dossiers,
+                share_of_dossiers=t.share_of_dossiers,
+                categories=t.categories,
+                examples=[Example(title=a.title, collectivite=a.collectivite) for a in t.examples],
+            )
+            for t in found.themes
+        ],
+        undeclared_services=[ServiceRef(code=c, label=label) for c, label in found.undeclared_services],
+    )

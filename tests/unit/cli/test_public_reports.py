@@ -1,0 +1,57 @@
+"""How the CLI prints the tendances and the observatoire."""
+
+from __future__ import annotations
+
+from palmares_cli.cmd_public import observatoire_lines, tendances_lines
+
+
+def test_tendances_lines() -> None:
+    found = {
+        "edition": 2017,
+        "grille_version": 2,
+        "dossiers": 9,
+        "actions": 20,
+        "undescribed": 7,
+        "themes": [
+            {
+                "label": "chatbot",
+                "actions": 3,
+                "dossiers": 3,
+                "share_of_dossiers": 1 / 3,
+                "categories": {"ville": 1, "village": 2},
+                "examples": [{"title": "Notre chatbot", "collectivite": "Lormont"}],
+            }
+        ],
+        "undeclared_services": [{"code": "fibre", "label": "Fibre"}],
+    }
+    assert tendances_lines(found) == [
+        "Tendances 2017 (grille version 2): 7 of 20 actions in 9 dossiers match no service.",
+        "1. « chatbot »: 3 actions, 3 dossiers (33.3 %); village 2, ville 1",
+        "     - Notre chatbot (Lormont)",
+        "Services declared by no dossier: 1",
+        "  fibre: Fibre",
+    ]
+
+
+def test_observatoire_lines() -> None:
+    row = {
+        "label": "Bretagne",
+        "collectivites": 1262,
+        "participants": 3,
+        "labelled": 2,
+        "labelled_per_100": 0.1585,
+        "mean_arobases": 3.5,
+    }
+    total = {**row, "label": "Ensemble", "mean_arobases": None}
+    lines = observatoire_lines(
+        {
+            "edition": 2017,
+            "by": "region",
+            "rows": [row],
+            "total": total,
+            "largest_inequality": {"label": "Open data", "gini": 0.75},
+        }
+    )
+    assert lines[2].split() == ["Bretagne", "1262", "3", "2", "0.16", "3.5"]
+    assert lines[3].split()[-1] == "—"
+    assert lines[-1] == "Largest inequality across départements: Open data (Gini 0.750)"

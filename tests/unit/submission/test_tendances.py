@@ -1,0 +1,92 @@
+"""Tendances de la grille: a 2017 campaign whose free text describes services that grille 2018 added."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from palmares_contracts import Grille
+from palmares_submission import tendances
+from palmares_submission.tendances import ActionText
+
+GRILLES = Path(__file__).resolve().parents[3] / "deploy" / "grilles"
+
+
+def _grille(name: str) -> Grille:
+    raw = json.loads((GRILLES / name).read_text(encoding="utf-8"))
+    return Grille.model_validate({**raw, "version": raw.get("version", 1)})
+
+
+# What collectivités wrote in 2017, in their words, about what grille 2018 then added.
+NEW_IN_2018 = {
+    "chatbot_municipal": [
+        ("Un chatbot sur le site de la mairie", "Le chatbot répond jour et nuit aux questions des familles."),
+        ("Chatbot des déchets", "Un chatbot indique les jours de collecte."),
+        ("Notre chatbot", "Expérimentation d’un chatbot avec les agents d’accueil."),
+    ],
+    "lutte_desinformation": [
+        (
+            "Contre la désinformation",
+            "Lutte contre les rumeurs : une page « on vous répond » dément la désinformation.",
+        ),
+        ("Désinformation", "Atelier de lutte contre la désinformation et les rumeurs avec les collégiens."),
+    ],
+    "ecoconception_services": [
+        ("Sobriété du site", "Écoconception du nouveau site : pages légères, moins de vidéos."),
+        ("Écoconception", "Nos formulaires suivent une démarche d’écoconception."),
+    ],
+}
+# Actions grille 2017 already describes, by a declared service or by its words.
+DESCRIBED = [
+    ("Portail open data", "Publication des jeux de données de la commune.", ("open_data_portail",)),
+    ("Paiement en ligne", "La cantine est payable en ligne avec TIPI.", ()),
+]
+
+
+def _campaign() -> list[ActionText]:
+    actions = []
+    n = 0
+    for texts in NEW_IN_2018.values():
+        for title, description in texts:
+            n += 1
+            actions.append(ActionText(f"d{n}", f"Commune {n}", "village" if n % 2 else "ville", title, description, ()))
+    for title, description, services in DESCRIBED:
+        n += 1
+        actions.append(ActionText(f"d{n}", f"Commune {n}", "ville", title, description, services))
+    return actions
+
+
+def test_services_added_in_2018_come_out_as_themes_of_the_2017_campaign() -> None:
+    g2017, g2018 = _grille("grille-2017.json"), _grille("grille-2018.json")
+    found = tendances.tendances(2017, g2017, _campaign())
+    assert found.dossiers == 9 and found.actions == 9
+    assert found.undescribed == 7  # the two DESCRIBED actions are not in any theme
+    by_service: dict[str, tendances.Theme] = {}
+    services_2018 = tendances.service_keys(g2018)
+    for theme in found.themes:
+        # The grille that followed describes every action of the theme with one added service.
+        described = {code for a in theme.actions for code in tendances.described_by(a.text, services_2018)}
+        added = described & set(NEW_IN_2018)
+        assert len(added) == 1, (theme.label, described)
+        by_service[added.pop()] = theme
+    assert set(by_service) == set(NEW_IN_2018)
+    chatbot = by_service["chatbot_municipal"]
+    assert chatbot.label == "chatbot" and chatbot.dossiers == 3 and chatbot.share_of_dossiers == round(3 / 9, 4)
+    assert chatbot.categories == {"village": 2, "ville": 1}
+    assert by_service["lutte_desinformation"].label == "désinformation"
+    assert by_service["ecoconception_services"].key == ("ecoconception",)
+    # Grille 2017 services that nobody declared (here, all but the open data portal).
+    assert len(found.undeclared_services) == len(g2017.services) - 1
+    assert "open_data_portail" not in {code for code, _ in found.undeclared_services}
+
+
+def test_lemmas_fold_accents_and_plurals() -> None:
+    assert tendances.lemma("Rumeurs") == "rumeur"
+    assert tendances.lemma("chatbots") == "chatbot"
+    assert [k for k, _ in tendances.words("Les fausses informations de la commune")] == ["faux", "information"]
+    assert tendances.words("Les fausses informations")[0] == ("faux", "fausses")
+
+
+def test_a_word_in_a_single_dossier_makes_no_theme() -> None:
+    lone = [ActionText("a", "A", "ville", "Hackathon", "", ()), ActionText("b", "B", "ville", "Jardin partagé", "", ())]
+    assert tendances.themes(lone, 2) == []
