@@ -26,6 +26,12 @@ PUBLIC = {
     ("GET", "/v1/editions/{edition}/grille"),
     ("GET", "/v1/editions/{edition}/palmares"),
     ("GET", "/palmares/{edition}"),
+    ("GET", "/v1/actions"),
+    ("GET", "/actions"),
+    ("GET", "/v1/editions/{edition}/observatoire"),
+    ("GET", "/v1/observatoire"),
+    ("GET", "/observatoire"),
+    ("GET", "/observatoire/{edition}"),
 }
 
 # Protected routes → the valid token that still has no right there (403).
@@ -48,6 +54,9 @@ PROTECTED = {
     ("POST", "/v1/sign-in-links"): "collectivite",
     ("GET", "/v1/editions/{edition}/evaluations"): "collectivite",
     ("GET", "/v1/editions/{edition}/submissions"): "collectivite",  # operators and jury members
+    ("GET", "/v1/editions/{edition}/progress"): "collectivite",  # operators only
+    ("GET", "/v1/editions/{edition}/tendances"): "collectivite",  # operators only
+    ("PUT", "/v1/submissions/{submission_id}/actions/{position}/catalogue"): "other",  # the owner, or an operator
 }
 
 
@@ -70,6 +79,7 @@ class World:
             code=self.owner_code,
             submission_id=self.submission_id,
             member_id="00000000-0000-4000-8000-000000000000",
+            position=0,
         )
 
     def token(self, who: str) -> str:
@@ -94,6 +104,7 @@ class World:
             "/v1/jury-members": {"email": "jury@villes-internet.example", "name": "Jury"} if method == "POST" else None,
             "/v1/sign-in-links": {"email": "owner@ville.example"},
             "/v1/editions/{edition}/collectivites/{code}/reopening": {"until": None},
+            "/v1/submissions/{submission_id}/actions/{position}/catalogue": {"published": False},
         }.get(template)
 
 
@@ -175,7 +186,7 @@ async def test_401_without_a_valid_token_and_403_without_the_right(
     wrong = bearer(world.token(PROTECTED[(method, template)]))
     for raw in (None, garbage):
         r = await call(wrong, raw)
-        if raw is not None and template == "/v1/submissions/{submission_id}":
+        if raw is not None and PROTECTED[(method, template)] == "other" and "{submission_id}" in template:
             continue  # ownership of a dossier needs the dossier: read, not the body
         assert r.status_code == 403, (raw, r.status_code, r.text)
         assert r.json()["error"] and "WWW-Authenticate" not in r.headers
