@@ -18,11 +18,8 @@ from palmares_contracts import (
     CategoryOverride,
     Ceremony,
     CollectiviteKind,
-    Distinction,
     Grille,
     GrilleBody,
-    PalmaresPublished,
-    utcnow,
 )
 from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime
@@ -31,7 +28,6 @@ from palmares_label.final import final_mentions
 from palmares_submission import (
     auth,
     calendar,
-    catalogue,
     palmares,
     palmares_exports,
     store,
@@ -689,37 +685,11 @@ async def publish_palmares(
     edition: EditionPath, request: Request, _: Operator, body: PalmaresPublishRequest | None = None
 ) -> PalmaresPublication:
     """Publish the palmarès of an edition: the campaign closes and award emails follow."""
-    now = utcnow()
-    ceremony = body.ceremony if body else None
-    async with runtime_of(request).transaction() as tx:
-        await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{edition}")
-        ed = await store.edition(tx.conn, edition, for_update=True)
-        if ed is None:
-            raise ApiError(409, f"Aucune grille publiée pour l’édition {edition} : rien à publier.")
-        if ed.palmares_published_at is not None:
-            raise ApiError(409, f"Le palmarès {edition} est déjà publié.")
-        blocked = calendar.palmares_blocked_message(edition, await worklist_store.to_review_again(tx.conn, edition))
-        if blocked is not None:
-            raise ApiError(409, blocked)
-        await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
-        await catalogue.build(tx.conn, edition)
-        published = await palmares.view(tx.conn, edition)
-        assert published is not None
-        await tx.publish(
-            PalmaresPublished(
-                edition=edition,
-                published_at=now,
-                ceremony=Ceremony(place=ceremony.place, date=ceremony.date) if ceremony else None,
-                distinctions=tuple(
-                    Distinction(collectivite_code=e.collectivite_code, label=label)
-                    for group in (published.villages, published.villes, published.territoires)
-                    for e in group
-                    for label in e.distinctions
-                ),
-                jury_decisions=await tx.conn.fetchval("SELECT jury_events FROM editions WHERE edition = $1", edition),
-            )
-        )
-    return PalmaresPublication(edition=edition, published_at=now)
+    ceremony = Ceremony(place=body.ceremony.place, date=body.ceremony.date) if body and body.ceremony else None
+    done = await commands.run(
+        runtime_of(request).transaction, lambda tx: commands.publish_palmares(tx, edition, ceremony)
+    )
+    return PalmaresPublication(edition=edition, published_at=done.published_at)
 
 
 @router.get(

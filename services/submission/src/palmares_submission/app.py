@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from palmares_contracts import SubmissionReceived
+from palmares_eventkit.cluster import Cluster
 from palmares_eventkit.db import load_migrations
 from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import make_asgi_app
@@ -44,11 +45,15 @@ class Readiness(BaseModel):
     checks: dict[str, bool]
 
 
-def create_runtime(settings: SubmissionSettings) -> ServiceRuntime:
+def create_runtime(settings: SubmissionSettings, *, cluster: Cluster | None = None) -> ServiceRuntime:
+    """The service's runtime: its schema's migrations and its table of subscriptions (`consumers.SUBSCRIPTIONS`)."""
     runtime = ServiceRuntime(
-        SERVICE, load_migrations(SERVICE, resources.files("palmares_submission") / "migrations"), settings
+        SERVICE,
+        load_migrations(SERVICE, resources.files("palmares_submission") / "migrations"),
+        settings,
+        subscriptions=consumers.SUBSCRIPTIONS,
+        cluster=cluster,
     )
-    consumers.register(runtime)
     runtime.on_published(SubmissionReceived, metrics.count_received)
     return runtime
 

@@ -13,7 +13,7 @@ from palmares_contracts import (
     NotificationSent,
     SubmissionScored,
 )
-from palmares_eventkit.runtime import ServiceRuntime, Subscription, Tx
+from palmares_eventkit.runtime import Subscription, Tx
 
 from palmares_submission import store
 
@@ -33,19 +33,19 @@ async def on_mentions(tx: Tx, event: MentionsDetected) -> None:
 async def on_notification(tx: Tx, event: NotificationSent | NotificationFailed) -> None:
     await store.record_notification(
         tx.conn,
-        {
-            "notification_id": event.notification_id,
-            "submission_id": event.submission_id,
-            "revision": event.revision,
-            "edition": event.edition,
-            "collectivite_code": event.collectivite_code,
-            "kind": event.kind.value,
-            "status": "sent" if isinstance(event, NotificationSent) else "failed",
-            "to": event.to,
-            "message_id": event.message_id,
-            "reason": getattr(event, "reason", None),
-            "occurred_at": event.occurred_at,
-        },
+        store.NotificationRow(
+            notification_id=event.notification_id,
+            submission_id=event.submission_id,
+            revision=event.revision,
+            edition=event.edition,
+            collectivite_code=event.collectivite_code,
+            kind=event.kind.value,
+            status="sent" if isinstance(event, NotificationSent) else "failed",
+            to=event.to,
+            message_id=event.message_id,
+            reason=event.reason if isinstance(event, NotificationFailed) else None,
+            occurred_at=event.occurred_at,
+        ),
     )
 
 
@@ -55,8 +55,3 @@ SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (
     Subscription(NOTIFICATIONS, on_notification),
 )
 """What the submission service consumes: the table its runtime subscribes and the tests read."""
-
-
-def register(runtime: ServiceRuntime) -> None:
-    for subscription in SUBSCRIPTIONS:
-        runtime.subscribe(subscription.topic, subscription.handler)

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts import Category
+from palmares_eventkit.db import Connection
 from palmares_label import french
 from palmares_label.final import final_arobases, final_mentions
 
@@ -30,7 +31,7 @@ _LABELLED = {"villages": "Villages labellisés", "villes": "Villes labellisées"
 _CATEGORY_GROUP = {"village": "villages", "ville": "villes", "territoire": "territoires"}
 
 
-async def view(conn: asyncpg.Connection, edition: int) -> PalmaresView | None:
+async def view(conn: Connection, edition: int) -> PalmaresView | None:
     """The palmarès of an edition, or None while it is not published."""
     ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
     if ed is None or ed["palmares_published_at"] is None:

@@ -118,6 +118,11 @@ async def save_grille(conn: Connection, grille: Grille) -> None:
     )
 
 
+async def jury_events(conn: Connection, edition: int) -> int:
+    """How many `JuryDecided` of the edition this service published (the palmarès tells notify to wait for them)."""
+    return int(await conn.fetchval("SELECT jury_events FROM editions WHERE edition = $1", edition) or 0)
+
+
 async def published_editions(conn: Connection) -> set[int]:
     """The editions whose palmarès this service published."""
     rows = await conn.fetch("SELECT edition FROM editions WHERE palmares_published_at IS NOT NULL")
@@ -333,37 +338,55 @@ async def save_jury(
 
 
 async def notifications(conn: Connection, submission_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         "SELECT notification_id, kind, status, revision, to_addr, message_id, reason, occurred_at "
         "FROM notifications WHERE submission_id = $1 ORDER BY occurred_at",
         submission_id,
     )
 
 
-async def record_notification(conn: Connection, n: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class NotificationRow:
+    """An email notify sent (or failed to send) about a dossier, as its status view lists it."""
+
+    notification_id: UUID
+    submission_id: UUID | None  # None: an email about no dossier in particular
+    revision: int | None
+    edition: int
+    collectivite_code: str
+    kind: str
+    status: str  # sent | failed
+    to: str
+    message_id: str
+    reason: str | None
+    occurred_at: datetime
+
+
+async def record_notification(conn: Connection, n: NotificationRow) -> None:
+    """Record a notification, or its new state (a failed email sent at last)."""
     await conn.execute(
         """INSERT INTO notifications (notification_id, submission_id, revision, edition, collectivite_code, kind,
                                       status, to_addr, message_id, reason, occurred_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
              occurred_at = EXCLUDED.occurred_at""",
-        n["notification_id"],
-        n["submission_id"],
-        n["revision"],
-        n["edition"],
-        n["collectivite_code"],
-        n["kind"],
-        n["status"],
-        n["to"],
-        n["message_id"],
-        n.get("reason"),
-        n["occurred_at"],
+        n.notification_id,
+        n.submission_id,
+        n.revision,
+        n.edition,
+        n.collectivite_code,
+        n.kind,
+        n.status,
+        n.to,
+        n.message_id,
+        n.reason,
+        n.occurred_at,
     )
 
 
 async def palmares_rows(conn: Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
                   coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
@@ -470,7 +493,7 @@ async def current_revision(conn: Connection, edition: int, code: str) -> Submiss
 
 async def evaluations(conn: Connection, edition: int) -> list[asyncpg.Record]:
     """Each dossier of the edition: its current score and pré-notation, and the jury's arobases."""
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         """SELECT c.code AS collectivite_code, c.name, coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'score')::float AS score, (sc.payload->>'arobases')::int AS pre_notation,
                   sc.grille_version, j.arobases AS jury_arobases

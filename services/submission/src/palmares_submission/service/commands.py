@@ -17,17 +17,30 @@ from palmares_contracts import (
     Action,
     Category,
     CategoryOverride,
+    Ceremony,
     Collectivite,
+    Distinction,
     Event,
     Grille,
     GrilleBody,
     GrillePublished,
+    PalmaresPublished,
     SubmissionReceived,
     utcnow,
 )
 from palmares_eventkit.runtime import Tx
 
-from palmares_submission import auth, calendar, calendar_store, refdata, store, text
+from palmares_submission import (
+    auth,
+    calendar,
+    calendar_store,
+    catalogue,
+    palmares,
+    refdata,
+    store,
+    text,
+    worklist_store,
+)
 from palmares_submission.domain import campaign, dossier
 from palmares_submission.domain.dossier import Revision
 from palmares_submission.domain.errors import Conflict, Invalid, NotFound
@@ -311,7 +324,7 @@ async def reopen(tx: Tx, edition: int, code: str, until: datetime | None) -> Reo
     return Reopened(reopened, grille.closes_at)
 
 
-# --- the grille, the label history ---------------------------------------------------------
+# --- the grille, the palmarès, the label history ---------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +345,40 @@ async def publish_grille(tx: Tx, edition: int, body: GrilleBody) -> GrilleOutcom
     grille = Grille(**body.model_dump(), version=version)
     await store.save_grille(tx.conn, grille)
     return GrilleOutcome(grille, events=(GrillePublished(edition=edition, version=version, grille=grille),))
+
+
+@dataclass(frozen=True, slots=True)
+class PalmaresOutcome:
+    published_at: datetime
+    events: tuple[Event, ...]
+
+
+async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> PalmaresOutcome:
+    """Publish the palmarès of an edition: its campaign closes, its catalogue of actions is built, award emails
+    follow (once notify has read the jury decisions published before it)."""
+    await _lock_edition(tx, edition)
+    campaign.check_palmares_publishable(edition, await store.edition(tx.conn, edition, for_update=True))
+    blocked = calendar.palmares_blocked_message(edition, await worklist_store.to_review_again(tx.conn, edition))
+    if blocked is not None:
+        raise Conflict(blocked)
+    now = utcnow()
+    await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
+    await catalogue.build(tx.conn, edition)
+    published = await palmares.view(tx.conn, edition)
+    assert published is not None  # published just above, in this transaction
+    event = PalmaresPublished(
+        edition=edition,
+        published_at=now,
+        ceremony=ceremony,
+        distinctions=tuple(
+            Distinction(collectivite_code=e.collectivite_code, label=label)
+            for group in (published.villages, published.villes, published.territoires)
+            for e in group
+            for label in e.distinctions
+        ),
+        jury_decisions=await store.jury_events(tx.conn, edition),
+    )
+    return PalmaresOutcome(now, events=(event,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,196 @@
+"""submission in process: its runtime (`create_runtime`, its table of subscriptions) on the test broker and a real
+PostgreSQL; its commands run in the runtime's transactions and their events leave through the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from palmares_contracts import (
+    GRILLES,
+    MENTIONS,
+    NOTIFICATIONS,
+    PALMARES,
+    SCORES,
+    SUBMISSIONS,
+    Category,
+    GrilleBody,
+    Mention,
+    MentionsDetected,
+    NotificationFailed,
+    NotificationKind,
+    NotificationSent,
+    SubmissionScored,
+    Topic,
+    decode,
+)
+from palmares_eventkit.runtime import ServiceRuntime
+from palmares_submission import app, store
+from palmares_submission.domain.errors import Conflict, Invalid
+from palmares_submission.schemas import SubmissionRequest
+from palmares_submission.service import commands
+from palmares_submission.settings import SubmissionSettings
+
+from tests.factories import grille_body
+from tests.runtime.harness import InMemory, Raw
+from tests.runtime.memory import Sent
+
+VILLAGES = 3500
+
+
+def submission_settings(database: str) -> SubmissionSettings:
+    return SubmissionSettings(
+        DATABASE_URL=database,
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9",
+        OPERATOR_TOKEN="o" * 32,
+        PALMARES_RETRY_BASE_DELAY_S=0.01,
+        PALMARES_RETRY_MAX_DELAY_S=0.05,
+        PALMARES_DB_POOL_MAX=4,
+        PALMARES_TOPIC_PARTITIONS=1,
+    )
+
+
+@pytest.fixture
+async def submission_service(database: str) -> Any:
+    harness = InMemory(database)
+    try:
+        runtime = await harness.run(
+            lambda _, cluster: app.create_runtime(submission_settings(database), cluster=cluster)
+        )
+        yield harness, runtime
+    finally:
+        await harness.stop()
+
+
+def dossier(*services: str, started_on: str = "2016-03-01") -> SubmissionRequest:
+    return SubmissionRequest.model_validate(
+        {
+            "actions": [{"title": "Portail de données ouvertes", "services": list(services), "started_on": started_on}],
+            "narrative": "Notre ville publie ses données.",
+        }
+    )
+
+
+def events(topic: Topic[Any], records: list[Sent]) -> list[Any]:
+    return [decode(topic, r.value, {k: v.decode() for k, v in r.headers}) for r in records]
+
+
+async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_publishes_nothing(
+    submission_service: tuple[InMemory, ServiceRuntime],
+) -> None:
+    harness, runtime = submission_service
+
+    async def run(command: Any) -> Any:
+        return await commands.run(runtime.transaction, command)
+
+    await run(lambda tx: commands.register(tx, "49007", "numerique@angers.example", village_max_population=VILLAGES))
+    published = await run(lambda tx: commands.publish_grille(tx, 2017, GrilleBody.model_validate(grille_body())))
+    assert published.grille.version == 1
+    first = await run(
+        lambda tx: commands.submit(
+            tx, 2017, "49007", dossier("portail_open_data"), "k1", village_max_population=VILLAGES
+        )
+    )
+    again = await run(
+        lambda tx: commands.submit(
+            tx, 2017, "49007", dossier("portail_open_data"), "k1", village_max_population=VILLAGES
+        )
+    )
+    second = await run(
+        lambda tx: commands.submit(tx, 2017, "49007", dossier("etat_civil_en_ligne"), village_max_population=VILLAGES)
+    )
+    assert (first.accepted.revision, again.replayed, again.accepted, second.accepted.revision) == (
+        1,
+        True,
+        first.accepted,
+        2,
+    )
+    assert second.accepted.submission_id == first.accepted.submission_id
+
+    # Refused: rolled back, nothing written, nothing published.
+    with pytest.raises(Invalid) as unknown:
+        await run(
+            lambda tx: commands.submit(tx, 2017, "49007", dossier("teleportation"), village_max_population=VILLAGES)
+        )
+    assert unknown.value.field == "actions.0.services.0"
+    with pytest.raises(Conflict):
+        await run(
+            lambda tx: commands.submit(tx, 2016, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)
+        )
+
+    revisions = events(SUBMISSIONS, await harness.sent_until(SUBMISSIONS.name, lambda found: len(found) >= 2))
+    assert [(e.submission_id, e.revision, e.actions[0].services) for e in revisions] == [
+        (first.accepted.submission_id, 1, ("portail_open_data",)),
+        (first.accepted.submission_id, 2, ("etat_civil_en_ligne",)),
+    ]
+    assert [e.version for e in events(GRILLES, await harness.sent(GRILLES.name))] == [1]
+
+    # An operator moves the collectivité to another category: a third revision, same content.
+    moved = await run(
+        lambda tx: commands.override_category(
+            tx, 2017, "49007", Category.TERRITOIRE, "Décision du jury", "Opérateur", village_max_population=VILLAGES
+        )
+    )
+    assert moved.revised is not None and moved.revised.revision == 3
+    revisions = events(SUBMISSIONS, await harness.sent_until(SUBMISSIONS.name, lambda found: len(found) >= 3))
+    assert revisions[2].collectivite.category == Category.TERRITOIRE
+    assert revisions[2].actions == revisions[1].actions
+
+    # The palmarès closes the campaign: its event goes out, later dossiers are refused.
+    await run(lambda tx: commands.publish_palmares(tx, 2017, None))
+    assert [e.edition for e in events(PALMARES, await harness.sent_until(PALMARES.name, bool))] == [2017]
+    with pytest.raises(Conflict, match="close"):
+        await run(
+            lambda tx: commands.submit(tx, 2017, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)
+        )
+    assert len(await harness.sent(SUBMISSIONS.name)) == 3
+
+
+async def test_the_status_view_keeps_the_newest_results_and_every_notification(
+    submission_service: tuple[InMemory, ServiceRuntime],
+) -> None:
+    harness, runtime = submission_service
+    sid = uuid4()
+    common: dict[str, Any] = {"submission_id": sid, "edition": 2017, "collectivite_code": "49007"}
+
+    def scored(revision: int, grille_version: int, score: float) -> Raw:
+        return Raw.of(
+            SubmissionScored(
+                **common,
+                revision=revision,
+                grille_version=grille_version,
+                score=score,
+                arobases=2,
+                category=Category.VILLE,
+            )
+        )
+
+    # Out of order: revision 2 first, then revision 1 (older, ignored), then revision 2 under grille version 2.
+    await harness.feed(SCORES, [scored(2, 1, 40.0)])
+    await harness.feed(SCORES, [scored(1, 1, 10.0)])
+    await harness.feed(SCORES, [scored(2, 2, 45.0)])
+    mention = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
+    await harness.feed(
+        MENTIONS, [Raw.of(MentionsDetected(**common, revision=2, grille_version=1, mentions=(mention,)))]
+    )
+    notification = uuid4()
+    failed = NotificationFailed(
+        **common, notification_id=notification, kind=NotificationKind.RECEIPT, to="a@angers.example",
+        message_id="<m@palmares>", revision=2, reason="boîte pleine",
+    )  # fmt: skip
+    sent = NotificationSent(
+        **common, notification_id=notification, kind=NotificationKind.RECEIPT, to="a@angers.example",
+        message_id="<m@palmares>", revision=2,
+    )  # fmt: skip
+    await harness.feed(NOTIFICATIONS, [Raw.of(failed)])
+    await harness.feed(NOTIFICATIONS, [Raw.of(sent), Raw.of(sent)])  # sent at last, then redelivered
+
+    async with runtime.pool.acquire() as conn:
+        results = await store.results(conn, sid)
+        notes = await store.notifications(conn, sid)
+    assert (results["score"]["revision"], results["score"]["grille_version"]) == (2, 2)
+    assert results["mentions"]["revision"] == 2
+    assert [(n["notification_id"], n["status"], n["reason"]) for n in notes] == [(notification, "sent", None)]
+    assert isinstance(notes[0]["notification_id"], UUID)
