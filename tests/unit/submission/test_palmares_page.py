@@ -130,6 +130,17 @@ def test_xlsx_has_typed_cells_and_a_source_sheet() -> None:
     assert palmares_exports.to_xlsx(view()) == palmares_exports.to_xlsx(view()), "the same palmarès, the same file"
 
 
+def test_the_xlsx_is_dated_by_the_publication_not_by_the_clock() -> None:
+    """Dated by the clock, two exports a second apart differed (the test above failed on a loaded machine)."""
+    palmares = view()
+    published = palmares.published_at.astimezone(UTC).replace(tzinfo=None)
+    data = palmares_exports.to_xlsx(palmares)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {m.date_time for m in archive.infolist()} == {published.timetuple()[:6]}
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.properties.created == book.properties.modified == published
+
+
 def test_ods_has_the_table_and_a_source_sheet() -> None:
     doc = load_ods(io.BytesIO(palmares_exports.to_ods(view())))
     tables = doc.spreadsheet.getElementsByType(Table)

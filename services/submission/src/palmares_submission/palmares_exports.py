@@ -17,6 +17,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from odf.opendocument import OpenDocumentSpreadsheet  # type: ignore[import-untyped]
 from odf.style import Style, TableColumnProperties, TextProperties  # type: ignore[import-untyped]
@@ -26,6 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from palmares_submission import refdata
 from palmares_submission.schemas import PalmaresView
@@ -111,10 +113,25 @@ def to_xlsx(palmares: PalmaresView) -> bytes:
     source = book.create_sheet("Source")
     _xlsx_rows(source, [(line,) for line in source_lines(palmares)])
     source.column_dimensions["A"].width = 120
-    # Fixed dates: the same palmarès gives the same file.
-    book.properties.created = book.properties.modified = _naive_utc(palmares.published_at)
+    # Fixed dates: the same palmarès gives the same file. `Workbook.save` would date the document and
+    # its zip members to the second it runs (two saves a second apart differ): write them dated by
+    # the publication instead.
+    published = _naive_utc(palmares.published_at)
+    book.properties.created = book.properties.modified = published
+    written = io.BytesIO()
+    ExcelWriter(book, ZipFile(written, "w", ZIP_DEFLATED, allowZip64=True)).save()
+    return _dated(written.getvalue(), published)
+
+
+def _dated(archive: bytes, when: datetime) -> bytes:
+    """The same zip archive, every member dated `when` (zip dates have no zone: UTC here)."""
     out = io.BytesIO()
-    book.save(out)
+    with ZipFile(io.BytesIO(archive)) as source, ZipFile(out, "w", ZIP_DEFLATED) as dated:
+        for member in source.infolist():
+            info = ZipInfo(member.filename, date_time=when.timetuple()[:6])
+            info.compress_type = ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            dated.writestr(info, source.read(member))
     return out.getvalue()
 
 
