@@ -51,8 +51,8 @@ def test_errors_are_french_beside_their_field_and_what_was_typed_stays() -> None
     )
     request, errors = validate(form)
     assert request is None
-    assert errors["actions-0-started_on"] == "Action 1, la date de début : À renseigner."
-    assert errors["actions-1-url"].startswith("Action 2, l’adresse web : ")
+    assert errors["actions-0-started_on"] == "Action 1, la date de début\u00a0: à renseigner."
+    assert errors["actions-1-url"].startswith("Action 2, l’adresse web\u00a0: ")
     assert form.actions[1].url == "ftp://exemple.fr" and form.actions[0].title == "Portail"
     nothing, errors = validate(DossierForm())
     assert nothing is None and "au moins une action" in errors["actions-0-title"]

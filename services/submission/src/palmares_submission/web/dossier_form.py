@@ -133,10 +133,11 @@ def message_for(field: str, message: str) -> str:
     parts = field.split("-")
     if parts[0] == "actions" and len(parts) == 3:
         what = LABELS.get(parts[2], parts[2])
-        text = message[:1].upper() + message[1:] if message else message
-        return f"Action {int(parts[1]) + 1}, {what} : {text.rstrip('.')}."
+        # French: no capital after a colon, a non-breaking space before it.
+        text = message[:1].lower() + message[1:] if message[1:2].islower() else message
+        return f"Action {int(parts[1]) + 1}, {what}\u00a0: {text.rstrip('.')}."
     if field == "narrative":
-        return f"Récit : {message.rstrip('.')}."
+        return f"Récit\u00a0: {message.rstrip('.')}."
     return message
 
 
