@@ -22,8 +22,9 @@ from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
 from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
 from palmares_submission import palmares, refdata
+from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import collectivite, mailer, page_store
+from palmares_submission.web import accounts, collectivite, mailer, page_store
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 
@@ -363,12 +364,30 @@ def sign_in_pages() -> dict[str, str]:
     }
 
 
+def dashboard_page() -> str:
+    """The espace collectivité's dashboard: an open campaign with its dossier, past labels, the distinction's way."""
+    le_mans = accounts.Collectivite(code="72181", name="Le Mans", category="ville", departement="72")
+    past = page_store.DossierRow(SID, 2017, "72181", 2, SUBMITTED, PUBLISHED, 4, 5)
+    current = page_store.DossierRow(SID, 2018, "72181", 1, SUBMITTED.replace(year=2017), None, 4, None)
+    labels = {2017: 5, 2016: 5, 2015: 4}
+    fives, needed = excellence_progress(labels)
+    card = {
+        "collectivite": le_mans,
+        "open": [{"edition": 2018, "dossier": current, "deadline": datetime(2017, 11, 30, 22, 59, tzinfo=UTC)}],
+        "past": [past],
+        "labels": sorted(labels.items(), reverse=True),
+        "excellence": {"fives": fives, "needed": needed, "held": [], "name": EXCELLENCE, "since": EXCELLENCE_SINCE},
+    }
+    return templates.get_template("collectivite/tableau-de-bord.html.j2").render(account=None, csrf="", cards=[card])
+
+
 def pages() -> dict[str, str]:
     """Every page the public or a collectivité sees, on sample data."""
     return {
         "palmares": palmares.to_html(palmares_view()),
         "palmares-not-published": palmares.not_published_html(2018),
         "dossier": dossier_page(),
+        "tableau-de-bord": dashboard_page(),
         **sign_in_pages(),
     }
 

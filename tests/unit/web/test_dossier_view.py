@@ -72,3 +72,12 @@ def test_the_page_names_the_collectivite_and_tells_the_evidence_in_words() -> No
     assert "Mention manquée de peu" in html and "seule une intention a été trouvée" in html
     assert "Services à déclarer" in html and "semble relever du service" in html
     assert f"Il manque 1,7{NBSP}point pour atteindre 4&nbsp;@." in html
+
+
+def test_the_dashboard_shows_labels_imported_from_the_history_and_counts_in_words() -> None:
+    # 2016 and 2015 come from the label's history, with no dossier here: the page used to fail on them.
+    html = samples.dashboard_page()
+    assert html.count("édition antérieure à Palmarès") == 2
+    assert "Labels du Mans par édition" in html and "de Le Mans" not in html
+    assert "une collectivité labellisée six&nbsp;fois à 5&nbsp;@" in html
+    assert "<strong>Deux</strong> labels à 5&nbsp;@ sur les six demandés — encore quatre." in html

@@ -14,7 +14,7 @@ from palmares_submission.web.accounts import Account, Collectivite, JuryMember
 async def account(conn: Connection, email: str) -> Account:
     """Everything an address gives access to (nothing, for an address nobody registered)."""
     rows = await conn.fetch(
-        "SELECT code, name, category, departement FROM collectivites WHERE lower(contact_email) = $1 ORDER BY name",
+        "SELECT code, name, category, departement, kind FROM collectivites WHERE lower(contact_email) = $1 ORDER BY name",
         email,
     )
     member = await conn.fetchrow(

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+from palmares_label import french
+
 SIGN_IN_LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 
@@ -94,6 +96,12 @@ class Collectivite:
     name: str
     category: str
     departement: str
+    kind: str = "commune"  # or "epci"
+
+    @property
+    def de(self) -> str:
+        """Its name after « de »: « du Mans », « d’Agen », « de la communauté de communes de … »."""
+        return french.collectivite(self.name, self.kind).de
 
 
 @dataclass(frozen=True, slots=True)

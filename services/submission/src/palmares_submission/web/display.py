@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jinja2 import Environment
+from palmares_label import french
 
 # Shared with the service's French refusals (the campaign's calendar).
 from palmares_submission.domain.french_dates import french_date, french_datetime
@@ -42,5 +43,6 @@ def install(env: Environment) -> None:
         number_fr=french_number,
         percent=percent,
         arobases_text=arobases_text,
+        in_words=french.in_words,  # « six », as prose writes small numbers
     )
     env.globals["plural"] = plural
