@@ -299,7 +299,8 @@ async def run(campaign: Campaign, faults: list[Fault], report_name: str, *, expl
             flowing.set()
 
     chaos = asyncio.create_task(run_faults(faults, report, flowing))
-    await campaign.submit_all(on_progress=progress)
+    # Big campaigns with more clients at once: 8 keep the API ahead of the flow at CI size, not at 10,000.
+    await campaign.submit_all(concurrency=8 if campaign.n <= 2000 else 16, on_progress=progress)
     await chaos
     assert await campaign.wait_until("evaluated", EVALUATED, allowed_s(campaign.n)) == campaign.n, (
         "dossiers stuck before evaluation"
