@@ -21,7 +21,15 @@ from palmares_mentions.cues import Reason
 from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
 from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
-from palmares_submission import palmares, refdata
+from palmares_submission import (
+    catalogue_api,
+    observatoire,
+    observatoire_api,
+    observatoire_store,
+    palmares,
+    public_pages,
+    refdata,
+)
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
 from palmares_submission.web import accounts, collectivite, mailer, page_store
@@ -389,7 +397,69 @@ def pages() -> dict[str, str]:
         "dossier": dossier_page(),
         "tableau-de-bord": dashboard_page(),
         **sign_in_pages(),
+        "actions": actions_page(),
+        "observatoire": observatoire_page(),
+        "observatoire-absent": public_pages.render("observatoire-absent.html.j2", edition=2018),
     }
+
+
+def actions_page() -> str:
+    """The catalogue's page: a search with its results, and an unknown « comme la mienne » code."""
+    item = catalogue_api.CatalogueAction(
+        edition=2017,
+        submission_id=SID,
+        position=0,
+        title="Médiathèques numériques",
+        description="Prêt de liseuses et ateliers d’initiation dans les médiathèques des quartiers.",
+        url="https://angers.example/mediatheques",
+        services=[{"code": "espace_public_numerique", "label": "Espace public numérique"}],
+        enjeux=[{"code": "solidarites", "label": "Solidarités"}],
+        mentions=[{"code": "culture", "label": "Culture numérique"}],
+        collectivite_code="49007",
+        name="Angers",
+        kind="commune",
+        category="ville",
+        departement="49",
+        departement_name="Maine-et-Loire",
+        region="52",
+        region_name="Pays de la Loire",
+        population=150_125,
+        population_band="100000-",
+        arobases=4,
+        title_highlighted="<mark>Médiathèques</mark> numériques",
+        excerpt_highlighted="ateliers d’initiation dans les <mark>médiathèques</mark> des quartiers",
+    )
+    form = dict.fromkeys(("edition", "enjeu", "service", "mention", "category", "population"), "")
+    form |= {"q": "médiathèque", "departement": "", "region": "", "arobases": "", "comme": "00000"}
+    choices = public_pages.Choices(
+        editions=[2017],
+        enjeux={"solidarites": "Solidarités"},
+        services={"espace_public_numerique": "Espace public numérique"},
+        mentions={"culture": "Culture numérique"},
+        departements={"49": "Maine-et-Loire (49)"},
+        regions={"52": "Pays de la Loire"},
+    )
+    errors = [{"field": "comme", "message": "Aucune collectivité n’a le code «\u00a000000\u00a0»."}]
+    return catalogue_api.page_html(form, errors, "", [item, item], total=42, page=2, has_next=True, choices=choices)
+
+
+def observatoire_page() -> str:
+    """An edition's observatoire by région, on the reference data and a few dossiers."""
+    cell = observatoire.Cell
+    observed = {
+        observatoire.CellKey("49", "100000-", "commune"): cell(
+            participants=2, labelled=2, labelled_inhabitants=150_125, arobases_sum=7
+        ),
+        observatoire.CellKey("974", "100000-", "commune"): cell(participants=1),
+    }
+    rows, total = observatoire.breakdown("region", observatoire.universe(2016), observed)
+    services = observatoire.adoption(
+        [("open_data", "Portail open data"), ("cantine", "Paiement en ligne de la cantine")],
+        {"49": 2, "974": 1},
+        {("49", "open_data"): 2, ("974", "cantine"): 1},
+    )
+    report = observatoire_store.Report(2017, "region", rows, total, services, services)
+    return observatoire_api.page_html(observatoire_api.view_of(report))
 
 
 def mention_messages() -> dict[str, str]:

@@ -32,7 +32,7 @@ from tools.repository import repository_root
 
 _BLOCKS = {
     *("p", "h1", "h2", "h3", "li", "ul", "br", "div", "section", "header", "footer", "nav", "main", "title"),
-    *("table", "caption", "tr", "td", "th"),
+    *("table", "caption", "tr", "td", "th", "option", "label"),
     *("dl", "dt", "dd", "ol", "blockquote", "figure", "figcaption", "details", "summary", "form", "label"),
     *("fieldset", "legend", "button", "aside", "article", "h4", "text", "desc"),  # text, desc: an SVG's
 }

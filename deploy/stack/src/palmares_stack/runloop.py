@@ -29,6 +29,8 @@ Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
   Espace collectivité         {site}/espace/collectivite   (sign in by a link sent by email)
   Espace jury                 {site}/espace/jury   (sign-in links printed above; .venv/bin/palmares sign-in-link EMAIL)
   Public palmarès             {site}/palmares/2017
+  Actions labellisées         {site}/actions?edition=2017   (catalogue, French full-text search)
+  Observatoire                {site}/observatoire/2017   (inequalities by région, département, population…)
   API and its documentation   {api}/docs
   Public palmarès (JSON)      {api}/v1/editions/2017/palmares
   Emails (one .eml each)      {env.get("MAIL_DIR", "?")}
@@ -40,6 +42,8 @@ Palmarès is running (edition 2017 demo campaign loaded, palmarès published).
   .venv/bin/palmares status <submission_id>     follow a dossier
   .venv/bin/palmares palmares show 2017         the palmarès
   .venv/bin/palmares progress 2017              re-evaluation and awards: done, rate, time left
+  .venv/bin/palmares observatoire 2017          the observatoire's figures (--by departement, population…)
+  .venv/bin/palmares grille tendances 2017      the actions no service describes, in themes (the comité)
 
 Press Ctrl-C to stop everything.
 """

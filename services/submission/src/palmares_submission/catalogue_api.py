@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from palmares_label import french
 from pydantic import BaseModel
 
 from palmares_submission import api, catalogue, public_pages, spreadsheet, territoires
@@ -312,7 +313,9 @@ async def actions_page(
     if comme:
         found = catalogue.like(comme.strip(), int(edition) if edition.isdigit() else None)
         if found is None:
-            errors.append({"field": "comme", "message": f"Aucune collectivité n’a le code « {comme} »"})
+            errors.append(
+                {"field": "comme", "message": french.typeset(f"Aucune collectivité n’a le code « {comme} ».")}
+            )
         else:
             base = found
             like_name = public_pages.collectivite_name(comme.strip())
@@ -332,26 +335,48 @@ async def actions_page(
     async with api.runtime_of(request).pool.acquire() as conn:
         results = await catalogue.search(conn, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         choices = await public_pages.catalogue_choices(conn)
-    query = {k: v for k, v in form.items() if v}
-    items = [_item(h) for h in results.hits]
     return HTMLResponse(
-        public_pages.render(
-            "actions.html.j2",
-            form=form,
-            errors=errors,
-            like_name=like_name,
-            filters=filters,
-            items=items,
+        page_html(
+            form,
+            errors,
+            like_name,
+            [_item(h) for h in results.hits],
             total=results.total,
             page=page,
-            pages=max(1, -(-results.total // PAGE_SIZE)),
-            previous_url=f"/actions?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
-            next_url=f"/actions?{urlencode({**query, 'page': page + 1})}" if results.next_offset is not None else None,
-            csv_url=f"/v1/actions?{urlencode({**_api_query(query), 'format': 'csv'})}",
+            has_next=results.next_offset is not None,
             choices=choices,
-            editions_options={str(e): str(e) for e in choices.editions},
-            bands_options={b.code: b.label for b in territoires.BANDS},
         )
+    )
+
+
+def page_html(
+    form: dict[str, str],
+    errors: list[dict[str, str]],
+    like_name: str,
+    items: list[CatalogueAction],
+    *,
+    total: int,
+    page: int,
+    has_next: bool,
+    choices: public_pages.Choices,
+) -> str:
+    """The catalogue's page: the search form as the visitor filled it, one page of results."""
+    query = {k: v for k, v in form.items() if v}
+    return public_pages.render(
+        "actions.html.j2",
+        form=form,
+        errors=errors,
+        like_name=like_name,
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        previous_url=f"/actions?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
+        next_url=f"/actions?{urlencode({**query, 'page': page + 1})}" if has_next else None,
+        csv_url=f"/v1/actions?{urlencode({**_api_query(query), 'format': 'csv'})}",
+        choices=choices,
+        editions_options={str(e): str(e) for e in choices.editions},
+        bands_options={b.code: b.label for b in territoires.BANDS},
     )
 
 

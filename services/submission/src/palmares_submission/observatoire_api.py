@@ -126,7 +126,7 @@ def _csv(report: observatoire_store.Report) -> bytes:
     return spreadsheet.csv_for_excel(CSV_HEADER, [*(line(r) for r in report.rows), line(report.total)])
 
 
-def _view(report: observatoire_store.Report) -> ObservatoireView:
+def view_of(report: observatoire_store.Report) -> ObservatoireView:
     largest = report.largest_inequality
     return ObservatoireView(
         edition=report.edition,
@@ -176,7 +176,7 @@ async def edition_observatoire(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="observatoire-{edition}-{by}.csv"'},
         )
-    return _view(report)
+    return view_of(report)
 
 
 async def _across(request: Request) -> AcrossEditions:
@@ -239,7 +239,11 @@ async def observatoire_page(
             public_pages.render("observatoire-absent.html.j2", edition=edition),
             status_code=404,
         )
-    view = _view(report)
+    return HTMLResponse(page_html(view_of(report)))
+
+
+def page_html(view: ObservatoireView) -> str:
+    """An edition's observatoire as a French page: its charts (SVG) and their tables."""
     chart = charts.bars(
         [(r.label, r.labelled_per_100) for r in view.rows],
         unit="labellisées pour 100 collectivités",
@@ -250,13 +254,11 @@ async def observatoire_page(
         unit="indice de Gini",
         decimals=2,
     )
-    return HTMLResponse(
-        public_pages.render(
-            "observatoire.html.j2",
-            view=view,
-            by_labels=BY_LABELS,
-            chart=chart,
-            inequality=inequality,
-            by_singular=BY_SINGULAR,
-        )
+    return public_pages.render(
+        "observatoire.html.j2",
+        view=view,
+        by_labels=BY_LABELS,
+        chart=chart,
+        inequality=inequality,
+        by_singular=BY_SINGULAR,
     )
