@@ -15,7 +15,9 @@ services, as processes on free ports, in a scratch state dir), then:
    in editions of their own (2019, …): POST → evaluated per dossier;
 4. grille 2018 v2: until the status view shows both results under v2 for all;
 5. the palmarès 2018 is published: until every award email is in the capture;
-6. the baseline: raw aiokafka produce → consume → produce of records of the
+6. the public catalogue and observatoire of 2018: the p95 of their JSON API and pages (each
+   request ten times, one at a time), and the largest inequality the observatoire found;
+7. the baseline: raw aiokafka produce → consume → produce of records of the
    size of the run's SubmissionReceived, on the same broker.
 
 Prints the figures and writes `.run/bench/report.json` and
@@ -529,7 +531,74 @@ class Campaign:
         self.say(f"palmarès: {len(times)} award emails in {figures['emails_s']} s ({figures['emails_per_s']}/s)")
         await self.phase("palmares", begin)
 
-    # ---- 6. baseline
+    # ---- 6. the public catalogue and observatoire of the published edition
+
+    # What visitors ask: words in French (accents, plurals), filters, « comme la mienne ».
+    CATALOGUE_QUERIES = (
+        "q=mediatheque",
+        "q=données+ouvertes",
+        "q=conseil+municipal+en+vidéo",
+        "q=ateliers+numériques&category=village",
+        "population=1500-3500",
+        "departement=59",
+        "region=84&arobases=4",
+        "q=paiement+en+ligne&limit=100",
+        "comme=49007",
+        "",
+    )
+    OBSERVATOIRE_BREAKDOWNS = ("region", "departement", "population", "kind", "territoire")
+
+    async def public(self, rounds: int = 10) -> None:
+        """The catalogue and the observatoire answer the public: each request `rounds` times, one at a time."""
+        figures = self.run.figures
+        edition = self.editions[0]
+        begin = time.time()
+        timed: dict[str, list[float]] = {"catalogue": [], "observatoire": [], "pages": []}
+        requests = [
+            *(("catalogue", f"/v1/actions?edition={edition}&{q}") for q in self.CATALOGUE_QUERIES),
+            *(("observatoire", f"/v1/editions/{edition}/observatoire?by={by}") for by in self.OBSERVATOIRE_BREAKDOWNS),
+            ("pages", f"/actions?edition={edition}&q=numerique"),
+            ("pages", f"/observatoire/{edition}?by=departement"),
+        ]
+        task = self.progress.add_task("public: catalogue and observatoire", total=rounds * len(requests))
+        answers: dict[str, Any] = {}
+        for _ in range(rounds):
+            for kind, url in requests:
+                start = time.perf_counter()
+                r = await self.api.call("GET", url, ok=(200,))
+                timed[kind].append(time.perf_counter() - start)
+                answers.setdefault(url, r)
+                self.progress.advance(task)
+        observed = answers[f"/v1/editions/{edition}/observatoire?by=departement"].json()
+        catalogue = answers[f"/v1/actions?edition={edition}&"].json()
+        largest = observed.get("largest_inequality")
+        figures["public"] = {
+            "edition": edition,
+            "catalogue_actions": catalogue["total"],
+            "catalogue_ms": stats.summary_ms(timed["catalogue"]),
+            "observatoire_ms": stats.summary_ms(timed["observatoire"]),
+            "pages_ms": stats.summary_ms(timed["pages"]),
+            "participants": observed["total"]["participants"],
+            "labelled": observed["total"]["labelled"],
+            "largest_inequality": (
+                {k: largest[k] for k in ("code", "label", "gini", "theil", "adopters", "departements")}
+                if largest
+                else None
+            ),
+        }
+        pub = figures["public"]
+        self.say(
+            f"public: catalogue p95 {pub['catalogue_ms']['p95']} ms ({pub['catalogue_actions']} actions), "
+            f"observatoire p95 {pub['observatoire_ms']['p95']} ms, pages p95 {pub['pages_ms']['p95']} ms; "
+            + (
+                f"largest inequality: {largest['label']} (Gini {largest['gini']}, Theil {largest['theil']})"
+                if largest
+                else "no inequality"
+            )
+        )
+        await self.phase("public", begin)
+
+    # ---- 7. baseline
 
     async def baseline(self) -> None:
         figures = self.run.figures
@@ -555,6 +624,22 @@ class Campaign:
             f"(produce alone {figures['baseline']['produce_only_per_s']}/s)"
         )
         await self.phase("baseline", begin)
+
+
+def public_rows(public: dict[str, Any] | None, fmt: Callable[..., str]) -> list[tuple[str, str, str]]:
+    """The public phase's lines of the summary: the API's p95 and the largest inequality found."""
+    if not public:
+        return []
+    largest = public.get("largest_inequality")
+    return [
+        ("catalogue GET /v1/actions p95 (search, filters)", fmt(public["catalogue_ms"].get("p95"), " ms"), ""),
+        ("observatoire GET …/observatoire p95", fmt(public["observatoire_ms"].get("p95"), " ms"), ""),
+        (
+            "largest inequality across départements (Gini)",
+            f"{largest['label']} {largest['gini']}" if largest else "—",
+            "",
+        ),
+    ]
 
 
 def campaign_entries(members: Sequence[Member], n: int | None) -> list[tuple[int, Member]]:
@@ -745,6 +830,7 @@ def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
         ),
         ("re-evaluation after grille v2", fmt(report.get("regrade_s"), " s"), ratios.get("regrade", "—")),
         ("award emails", fmt(report.get("emails_per_s"), " /s"), ratios.get("emails", "—")),
+        *public_rows(report.get("public"), fmt),
         ("baseline: raw aiokafka produce → consume → produce", fmt(report.get("baseline_per_s"), " /s"), "1"),
     ]
     for row in rows:
@@ -916,6 +1002,7 @@ async def run_campaign(
                     await campaign.regrade()
                 with profiled("palmares"):
                     await campaign.palmares()
+                await campaign.public()
                 await campaign.baseline()
                 if profiler:
                     meta["flame_graphs"] = [str(p) for p in profiler.written]

@@ -397,3 +397,19 @@ def test_a_campaign_larger_than_the_reference_repeats_codes_across_editions() ->
     entries = campaign_entries(members, 7)
     assert [e for e, _ in entries] == [2018, 2018, 2018, 2019, 2019, 2019, 2020]
     assert len({(e, m.code) for e, m in entries}) == 7, "a collectivité at most once per edition"
+
+
+def test_public_rows_give_the_api_p95_and_the_largest_inequality() -> None:
+    from bench.bench import public_rows
+
+    def fmt(value: object, unit: str = "") -> str:
+        return f"{value}{unit}"
+
+    public = {
+        "catalogue_ms": {"p95": 41.5},
+        "observatoire_ms": {"p95": 120.0},
+        "largest_inequality": {"label": "Agent conversationnel", "gini": 0.81},
+    }
+    rows = public_rows(public, fmt)
+    assert [r[1] for r in rows] == ["41.5 ms", "120.0 ms", "Agent conversationnel 0.81"]
+    assert public_rows(None, fmt) == []
