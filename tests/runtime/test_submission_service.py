@@ -5,7 +5,7 @@ PostgreSQL; its commands run in the runtime's transactions and their events leav
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from palmares_contracts import (
@@ -190,7 +190,9 @@ async def test_the_status_view_keeps_the_newest_results_and_every_notification(
     async with runtime.pool.acquire() as conn:
         results = await store.results(conn, sid)
         notes = await store.notifications(conn, sid)
-    assert (results["score"]["revision"], results["score"]["grille_version"]) == (2, 2)
-    assert results["mentions"]["revision"] == 2
-    assert [(n["notification_id"], n["status"], n["reason"]) for n in notes] == [(notification, "sent", None)]
-    assert isinstance(notes[0]["notification_id"], UUID)
+    assert (results["score"].revision, results["score"].grille_version) == (2, 2)
+    assert results["score"].decoded()["score"] == 45.0
+    assert results["mentions"].revision == 2
+    assert [(n.notification_id, n.status, n.reason, n.to) for n in notes] == [
+        (notification, "sent", None, "a@angers.example")
+    ]

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import uuid4
 
 from palmares_label.french import NBSP
-from palmares_submission.api import build_status_view
+from palmares_submission import store
+from palmares_submission.service.status_view import build_status_view
 from palmares_submission.web import dossier_view
 
 from tools.french import samples
@@ -17,17 +18,17 @@ SUBMITTED = datetime(2016, 11, 2, 13, 3, tzinfo=UTC)
 
 
 def _status(mentions_payload: dict[str, Any] | None) -> Any:
-    sub = {
-        "submission_id": uuid4(),
-        "revision": 1,
-        "edition": 2017,
-        "collectivite_code": "72181",
-        "submitted_at": SUBMITTED,
-        "palmares_published_at": None,
-    }
+    sub = store.SubmissionRow(
+        submission_id=uuid4(),
+        revision=1,
+        edition=2017,
+        collectivite_code="72181",
+        submitted_at=SUBMITTED,
+        palmares_published_at=None,
+    )
     results = {}
     if mentions_payload is not None:
-        results["mentions"] = {"revision": 1, "grille_version": 1, "payload": json.dumps(mentions_payload)}
+        results["mentions"] = store.ResultRow("mentions", 1, 1, json.dumps(mentions_payload))
     return build_status_view(sub, results, None, [])
 
 

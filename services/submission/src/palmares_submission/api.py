@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -23,11 +22,9 @@ from palmares_contracts import (
 )
 from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime
-from palmares_label.final import final_mentions
 
 from palmares_submission import (
     auth,
-    calendar,
     palmares,
     palmares_exports,
     store,
@@ -44,12 +41,10 @@ from palmares_submission.schemas import (
     CategoryView,
     Evaluation,
     EvaluationsView,
-    Explanation,
     ImportedLabels,
     JuryRequest,
     JuryView,
     LabelHistoryImport,
-    NotificationView,
     PalmaresPublication,
     PalmaresPublishRequest,
     PalmaresView,
@@ -63,10 +58,9 @@ from palmares_submission.schemas import (
     WorklistItem,
     WorklistPage,
 )
-from palmares_submission.service import commands
+from palmares_submission.service import commands, status_view
 from palmares_submission.service import jury as jury_commands
 from palmares_submission.settings import SubmissionSettings
-from palmares_submission.status import Progress, dossier_status
 from palmares_submission.web import account_store
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
@@ -439,96 +433,12 @@ def _accepted(accepted: Revision) -> SubmissionAccepted:
 async def submission_status(submission_id: UUID, request: Request, caller: Caller) -> StatusView:
     """The status of a dossier and its results as far as they are known."""
     async with runtime_of(request).pool.acquire() as conn:
-        sub = await store.submission(conn, submission_id)
-        if sub is None:
-            raise ApiError(404, "Dossier introuvable.")
-        if not caller.may_read(sub["collectivite_code"]):
-            raise ApiError(403, "Ce dossier appartient à une autre collectivité.")
-        results = await store.results(conn, submission_id)
-        jury = await store.jury(conn, submission_id)
-        notes = await store.notifications(conn, submission_id)
-    return build_status_view(sub, results, jury, notes, staff=caller.staff)
-
-
-def build_status_view(
-    sub: Any, results: dict[str, Any], jury: Any, notes: list[Any], *, staff: bool = False
-) -> StatusView:
-    """A dossier's status view.
-
-    The jury's decision is the collectivité's to read once the palmarès is
-    published (`staff`, operators and jury members, read it at once); from
-    then on, the mentions the jury granted, when it ruled on them, are the
-    dossier's mentions.
-    """
-    revision = sub["revision"]
-    published = sub["palmares_published_at"] is not None
-    # The jury's mentions (palmares_label.final) once the collectivité may read the decision.
-    granted = json.loads(jury["mentions"]) if published and jury and jury["mentions"] is not None else None
-    score = results.get("score")
-    mentions = results.get("mentions")
-    score_payload = json.loads(score["payload"]) if score else None
-    mentions_payload = json.loads(mentions["payload"]) if mentions else None
-    sent = [n for n in notes if n["status"] == "sent"]
-    progress = Progress(
-        revision=revision,
-        score_revision=score["revision"] if score else None,
-        mentions_revision=mentions["revision"] if mentions else None,
-        receipt_sent=any(n["kind"] == "receipt" and n["revision"] == revision for n in sent),
-        palmares_published=sub["palmares_published_at"] is not None,
-        award_sent=any(n["kind"] == "award" for n in sent),
-    )
-    return StatusView(
-        submission_id=sub["submission_id"],
-        revision=revision,
-        edition=sub["edition"],
-        collectivite_code=sub["collectivite_code"],
-        status=dossier_status(progress),
-        score=score_payload["score"] if score_payload else None,
-        arobases=score_payload["arobases"] if score_payload else None,
-        grille_version=score["grille_version"] if score else None,
-        explanation=Explanation(
-            enjeux=score_payload.get("enjeux", []),
-            next_level=score_payload.get("next_level"),
-            ignored_actions=score_payload.get("ignored_actions", []),
-        )
-        if score_payload
-        else None,
-        mentions=(
-            list(final_mentions(mentions_payload.get("mentions", []) if mentions_payload else None, granted))
-            if mentions_payload or granted is not None
-            else None
-        ),
-        mentions_grille_version=mentions["grille_version"] if mentions else None,
-        mentions_missed=mentions_payload.get("missed", []) if mentions_payload else None,
-        suggestions=mentions_payload.get("suggestions", []) if mentions_payload else None,
-        jury=_jury_view(jury, revision) if jury and (published or staff) else None,
-        notifications=[
-            NotificationView(
-                notification_id=n["notification_id"],
-                kind=n["kind"],
-                status=n["status"],
-                revision=n["revision"],
-                to=n["to_addr"],
-                message_id=n["message_id"],
-                reason=n["reason"],
-                at=n["occurred_at"],
-            )
-            for n in notes
-        ],
-        submitted_at=sub["submitted_at"],
-    )
-
-
-def _jury_view(jury: Any, revision: int) -> JuryView:
-    return JuryView(
-        arobases=jury["arobases"],
-        comment=jury["comment"],
-        decided_by=jury["decided_by"],
-        decided_at=jury["decided_at"],
-        revision=jury["revision"],
-        mentions=json.loads(jury["mentions"]) if jury["mentions"] is not None else None,
-        to_review_again=calendar.to_review_again(jury["revision"], revision),
-    )
+        found = await status_view.read(conn, submission_id, staff=caller.staff)
+    if found is None:
+        raise ApiError(404, "Dossier introuvable.")
+    if not caller.may_read(found.submission.collectivite_code):
+        raise ApiError(403, "Ce dossier appartient à une autre collectivité.")
+    return found.view
 
 
 # --- grille ----------------------------------------------------------------------------------

@@ -118,6 +118,11 @@ async def save_grille(conn: Connection, grille: Grille) -> None:
     )
 
 
+async def count_jury_event(conn: Connection, edition: int) -> None:
+    """One more `JuryDecided` of the edition published: the palmarès tells notify how many came before it."""
+    await conn.execute("UPDATE editions SET jury_events = jury_events + 1 WHERE edition = $1", edition)
+
+
 async def jury_events(conn: Connection, edition: int) -> int:
     """How many `JuryDecided` of the edition this service published (the palmarès tells notify to wait for them)."""
     return int(await conn.fetchval("SELECT jury_events FROM editions WHERE edition = $1", edition) or 0)
@@ -266,21 +271,49 @@ async def save_revision(
     )
 
 
-async def submission(conn: Connection, submission_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """A dossier: its current revision, and when its edition's palmarès was published (None: not yet)."""
+
+    submission_id: UUID
+    edition: int
+    collectivite_code: str
+    revision: int
+    submitted_at: datetime
+    palmares_published_at: datetime | None
+
+
+async def submission(conn: Connection, submission_id: UUID) -> SubmissionRow | None:
+    row = await conn.fetchrow(
         """SELECT s.submission_id, s.edition, s.collectivite_code, s.revision, s.submitted_at,
                   e.palmares_published_at
            FROM submissions s LEFT JOIN editions e ON e.edition = s.edition
            WHERE s.submission_id = $1""",
         submission_id,
     )
+    return SubmissionRow(**dict(row)) if row else None
 
 
-async def results(conn: Connection, submission_id: UUID) -> dict[str, asyncpg.Record]:
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """The newest result of a kind (`score`, `mentions`) for a dossier: the event that told it, as JSON."""
+
+    kind: str
+    revision: int
+    grille_version: int
+    payload: str
+
+    def decoded(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.payload)
+        return decoded
+
+
+async def results(conn: Connection, submission_id: UUID) -> dict[str, ResultRow]:
+    """The dossier's results by kind."""
     rows = await conn.fetch(
         "SELECT kind, revision, grille_version, payload FROM results WHERE submission_id = $1", submission_id
     )
-    return {r["kind"]: r for r in rows}
+    return {r["kind"]: ResultRow(**dict(r)) for r in rows}
 
 
 async def upsert_result(
@@ -302,11 +335,25 @@ async def upsert_result(
     )
 
 
-async def jury(conn: Connection, submission_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+@dataclass(frozen=True, slots=True)
+class JuryRow:
+    """The jury's decision on a dossier: on which revision (None: before decisions named it), the mentions it
+    granted as JSON (None: it did not rule on them)."""
+
+    arobases: int
+    comment: str
+    decided_by: str
+    decided_at: datetime
+    revision: int | None
+    mentions: str | None
+
+
+async def jury(conn: Connection, submission_id: UUID) -> JuryRow | None:
+    row = await conn.fetchrow(
         "SELECT arobases, comment, decided_by, decided_at, revision, mentions FROM jury_decisions WHERE submission_id = $1",
         submission_id,
     )
+    return JuryRow(**dict(row)) if row else None
 
 
 async def save_jury(
@@ -337,14 +384,6 @@ async def save_jury(
     )
 
 
-async def notifications(conn: Connection, submission_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT notification_id, kind, status, revision, to_addr, message_id, reason, occurred_at "
-        "FROM notifications WHERE submission_id = $1 ORDER BY occurred_at",
-        submission_id,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class NotificationRow:
     """An email notify sent (or failed to send) about a dossier, as its status view lists it."""
@@ -360,6 +399,17 @@ class NotificationRow:
     message_id: str
     reason: str | None
     occurred_at: datetime
+
+
+async def notifications(conn: Connection, submission_id: UUID) -> list[NotificationRow]:
+    """The dossier's notifications, oldest first."""
+    rows = await conn.fetch(
+        """SELECT notification_id, submission_id, revision, edition, collectivite_code, kind, status,
+                  to_addr AS "to", message_id, reason, occurred_at
+           FROM notifications WHERE submission_id = $1 ORDER BY occurred_at""",
+        submission_id,
+    )
+    return [NotificationRow(**dict(r)) for r in rows]
 
 
 async def record_notification(conn: Connection, n: NotificationRow) -> None:

@@ -49,17 +49,17 @@ async def decide(
     sub = await store.submission(tx.conn, submission_id)
     if sub is None:
         raise NotFound("Dossier introuvable.")
-    edition, current = sub["edition"], sub["revision"]
+    edition, current = sub.edition, sub.revision
     # Serialized with the palmarès publication, which counts the decisions published before it.
-    await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"edition:{edition}")
+    await store.lock(tx.conn, f"edition:{edition}")
     results = await store.results(tx.conn, submission_id)
-    detected = json.loads(results["mentions"]["payload"]).get("mentions", []) if "mentions" in results else []
+    detected = results["mentions"].decoded().get("mentions", []) if "mentions" in results else []
     grille = await store.current_grille(tx.conn, edition)
     examined = jury.examined_revision(revision, current)
     granted = jury.granted_mentions(
         mention_codes, [Mention.model_validate(m) for m in detected], grille.mentions if grille else ()
     )
-    await tx.conn.execute("UPDATE editions SET jury_events = jury_events + 1 WHERE edition = $1", edition)
+    await store.count_jury_event(tx.conn, edition)
     await store.save_jury(
         tx.conn,
         submission_id,
@@ -73,7 +73,7 @@ async def decide(
     event = JuryDecided(
         submission_id=submission_id,
         edition=edition,
-        collectivite_code=sub["collectivite_code"],
+        collectivite_code=sub.collectivite_code,
         arobases=arobases,
         comment=comment,
         decided_by=decided_by,

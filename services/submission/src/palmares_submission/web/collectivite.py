@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,9 +13,9 @@ from palmares_eventkit.db import Connection
 from palmares_label import french
 
 from palmares_submission import store
-from palmares_submission.api import build_status_view
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, distinctions, excellence_progress
 from palmares_submission.schemas import StatusView
+from palmares_submission.service import status_view
 from palmares_submission.web import dossier_view, page_store
 from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
 
@@ -104,28 +103,19 @@ class Dossier:
 
 async def load_dossier(conn: Connection, submission_id: UUID, *, staff: bool = False) -> Dossier | None:
     """A dossier as its pages show it; `staff` (the jury) reads the jury's decision before the palmarès."""
-    sub = await store.submission(conn, submission_id)
-    if sub is None:
+    found = await status_view.read(conn, submission_id, staff=staff)
+    if found is None:
         return None
-    results = await store.results(conn, submission_id)
-    view = build_status_view(
-        sub,
-        results,
-        await store.jury(conn, submission_id),
-        await store.notifications(conn, submission_id),
-        staff=staff,
-    )
+    view = found.view
     collectivite = await page_store.collectivite(conn, view.collectivite_code)
     assert collectivite is not None  # a dossier's collectivité is registered (foreign key)
     return Dossier(
         view=view,
-        published=sub["palmares_published_at"] is not None,
+        published=found.submission.palmares_published_at is not None,
         content=await page_store.dossier_content(conn, submission_id, view.revision),
         grille=await page_store.grille_of(conn, view.edition, view.grille_version),
         collectivite=collectivite,
-        detected_mentions=json.loads(results["mentions"]["payload"]).get("mentions", [])
-        if "mentions" in results
-        else [],
+        detected_mentions=found.detected_mentions,
     )
 
 
@@ -156,7 +146,7 @@ async def dossier_page(submission_id: UUID, v: Visitor, request: Request) -> Res
         status_label=dossier_view.STATUS_LABELS[view.status],
         steps=dossier_view.timeline(view, dossier.published),
         emails=dossier_view.emails(view),
-        # The jury's decision is the collectivité's to read once the palmarès is published (build_status_view).
+        # The jury's decision is the collectivité's to read once the palmarès is published (service.status_view).
         jury=view.jury,
         editable=v.account is not None and v.account.may_edit(code) and not dossier.published,
         read_only_link=by_link and v.account is None,
