@@ -32,7 +32,7 @@ from palmares_submission import (
 )
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import accounts, collectivite, mailer, page_store
+from palmares_submission.web import accounts, collectivite, dossier_form, mailer, page_store
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 
@@ -315,6 +315,12 @@ def dossier_view() -> StatusView:
     )
 
 
+def _grille_2017() -> Grille:
+    return Grille.model_validate(
+        {**json.loads((repository_root() / "deploy/grilles/grille-2017.json").read_text()), "version": 1}
+    )
+
+
 def dossier_page() -> str:
     """The dossier page of the espace collectivité, opened from an email's link, on sample data."""
     view = dossier_view()
@@ -322,9 +328,7 @@ def dossier_page() -> str:
         view=view,
         published=True,
         content=None,
-        grille=Grille.model_validate(
-            {**json.loads((repository_root() / "deploy/grilles/grille-2017.json").read_text()), "version": 1}
-        ),
+        grille=_grille_2017(),
         collectivite=page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
     )
     return templates.get_template("collectivite/dossier.html.j2").render(
@@ -389,6 +393,34 @@ def dashboard_page() -> str:
     return templates.get_template("collectivite/tableau-de-bord.html.j2").render(account=None, csrf="", cards=[card])
 
 
+def form_pages() -> dict[str, str]:
+    """The dossier form of the espace collectivité: empty, and sent with mistakes (the errors beside their fields)."""
+    grille = _grille_2017()
+    context: dict[str, Any] = {
+        "collectivite": page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
+        "collectivite_de": "du Mans",
+        "edition": 2017,
+        "closes_at": datetime(2016, 11, 30, 22, 59, tzinfo=UTC),
+        "revising": False,
+        "services": dossier_form.services_for(grille, "ville"),
+        "category_label": "villes",
+        "key": "k" * 22,
+    }
+    typed = dossier_form.DossierForm(
+        actions=[
+            dossier_form.ActionForm(title="Portail open data", started_on="2016-13-01", url="data.ville"),
+            dossier_form.ActionForm(description="Ateliers numériques pour les seniors", ended_on="2015-06-30"),
+        ]
+    )
+    _body, errors = dossier_form.validate(typed)
+    assert errors, "the sample form has mistakes"
+    form = templates.get_template("collectivite/formulaire.html.j2")
+    return {
+        "formulaire": form.render(account=None, csrf="", **context, form=dossier_form.DossierForm(), errors={}),
+        "formulaire-erreurs": form.render(account=None, csrf="", **context, form=typed, errors=errors),
+    }
+
+
 def pages() -> dict[str, str]:
     """Every page the public or a collectivité sees, on sample data."""
     return {
@@ -396,6 +428,7 @@ def pages() -> dict[str, str]:
         "palmares-not-published": palmares.not_published_html(2018),
         "dossier": dossier_page(),
         "tableau-de-bord": dashboard_page(),
+        **form_pages(),
         **sign_in_pages(),
         "actions": actions_page(),
         "observatoire": observatoire_page(),

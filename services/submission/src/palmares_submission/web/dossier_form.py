@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from palmares_contracts import Grille, SubmissionReceived
+from palmares_label.french import typeset
 from pydantic import ValidationError
 
 from palmares_submission.errors import french_message
@@ -176,10 +177,10 @@ def services_for(grille: Grille, category: str) -> list[tuple[str, list[tuple[st
     groups: list[tuple[str, list[tuple[str, str, str]]]] = []
     for enjeu in grille.enjeux:
         members = [
-            (s.code, s.label, s.description)
+            (s.code, typeset(s.label), typeset(s.description))
             for s in grille.services
             if s.enjeu == enjeu.code and category in {c.value for c in s.applies_to}
         ]
         if members:
-            groups.append((enjeu.label, members))
+            groups.append((typeset(enjeu.label), members))
     return groups
