@@ -91,3 +91,33 @@ def test_the_picker_lists_the_services_of_the_collectivites_category_by_enjeu() 
     listed = {code for _, members in groups for code, _, _ in members}
     assert listed == {s.code for s in g.services if "village" in {c.value for c in s.applies_to}}
     assert all(members for _, members in groups)
+
+
+def test_an_action_kept_out_of_the_catalogue() -> None:
+    form = DossierForm.parse(
+        MultiDict(
+            [
+                ("actions", "2"),
+                ("actions-0-title", "Portail citoyen"),
+                ("actions-0-started_on", "2016-03-01"),
+                ("actions-1-title", "Brouillon"),
+                ("actions-1-started_on", "2016-05-01"),
+                ("actions-1-hors_catalogue", "1"),
+            ]
+        )
+    )
+    request, errors = validate(form)
+    assert errors == {} and request is not None
+    assert [a.catalogue for a in request.actions] == [True, False]  # published unless the box is ticked
+    current = SubmissionReceived(
+        submission_id="00000000-0000-4000-8000-000000000001",
+        revision=1,
+        edition=2018,
+        collectivite=Collectivite(
+            code="49007", kind="commune", name="Angers", population=150000, departement="49",
+            contact_email="m@angers.example", category="ville",
+        ),
+        actions=tuple(Action(title=t, started_on=date(2016, 1, 2)) for t in ("Portail", "Brouillon")),
+        submitted_at="2017-10-01T10:00:00+00:00",
+    )  # fmt: skip
+    assert [a.withheld for a in DossierForm.of(current, frozenset({1})).actions] == [False, True]

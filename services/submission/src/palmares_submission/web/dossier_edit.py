@@ -46,6 +46,7 @@ async def _context(request: Request, code: str, edition: int) -> dict[str, Any] 
         ed = await store.edition(conn, edition)
         grille = await page_store.grille_of(conn, edition) if ed is not None else None
         current = await page_store.current_revision(conn, edition, code)
+        withheld = await page_store.catalogue_withheld(conn, edition, code) if current else frozenset()
         reopening = await calendar_store.reopening(conn, edition, code)
     if ed is None or grille is None:
         return f"La campagne {edition} n’est pas ouverte : aucune grille n’est publiée."
@@ -62,6 +63,7 @@ async def _context(request: Request, code: str, edition: int) -> dict[str, Any] 
         "closes_at": reopening.until if reopening and reopening.until else grille.closes_at,
         "revising": current is not None,
         "current": current,
+        "withheld": withheld,
         "services": dossier_form.services_for(grille, category),
         "category_label": category_plural(Category(category)),
     }
@@ -87,7 +89,8 @@ async def dossier_form_page(code: str, edition: int, v: Visitor, request: Reques
     if isinstance(context, Response):
         return context
     current = context.pop("current")
-    form = DossierForm.of(current) if current is not None else DossierForm()
+    withheld = context.pop("withheld")
+    form = DossierForm.of(current, withheld) if current is not None else DossierForm()
     return render(v, "collectivite/formulaire.html.j2", **context, form=form, errors={}, key=secrets.token_urlsafe(16))
 
 
@@ -101,6 +104,7 @@ async def send_dossier(code: str, edition: int, v: Visitor, request: Request) ->
     if isinstance(context, Response):
         return context
     revising = context.pop("current") is not None
+    context.pop("withheld")
     form = DossierForm.parse(fields)
     key = str(fields.get("cle", ""))
     key = key if _KEY.match(key) else secrets.token_urlsafe(16)

@@ -38,6 +38,8 @@ class ActionForm:
     ended_on: str = ""
     url: str = ""
     services: list[str] = field(default_factory=list)
+    # Kept out of the public catalogue of labelled actions (default: published).
+    withheld: bool = False
 
     @property
     def blank(self) -> bool:
@@ -52,8 +54,8 @@ class DossierForm:
     narrative: str = ""
 
     @classmethod
-    def of(cls, dossier: SubmissionReceived) -> DossierForm:
-        """The form filled with a revision, to revise it."""
+    def of(cls, dossier: SubmissionReceived, withheld: frozenset[int] = frozenset()) -> DossierForm:
+        """The form filled with a revision, to revise it (`withheld`: the actions kept out of the catalogue)."""
         return cls(
             actions=[
                 ActionForm(
@@ -63,8 +65,9 @@ class DossierForm:
                     ended_on=a.ended_on.isoformat() if a.ended_on else "",
                     url=a.url or "",
                     services=list(a.services),
+                    withheld=i in withheld,
                 )
-                for a in dossier.actions
+                for i, a in enumerate(dossier.actions)
             ],
             narrative=dossier.narrative,
         )
@@ -82,6 +85,7 @@ class DossierForm:
                 ActionForm(
                     **{name: str(fields.get(f"actions-{i}-{name}", "")).strip() for name in ACTION_FIELDS},
                     services=[str(s) for s in fields.getlist(f"actions-{i}-services")][:50],
+                    withheld=bool(fields.get(f"actions-{i}-hors_catalogue")),
                 )
             )
         if fields.get("ajouter") and len(actions) < MAX_ACTIONS:
@@ -99,6 +103,7 @@ class DossierForm:
                     "url": a.url or None,
                     "started_on": a.started_on or None,
                     "ended_on": a.ended_on or None,
+                    "catalogue": not a.withheld,
                 }
                 for a in self.actions
                 if not a.blank

@@ -122,6 +122,18 @@ async def jury_decision(conn: Connection, submission_id: UUID) -> JuryDecisionRo
     )
 
 
+async def catalogue_withheld(conn: Connection, edition: int, code: str) -> frozenset[int]:
+    """The positions of the current revision's actions kept out of the public catalogue."""
+    found = await conn.fetchval(
+        """SELECT r.catalogue_withheld FROM submissions s
+           JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
+           WHERE s.edition = $1 AND s.collectivite_code = $2""",
+        edition,
+        code,
+    )
+    return frozenset(found or ())
+
+
 async def current_revision(conn: Connection, edition: int, code: str) -> SubmissionReceived | None:
     """The collectivité's dossier for an edition as it stands (its latest revision), None before the first."""
     raw = await conn.fetchval(

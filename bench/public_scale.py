@@ -1,0 +1,199 @@
+"""The catalogue and the observatoire at national scale, on PostgreSQL alone (no Kafka, no services).
+
+    .venv/bin/python -m bench.public_scale [--dossiers 36000] [--rounds 20]   (from the repository root)
+
+Starts a local PostgreSQL in a scratch folder, migrates a submission schema,
+writes an edition of `--dossiers` evaluated dossiers as the national benchmark
+makes them (`bench.dossiers`: real collectivités with the category mix of the
+reference data, French actions declaring the services of grille 2018,
+arobases drawn 1–5), publishes it, then times what publication adds (the read
+models: `catalogue.build`) and what the public asks: the catalogue's searches
+and filters (`catalogue.search`) and the observatoire's five breakdowns
+(`observatoire_store.report`), each `--rounds` times, one at a time. The HTTP
+layer is the full benchmark's business (`make bench`, its public phase); this
+isolates the SQL and the pure code behind it, at the size the issue sets
+(36,000 dossiers). Prints the figures, writes `.run/bench/public-scale.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import secrets
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from palmares_eventkit.db import create_pool, load_migrations, migrate
+from palmares_stack.postgres import PostgresServer
+from palmares_submission import catalogue, observatoire_store, refdata
+
+from bench import stats
+from bench.dossiers import campaign_members, make_dossier, services_by_category
+
+GRILLES = Path(__file__).resolve().parents[1] / "deploy" / "grilles"
+EDITION = 2018
+QUERIES: tuple[dict[str, object], ...] = (
+    {"q": "mediatheque"},
+    {"q": "données ouvertes"},
+    {"q": '"conseil municipal" vidéo'},
+    {"q": "ateliers numériques", "category": "village"},
+    {"population": "1500-3500"},
+    {"departement": "59"},
+    {"region": "84", "arobases": 4},
+    {"q": "paiement en ligne"},
+    {"comme": "49007"},
+    {},
+)
+BREAKDOWNS = ("region", "departement", "population", "kind", "territoire")
+
+
+async def seed(pool: Any, n: int) -> int:
+    grille = json.loads((GRILLES / "grille-2018.json").read_text(encoding="utf-8"))
+    grille["version"] = 1
+    members = campaign_members(refdata.load_reference(refdata.millesime_for(EDITION)).values(), n)
+    catalog = services_by_category(grille)
+    rng = random.Random(EDITION)
+    now = datetime(2018, 1, 20, tzinfo=UTC)
+    collectivites, submissions, revisions, results = [], [], [], []
+    for m in members:
+        ref = refdata.lookup_for_edition(m.code, EDITION)
+        assert ref is not None
+        sid = uuid4()
+        body = make_dossier(rng, m, catalog)
+        arobases = rng.choices((1, 2, 3, 4, 5), weights=(2, 4, 5, 3, 1))[0]
+        collectivites.append((m.code, m.kind, m.name, m.population, ref.departement, m.category, "x@example.org"))
+        submissions.append((sid, EDITION, m.code, 1, now))
+        revisions.append((sid, 1, json.dumps({"actions": body["actions"]}), now))
+        results.append((sid, "score", 1, 1, json.dumps({"arobases": arobases, "category": m.category})))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO editions (edition, grille_version, palmares_published_at) VALUES ($1, 1, $2)", EDITION, now
+        )
+        await conn.execute(
+            "INSERT INTO grilles (edition, version, grille) VALUES ($1, 1, $2::jsonb)", EDITION, json.dumps(grille)
+        )
+        await conn.copy_records_to_table(
+            "collectivites",
+            records=collectivites,
+            columns=("code", "kind", "name", "population", "departement", "category", "contact_email"),
+        )
+        await conn.copy_records_to_table(
+            "submissions",
+            records=submissions,
+            columns=("submission_id", "edition", "collectivite_code", "revision", "submitted_at"),
+        )
+        await conn.execute("CREATE TEMP TABLE rev (submission_id uuid, revision int, event text, at timestamptz)")
+        await conn.copy_records_to_table("rev", records=revisions)
+        await conn.execute(
+            "INSERT INTO submission_revisions (submission_id, revision, event, submitted_at) "
+            "SELECT submission_id, revision, event::jsonb, at FROM rev"
+        )
+        await conn.execute("CREATE TEMP TABLE res (submission_id uuid, kind text, revision int, v int, payload text)")
+        await conn.copy_records_to_table("res", records=results)
+        await conn.execute(
+            "INSERT INTO results (submission_id, kind, revision, grille_version, payload) "
+            "SELECT submission_id, kind, revision, v, payload::jsonb FROM res"
+        )
+        await conn.execute("ANALYZE")
+    return len(members)
+
+
+async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
+    schema = "bench_public_" + secrets.token_hex(3)
+    pool = await create_pool(database_url, schema, max_size=2)
+    try:
+        await migrate(
+            pool, schema, load_migrations("submission", resources.files("palmares_submission") / "migrations")
+        )
+        begin = time.perf_counter()
+        dossiers = await seed(pool, n)
+        seeded_s = time.perf_counter() - begin
+        begin = time.perf_counter()
+        async with pool.acquire() as conn, conn.transaction():
+            actions = await catalogue.build(conn, EDITION)
+        build_s = time.perf_counter() - begin
+        async with pool.acquire() as conn:
+            await conn.execute("ANALYZE catalogue_actions; ANALYZE observatoire_dossiers")
+            searches: list[float] = []
+            totals = {}
+            for _ in range(rounds):
+                for query in QUERIES:
+                    start = time.perf_counter()
+                    like = catalogue.like(str(query["comme"]), EDITION) if "comme" in query else None
+                    filters = catalogue.Filters(
+                        q=str(query.get("q", "")),
+                        edition=EDITION,
+                        category=str(query["category"]) if "category" in query else (like.category if like else None),
+                        population=str(query["population"])
+                        if "population" in query
+                        else (like.population if like else None),
+                        departement=str(query["departement"]) if "departement" in query else None,
+                        region=str(query["region"]) if "region" in query else None,
+                        arobases=int(str(query["arobases"])) if "arobases" in query else None,
+                        exclude_code=like.exclude_code if like else None,
+                    )
+                    page = await catalogue.search(conn, filters, limit=20, offset=0)
+                    searches.append(time.perf_counter() - start)
+                    totals[json.dumps(query, ensure_ascii=False)] = page.total
+            reports: list[float] = []
+            largest = None
+            for _ in range(rounds):
+                for by in BREAKDOWNS:
+                    start = time.perf_counter()
+                    report = await observatoire_store.report(conn, EDITION, by, 1)
+                    reports.append(time.perf_counter() - start)
+                    largest = report.largest_inequality
+        return {
+            "dossiers": dossiers,
+            "actions": actions,
+            "seed_s": round(seeded_s, 1),
+            "build_s": round(build_s, 2),
+            "catalogue_search_ms": stats.summary_ms(searches),
+            "observatoire_report_ms": stats.summary_ms(reports),
+            "matches": totals,
+            "largest_inequality": (
+                {
+                    "code": largest.code,
+                    "label": largest.label,
+                    "gini": largest.gini,
+                    "theil": largest.theil,
+                    "adopters": largest.adopters,
+                    "departements": largest.departements,
+                }
+                if largest
+                else None
+            ),
+        }
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.public_scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dossiers", type=int, default=36_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="palmares-public-scale-"))
+    server = PostgresServer(scratch / "postgres", log_path=scratch / "postgres.log")
+    try:
+        url = server.start()
+        figures = asyncio.run(measure(url, args.dossiers, args.rounds))
+    finally:
+        server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    out = Path(".run/bench")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "public-scale.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
