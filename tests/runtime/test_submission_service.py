@@ -4,6 +4,7 @@ PostgreSQL; its commands run in the runtime's transactions and their events leav
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ from palmares_contracts import (
     SCORES,
     SUBMISSIONS,
     Category,
+    Ceremony,
     GrilleBody,
     Mention,
     MentionsDetected,
@@ -27,7 +29,7 @@ from palmares_contracts import (
     decode,
 )
 from palmares_eventkit.runtime import ServiceRuntime
-from palmares_submission import app, store
+from palmares_submission import app, palmares, store
 from palmares_submission.domain.errors import Conflict, Invalid
 from palmares_submission.schemas import SubmissionRequest
 from palmares_submission.service import commands
@@ -139,8 +141,13 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
     assert revisions[2].actions == revisions[1].actions
 
     # The palmarès closes the campaign: its event goes out, later dossiers are refused.
-    await run(lambda tx: commands.publish_palmares(tx, 2017, None))
-    assert [e.edition for e in events(PALMARES, await harness.sent_until(PALMARES.name, bool))] == [2017]
+    ceremony = Ceremony(place="Martigues", date=date(2017, 2, 2))
+    await run(lambda tx: commands.publish_palmares(tx, 2017, ceremony))
+    palmares_published = events(PALMARES, await harness.sent_until(PALMARES.name, bool))
+    assert [(e.edition, e.ceremony) for e in palmares_published] == [(2017, ceremony)]
+    async with runtime.pool.acquire() as conn:
+        shown = await palmares.view(conn, 2017)
+    assert shown is not None and shown.ceremony == {"place": "Martigues", "date": "2017-02-02"}
     with pytest.raises(Conflict, match="close"):
         await run(
             lambda tx: commands.submit(tx, 2017, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)

@@ -580,7 +580,7 @@ async def evaluations(edition: EditionPath, request: Request, _: Operator) -> Ev
     return EvaluationsView(
         edition=edition,
         grille_version=ed.grille_version if ed is not None else None,
-        dossiers=[Evaluation(**dict(r)) for r in rows],
+        dossiers=[Evaluation.model_validate(r, from_attributes=True) for r in rows],
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from palmares_contracts import CategoryOverride, Grille, SubmissionReceived
+from palmares_contracts import CategoryOverride, Ceremony, Grille, SubmissionReceived
 from palmares_eventkit.db import Connection
 from palmares_label.final import final_arobases
 
@@ -134,12 +134,12 @@ async def published_editions(conn: Connection) -> set[int]:
     return {r["edition"] for r in rows}
 
 
-async def publish_palmares(conn: Connection, edition: int, at: datetime, ceremony: dict[str, Any] | None) -> None:
+async def publish_palmares(conn: Connection, edition: int, at: datetime, ceremony: Ceremony | None) -> None:
     await conn.execute(
         "UPDATE editions SET palmares_published_at = $2, ceremony = $3::jsonb WHERE edition = $1",
         edition,
         at,
-        json.dumps(ceremony) if ceremony else None,
+        ceremony.model_dump_json() if ceremony else None,
     )
 
 
@@ -541,9 +541,22 @@ async def current_revision(conn: Connection, edition: int, code: str) -> Submiss
     return SubmissionReceived.model_validate_json(raw) if raw is not None else None
 
 
-async def evaluations(conn: Connection, edition: int) -> list[asyncpg.Record]:
+@dataclass(frozen=True, slots=True)
+class EvaluationRow:
+    """A dossier's current score and pré-notation (None: not scored yet), and the jury's arobases."""
+
+    collectivite_code: str
+    name: str
+    category: str  # the category the dossier was scored in (else its registered one)
+    score: float | None
+    pre_notation: int | None
+    grille_version: int | None
+    jury_arobases: int | None
+
+
+async def evaluations(conn: Connection, edition: int) -> list[EvaluationRow]:
     """Each dossier of the edition: its current score and pré-notation, and the jury's arobases."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT c.code AS collectivite_code, c.name, coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'score')::float AS score, (sc.payload->>'arobases')::int AS pre_notation,
                   sc.grille_version, j.arobases AS jury_arobases
@@ -555,3 +568,4 @@ async def evaluations(conn: Connection, edition: int) -> list[asyncpg.Record]:
            ORDER BY c.code""",
         edition,
     )
+    return [EvaluationRow(**dict(r)) for r in rows]

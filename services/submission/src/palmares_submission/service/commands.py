@@ -362,7 +362,7 @@ async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> P
     if blocked is not None:
         raise Conflict(blocked)
     now = utcnow()
-    await store.publish_palmares(tx.conn, edition, now, ceremony.model_dump(mode="json") if ceremony else None)
+    await store.publish_palmares(tx.conn, edition, now, ceremony)
     await catalogue.build(tx.conn, edition)
     published = await palmares.view(tx.conn, edition)
     assert published is not None  # published just above, in this transaction
