@@ -13,6 +13,7 @@ from palmares_contracts import CategoryOverride, Ceremony, Grille, SubmissionRec
 from palmares_eventkit.db import Connection
 from palmares_label.final import final_arobases
 
+from palmares_submission.calendar import Reopening
 from palmares_submission.domain.campaign import Edition
 from palmares_submission.domain.dossier import Revision
 
@@ -152,6 +153,7 @@ class SubmitContext:
     existing: Revision | None  # the dossier's current revision, locked
     replay: Replay | None  # an earlier request with the same idempotency key
     override: CategoryOverride | None = None  # an operator's decision on the category for the edition
+    reopening: Reopening | None = None  # an operator reopened the dossier after the campaign closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +172,13 @@ SELECT c.code, c.kind, c.name, c.population, c.departement, c.category, c.contac
        e.edition, e.grille_version, e.palmares_published_at,
        d.submission_id AS existing_id, d.revision AS existing_revision,
        i.request_hash, i.submission_id AS replay_id, i.revision AS replay_revision,
-       o.category AS override_category, o.reason, o.decided_by, o.decided_at
+       o.category AS override_category, o.reason, o.decided_by, o.decided_at,
+       r.reopened_at, r.reopened_until
 FROM collectivites c
 LEFT JOIN editions e ON e.edition = $1
 LEFT JOIN dossier d ON true
 LEFT JOIN idempotency_keys i ON i.collectivite_code = c.code AND i.key = $3
+LEFT JOIN reopened_dossiers r ON r.edition = $1 AND r.collectivite_code = c.code
 LEFT JOIN LATERAL (
     SELECT category, reason, decided_by, decided_at FROM category_overrides
     WHERE collectivite_code = c.code AND edition = $1 ORDER BY id DESC LIMIT 1
@@ -183,10 +187,10 @@ WHERE c.code = $2"""
 
 
 async def submit_context(conn: Connection, edition: int, code: str, key: str | None) -> SubmitContext:
-    """The collectivité, the edition, its dossier (locked until the transaction ends), any replay, and the
-    operator's decision on its category for the edition.
+    """The collectivité, the edition, its dossier (locked until the transaction ends), any replay, the
+    operator's decision on its category for the edition, and whether an operator reopened the dossier.
 
-    One statement instead of four: on the intake path a round trip costs the
+    One statement instead of five: on the intake path a round trip costs the
     service and PostgreSQL more CPU than the reads.
     Run it after the dossier's advisory lock, in its own statement, so that its
     snapshot sees what a concurrent request for the same dossier committed.
@@ -211,6 +215,7 @@ async def submit_context(conn: Connection, edition: int, code: str, key: str | N
         )
         if row["override_category"] is not None
         else None,
+        reopening=Reopening(row["reopened_at"], row["reopened_until"]) if row["reopened_at"] is not None else None,
     )
 
 

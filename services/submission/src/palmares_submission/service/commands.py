@@ -135,7 +135,7 @@ async def submit(
     state = campaign.check_open_for_dossiers(edition, context.edition)
     grille = await store.grille_version(tx.conn, edition, state.grille_version)
     now = utcnow()
-    closed = calendar.refusal(edition, grille.closes_at, now, await calendar_store.reopening(tx.conn, edition, code))
+    closed = calendar.refusal(edition, grille.closes_at, now, context.reopening)
     if closed is not None:
         raise Conflict(closed)
     actions = actions_of(body)
