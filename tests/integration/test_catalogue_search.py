@@ -206,3 +206,26 @@ async def test_a_revision_without_a_choice_keeps_the_previous_ones(pool: asyncpg
             "SELECT revision, catalogue_withheld FROM submission_revisions WHERE submission_id = $1 ORDER BY 1", sid
         )
     assert [(r["revision"], r["catalogue_withheld"]) for r in withheld] == [(1, [2]), (2, [0]), (3, [0])]
+
+
+async def test_a_decision_after_the_palmares_refreshes_the_dossiers_rows(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        ids = await seed(conn, 2017, DOSSIERS, published=True)
+        await catalogue.build(conn, 2017)
+    sid = ids["25056"]
+    async with pool.acquire() as conn, conn.transaction():
+        # The collectivité put its action out after publication; then the jury raises Besançon to 5 @.
+        await conn.execute("UPDATE catalogue_actions SET published = false WHERE submission_id = $1", sid)
+        await conn.execute(
+            "INSERT INTO jury_decisions (submission_id, arobases, comment, decided_by, decided_at) "
+            "VALUES ($1, 5, '', 'jury', now())",
+            sid,
+        )
+        await catalogue.refresh(conn, 2017, sid)
+        rows = await conn.fetch("SELECT arobases, published FROM catalogue_actions WHERE submission_id = $1", sid)
+        observed = await conn.fetchval(
+            "SELECT arobases FROM observatoire_dossiers WHERE edition = 2017 AND collectivite_code = '25056'"
+        )
+        others = await conn.fetchval("SELECT count(*) FROM catalogue_actions WHERE submission_id <> $1", sid)
+    assert [(r["arobases"], r["published"]) for r in rows] == [(5, False)] and observed == 5
+    assert others == 4  # the other dossiers' rows untouched

@@ -99,3 +99,14 @@ async def test_nothing_before_the_palmares(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         assert await observatoire_store.published(conn, 2017) is None
         assert await observatoire_store.editions_summary(conn) == []
+
+
+async def test_reports_are_computed_once_per_state_of_the_rows(pool: asyncpg.Pool) -> None:
+    await _published(pool)
+    async with pool.acquire() as conn:
+        first = await observatoire_store.report(conn, 2017, "territoire", 1)
+        assert await observatoire_store.report(conn, 2017, "territoire", 1) is first  # the same rows: the same report
+        await conn.execute("UPDATE observatoire_dossiers SET arobases = 1 WHERE collectivite_code = '97411'")
+        changed = await observatoire_store.report(conn, 2017, "territoire", 1)
+    assert changed is not first
+    assert {r.key: r.mean_arobases for r in changed.rows}["outre-mer"] == 1.0

@@ -71,7 +71,7 @@ SELECT s.submission_id, c.code, c.name, c.kind, c.departement, c.population,
        coalesce(sc.payload->>'category', c.category) AS category,
        coalesce(j.arobases, (sc.payload->>'arobases')::int) AS arobases,
        r.event->'actions' AS actions, r.catalogue_withheld,
-       m.payload->'mentions' AS mentions
+       coalesce(j.mentions, m.payload->'mentions') AS mentions
 FROM submissions s
 JOIN collectivites c ON c.code = s.collectivite_code
 JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
@@ -201,8 +201,15 @@ def rows_of(
     return actions_out, dossiers_out
 
 
-async def build(conn: Connection, edition: int) -> int:
-    """(Re)build the edition's catalogue and observatoire rows; returns the number of actions catalogued."""
+async def refresh(conn: Connection, edition: int, submission_id: UUID) -> None:
+    """After a jury decision on a dossier of a published edition: its rows follow the new arobases and mentions."""
+    ed = await store.edition(as_asyncpg(conn), edition)
+    if ed is not None and ed.palmares_published_at is not None:
+        await build(conn, edition, submission_id)
+
+
+async def build(conn: Connection, edition: int, submission_id: UUID | None = None) -> int:
+    """(Re)build the edition's catalogue and observatoire rows, or one dossier's; returns the actions catalogued."""
     ed = await store.edition(as_asyncpg(conn), edition)
     if ed is None:
         return 0
@@ -221,11 +228,30 @@ async def build(conn: Connection, edition: int) -> int:
             withheld=frozenset(r["catalogue_withheld"] or ()),
             mentions=json.loads(r["mentions"]) if r["mentions"] else [],
         )
-        for r in await conn.fetch(_DOSSIERS, edition)
+        for r in await (
+            conn.fetch(_DOSSIERS, edition)
+            if submission_id is None
+            else conn.fetch(_DOSSIERS + " AND s.submission_id = $2", edition, submission_id)
+        )
     ]
     actions, observed = rows_of(edition, grille, dossiers)
-    await conn.execute("DELETE FROM catalogue_actions WHERE edition = $1", edition)
-    await conn.execute("DELETE FROM observatoire_dossiers WHERE edition = $1", edition)
+    if submission_id is None:
+        await conn.execute("DELETE FROM catalogue_actions WHERE edition = $1", edition)
+        await conn.execute("DELETE FROM observatoire_dossiers WHERE edition = $1", edition)
+    else:
+        published = {
+            r["position"]: r["published"]
+            for r in await conn.fetch(
+                "DELETE FROM catalogue_actions WHERE submission_id = $1 RETURNING position, published", submission_id
+            )
+        }
+        # A choice made after publication (`published`) outlives the refresh.
+        actions = [(*a[:19], published.get(a[1], a[19]), a[20]) for a in actions]
+        await conn.execute(
+            "DELETE FROM observatoire_dossiers WHERE edition = $1 AND collectivite_code = ANY($2::text[])",
+            edition,
+            [d.code for d in dossiers],
+        )
     await conn.execute(
         """CREATE TEMP TABLE catalogue_load (
                submission_id uuid, position int, edition int, collectivite_code text, name text, kind text,

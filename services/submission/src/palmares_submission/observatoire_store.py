@@ -76,7 +76,36 @@ async def published(conn: Connection, edition: int) -> int | None:
     return ed.grille_version if ed is not None and ed.palmares_published_at is not None else None
 
 
+# Reports per (edition, breakdown, grille version), with the fingerprint of the rows they were computed
+# from: after publication the rows change only when a jury decision refreshes a dossier's.
+_REPORTS: dict[tuple[int, str, int], tuple[tuple[int, int], Report]] = {}
+
+
+async def fingerprint(conn: Connection, edition: int) -> tuple[int, int]:
+    """What identifies the state of an edition's rows: their count and a sum of (code, arobases) hashes."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS n,
+                  coalesce(sum(hashtext(collectivite_code || ':' || coalesce(arobases, 0))), 0) AS h
+           FROM observatoire_dossiers WHERE edition = $1""",
+        edition,
+    )
+    assert row is not None
+    return (int(row["n"]), int(row["h"]))
+
+
 async def report(conn: Connection, edition: int, by: str, grille_version: int) -> Report:
+    """The edition's observatoire by `by`: computed once per state of its rows (`fingerprint`)."""
+    key = (edition, by, grille_version)
+    state = await fingerprint(conn, edition)
+    cached = _REPORTS.get(key)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    found = await _report(conn, edition, by, grille_version)
+    _REPORTS[key] = (state, found)
+    return found
+
+
+async def _report(conn: Connection, edition: int, by: str, grille_version: int) -> Report:
     grille = await store.grille_version(as_asyncpg(conn), edition, grille_version)
     rows, total = observatoire.breakdown(
         by, observatoire.universe(refdata.millesime_for(edition)), await observed(conn, edition)

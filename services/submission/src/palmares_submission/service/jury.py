@@ -11,7 +11,7 @@ from uuid import UUID
 from palmares_contracts import Event, JuryDecided, Mention, utcnow
 from palmares_eventkit.runtime import Tx
 
-from palmares_submission import calendar, store
+from palmares_submission import calendar, catalogue, store
 from palmares_submission.domain import jury
 from palmares_submission.domain.errors import NotFound
 
@@ -70,6 +70,8 @@ async def decide(
         revision=examined,
         mentions_json=json.dumps([m.model_dump(mode="json") for m in granted]) if granted is not None else None,
     )
+    # After the palmarès (a rectificatif), the public catalogue and observatoire follow the decision.
+    await catalogue.refresh(tx.conn, edition, submission_id)
     event = JuryDecided(
         submission_id=submission_id,
         edition=edition,
