@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import openpyxl
 from odf import teletype
 from odf.opendocument import load as load_ods
 from odf.table import Table, TableCell, TableRow
-from palmares_submission import palmares, palmares_exports, refdata
+from palmares_submission import palmares, palmares_exports, refdata, store
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
 
@@ -203,26 +205,27 @@ def test_official_name_of_an_epci() -> None:
 
 def test_an_entry_has_the_dossiers_final_arobases_and_mentions() -> None:
     """The jury's arobases and the mentions it granted, else the pré-notation and the detected mentions."""
-    row: dict[str, object] = {
-        "code": "22179",
-        "name": "Fréhel",
-        "kind": "commune",
-        "category": "village",
-        "departement": "22",
-        "pre_notation": 2,
-        "jury_arobases": None,
-        "mentions": '[{"code": "teletravail", "label": "Télétravail"}]',
-        "jury_mentions": None,
-    }
+    row = store.PalmaresRow(
+        submission_id=uuid4(),
+        code="22179",
+        name="Fréhel",
+        kind="commune",
+        category="village",
+        departement="22",
+        pre_notation=2,
+        jury_arobases=None,
+        mentions='[{"code": "teletravail", "label": "Télétravail"}]',
+        jury_mentions=None,
+    )
     proposed = palmares.entry_of(2022, row)
     assert proposed is not None
     assert (proposed.arobases, proposed.pre_notation, proposed.mentions) == (2, 2, ["Télétravail"])
 
     decided = palmares.entry_of(
         2022,
-        {**row, "jury_arobases": 4, "jury_mentions": '[{"code": "democratie_locale", "label": "Démocratie locale"}]'},
+        replace(row, jury_arobases=4, jury_mentions='[{"code": "democratie_locale", "label": "Démocratie locale"}]'),
     )
     assert decided is not None
     assert (decided.arobases, decided.pre_notation, decided.mentions) == (4, 2, ["Démocratie locale"])
 
-    assert palmares.entry_of(2022, {**row, "pre_notation": None, "mentions": None}) is None, "not evaluated yet"
+    assert palmares.entry_of(2022, replace(row, pre_notation=None, mentions=None)) is None, "not evaluated yet"

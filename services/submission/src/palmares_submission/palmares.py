@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts import Category
 from palmares_eventkit.db import Connection
@@ -40,7 +38,7 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
     for r in await store.palmares_rows(conn, edition):
         final = entry_of(edition, r)
         if final is not None:
-            groups[_CATEGORY_GROUP[r["category"]]].append(final)
+            groups[_CATEGORY_GROUP[r.category]].append(final)
     history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
     for key, entries in groups.items():
         groups[key] = sorted(
@@ -59,21 +57,21 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
     )
 
 
-def entry_of(edition: int, r: asyncpg.Record | Mapping[str, Any]) -> PalmaresEntry | None:
+def entry_of(edition: int, r: store.PalmaresRow) -> PalmaresEntry | None:
     """A dossier's entry with its final arobases and mentions (`palmares_label.final`); None until it is evaluated."""
-    arobases = final_arobases(r["pre_notation"], r["jury_arobases"])
+    arobases = final_arobases(r.pre_notation, r.jury_arobases)
     if arobases is None:
         return None
     return entry(
         edition,
-        code=r["code"],
-        name=r["name"],
-        kind=r["kind"],
-        category=r["category"],
-        departement=r["departement"],
+        code=r.code,
+        name=r.name,
+        kind=r.kind,
+        category=r.category,
+        departement=r.departement,
         arobases=arobases,
-        pre_notation=r["pre_notation"],
-        mentions=[m["label"] for m in final_mentions(_json(r["mentions"]), _json(r["jury_mentions"]))],
+        pre_notation=r.pre_notation,
+        mentions=[m["label"] for m in final_mentions(_json(r.mentions), _json(r.jury_mentions))],
     )
 
 

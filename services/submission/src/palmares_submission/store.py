@@ -439,9 +439,26 @@ async def record_notification(conn: Connection, n: NotificationRow) -> None:
     )
 
 
-async def palmares_rows(conn: Connection, edition: int) -> list[asyncpg.Record]:
+@dataclass(frozen=True, slots=True)
+class PalmaresRow:
+    """A dossier of the edition as the palmarès reads it: its collectivité, pré-notation, detected mentions
+    (JSON), and the jury's arobases and granted mentions (JSON; None where it did not rule)."""
+
+    submission_id: UUID
+    code: str
+    name: str
+    kind: str
+    departement: str
+    category: str
+    pre_notation: int | None
+    jury_arobases: int | None
+    mentions: str | None
+    jury_mentions: str | None
+
+
+async def palmares_rows(conn: Connection, edition: int) -> list[PalmaresRow]:
     """Each dossier of the edition with its collectivité, results and jury decision."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
                   coalesce(sc.payload->>'category', c.category) AS category,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases,
@@ -455,6 +472,7 @@ async def palmares_rows(conn: Connection, edition: int) -> list[asyncpg.Record]:
            ORDER BY c.name""",
         edition,
     )
+    return [PalmaresRow(**dict(r)) for r in rows]
 
 
 async def label_history(conn: Connection, codes: list[str]) -> dict[str, dict[int, int]]:
