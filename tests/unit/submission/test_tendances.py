@@ -90,3 +90,14 @@ def test_lemmas_fold_accents_and_plurals() -> None:
 def test_a_word_in_a_single_dossier_makes_no_theme() -> None:
     lone = [ActionText("a", "A", "ville", "Hackathon", "", ()), ActionText("b", "B", "ville", "Jardin partagé", "", ())]
     assert tendances.themes(lone, 2) == []
+
+
+def test_text_only_ignores_the_declared_services() -> None:
+    declared = [
+        ActionText("a", "A", "ville", "Médiathèques en réseau", "", ("espace_public_numerique",)),
+        ActionText("b", "B", "ville", "Prêt à la médiathèque", "", ("espace_public_numerique",)),
+    ]
+    g2017 = _grille("grille-2017.json")
+    assert tendances.tendances(2017, g2017, declared).themes == []
+    (theme,) = tendances.tendances(2017, g2017, declared, text_only=True).themes
+    assert (theme.key, theme.dossiers) == (("mediatheque",), 2)

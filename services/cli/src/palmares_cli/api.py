@@ -222,9 +222,10 @@ class ApiClient:
         """The edition's re-evaluation and awards: done, total, rate and time left per job (operators)."""
         return self._object("GET", f"/v1/editions/{edition}/progress")
 
-    def tendances(self, edition: int, min_dossiers: int = 2) -> dict[str, Any]:
+    def tendances(self, edition: int, min_dossiers: int = 2, text_only: bool = False) -> dict[str, Any]:
         """The actions the grille does not describe, in themes, and the services nobody declared (operators)."""
-        return self._object("GET", f"/v1/editions/{edition}/tendances?min_dossiers={min_dossiers}")
+        query = f"min_dossiers={min_dossiers}&text_only={'true' if text_only else 'false'}"
+        return self._object("GET", f"/v1/editions/{edition}/tendances?{query}")
 
     def observatoire(self, edition: int, by: str) -> dict[str, Any]:
         return self._object("GET", f"/v1/editions/{edition}/observatoire?by={_seg(by)}")

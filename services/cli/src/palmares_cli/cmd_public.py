@@ -44,11 +44,14 @@ def grille_tendances(
     ctx: typer.Context,
     edition: EditionArgument,
     min_dossiers: Annotated[int, typer.Option(help="Dossiers that must share a theme's words.")] = 2,
+    text_only: Annotated[
+        bool, typer.Option("--text-only", help="Declared services do not count: only the actions' words.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Themes of the actions no service of the grille describes, and the services nobody declared (operators)."""
     with state(ctx).api() as api:
-        found = api.tendances(edition, min_dossiers)
+        found = api.tendances(edition, min_dossiers, text_only)
     emit(ctx, json_out, found, lambda: _print(tendances_lines(found)))
 
 

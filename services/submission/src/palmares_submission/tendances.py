@@ -210,11 +210,17 @@ def themes(pool: Sequence[ActionText], dossiers: int, *, min_dossiers: int = 2, 
     return found
 
 
-def tendances(edition: int, grille: Grille, actions: Iterable[ActionText], *, min_dossiers: int = 2) -> Tendances:
-    """The edition's undescribed actions in themes, and the grille's services that no dossier declared."""
+def tendances(
+    edition: int, grille: Grille, actions: Iterable[ActionText], *, min_dossiers: int = 2, text_only: bool = False
+) -> Tendances:
+    """The edition's undescribed actions in themes, and the grille's services that no dossier declared.
+
+    `text_only`: an action's declared services do not count, only its words (what a dossier
+    describes in words the grille does not have, even when it ticked a service).
+    """
     everything = list(actions)
     services = service_keys(grille)
-    known = {s.code for s in grille.services}
+    known = set() if text_only else {s.code for s in grille.services}
     pool = [a for a in everything if not (set(a.services) & known) and not described_by(a.text, services)]
     declared = {c for a in everything for c in a.services}
     dossiers = len({a.submission_id for a in everything})

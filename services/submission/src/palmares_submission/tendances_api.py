@@ -66,6 +66,7 @@ async def edition_tendances(
     request: Request,
     _: api.Operator,
     min_dossiers: Annotated[int, Query(ge=1, le=1000, description="dossiers sharing a theme's words")] = 2,
+    text_only: Annotated[bool, Query(description="declared services do not count, only the words")] = False,
 ) -> TendancesView:
     """Themes of the actions that the grille does not describe, and the services nobody declared (the comité's report)."""
     async with api.runtime_of(request).pool.acquire() as conn:
@@ -86,7 +87,7 @@ async def edition_tendances(
         for r in rows
         for a in json.loads(r["actions"] or "[]")
     ]
-    found = tendances.tendances(edition, grille, actions, min_dossiers=min_dossiers)
+    found = tendances.tendances(edition, grille, actions, min_dossiers=min_dossiers, text_only=text_only)
     return TendancesView(
         edition=edition,
         grille_version=ed.grille_version,
