@@ -34,12 +34,9 @@ async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
 
     await eventually(lambda: mails_of("award", 1), 60, "the award")
 
-    async def decide(arobases: int) -> None:
-        r = await api.client.post(
-            f"/v1/submissions/{sid}/jury-decision",
-            json={"arobases": arobases, "comment": "Correction du jury.", "decided_by": "Jury test"},
-            headers=api.operator,
-        )
+    async def decide(arobases: int, mentions: list[str] | None = None) -> None:
+        body = {"arobases": arobases, "comment": "Correction du jury.", "decided_by": "Jury test", "mentions": mentions}
+        r = await api.client.post(f"/v1/submissions/{sid}/jury-decision", json=body, headers=api.operator)
         assert r.status_code == 202, r.text
 
     corrected = 5 if view["arobases"] != 5 else 4
@@ -51,6 +48,21 @@ async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
     await decide(corrected)  # the same decision again: nothing changed, nothing sent
     await asyncio.sleep(3)
     assert sorted(m.kind for m in read_mails(stack.mail_dir, [contact])) == ["award", "receipt", "rectificatif"]
+
+    # The same arobases, a mention removed: the final mentions changed, one more rectificatif says so.
+    assert [m["code"] for m in view["mentions"]] == ["gouvernement_ouvert"]  # type: ignore[index]
+    assert "Gouvernement ouvert" in rectificatif.text()  # type: ignore[attr-defined]
+    await decide(corrected, mentions=[])
+    rectificatifs = await eventually(lambda: mails_of("rectificatif", 2), 60, "the rectificatif of the mentions")
+    assert rectificatifs is not None
+    (removed,) = [m for m in rectificatifs if "Le jury a revu les mentions" in m.text()]  # type: ignore[attr-defined]
+    assert "annule et remplace" in removed.text()  # type: ignore[attr-defined]
+    assert f"garde {french.arobases(corrected)}, mais n’obtient finalement pas de mention" in removed.text()  # type: ignore[attr-defined]
+    assert "Gouvernement ouvert" not in removed.text()  # type: ignore[attr-defined]
+
+    await decide(corrected, mentions=[])  # again: nothing changed, nothing sent
+    await asyncio.sleep(3)
+    assert len([m for m in read_mails(stack.mail_dir, [contact]) if m.kind == "rectificatif"]) == 2
     expected = {("receipt", "sent"), ("award", "sent"), ("rectificatif", "sent")}
 
     async def all_sent() -> dict[str, object] | None:
@@ -58,8 +70,9 @@ async def test_a_jury_correction_after_the_palmares_sends_one_rectificatif(
         status = await api.status(sid)
         return status if {(n["kind"], n["status"]) for n in status["notifications"]} == expected else None
 
-    status = await eventually(all_sent, 30, "the three emails sent in the status view")
+    status = await eventually(all_sent, 30, "the four emails sent in the status view")
     assert status["jury"]["arobases"] == corrected  # type: ignore[index]
+    assert len(status["notifications"]) == 4  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

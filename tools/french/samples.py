@@ -218,6 +218,19 @@ def letters() -> dict[str, EmailMessage]:
             previous_message_at=PUBLISHED,
             at=datetime(2017, 2, 6, 9, 15, tzinfo=UTC),
         ),
+        "rectificatif-village-mentions": award(
+            FREHEL,
+            notification=render.notification_id("rectificatif", SID, "decision-3"),
+            jury={
+                "arobases": 3,
+                "comment": "Une seule mention est retenue après réexamen.",
+                "decided_by": "Jury",
+                "mentions": MENTIONS["mentions"][:1],
+            },
+            previous_arobases=3,
+            previous_message_at=PUBLISHED,
+            at=datetime(2017, 2, 6, 9, 15, tzinfo=UTC),
+        ),
     }
 
 

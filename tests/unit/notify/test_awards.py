@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from palmares_notify.awards import AwardState, Version, award_due, rectificatif_due
+from palmares_notify.awards import Announcement, AwardState, Version, award_due, rectificatif_due
 
 READY = AwardState(
     palmares_published=True,
@@ -45,6 +45,22 @@ def test_never_twice() -> None:
 
 def test_a_rectificatif_only_after_the_award_and_only_if_the_arobases_change() -> None:
     awarded = dataclasses.replace(READY, award_queued=True)
-    assert rectificatif_due(awarded, announced_arobases=3, decided_arobases=4)
-    assert not rectificatif_due(awarded, announced_arobases=4, decided_arobases=4)
-    assert not rectificatif_due(READY, announced_arobases=None, decided_arobases=4), "the award will carry it"
+    assert rectificatif_due(awarded, Announcement(3, frozenset()), Announcement(4, frozenset()))
+    assert not rectificatif_due(awarded, Announcement(4, frozenset()), Announcement(4, frozenset()))
+    assert not rectificatif_due(READY, None, Announcement(4, frozenset())), "the award will carry it"
+
+
+def test_a_rectificatif_when_only_the_final_mentions_change() -> None:
+    awarded = dataclasses.replace(READY, award_queued=True)
+    announced = Announcement(4, frozenset({"solidarite", "ecologie"}))
+    assert rectificatif_due(awarded, announced, Announcement(4, frozenset({"solidarite"}))), "a mention removed"
+    assert rectificatif_due(awarded, announced, Announcement(4, announced.mentions | {"sante"})), "a mention added"
+    assert rectificatif_due(awarded, announced, Announcement(4, frozenset())), "every mention removed"
+    assert not rectificatif_due(awarded, announced, Announcement(4, frozenset({"ecologie", "solidarite"})))
+    assert not rectificatif_due(READY, None, Announcement(4, frozenset())), "before the award, nothing to correct"
+
+
+def test_an_award_announced_before_its_mentions_were_kept_is_compared_on_its_arobases() -> None:
+    awarded = dataclasses.replace(READY, award_queued=True)
+    assert not rectificatif_due(awarded, Announcement(4, None), Announcement(4, frozenset({"sante"})))
+    assert rectificatif_due(awarded, Announcement(4, None), Announcement(3, frozenset({"sante"})))

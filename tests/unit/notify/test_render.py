@@ -204,6 +204,31 @@ def test_rectificatif_cancels_and_replaces_the_previous_message_and_says_why() -
     assert "annule et remplace notre message du 1er février 2017" in visible(html)
 
 
+def test_a_rectificatif_of_the_mentions_alone_says_the_arobases_stay_and_lists_the_new_mentions() -> None:
+    detected = {"mentions": [{"code": "sante", "label": "Santé"}, {"code": "ecologie", "label": "Écologie"}]}
+    kept = award(
+        mentions=detected,
+        jury={"arobases": 2, "comment": "", "decided_by": "Jury", "mentions": detected["mentions"][:1]},
+        previous_arobases=2,
+        previous_message_at=AT,
+    )
+    text, html = parts(kept)
+    assert "ce message annule et remplace notre message" in text
+    assert f"Le jury a revu les mentions après la publication du palmarès{NBSP}: Fréhel garde deux arobases" in text
+    assert "la liste des mentions ci-dessous remplace celle que nous vous avions annoncée" in visible(html)
+    assert "Santé." in text and "Écologie" not in text
+    assert "et non" not in text, "the arobases did not change"
+
+    none_left = award(
+        mentions=detected,
+        jury={"arobases": 2, "comment": "", "decided_by": "Jury", "mentions": []},
+        previous_arobases=2,
+        previous_message_at=AT,
+    )
+    text, _html = parts(none_left)
+    assert "Fréhel garde deux arobases, mais n’obtient finalement pas de mention cette année." in text
+
+
 def test_the_signature_names_the_association_and_links_open_the_dossier() -> None:
     for msg in (receipt(), award()):
         text, html = parts(msg)
@@ -238,6 +263,7 @@ def test_typography_of_every_letter() -> None:
         receipt(PARTHENAY),
         award(mentions=mentions, distinctions=["Territoire d'excellence numérique"]),
         award(jury={"arobases": 4, "comment": "", "decided_by": "J"}, previous_arobases=2, previous_message_at=AT),
+        award(jury={"arobases": 2, "comment": "", "decided_by": "J", "mentions": []}, previous_arobases=2),
     ]
     for msg in letters:
         for part in parts(msg):

@@ -13,6 +13,10 @@ in any order. An award is due once
   notify has not read yet counts as version 0);
 - and it was not queued already (one award per dossier, ever).
 
+A jury decision read after the award sends a rectificatif when it changes
+what the award (or the last rectificatif) announced: the final arobases or
+the final mentions (`rectificatif_due`).
+
 `store.award_candidates` filters an edition's dossiers by the same rule in
 SQL, to lock and read only those; tests/runtime/test_notify_service.py
 checks that SQL against `award_due`.
@@ -61,9 +65,25 @@ def award_due(s: AwardState) -> bool:
     )
 
 
-def rectificatif_due(s: AwardState, announced_arobases: int | None, decided_arobases: int) -> bool:
-    """Whether a jury decision read after the award sends a rectificatif: only if it changes the arobases announced.
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What an award or a rectificatif announces: the final arobases and the codes of the final mentions."""
 
-    Before the award nothing was announced: the award itself will carry the decision.
+    arobases: int
+    mentions: frozenset[str] | None  # None: announced before notify recorded the mentions it announces
+
+
+def rectificatif_due(s: AwardState, announced: Announcement | None, decided: Announcement) -> bool:
+    """Whether a jury decision read after the award sends a rectificatif: only if it changes what was announced.
+
+    The final arobases or the final mentions (the jury removed or added one
+    after the publication): the letter then « annule et remplace » the previous
+    one. Before the award nothing was announced: the award itself will carry the
+    decision. An award announced before notify kept its mentions is compared on
+    its arobases alone.
     """
-    return s.award_queued and announced_arobases is not None and announced_arobases != decided_arobases
+    if not s.award_queued or announced is None:
+        return False
+    if announced.arobases != decided.arobases:
+        return True
+    return announced.mentions is not None and announced.mentions != decided.mentions

@@ -33,10 +33,10 @@ from palmares_contracts import (
 )
 from palmares_eventkit import telemetry
 from palmares_eventkit.runtime import Background, ServiceRuntime, Subscription, Tx
-from palmares_label.final import final_arobases
+from palmares_label.final import final_arobases, final_mentions
 
 from palmares_notify import render, store
-from palmares_notify.awards import Version, award_due, rectificatif_due
+from palmares_notify.awards import Announcement, Version, award_due, rectificatif_due
 from palmares_notify.render import Sender
 from palmares_notify.sender import MAIL_CHANNEL
 
@@ -192,9 +192,13 @@ class Notifier:
         return 1
 
     async def _maybe_rectify(self, tx: Tx, event: JuryDecided) -> None:
-        """After the award, a jury decision that changes the arobases sends one rectificatif."""
+        """After the award, a jury decision that changes the final arobases or mentions sends one rectificatif."""
         dossier = await store.dossier(tx.conn, event.submission_id, lock=True)
-        if dossier is None or not rectificatif_due(dossier.state, dossier.announced_arobases, event.arobases):
+        if (
+            dossier is None
+            or dossier.score is None
+            or not rectificatif_due(dossier.state, dossier.announced, _announcement(dossier))
+        ):
             return
         nid = render.notification_id(NotificationKind.RECTIFICATIF, event.submission_id, event.event_id)
         await self._queue_award(
@@ -216,14 +220,13 @@ class Notifier:
         links: list[dict[str, Any]],
         previous: datetime | None = None,
     ) -> None:
-        """Render the award (or its rectificatif) and queue it with the final arobases it announces.
+        """Render the award (or its rectificatif) and queue it with the final arobases and mentions it announces.
 
         The letter shows the dossier's final arobases and mentions (`palmares_label.final`): the
         detected mentions and the jury's decision go to `render_award`, which applies the rule.
         """
         edition = _published(dossier)
         score, detected, jury = dossier.score or {}, dossier.mentions or {}, dossier.jury
-        arobases = final_arobases(int(score["arobases"]), jury.arobases if jury else None)
         rectificatif = kind is NotificationKind.RECTIFICATIF
         message = render.render_award(
             notification=nid,
@@ -237,7 +240,7 @@ class Notifier:
             ceremony=edition.ceremony,
             sender=self._sender,
             at=utcnow(),
-            previous_arobases=dossier.announced_arobases if rectificatif else None,
+            previous_arobases=dossier.announced.arobases if rectificatif and dossier.announced else None,
             previous_message_at=previous,
             distinctions=None if rectificatif else edition.distinctions_of(dossier.code),
             service_labels=edition.service_labels,
@@ -257,10 +260,20 @@ class Notifier:
                 message=message.as_bytes(),
                 trace=dossier.trace,
                 links=links,
-                announced_arobases=arobases,
+                announced=_announcement(dossier),
             ),
             MAIL_CHANNEL,
         )
+
+
+def _announcement(dossier: store.Dossier) -> Announcement:
+    """What the dossier's award or rectificatif announces: its final arobases and mentions (`palmares_label.final`)."""
+    score, detected, jury = dossier.score or {}, dossier.mentions or {}, dossier.jury
+    mentions = final_mentions(detected.get("mentions", []), jury.mentions if jury else None)
+    return Announcement(
+        arobases=final_arobases(int(score["arobases"]), jury.arobases if jury else None),
+        mentions=frozenset(str(m["code"]) for m in mentions),
+    )
 
 
 def _published(dossier: store.Dossier) -> store.Edition:

@@ -283,7 +283,8 @@ def render_award(
     makes of them.
 
     With `previous_arobases`, the same email as a « rectificatif » that cancels
-    and replaces the message sent at `previous_message_at` with other arobases.
+    and replaces the message sent at `previous_message_at`: with other arobases,
+    or with the same arobases and other mentions (the jury revised only those).
     `advice` (the next arobase, the services to declare) is, when not given,
     `advice.advice_for` the score and mentions given.
     """

@@ -18,7 +18,7 @@ import asyncpg
 from palmares_contracts import GrillePublished, JuryDecided, NotificationKind, PalmaresPublished
 from palmares_eventkit.db import Connection
 
-from palmares_notify.awards import AwardState, Version
+from palmares_notify.awards import Announcement, AwardState, Version
 
 JSON = dict[str, Any]
 """A JSON object as stored (an event's payload, a collectivité, a trace context)."""
@@ -215,7 +215,7 @@ class Dossier:
     score: JSON | None  # the SubmissionScored kept
     mentions: JSON | None  # the MentionsDetected kept
     jury: Jury | None
-    announced_arobases: int | None
+    announced: Announcement | None  # what its award or last rectificatif announced (None: nothing yet)
     state: AwardState
 
     @property
@@ -229,6 +229,7 @@ class Dossier:
 
 _DOSSIER = """
 SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx, d.announced_arobases,
+       d.announced_mentions,
        e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
        e.service_labels, coalesce(e.jury_events_seen, 0) AS jury_events_seen,
        coalesce(e.jury_events_expected, 0) AS jury_events_expected,
@@ -281,7 +282,12 @@ def _dossier(submission_id: UUID, r: asyncpg.Record) -> Dossier:
         )
         if r["jury_arobases"] is not None
         else None,
-        announced_arobases=r["announced_arobases"],
+        announced=Announcement(
+            arobases=r["announced_arobases"],
+            mentions=frozenset(json.loads(r["announced_mentions"])) if r["announced_mentions"] is not None else None,
+        )
+        if r["announced_arobases"] is not None
+        else None,
         state=AwardState(
             palmares_published=published,
             jury_events_seen=r["jury_events_seen"],
@@ -374,7 +380,7 @@ class Email:
     message: bytes
     trace: JSON
     links: Sequence[Mapping[str, Any]] = ()
-    announced_arobases: int | None = None  # the arobases it announces (award, rectificatif)
+    announced: Announcement | None = None  # the final arobases and mentions it announces (award, rectificatif)
 
     def event_fields(self) -> dict[str, Any]:
         """The fields of its `NotificationSent` or `NotificationFailed`."""
@@ -391,7 +397,7 @@ class Email:
 
 
 async def queue(conn: Connection, email: Email, channel: str) -> None:
-    """Store the email as `pending` and wake the senders at commit (with the arobases it announces, if any).
+    """Store the email as `pending` and wake the senders at commit (with the arobases and mentions it announces).
 
     One statement: on the hot paths a round trip costs notify and PostgreSQL
     more CPU than the writes themselves.
@@ -410,7 +416,10 @@ async def queue(conn: Connection, email: Email, channel: str) -> None:
         json.dumps(email.trace),
         json.dumps([link for link in email.links if link.get("traceparent")]),
         channel,
-        email.announced_arobases,
+        email.announced.arobases if email.announced else None,
+        json.dumps(sorted(email.announced.mentions))
+        if email.announced and email.announced.mentions is not None
+        else None,
     )
 
 
@@ -421,6 +430,7 @@ WITH queued AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
     ON CONFLICT (notification_id) DO NOTHING
 ), announced AS (
-    UPDATE dossiers SET announced_arobases = $13::int WHERE submission_id = $3 AND $13::int IS NOT NULL
+    UPDATE dossiers SET announced_arobases = $13::int, announced_mentions = $14::jsonb
+    WHERE submission_id = $3 AND $13::int IS NOT NULL
 )
 SELECT pg_notify($12, '')"""
