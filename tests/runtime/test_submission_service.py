@@ -30,7 +30,7 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 from palmares_submission import app, palmares, store
-from palmares_submission.domain.errors import Conflict, Invalid
+from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from palmares_submission.schemas import SubmissionRequest
 from palmares_submission.service import commands
 from palmares_submission.settings import SubmissionSettings
@@ -110,6 +110,19 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
         2,
     )
     assert second.accepted.submission_id == first.accepted.submission_id
+
+    # The collectivité keeps its action out of the public catalogue; another one may not, nor a missing action.
+    sid = first.accepted.submission_id
+    await run(lambda tx: commands.choose_catalogue(tx, sid, 0, False, may_read=lambda code: code == "49007"))
+    with pytest.raises(Forbidden):
+        await run(lambda tx: commands.choose_catalogue(tx, sid, 0, True, may_read=lambda code: code == "72181"))
+    with pytest.raises(NotFound, match="position 1"):
+        await run(lambda tx: commands.choose_catalogue(tx, sid, 1, False, may_read=lambda code: True))
+    withheld = await runtime.pool.fetchval(
+        "SELECT catalogue_withheld FROM submission.submission_revisions WHERE submission_id = $1 AND revision = 2",
+        sid,
+    )
+    assert withheld == [0]
 
     # Refused: rolled back, nothing written, nothing published.
     with pytest.raises(Invalid) as unknown:

@@ -162,7 +162,7 @@ def field_message(fragment: str) -> str:
 
 
 # What the service layer raises (palmares_submission.domain.errors): its message first.
-_REFUSALS = ("Refused", "Invalid", "Conflict", "NotFound")
+_REFUSALS = ("Refused", "Invalid", "Conflict", "Forbidden", "NotFound")
 
 
 def _messages_in(tree: ast.AST) -> Iterator[tuple[int, str]]:

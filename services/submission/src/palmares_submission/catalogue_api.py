@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from palmares_submission import api, catalogue, public_pages, spreadsheet, territoires
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.schemas import COLLECTIVITE_CODE
+from palmares_submission.service import commands
 
 router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
 page_router = APIRouter()
@@ -239,38 +240,10 @@ async def choose_catalogue(
     caller: api.Caller,
 ) -> CatalogueChoice:
     """Keep one action of the dossier out of the public catalogue (`published: false`), or put it back."""
-    async with api.runtime_of(request).transaction() as tx:
-        row = await tx.conn.fetchrow(
-            "SELECT collectivite_code, revision FROM submissions WHERE submission_id = $1 FOR UPDATE", submission_id
-        )
-        if row is None:
-            raise ApiError(404, "Dossier inconnu.")
-        if not caller.may_read(row["collectivite_code"]):
-            raise ApiError(403, "Ce jeton n’est pas celui de cette collectivité.")
-        count = await tx.conn.fetchval(
-            """SELECT jsonb_array_length(event->'actions') FROM submission_revisions
-               WHERE submission_id = $1 AND revision = $2""",
-            submission_id,
-            row["revision"],
-        )
-        if position >= count:
-            raise ApiError(404, f"Le dossier compte {count} actions : la position {position} n’existe pas.")
-        await tx.conn.execute(
-            """UPDATE submission_revisions
-               SET catalogue_withheld = CASE WHEN $3 THEN array_remove(catalogue_withheld, $4)
-                   ELSE array_append(array_remove(catalogue_withheld, $4), $4) END
-               WHERE submission_id = $1 AND revision = $2""",
-            submission_id,
-            row["revision"],
-            body.published,
-            position,
-        )
-        await tx.conn.execute(
-            "UPDATE catalogue_actions SET published = $3 WHERE submission_id = $1 AND position = $2",
-            submission_id,
-            position,
-            body.published,
-        )
+    await commands.run(
+        api.runtime_of(request).transaction,
+        lambda tx: commands.choose_catalogue(tx, submission_id, position, body.published, may_read=caller.may_read),
+    )
     return body
 
 

@@ -17,7 +17,7 @@ from palmares_label import french
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from palmares_submission.domain.errors import Conflict, Invalid, NotFound, Refused
+from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from palmares_submission.schemas import ErrorBody
 
 # French wording of pydantic's error types (the ones a request body can hit). A count is
@@ -187,7 +187,7 @@ def shown(message: str) -> str:
 
 
 # The status of each kind of refusal of a command (palmares_submission.domain.errors).
-REFUSAL_STATUS: dict[type[Refused], int] = {Invalid: 422, Conflict: 409, NotFound: 404}
+REFUSAL_STATUS: dict[type[Refused], int] = {Invalid: 422, Conflict: 409, Forbidden: 403, NotFound: 404}
 
 
 def refusal_status(refused: Refused) -> int:

@@ -592,3 +592,46 @@ async def evaluations(conn: Connection, edition: int) -> list[EvaluationRow]:
         edition,
     )
     return [EvaluationRow(**dict(r)) for r in rows]
+
+
+# --- a dossier's actions in the public catalogue ---------------------------------------------------
+
+
+async def locked_submission(conn: Connection, submission_id: UUID) -> tuple[str, int] | None:
+    """The dossier's collectivité and current revision, the dossier locked until the transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT collectivite_code, revision FROM submissions WHERE submission_id = $1 FOR UPDATE", submission_id
+    )
+    return (row["collectivite_code"], row["revision"]) if row else None
+
+
+async def action_count(conn: Connection, submission_id: UUID, revision: int) -> int:
+    count = await conn.fetchval(
+        """SELECT jsonb_array_length(event->'actions') FROM submission_revisions
+           WHERE submission_id = $1 AND revision = $2""",
+        submission_id,
+        revision,
+    )
+    return int(count or 0)
+
+
+async def choose_catalogue(
+    conn: Connection, submission_id: UUID, revision: int, position: int, published: bool
+) -> None:
+    """Keep the action at `position` of the revision out of the catalogue, or put it back (the catalogue too)."""
+    await conn.execute(
+        """UPDATE submission_revisions
+           SET catalogue_withheld = CASE WHEN $3 THEN array_remove(catalogue_withheld, $4)
+               ELSE array_append(array_remove(catalogue_withheld, $4), $4) END
+           WHERE submission_id = $1 AND revision = $2""",
+        submission_id,
+        revision,
+        published,
+        position,
+    )
+    await conn.execute(
+        "UPDATE catalogue_actions SET published = $3 WHERE submission_id = $1 AND position = $2",
+        submission_id,
+        position,
+        published,
+    )

@@ -1,7 +1,7 @@
 """What a command refuses, in French for the person who asked, with the field at fault when there is one.
 
-The HTTP API answers `Invalid` with 422, `Conflict` with 409 and `NotFound`
-with 404; the espaces' pages show the message beside the field.
+The HTTP API answers `Invalid` with 422, `Conflict` with 409, `Forbidden`
+with 403 and `NotFound` with 404; the espaces' pages show the message beside the field.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ class Invalid(Refused):
 
 class Conflict(Refused):
     """The request is well formed but the campaign's state forbids it (closed, already published…)."""
+
+
+class Forbidden(Refused):
+    """The request is about someone else's data (another collectivité's dossier)."""
 
 
 class NotFound(Refused):

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
+from uuid import UUID
 
 from palmares_contracts import (
     Action,
@@ -43,7 +44,7 @@ from palmares_submission import (
 )
 from palmares_submission.domain import campaign, dossier
 from palmares_submission.domain.dossier import Revision
-from palmares_submission.domain.errors import Conflict, Invalid, NotFound
+from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from palmares_submission.edition_category import dossier_collectivite
 from palmares_submission.schemas import SubmissionRequest
 
@@ -322,6 +323,29 @@ async def reopen(tx: Tx, edition: int, code: str, until: datetime | None) -> Reo
     grille = await store.grille_version(tx.conn, edition, state.grille_version)
     reopened = await calendar_store.reopen(tx.conn, edition, code, utcnow(), until)
     return Reopened(reopened, grille.closes_at)
+
+
+# --- a dossier's actions in the public catalogue --------------------------------------------------
+
+
+async def choose_catalogue(
+    tx: Tx, submission_id: UUID, position: int, published: bool, *, may_read: Callable[[str], bool]
+) -> Done:
+    """Keep one action of the dossier out of the public catalogue (`published` False), or put it back.
+
+    `may_read(code)`: whether the caller may act on the collectivité `code`'s dossier.
+    """
+    found = await store.locked_submission(tx.conn, submission_id)
+    if found is None:
+        raise NotFound("Dossier inconnu.")
+    code, revision = found
+    if not may_read(code):
+        raise Forbidden("Ce jeton n’est pas celui de cette collectivité.")
+    count = await store.action_count(tx.conn, submission_id, revision)
+    if position >= count:
+        raise NotFound(f"Le dossier compte {count} actions : la position {position} n’existe pas.")
+    await store.choose_catalogue(tx.conn, submission_id, revision, position, published)
+    return Done()
 
 
 # --- the grille, the palmarès, the label history ---------------------------------------------------------
