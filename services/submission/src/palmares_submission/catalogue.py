@@ -32,6 +32,10 @@ from palmares_label import french
 
 from palmares_submission import refdata, store, territoires
 
+# An edition of 36,000 dossiers (about 87,000 actions) takes tens of seconds to index: more
+# than the pool's default statement timeout (60 s) on a loaded machine.
+BUILD_TIMEOUT_S = 600
+
 # Highlight markers: control characters never reach a stored text (see `text`), so they
 # cannot collide with what a collectivité wrote.
 _START, _STOP = "\x02", "\x03"
@@ -214,6 +218,10 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
     if ed is None:
         return 0
     grille = await store.grille_version(as_asyncpg(conn), edition, ed.grille_version)
+    if submission_id is None:
+        # The rows are computed here between two statements (seconds for a national edition): longer than
+        # the pool's idle-in-transaction fence allows a transaction to wait. For this transaction only.
+        await conn.execute("SET LOCAL idle_in_transaction_session_timeout = '10min'")
     dossiers = [
         DossierRow(
             submission_id=r["submission_id"],
@@ -260,7 +268,9 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
                labels text, published boolean, keywords text
            ) ON COMMIT DROP"""
     )
-    await conn.copy_records_to_table("catalogue_load", records=actions, columns=_ACTION_COLUMNS)
+    await conn.copy_records_to_table(
+        "catalogue_load", records=actions, columns=_ACTION_COLUMNS, timeout=BUILD_TIMEOUT_S
+    )
     await conn.execute(
         """INSERT INTO catalogue_actions
            SELECT submission_id, position, edition, collectivite_code, name, kind, category, departement, region,
@@ -270,10 +280,13 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
                   || setweight(to_tsvector('catalogue_fr', description), 'B')
                   || setweight(to_tsvector('catalogue_fr', keywords), 'C')
                   || setweight(to_tsvector('catalogue_fr', name), 'D')
-           FROM catalogue_load"""
+           FROM catalogue_load""",
+        timeout=BUILD_TIMEOUT_S,
     )
     await conn.execute("DROP TABLE catalogue_load")
-    await conn.copy_records_to_table("observatoire_dossiers", records=observed, columns=_DOSSIER_COLUMNS)
+    await conn.copy_records_to_table(
+        "observatoire_dossiers", records=observed, columns=_DOSSIER_COLUMNS, timeout=BUILD_TIMEOUT_S
+    )
     return len(actions)
 
 
