@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from palmares_contracts import Grille, MentionsDetected, SubmissionReceived
+from palmares_evaluation.service import evaluated_revision
 
 from palmares_mentions.domain import detect
 
@@ -13,11 +14,7 @@ def evaluate(dossier: SubmissionReceived, grille: Grille) -> tuple[MentionsDetec
     """The `MentionsDetected` of a dossier revision under a grille version."""
     found = detect(dossier.actions, dossier.narrative, grille, dossier.collectivite.category)
     event = MentionsDetected(
-        submission_id=dossier.submission_id,
-        revision=dossier.revision,
-        edition=dossier.edition,
-        collectivite_code=dossier.collectivite.code,
-        grille_version=grille.version,
+        **evaluated_revision(dossier, grille),
         mentions=found.mentions,
         missed=found.missed,
         suggestions=found.suggestions,

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from palmares_eventkit.runtime import bootstrap, run_worker
-from palmares_eventkit.settings import ServiceSettings
+from palmares_scoring.app import EVALUATING
 
-from palmares_scoring.app import SERVICE, create_app
-
-
-def main() -> None:
-    settings = ServiceSettings()
-    bootstrap(SERVICE, settings)
-    run_worker(create_app(settings), settings)
-
+main = EVALUATING.main
 
 if __name__ == "__main__":
     main()

@@ -1,25 +1,14 @@
-"""Composition root of the scoring service: the shared dossier evaluator around its pure domain."""
+"""Composition root of the scoring service: the shared evaluating service around its pure domain."""
 
 from __future__ import annotations
 
-from faststream.asgi import AsgiFastStream
 from palmares_contracts import SubmissionScored
-from palmares_evaluation.evaluator import evaluation_runtime
-from palmares_eventkit.cluster import Cluster
-from palmares_eventkit.runtime import ServiceRuntime
-from palmares_eventkit.settings import ServiceSettings
+from palmares_evaluation.service import EvaluatingService
 
 from palmares_scoring import metrics
 from palmares_scoring.handlers import evaluate
 
 SERVICE = "scoring"
-
-
-def create_runtime(settings: ServiceSettings | None = None, *, cluster: Cluster | None = None) -> ServiceRuntime:
-    runtime = evaluation_runtime(SERVICE, evaluate, settings, cluster=cluster)
-    runtime.on_published(SubmissionScored, metrics.count)
-    return runtime
-
-
-def create_app(settings: ServiceSettings | None = None) -> AsgiFastStream:
-    return create_runtime(settings).asgi_app()
+EVALUATING = EvaluatingService(SERVICE, evaluate, SubmissionScored, metrics.count)
+create_runtime = EVALUATING.create_runtime
+create_app = EVALUATING.create_app

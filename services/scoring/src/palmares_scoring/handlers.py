@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from palmares_contracts import Grille, SubmissionReceived, SubmissionScored
+from palmares_evaluation.service import evaluated_revision
 
 from palmares_scoring.domain import score_dossier
 
@@ -13,11 +14,7 @@ def evaluate(dossier: SubmissionReceived, grille: Grille) -> tuple[SubmissionSco
     """The `SubmissionScored` of a dossier revision under a grille version."""
     result = score_dossier(dossier.actions, dossier.collectivite.category, grille)
     event = SubmissionScored(
-        submission_id=dossier.submission_id,
-        revision=dossier.revision,
-        edition=dossier.edition,
-        collectivite_code=dossier.collectivite.code,
-        grille_version=grille.version,
+        **evaluated_revision(dossier, grille),
         score=result.score,
         arobases=result.arobases,
         category=dossier.collectivite.category,
