@@ -23,7 +23,7 @@ async def test_after_closing_dossiers_are_refused_until_an_operator_reopens_one(
     assert r.status_code == 202, r.text
     sid = r.json()["submission_id"]
 
-    # The jury decides on revision 1; then the campaign closes (18 h 00 in Paris, yesterday or so).
+    # The jury decides on revision 1; then the campaign closes (18 h in Paris, yesterday or so).
     r = await api.client.post(
         f"/v1/submissions/{sid}/jury-decision", json={"arobases": 3, "decided_by": "Jury"}, headers=api.operator
     )

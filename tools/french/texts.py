@@ -20,12 +20,13 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from palmares_submission import errors
+from palmares_submission import calendar, errors
 
 from tools.french import samples
 from tools.repository import repository_root
@@ -213,11 +214,22 @@ def api_error_texts(package: Path | None = None) -> dict[str, str]:
     return texts
 
 
+def calendar_texts() -> dict[str, str]:
+    """The campaign calendar's refusals (`palmares_submission.calendar`), with sample dates and counts."""
+    closes_at = datetime(2017, 11, 30, 17, 0, tzinfo=UTC)
+    return {
+        "calendar: campaign closed": errors.shown(calendar.closed_message(2018, closes_at)),
+        "calendar: one decision to review": errors.shown(calendar.palmares_blocked_message(2018, 1) or ""),
+        "calendar: decisions to review": errors.shown(calendar.palmares_blocked_message(2018, 3) or ""),
+    }
+
+
 def all_texts() -> dict[str, str]:
     return {
         **letter_texts(),
         **page_texts(),
         **api_error_texts(),
+        **calendar_texts(),
         **samples.mention_messages(),
         **samples.ignored_action_reasons(),
     }

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from palmares_submission.calendar import Reopening, palmares_blocked_message, refusal, to_review_again
 
-CLOSES = datetime(2017, 11, 30, 17, 0, tzinfo=UTC)  # 18 h 00 in Paris (winter time)
+CLOSES = datetime(2017, 11, 30, 17, 0, tzinfo=UTC)  # 18 h in Paris (winter time)
 BEFORE = CLOSES - timedelta(seconds=1)
 AFTER = CLOSES + timedelta(days=3)
 
@@ -23,7 +23,7 @@ def test_at_and_after_the_closing_instant_the_refusal_gives_the_date_in_paris_ti
     for now in (CLOSES, AFTER):
         message = refusal(2018, CLOSES, now, None)
         assert message is not None
-        assert message.startswith("La campagne 2018 est close depuis le 30 novembre 2017 à 18 h 00 (heure de Paris)")
+        assert message.startswith("La campagne 2018 est close depuis le 30 novembre 2017 à 18 h (heure de Paris)")
 
 
 def test_summer_time_is_paris_time_too() -> None:
@@ -55,4 +55,4 @@ def test_the_palmares_waits_for_decisions_to_review_again() -> None:
     one = palmares_blocked_message(2018, 1)
     assert one is not None and "une décision du jury est «\u00a0à revoir\u00a0»" in one and "la confirmer" in one
     two = palmares_blocked_message(2018, 2)
-    assert two is not None and "2 décisions du jury sont" in two and "les confirmer" in two
+    assert two is not None and "deux décisions du jury sont" in two and "les confirmer" in two

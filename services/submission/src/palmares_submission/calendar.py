@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from palmares_label import french
+
 from palmares_submission.domain.french_dates import french_datetime
 
 
@@ -65,7 +67,7 @@ def palmares_blocked_message(edition: int, to_review: int) -> str | None:
     if to_review == 1:
         count, them = "une décision du jury est", "la"
     else:
-        count, them = f"{to_review} décisions du jury sont", "les"
+        count, them = f"{french.count_in_words(to_review, 'décision', feminine=True)} du jury sont", "les"
     return (
         f"Le palmarès {edition} ne peut pas encore être publié\u00a0: {count} «\u00a0à revoir\u00a0» "
         f"(dossier modifié après la décision). Le jury doit {them} confirmer ou {them} corriger."

@@ -26,8 +26,9 @@ def french_date(value: date | datetime | str | None) -> str:
 
 
 def french_datetime(value: datetime | None) -> str:
-    """« 30 novembre 2017 à 18 h 00 » (Paris time)."""
+    """« 30 novembre 2017 à 18 h », « 1er décembre 2017 à 9 h 05 » (Paris time; a round hour has no minutes)."""
     if value is None:
         return ""
     local = value.astimezone(PARIS)
-    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
+    minutes = f" {local.minute:02d}" if local.minute else ""
+    return f"{french_date(local.date())} à {local.hour} h{minutes}"

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from palmares_contracts import utcnow
 from palmares_label.final import final_mentions
 
-from palmares_submission import worklist, worklist_store
+from palmares_submission import calendar, worklist, worklist_store
 from palmares_submission.domain.errors import NotFound, Refused
 from palmares_submission.refdata import load_departements
 from palmares_submission.service import commands
@@ -215,7 +215,7 @@ def _decision_page(
         detected=detected,
         grille_mentions=dossier.grille.mentions if dossier.grille else (),
         categories=worklist.CATEGORIES,
-        to_review_again=view.jury is not None and (decision_revision or 0) < view.revision,
+        to_review_again=view.jury is not None and calendar.to_review_again(decision_revision, view.revision),
         decision_revision=decision_revision,
         banner=banner,
     )
