@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import openpyxl
+import pytest
 from odf import teletype
 from odf.opendocument import load as load_ods
 from odf.table import Table, TableCell, TableRow
@@ -156,44 +157,45 @@ def test_ods_has_the_table_and_a_source_sheet() -> None:
     assert "Licence Ouverte 2.0" in teletype.extractText(tables[1])
 
 
-def test_french_alphabetical_order() -> None:
-    names = ["Vannes", "Épernay", "Eybens", "Île-d’Yeu", "Issy-les-Moulineaux", "Agen", "Ivry-sur-Seine", "Évry"]
-    entries = [entry(f"{i:05d}", n, "ville", 5) for i, n in enumerate(names)]
-    ordered = [e.name for e in sorted(entries, key=palmares.order)]
-    assert ordered == [
-        "Agen",
-        "Épernay",
-        "Évry",
-        "Eybens",
-        "Île-d’Yeu",
-        "Issy-les-Moulineaux",
-        "Ivry-sur-Seine",
-        "Vannes",
-    ]
-    # More arobases first, whatever the name.
+@pytest.mark.parametrize(
+    ("names", "category", "ordered"),
+    [
+        pytest.param(
+            ["Vannes", "Épernay", "Eybens", "Île-d’Yeu", "Issy-les-Moulineaux", "Agen", "Ivry-sur-Seine", "Évry"],
+            "ville",
+            ["Agen", "Épernay", "Évry", "Eybens", "Île-d’Yeu", "Issy-les-Moulineaux", "Ivry-sur-Seine", "Vannes"],
+            id="accented initials among their letter",
+        ),
+        pytest.param(
+            [
+                "CC de Parthenay-Gâtine",
+                "CA La Riviéra du Levant",
+                "CU d'Arras",
+                "Métropole de Lyon",
+                "CC Berry Grand Sud",
+            ],
+            "territoire",
+            [
+                "CU d'Arras",
+                "CC Berry Grand Sud",
+                "Métropole de Lyon",
+                "CC de Parthenay-Gâtine",
+                "CA La Riviéra du Levant",
+            ],
+            id="epci under their distinctive name",
+        ),
+    ],
+)
+def test_french_alphabetical_order(names: list[str], category: str, ordered: list[str]) -> None:
+    entries = [entry(f"2000000{i:02d}", n, category, 5) for i, n in enumerate(names)]
+    assert [e.name for e in sorted(entries, key=palmares.order)] == ordered
+
+
+def test_more_arobases_first_whatever_the_name() -> None:
     assert (
         sorted([entry("1", "Agen", "ville", 3), entry("2", "Vannes", "ville", 5)], key=palmares.order)[0].name
         == "Vannes"
     )
-
-
-def test_epci_sorted_under_their_distinctive_name() -> None:
-    names = [
-        "CC de Parthenay-Gâtine",
-        "CA La Riviéra du Levant",
-        "CU d'Arras",
-        "Métropole de Lyon",
-        "CC Berry Grand Sud",
-    ]
-    entries = [entry(f"2000000{i:02d}", n, "territoire", 5) for i, n in enumerate(names)]
-    ordered = [e.name for e in sorted(entries, key=palmares.order)]
-    assert ordered == [
-        "CU d'Arras",
-        "CC Berry Grand Sud",
-        "Métropole de Lyon",
-        "CC de Parthenay-Gâtine",
-        "CA La Riviéra du Levant",
-    ]
 
 
 def test_official_name_of_an_epci() -> None:

@@ -224,6 +224,9 @@ class JuryRequest(_Body):
     )
 
 
+# The same fields as worklist.WorklistRow, kept apart on purpose: this is the API's documented answer
+# (`GET /v1/editions/{edition}/submissions`), that one the store's row; a column added for the pages
+# must not change the API.
 class WorklistItem(BaseModel):
     submission_id: UUID
     revision: int
