@@ -29,10 +29,11 @@ from palmares_submission import (
     palmares,
     public_pages,
     refdata,
+    worklist,
 )
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import accounts, collectivite, dossier_form, mailer, page_store
+from palmares_submission.web import accounts, collectivite, dossier_form, jury, mailer, page_store
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 
@@ -334,16 +335,41 @@ def _grille_2017() -> Grille:
     )
 
 
-def dossier_page() -> str:
-    """The dossier page of the espace collectivité, opened from an email's link, on sample data."""
+def _dossier() -> collectivite.Dossier:
     view = dossier_view()
-    dossier = collectivite.Dossier(
+    return collectivite.Dossier(
         view=view,
         published=True,
         content=None,
         grille=_grille_2017(),
         collectivite=page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
+        detected_mentions=list(view.mentions or []),
     )
+
+
+def jury_review_page() -> str:
+    """The jury's review page of a dossier, its decision form sent without arobases (the error beside it)."""
+    dossier = _dossier()
+    form = jury.DecisionForm(arobases="", comment="Très bon dossier.", mentions=frozenset({"gouvernement_ouvert"}))
+    return templates.get_template("jury/dossier.html.j2").render(
+        account=None,
+        csrf="",
+        **dossier.parts(),
+        form=form,
+        errors=jury._form_errors(form),
+        detected={m["code"] for m in dossier.detected_mentions},
+        grille_mentions=dossier.grille.mentions if dossier.grille else (),
+        categories=worklist.CATEGORIES,
+        to_review_again=False,
+        decision_revision=None,
+        banner=None,
+    )
+
+
+def dossier_page() -> str:
+    """The dossier page of the espace collectivité, opened from an email's link, on sample data."""
+    dossier = _dossier()
+    view = dossier.view
     return templates.get_template("collectivite/dossier.html.j2").render(
         account=None,
         csrf="",
@@ -441,6 +467,7 @@ def pages() -> dict[str, str]:
         "palmares-not-published": palmares.not_published_html(2018),
         "dossier": dossier_page(),
         "tableau-de-bord": dashboard_page(),
+        "jury-dossier": jury_review_page(),
         **form_pages(),
         **sign_in_pages(),
         "actions": actions_page(),

@@ -257,7 +257,7 @@ def _decision_form(fields: Any) -> DecisionForm:
 def _form_errors(form: DecisionForm) -> dict[str, str]:
     errors = {}
     if form.arobases not in {"1", "2", "3", "4", "5"}:
-        errors["arobases"] = "Choisissez le nombre d’arobases que le jury attribue, de 1 à 5."
+        errors["arobases"] = "Choisissez de 1 à 5 le nombre d’arobases que le jury attribue."
     if len(form.comment) > MAX_COMMENT:
         errors["comment"] = f"Le commentaire tient en {MAX_COMMENT} caractères au plus."
     return errors
