@@ -7,7 +7,7 @@ typed error (`ApiError` with the status and the API's French messages,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -167,12 +167,20 @@ class ApiClient:
     def grille(self, edition: int) -> dict[str, Any]:
         return self._object("GET", f"/v1/editions/{edition}/grille")
 
-    def jury_decide(self, submission_id: str, *, arobases: int, comment: str, decided_by: str) -> dict[str, Any]:
-        return self._object(
-            "POST",
-            f"/v1/submissions/{_seg(submission_id)}/jury-decision",
-            json={"arobases": arobases, "comment": comment, "decided_by": decided_by},
-        )
+    def jury_decide(
+        self,
+        submission_id: str,
+        *,
+        arobases: int,
+        comment: str,
+        decided_by: str,
+        mentions: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Record the jury's decision; `mentions` (codes) are the ones it grants, None leaves the detected ones."""
+        body: dict[str, Any] = {"arobases": arobases, "comment": comment, "decided_by": decided_by}
+        if mentions is not None:
+            body["mentions"] = list(mentions)
+        return self._object("POST", f"/v1/submissions/{_seg(submission_id)}/jury-decision", json=body)
 
     def category(self, edition: int, code: str) -> dict[str, Any]:
         """A collectivité's category for an edition, its population then and the decisions (operators)."""

@@ -195,12 +195,25 @@ def jury_decide(
     arobases: Annotated[int, typer.Option(min=1, max=5, help="The jury's arobases (1–5).")],
     by: Annotated[str, typer.Option("--by", help="Who decided (recorded with the decision).")],
     comment: Annotated[str, typer.Option(help="The jury's comment (French: it goes to the collectivité).")] = "",
+    mention: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mention",
+            help="A mention the jury grants (its code; repeat for several): the detected ones left out are removed.",
+        ),
+    ] = None,
+    no_mentions: Annotated[bool, typer.Option("--no-mentions", help="The jury grants no mention at all.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Record the jury's arobases for a dossier (the pré-notation stays visible)."""
+    """Record the jury's decision on a dossier: arobases, comment and, optionally, the mentions it grants."""
+    if mention and no_mentions:
+        raise UsageProblem("--mention and --no-mentions exclude each other")
+    mentions = [] if no_mentions else (mention or None)
     with state(ctx).api() as api:
-        decision = api.jury_decide(submission_id, arobases=arobases, comment=comment, decided_by=by)
+        decision = api.jury_decide(submission_id, arobases=arobases, comment=comment, decided_by=by, mentions=mentions)
     recorded = f"Jury decision recorded: {arobases} @ for {submission_id} by {by}."
+    if mentions is not None:
+        recorded += f" Mentions granted: {', '.join(mentions) or 'none'}."
     emit(ctx, json_out, decision, lambda: output.stdout.print(escape(recorded)))
 
 
