@@ -374,7 +374,7 @@ def _excerpt(text: str, limit: int = 280) -> str:
     return text[:limit].rsplit(" ", 1)[0] + "\u00a0…"
 
 
-async def search(conn: Connection, f: Filters, *, limit: int, offset: int) -> Page:
+async def search(conn: Connection, f: Filters, *, limit: int, offset: int, highlight: bool = True) -> Page:
     """One page of the catalogue: best matches first (most recent edition, most arobases without a query)."""
     where, args = _where(f)
     searching = bool(f.q.strip())
@@ -386,7 +386,8 @@ async def search(conn: Connection, f: Filters, *, limit: int, offset: int) -> Pa
     n = len(args)
     page = f"""SELECT a.*, {rank} AS rank FROM catalogue_actions a JOIN editions e ON e.edition = a.edition
                WHERE {where} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}"""
-    if searching:
+    highlighting = searching and highlight  # an export needs no highlight (ts_headline on every row)
+    if highlighting:
         marks = "StartSel=' || chr(2) || ', StopSel=' || chr(3)"
         page = f"""SELECT a.*,
                       ts_headline('catalogue_fr', a.title, websearch_to_tsquery('catalogue_fr', $1),
@@ -398,8 +399,8 @@ async def search(conn: Connection, f: Filters, *, limit: int, offset: int) -> Pa
     hits = [
         Hit(
             row=r,
-            title_html=_highlighted(r["title_hl"] if searching else r["title"]),
-            excerpt_html=_highlighted(r["excerpt_hl"] if searching else _excerpt(r["description"])),
+            title_html=_highlighted(r["title_hl"] if highlighting else r["title"]),
+            excerpt_html=_highlighted(r["excerpt_hl"] if highlighting else _excerpt(r["description"])),
         )
         for r in rows
     ]

@@ -210,7 +210,7 @@ async def list_actions(
         offset = decoded
     if format == "csv":
         async with api.runtime_of(request).pool.acquire() as conn:
-            page = await catalogue.search(conn, filters, limit=MAX_CSV_ROWS, offset=0)
+            page = await catalogue.search(conn, filters, limit=MAX_CSV_ROWS, offset=0, highlight=False)
         body = spreadsheet.csv_for_excel(CSV_HEADER, (_csv_row(_item(h)) for h in page.hits))
         return Response(
             body,
