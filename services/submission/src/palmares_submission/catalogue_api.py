@@ -13,7 +13,7 @@ from palmares_label import french
 from pydantic import BaseModel
 
 from palmares_submission import api, catalogue, public_pages, spreadsheet, territoires
-from palmares_submission.errors import ApiError, responses
+from palmares_submission.errors import ApiError, page_responses, responses
 from palmares_submission.schemas import COLLECTIVITE_CODE
 from palmares_submission.service import commands
 
@@ -250,7 +250,7 @@ async def choose_catalogue(
 # --- the page -------------------------------------------------------------------------------------
 
 
-@page_router.get("/actions", response_class=HTMLResponse, tags=["public"], responses=responses(422))
+@page_router.get("/actions", response_class=HTMLResponse, tags=["public"], responses=page_responses(422))
 async def actions_page(
     request: Request,
     q: Annotated[str, Query(max_length=200)] = "",

@@ -157,6 +157,21 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def page_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses` for a route that answers HTML: its errors are still the API's JSON body.
+
+    (With `model=`, FastAPI documents an extra answer in the route's own media type, text/html.)
+    """
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
+        for status in statuses
+    }
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the application accepts on the request's path."""
     methods: set[str] = set()

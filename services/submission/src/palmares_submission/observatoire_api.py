@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from palmares_submission import api, charts, observatoire, observatoire_store, public_pages, refdata, spreadsheet
-from palmares_submission.errors import ApiError, responses
+from palmares_submission.errors import ApiError, page_responses, responses
 
 router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
 page_router = APIRouter()
@@ -226,7 +226,7 @@ async def observatoire_index(request: Request) -> HTMLResponse:
     tags=["public"],
     responses={
         404: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "Palmarès pas encore publié"},
-        **responses(422),
+        **page_responses(422),
     },
 )
 async def observatoire_page(
