@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from palmares_label import french
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from palmares_submission import api, catalogue, public_pages, spreadsheet, territoires
 from palmares_submission.errors import ApiError, page_responses, responses
@@ -61,7 +61,7 @@ class ActionsPage(BaseModel):
 
 
 class CatalogueChoice(BaseModel):
-    published: bool
+    published: StrictBool
 
 
 def _filters(

@@ -17,9 +17,11 @@ from pydantic import (
     AnyUrl,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     UrlConstraints,
     ValidationInfo,
     field_validator,
@@ -123,7 +125,8 @@ class ActionIn(_Body):
     started_on: PlausibleDate
     ended_on: PlausibleDate | None = None
     # Once the palmarès is published, the action appears in the public catalogue unless this is false.
-    catalogue: bool = True
+    # Strict: a JSON 0 or "no" is refused, not read as false.
+    catalogue: StrictBool = True
 
     @field_validator("ended_on")
     @classmethod
@@ -249,8 +252,15 @@ class WorklistPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
 
 
+def _instant_text(value: object) -> object:
+    # Pydantic reads a JSON number as a Unix timestamp: an operator's `0` would reopen until 1970.
+    if isinstance(value, int | float):
+        raise PydanticCustomError("datetime_type", "date et heure attendues au format ISO 8601 avec leur décalage")
+    return value
+
+
 class ReopeningRequest(_Body):
-    until: AwareDatetime | None = Field(
+    until: Annotated[AwareDatetime | None, BeforeValidator(_instant_text)] = Field(
         default=None,
         description="Until when the dossier stays open (an instant with its offset); absent: until the palmarès.",
         examples=["2017-12-15T18:00:00+01:00"],
