@@ -97,7 +97,7 @@ def label_of(by: str, key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
+class ObservatoireRow:
     key: str
     label: str
     collectivites: int
@@ -117,8 +117,8 @@ def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float:
     return round(scale * numerator / denominator, 4) if denominator else 0.0
 
 
-def row(key: str, label: str, c: Cell) -> Row:
-    return Row(
+def row(key: str, label: str, c: Cell) -> ObservatoireRow:
+    return ObservatoireRow(
         key=key,
         label=label,
         collectivites=c.collectivites,
@@ -145,7 +145,9 @@ def _add(into: Cell, c: Cell, *, denominators: bool) -> None:
     into.arobases_sum += c.arobases_sum
 
 
-def breakdown(by: str, reference: Mapping[CellKey, Cell], observed: Mapping[CellKey, Cell]) -> tuple[list[Row], Row]:
+def breakdown(
+    by: str, reference: Mapping[CellKey, Cell], observed: Mapping[CellKey, Cell]
+) -> tuple[list[ObservatoireRow], ObservatoireRow]:
     """The rows of a breakdown (every group the reference data knows, even with no dossier) and the total.
 
     Inhabitants are counted at one level per group: the communes', or the EPCI's

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -33,41 +32,14 @@ BY_SINGULAR = {
 }
 
 
-class ObservatoireRow(BaseModel):
-    key: str
-    label: str
-    collectivites: int
-    inhabitants: int
-    participants: int
-    labelled: int
-    labelled_inhabitants: int
-    arobases_sum: int
-    participation_per_100: float
-    labelled_per_100: float
-    labelled_per_100k_inhabitants: float
-    population_share: float
-    mean_arobases: float | None
-
-
-class AdoptionView(BaseModel):
-    code: str
-    label: str
-    adopters: int
-    rate: float
-    departements: int
-    gini: float
-    theil: float
-    lowest: list[str]
-
-
 class ObservatoireView(BaseModel):
     edition: int
     by: str
-    rows: list[ObservatoireRow]
-    total: ObservatoireRow
-    services: list[AdoptionView]
-    enjeux: list[AdoptionView]
-    largest_inequality: AdoptionView | None
+    rows: list[observatoire.ObservatoireRow]
+    total: observatoire.ObservatoireRow
+    services: list[observatoire.Adoption]
+    enjeux: list[observatoire.Adoption]
+    largest_inequality: observatoire.Adoption | None
     source: str
 
 
@@ -76,7 +48,7 @@ class EditionFigures(BaseModel):
     participants: int
     labelled: int
     mean_arobases: float | None
-    largest_inequality: AdoptionView | None
+    largest_inequality: observatoire.Adoption | None
 
 
 class AcrossEditions(BaseModel):
@@ -104,7 +76,7 @@ CSV_HEADER = (
 
 
 def _csv(report: observatoire_store.Report) -> bytes:
-    def line(r: observatoire.Row) -> tuple[spreadsheet.Cell, ...]:
+    def line(r: observatoire.ObservatoireRow) -> tuple[spreadsheet.Cell, ...]:
         return (
             report.edition,
             report.by,
@@ -131,11 +103,11 @@ def view_of(report: observatoire_store.Report) -> ObservatoireView:
     return ObservatoireView(
         edition=report.edition,
         by=report.by,
-        rows=[ObservatoireRow(**asdict(r)) for r in report.rows],
-        total=ObservatoireRow(**asdict(report.total)),
-        services=[AdoptionView(**asdict(s)) for s in report.services],
-        enjeux=[AdoptionView(**asdict(e)) for e in report.enjeux],
-        largest_inequality=AdoptionView(**asdict(largest)) if largest else None,
+        rows=list(report.rows),
+        total=report.total,
+        services=list(report.services),
+        enjeux=list(report.enjeux),
+        largest_inequality=largest,
         source=refdata.attribution(refdata.millesime_for(report.edition)),
     )
 
@@ -198,7 +170,7 @@ async def _across(request: Request) -> AcrossEditions:
                     participants=report.total.participants,
                     labelled=report.total.labelled,
                     mean_arobases=report.total.mean_arobases,
-                    largest_inequality=AdoptionView(**asdict(largest)) if largest else None,
+                    largest_inequality=largest,
                 )
             )
     return AcrossEditions(editions=figures, gini_by_service=gini_by_service)

@@ -59,8 +59,8 @@ async def adoption_counts(
 class Report:
     edition: int
     by: str
-    rows: list[observatoire.Row]
-    total: observatoire.Row
+    rows: list[observatoire.ObservatoireRow]
+    total: observatoire.ObservatoireRow
     services: list[observatoire.Adoption]
     enjeux: list[observatoire.Adoption]
 
