@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 from palmares_stack.pytest_plugin import Infra
+from palmares_stack.smtp import SmtpCapture
 
 from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack
@@ -195,6 +196,49 @@ class Campaign:
                 await asyncio.sleep(0.5)
         finally:
             await conn.close()
+
+
+def crash_faults(stack: Stack, infra: Infra) -> list[Fault]:
+    """The clean faults of the first campaigns: each service SIGKILLed, Kafka and PostgreSQL restarted,
+    SMTP down 30 s, a second scoring instance joining then leaving (two rebalances)."""
+    kafka, postgres = infra.kafka, infra.postgres
+    assert kafka is not None and postgres is not None, "process faults need TEST_INFRA=local"
+
+    def kill_and_restart(name: str) -> Fault:
+        async def fault() -> None:
+            stack.kill(name)  # SIGKILL: no goodbye, no flush
+            await asyncio.sleep(1)
+            await asyncio.to_thread(stack.restart, name)
+
+        return (f"SIGKILL {name}", fault)
+
+    async def restart_kafka() -> None:
+        await asyncio.to_thread(kafka.stop_broker, 0)
+        await asyncio.sleep(2)
+        await asyncio.to_thread(kafka.restart_broker, 0)
+
+    async def restart_postgres() -> None:
+        await asyncio.to_thread(postgres.restart)  # type: ignore[attr-defined]
+
+    async def smtp_down_30s() -> None:
+        port = infra.smtp.port
+        infra.smtp.stop()  # connections refused: the server is gone
+        await asyncio.sleep(30)
+        infra.smtp = SmtpCapture(infra.mail_dir, host=infra.smtp_host, port=port).start()
+
+    async def second_scoring_instance() -> None:
+        # Joins the consumer groups (rebalance), works a while, then leaves (rebalance again).
+        endpoint = await asyncio.to_thread(stack.start_instance, "scoring", "b")
+        await asyncio.sleep(5)
+        await asyncio.to_thread(endpoint.process.stop, 20)
+
+    return [
+        *(kill_and_restart(s) for s in ("submission", "scoring", "mentions", "notify")),
+        ("restart Kafka broker", restart_kafka),
+        ("restart PostgreSQL", restart_postgres),
+        ("SMTP server down 30 s", smtp_down_30s),
+        ("second scoring instance joins then leaves", second_scoring_instance),
+    ]
 
 
 def on_session_stack(api: Api, stack: Stack, codes: Codes, edition: int, infra: Infra, n: int, tag: str) -> Campaign:

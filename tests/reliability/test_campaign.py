@@ -19,10 +19,9 @@ import httpx
 import pytest
 from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
-from palmares_stack.smtp import SmtpCapture
 
 from tests.integration.harness import Api, Codes, Stack
-from tests.reliability.campaign import TIMEOUT_S, Campaign, Fault, dossiers, on_session_stack, run
+from tests.reliability.campaign import TIMEOUT_S, Campaign, Fault, crash_faults, dossiers, on_session_stack, run
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S)]
 
@@ -36,43 +35,8 @@ def local_infra(infra: Infra) -> tuple[KafkaCluster, object]:
 async def test_campaign_survives_crashes_restarts_and_outages(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:
-    kafka, postgres = local_infra(infra)
-
-    def kill_and_restart(name: str) -> Fault:
-        async def fault() -> None:
-            stack.kill(name)  # SIGKILL: no goodbye, no flush
-            await asyncio.sleep(1)
-            await asyncio.to_thread(stack.restart, name)
-
-        return (f"SIGKILL {name}", fault)
-
-    async def restart_kafka() -> None:
-        await asyncio.to_thread(kafka.stop_broker, 0)
-        await asyncio.sleep(2)
-        await asyncio.to_thread(kafka.restart_broker, 0)
-
-    async def restart_postgres() -> None:
-        await asyncio.to_thread(postgres.restart)  # type: ignore[attr-defined]
-
-    async def smtp_down_30s() -> None:
-        port = infra.smtp.port
-        infra.smtp.stop()  # connections refused: the server is gone
-        await asyncio.sleep(30)
-        infra.smtp = SmtpCapture(infra.mail_dir, host=infra.smtp_host, port=port).start()
-
-    async def second_scoring_instance() -> None:
-        # Joins the consumer groups (rebalance), works a while, then leaves (rebalance again).
-        endpoint = await asyncio.to_thread(stack.start_instance, "scoring", "b")
-        await asyncio.sleep(5)
-        await asyncio.to_thread(endpoint.process.stop, 20)
-
-    faults: list[Fault] = [
-        *(kill_and_restart(s) for s in ("submission", "scoring", "mentions", "notify")),
-        ("restart Kafka broker", restart_kafka),
-        ("restart PostgreSQL", restart_postgres),
-        ("SMTP server down 30 s", smtp_down_30s),
-        ("second scoring instance joins then leaves", second_scoring_instance),
-    ]
+    local_infra(infra)
+    faults = crash_faults(stack, infra)
     campaign = on_session_stack(api, stack, codes, edition, infra, dossiers(2000), "campaign")
     report = await run(campaign, faults, "campaign-1-broker")
     assert report.duplicated_as_seen_by_users == 0

@@ -23,10 +23,18 @@ from typing import Any
 
 import pytest
 from palmares_stack.pytest_plugin import Infra
-from palmares_stack.smtp import SmtpCapture
 
 from tests.integration.harness import Api, Codes, Stack, read_mails
-from tests.reliability.campaign import REPORTS, TIMEOUT_S, Fault, allowed_s, dossiers, on_session_stack, run
+from tests.reliability.campaign import (
+    REPORTS,
+    TIMEOUT_S,
+    Fault,
+    allowed_s,
+    crash_faults,
+    dossiers,
+    on_session_stack,
+    run,
+)
 from tests.reliability.test_disasters import dump_and_restore, lose_and_rebuild_notify, notify_caught_up, status_views
 from tests.reliability.test_rolling_upgrade import roll
 
@@ -40,37 +48,10 @@ async def test_one_campaign_survives_every_fault_of_the_suite(
 ) -> None:
     if infra.kafka is None or infra.postgres is None or infra.toxiproxy is None:
         pytest.fail("every fault needs the local infrastructure and Toxiproxy (TEST_INFRA=local, `make toxiproxy`)")
-    kafka, postgres, proxy = infra.kafka, infra.postgres, infra.toxiproxy
+    proxy = infra.toxiproxy
     proxies = sorted(proxy.proxies())
     database_url = infra.database_url  # the test's own connections bypass the proxy
     measured: dict[str, Any] = {}
-
-    def kill_and_restart(name: str) -> Fault:
-        async def fault() -> None:
-            stack.kill(name)
-            await asyncio.sleep(1)
-            await asyncio.to_thread(stack.restart, name)
-
-        return (f"SIGKILL {name}", fault)
-
-    async def restart_kafka() -> None:
-        await asyncio.to_thread(kafka.stop_broker, 0)
-        await asyncio.sleep(2)
-        await asyncio.to_thread(kafka.restart_broker, 0)
-
-    async def restart_postgres() -> None:
-        await asyncio.to_thread(postgres.restart)  # type: ignore[attr-defined]
-
-    async def smtp_down_30s() -> None:
-        port = infra.smtp.port
-        infra.smtp.stop()
-        await asyncio.sleep(30)
-        infra.smtp = SmtpCapture(infra.mail_dir, host=infra.smtp_host, port=port).start()
-
-    async def second_scoring_instance() -> None:
-        endpoint = await asyncio.to_thread(stack.start_instance, "scoring", "b")
-        await asyncio.sleep(5)
-        await asyncio.to_thread(endpoint.process.stop, 20)
 
     def toxic(kind: str, attributes: dict[str, int], seconds: float, streams: tuple[str, ...] = ("upstream", "downstream")) -> Fault:  # fmt: skip
         async def fault() -> None:
@@ -115,11 +96,7 @@ async def test_one_campaign_survives_every_fault_of_the_suite(
         return (f"{name} replaced by its {label} version", fault)
 
     faults: list[Fault] = [
-        *(kill_and_restart(s) for s in ("submission", "scoring", "mentions", "notify")),
-        ("restart Kafka broker", restart_kafka),
-        ("restart PostgreSQL", restart_postgres),
-        ("SMTP server down 30 s", smtp_down_30s),
-        ("second scoring instance joins then leaves", second_scoring_instance),
+        *crash_faults(stack, infra),
         toxic("latency", {"latency": 300, "jitter": 100}, 10),
         toxic("bandwidth", {"rate": 32}, 10),
         toxic("reset_peer", {"timeout": 0}, 5, streams=("upstream",)),
