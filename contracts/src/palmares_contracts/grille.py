@@ -57,6 +57,9 @@ class GrilleService(_Frozen):
     # without declaring it. A service without terms is never suggested.
     terms: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
+    # Added after schema version 1, with a default: one of the « services publics numériques
+    # essentiels » the grille designates, whose coverage the observatoire follows everywhere.
+    essentiel: bool = False
 
 
 class Threshold(_Frozen):
@@ -193,6 +196,11 @@ class GrilleBody(_Frozen):
         for own in self.category_thresholds:
             _check_thresholds(f"thresholds of {own.category.value}", own.thresholds)
         return self
+
+    @property
+    def essentiels(self) -> tuple[GrilleService, ...]:
+        """The services the grille designates as essential, in its order (none in a grille without the field)."""
+        return tuple(s for s in self.services if s.essentiel)
 
     def service(self, code: str) -> GrilleService | None:
         """The service of that code, if the grille has it."""

@@ -511,3 +511,33 @@ def test_french_is_accented_and_tidy(grilles: dict[str, GrilleBody], name: str) 
         assert changelog.MOTIF_SEPARATOR not in service.label, service.code
     for enjeu in grille.enjeux:
         assert enjeu.label[0].isupper()
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_essential_services_are_a_handful_of_broadly_applicable_ones(grilles: dict[str, GrilleBody], name: str) -> None:
+    essentiels = grilles[name].essentiels
+    assert {s.code for s in essentiels} == {
+        "demarches_en_ligne",
+        "paiement_en_ligne",
+        "site_internet",
+        "accessibilite_rgaa",
+        "acces_aux_droits",
+        "espace_public_numerique",
+        "tres_haut_debit",
+        "couverture_mobile",
+    }
+    # Essentials must be comparable across the country: every kind of collectivité can run most of them.
+    assert all(Category.VILLAGE in s.applies_to for s in essentiels)
+    # A grille without the field (older ones) designates none.
+    older = grilles[name].model_dump(mode="json")
+    older["services"] = [{k: v for k, v in s.items() if k != "essentiel"} for s in older["services"]]
+    assert GrilleBody.model_validate(older).essentiels == ()
+
+
+def test_a_change_of_essential_services_is_noted() -> None:
+    old = changelog.load_grille(FILES["2018"])
+    data = json.loads(FILES["2018"].read_text(encoding="utf-8"))
+    next(s for s in data["services"] if s["code"] == "wifi_public")["essentiel"] = True
+    new = GrilleBody.model_validate(data)
+    assert "services essentiels : + wifi_public" in changelog.other_differences(old, new)
+    assert changelog.diff(old, new) == []  # not a change of the service's scoring

@@ -252,6 +252,12 @@ def other_differences(old: GrilleBody, new: GrilleBody) -> list[str]:
         notes.append("catégories modifiées")
     if old.enjeux != new.enjeux:
         notes.append("enjeux modifiés")
+    old_essentiels = {s.code for s in old.essentiels}
+    new_essentiels = {s.code for s in new.essentiels}
+    if old_essentiels != new_essentiels:
+        changes = [f"+ {c}" for c in sorted(new_essentiels - old_essentiels)]
+        changes += [f"− {c}" for c in sorted(old_essentiels - new_essentiels)]
+        notes.append("services essentiels : " + ", ".join(changes))
     old_mentions = {m.code: m for m in old.mentions}
     new_mentions = {m.code: m for m in new.mentions}
     for code in sorted(old_mentions.keys() - new_mentions.keys()):
