@@ -24,11 +24,6 @@ palmares_app = typer.Typer(help="Publish and read an edition's palmarès.", no_a
 ExistingFile = typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON file.")
 
 
-def _print_lines(lines: list[str]) -> None:
-    for line in lines:
-        output.stdout.print(escape(line))
-
-
 # --- grille ----------------------------------------------------------------------------------
 
 
@@ -69,15 +64,7 @@ def grille_publish(
                 interval_s=interval,
             )
 
-    def human() -> None:
-        if "progress" in summary:
-            work.print_summary(summary["progress"])
-        else:
-            output.stdout.print(done)
-
-    emit(ctx, json_out, summary, human)
-    if "progress" in summary:
-        work.warn_if_failures(summary["progress"])
+    work.emit_followed(ctx, json_out, summary, done)
 
 
 @grille_app.command("show")
@@ -86,7 +73,7 @@ def grille_show(ctx: typer.Context, edition: EditionArgument, json_out: JsonOpti
     """Show the current grille of an edition (public)."""
     with state(ctx).api(operator=False) as api:
         grille = api.grille(edition)
-    emit(ctx, json_out, grille, lambda: _print_lines(grille_lines(grille)))
+    emit(ctx, json_out, grille, lambda: output.print_lines(grille_lines(grille)))
 
 
 # --- collectivités and dossiers ------------------------------------------------------------------
@@ -181,7 +168,7 @@ def status(
                 ]
         else:
             view = api.submission(submission_id)
-    emit(ctx, json_out, view, lambda: _print_lines(status_lines(view)))
+    emit(ctx, json_out, view, lambda: output.print_lines(status_lines(view)))
 
 
 # --- jury ----------------------------------------------------------------------------------------
@@ -319,15 +306,7 @@ def palmares_publish(
                 lambda: api.progress(edition), work.AWARDS, timeout_s=timeout, interval_s=interval
             )
 
-    def human() -> None:
-        if "progress" in published:
-            work.print_summary(published["progress"])
-        else:
-            output.stdout.print(done)
-
-    emit(ctx, json_out, published, human)
-    if "progress" in published:
-        work.warn_if_failures(published["progress"])
+    work.emit_followed(ctx, json_out, published, done)
 
 
 @palmares_app.command("show")

@@ -200,8 +200,7 @@ def collectivite_category(
         )
     if view.get("revision"):
         lines.append(f"  dossier        revision {view['revision']} made with the new category (re-evaluated)")
-    for line in lines:
-        output.stdout.print(escape(line))
+    output.print_lines(lines)
 
 
 @collectivite_app.command("reopen")

@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from palmares_cli import output
 from palmares_cli.context import EditionArgument, JsonOption, command, emit, state
-
-
-def _print(lines: list[str]) -> None:
-    for line in lines:
-        output.stdout.print(escape(line))
 
 
 def _percent(share: float) -> str:
@@ -52,7 +46,7 @@ def grille_tendances(
     """Themes of the actions no service of the grille describes, and the services nobody declared (operators)."""
     with state(ctx).api() as api:
         found = api.tendances(edition, min_dossiers, text_only)
-    emit(ctx, json_out, found, lambda: _print(tendances_lines(found)))
+    emit(ctx, json_out, found, lambda: output.print_lines(tendances_lines(found)))
 
 
 def observatoire_lines(found: dict[str, Any]) -> list[str]:
@@ -80,4 +74,4 @@ def observatoire(
     """The observatoire des inégalités numériques of a published edition (public)."""
     with state(ctx).api(operator=False) as api:
         found = api.observatoire(edition, by)
-    emit(ctx, json_out, found, lambda: _print(observatoire_lines(found)))
+    emit(ctx, json_out, found, lambda: output.print_lines(observatoire_lines(found)))

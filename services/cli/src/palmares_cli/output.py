@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -32,6 +33,12 @@ def to_json(value: Any) -> str:
 def emit_json(value: Any) -> None:
     # print() rather than rich: no markup interpretation, no wrapping of JSON.
     print(to_json(value), flush=True)
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    """Human lines on stdout, printed as they are (a `[` in an API's text is not rich markup)."""
+    for line in lines:
+        stdout.print(escape(line))
 
 
 def error_payload(exc: CliError) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from palmares_cli import output
@@ -182,8 +181,7 @@ def summary_lines(view: Mapping[str, Any]) -> list[str]:
 
 
 def print_summary(view: Mapping[str, Any]) -> None:
-    for line in summary_lines(view):
-        output.stdout.print(escape(line))
+    output.print_lines(summary_lines(view))
 
 
 def warn_if_failures(view: Mapping[str, Any]) -> None:
@@ -194,6 +192,15 @@ def warn_if_failures(view: Mapping[str, Any]) -> None:
     dead = view.get("dead_letters") or {}
     if dead.get("total"):
         output.info(f"{dead['total']} dead letter(s) held: `palmares dlq list` shows them with their reason")
+
+
+def emit_followed(ctx: typer.Context, json_out: bool, result: dict[str, Any], done: str) -> None:
+    """A command's result that `--wait` may have followed: its progress summary under `progress`, else `done`."""
+    if "progress" not in result:
+        emit(ctx, json_out, result, lambda: output.stdout.print(done))
+        return
+    emit(ctx, json_out, result, lambda: print_summary(result["progress"]))
+    warn_if_failures(result["progress"])
 
 
 @command
