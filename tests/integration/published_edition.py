@@ -12,12 +12,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import httpx
+from fastapi import APIRouter, FastAPI
 from palmares_contracts import Grille
 from palmares_eventkit.db import create_pool, load_migrations, migrate
+from palmares_submission import catalogue, errors
 
 from tests.factories import grille
 
@@ -133,6 +137,24 @@ async def seed(
                 NOW,
             )
     return ids
+
+
+async def built(pool: asyncpg.Pool, edition: int, dossiers: list[Dossier], published: bool = True) -> dict[str, UUID]:
+    """`seed`, then the read models built as the publication builds them (the catalogue's rows)."""
+    async with pool.acquire() as conn, conn.transaction():
+        ids = await seed(conn, edition, dossiers, published=published)
+        await catalogue.build(conn, edition)
+    return ids
+
+
+def routes_client(pool: asyncpg.Pool, *routers: APIRouter) -> httpx.AsyncClient:
+    """A client of `routers` served in process over `pool` (the read models' routes use nothing else)."""
+    app = FastAPI()
+    errors.install(app)
+    for router in routers:
+        app.include_router(router)
+    app.state.runtime = SimpleNamespace(pool=pool)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://submission")
 
 
 def _identity(code: str) -> tuple[str, str, str]:

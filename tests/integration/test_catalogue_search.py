@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import asyncpg
-import httpx
 import pytest
-from fastapi import FastAPI
-from palmares_stack.pytest_plugin import Postgres
-from palmares_submission import catalogue, catalogue_api, errors, store
+from palmares_submission import catalogue, catalogue_api, store
 
-from tests.integration.published_edition import NOW, Dossier, act, schema_pool, seed
+from tests.integration.published_edition import NOW, Dossier, act, built, routes_client, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -57,24 +52,12 @@ DOSSIERS = [
 ]
 
 
-@pytest.fixture
-async def pool(postgres: Postgres) -> AsyncIterator[asyncpg.Pool]:
-    async for p in schema_pool(postgres.url):
-        yield p
-
-
-async def _built(pool: asyncpg.Pool, published: bool = True) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await seed(conn, 2017, DOSSIERS, published=published)
-        await catalogue.build(conn, 2017)
-
-
 def _titles(page: catalogue.Page) -> list[str]:
     return [h.row["title"] for h in page.hits]
 
 
 async def test_french_search_finds_accents_plurals_and_word_forms_ranked_and_highlighted(pool: asyncpg.Pool) -> None:
-    await _built(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
         # No accent, singular: finds « Médiathèques numériques » and « médiathèque ouverte »; the village's action
         # (not labelled) and the withheld action never show.
@@ -95,7 +78,7 @@ async def test_french_search_finds_accents_plurals_and_word_forms_ranked_and_hig
 
 
 async def test_rows_carry_the_collectivite_and_never_a_contact(pool: asyncpg.Pool) -> None:
-    await _built(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
         page = await catalogue.search(conn, catalogue.Filters(), limit=10, offset=0)
     assert page.total == 4  # Angers 2 (one withheld), Besançon 1, Saint-Denis 1; the village is not labelled
@@ -112,7 +95,7 @@ async def test_rows_carry_the_collectivite_and_never_a_contact(pool: asyncpg.Poo
 
 
 async def test_filters_and_collectivites_like_mine(pool: asyncpg.Pool) -> None:
-    await _built(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
 
         async def codes(**filters: object) -> list[str]:
@@ -136,7 +119,7 @@ async def test_filters_and_collectivites_like_mine(pool: asyncpg.Pool) -> None:
 
 
 async def test_pages_and_cursor(pool: asyncpg.Pool) -> None:
-    await _built(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
         first = await catalogue.search(conn, catalogue.Filters(), limit=3, offset=0)
         assert first.next_offset == 3
@@ -148,9 +131,8 @@ async def test_pages_and_cursor(pool: asyncpg.Pool) -> None:
 
 
 async def test_nothing_public_before_the_palmares(pool: asyncpg.Pool) -> None:
-    await _built(
-        pool, published=False
-    )  # a rebuild before publication (the read model exists, the edition is not public)
+    # A rebuild before publication (the read model exists, the edition is not public).
+    await built(pool, 2017, DOSSIERS, published=False)
     async with pool.acquire() as conn:
         page = await catalogue.search(conn, catalogue.Filters(q="mediatheque"), limit=10, offset=0)
     assert page.total == 0
@@ -158,13 +140,8 @@ async def test_nothing_public_before_the_palmares(pool: asyncpg.Pool) -> None:
 
 async def test_api_csv_and_page_in_process(pool: asyncpg.Pool) -> None:
     """`GET /v1/actions` (JSON and CSV) and the page `/actions` over the real schema (the routes read its pool only)."""
-    await _built(pool)
-    app = FastAPI()
-    errors.install(app)
-    app.include_router(catalogue_api.router)
-    app.include_router(catalogue_api.page_router)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://catalogue") as client:
+    await built(pool, 2017, DOSSIERS)
+    async with routes_client(pool, catalogue_api.router, catalogue_api.page_router) as client:
         answer = (await client.get("/v1/actions", params={"q": "médiathèques", "limit": 1})).json()
         assert answer["total"] == 2 and len(answer["items"]) == 1 and answer["next_cursor"]
         item = answer["items"][0]
@@ -209,9 +186,7 @@ async def test_a_revision_without_a_choice_keeps_the_previous_ones(pool: asyncpg
 
 
 async def test_a_decision_after_the_palmares_refreshes_the_dossiers_rows(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        ids = await seed(conn, 2017, DOSSIERS, published=True)
-        await catalogue.build(conn, 2017)
+    ids = await built(pool, 2017, DOSSIERS)
     sid = ids["25056"]
     async with pool.acquire() as conn, conn.transaction():
         # The collectivité put its action out after publication; then the jury raises Besançon to 5 @.

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import asyncpg
-import httpx
 import pytest
-from fastapi import FastAPI
-from palmares_stack.pytest_plugin import Postgres
-from palmares_submission import catalogue, errors, observatoire_api, observatoire_store
+from palmares_submission import observatoire_api, observatoire_store
 
-from tests.integration.published_edition import Dossier, act, schema_pool, seed
+from tests.integration.published_edition import Dossier, act, built, routes_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -26,20 +21,8 @@ DOSSIERS = [
 ]
 
 
-@pytest.fixture
-async def pool(postgres: Postgres) -> AsyncIterator[asyncpg.Pool]:
-    async for p in schema_pool(postgres.url):
-        yield p
-
-
-async def _published(pool: asyncpg.Pool, published: bool = True) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await seed(conn, 2017, DOSSIERS, published=published)
-        await catalogue.build(conn, 2017)
-
-
 async def test_counts_rates_and_inequality(pool: asyncpg.Pool) -> None:
-    await _published(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
         report = await observatoire_store.report(conn, 2017, "territoire", 1)
     rows = {r.key: r for r in report.rows}
@@ -60,13 +43,8 @@ async def test_counts_rates_and_inequality(pool: asyncpg.Pool) -> None:
 
 
 async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
-    await _published(pool)
-    app = FastAPI()
-    errors.install(app)
-    app.include_router(observatoire_api.router)
-    app.include_router(observatoire_api.page_router)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://obs") as client:
+    await built(pool, 2017, DOSSIERS)
+    async with routes_client(pool, observatoire_api.router, observatoire_api.page_router) as client:
         view = (await client.get("/v1/editions/2017/observatoire", params={"by": "region"})).json()
         regions = {r["key"]: r for r in view["rows"]}
         assert regions["52"]["label"] == "Pays de la Loire" and regions["52"]["labelled"] == 1
@@ -95,14 +73,14 @@ async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
 
 
 async def test_nothing_before_the_palmares(pool: asyncpg.Pool) -> None:
-    await _published(pool, published=False)
+    await built(pool, 2017, DOSSIERS, published=False)
     async with pool.acquire() as conn:
         assert await observatoire_store.published(conn, 2017) is None
         assert await observatoire_store.editions_summary(conn) == []
 
 
 async def test_reports_are_computed_once_per_state_of_the_rows(pool: asyncpg.Pool) -> None:
-    await _published(pool)
+    await built(pool, 2017, DOSSIERS)
     async with pool.acquire() as conn:
         first = await observatoire_store.report(conn, 2017, "territoire", 1)
         assert await observatoire_store.report(conn, 2017, "territoire", 1) is first  # the same rows: the same report
