@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,11 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
+from palmares_stack.process import ManagedProcess
 from palmares_stack.pytest_plugin import Infra
 from palmares_stack.smtp import SmtpCapture
+from palmares_stack.toxiproxy import Toxiproxy
 
 from tests.factories import grille_body
 from tests.integration.harness import Api, Codes, Stack
@@ -239,6 +243,32 @@ def crash_faults(stack: Stack, infra: Infra) -> list[Fault]:
         ("SMTP server down 30 s", smtp_down_30s),
         ("second scoring instance joins then leaves", second_scoring_instance),
     ]
+
+
+def toxiproxy_for(infra: Infra, what: str) -> Toxiproxy:
+    """The proxy in front of the servers; without it the test fails and says what needed it."""
+    if infra.toxiproxy is None:
+        pytest.fail(f"{what}: Toxiproxy must stand in front of the servers (`make toxiproxy`, TEST_INFRA=local)")
+    return infra.toxiproxy
+
+
+async def freeze(process: ManagedProcess, seconds: float, *, slow_database: Toxiproxy | None = None) -> None:
+    """SIGSTOP `process` for `seconds`, SIGCONT, then 5 s awake: whatever the zombie would do, it does then.
+
+    `slow_database`: PostgreSQL's replies through that proxy take 2 s from 3 s before the stop, so that the
+    senders are frozen holding an email they took, not yet sent.
+    """
+    if slow_database is not None:
+        with slow_database.toxic(["postgres"], "latency", {"latency": 2000}):
+            await asyncio.sleep(3)
+            process.send_signal(signal.SIGSTOP)
+    else:
+        process.send_signal(signal.SIGSTOP)
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        process.send_signal(signal.SIGCONT)
+    await asyncio.sleep(5)
 
 
 def on_session_stack(api: Api, stack: Stack, codes: Codes, edition: int, infra: Infra, n: int, tag: str) -> Campaign:

@@ -21,7 +21,16 @@ from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
 
 from tests.integration.harness import Api, Codes, Stack
-from tests.reliability.campaign import TIMEOUT_S, Campaign, Fault, crash_faults, dossiers, on_session_stack, run
+from tests.reliability.campaign import (
+    TIMEOUT_S,
+    Campaign,
+    Fault,
+    crash_faults,
+    dossiers,
+    on_session_stack,
+    run,
+    toxiproxy_for,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S)]
 
@@ -98,9 +107,7 @@ async def test_campaign_survives_network_faults(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:
     """Toxiproxy between the services and Kafka, PostgreSQL and SMTP: slow, throttled, reset, silent, half-closed."""
-    if infra.toxiproxy is None:
-        pytest.fail("the network faults need Toxiproxy in front of the servers: `make toxiproxy` (TEST_INFRA=local)")
-    proxy = infra.toxiproxy
+    proxy = toxiproxy_for(infra, "the network faults")
     proxies = sorted(proxy.proxies())  # kafka-0, postgres, smtp
     both = ("upstream", "downstream")
 

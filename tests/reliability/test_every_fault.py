@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.reliability.campaign import (
     allowed_s,
     crash_faults,
     dossiers,
+    freeze,
     on_session_stack,
     run,
 )
@@ -66,17 +66,7 @@ async def test_one_campaign_survives_every_fault_of_the_suite(
             other = await asyncio.to_thread(stack.start_instance, name, "b")
             process = stack.process(name)
             try:
-                if slow_database:
-                    with proxy.toxic(["postgres"], "latency", {"latency": 2000}):
-                        await asyncio.sleep(3)
-                        process.send_signal(signal.SIGSTOP)
-                else:
-                    process.send_signal(signal.SIGSTOP)
-                try:
-                    await asyncio.sleep(seconds)
-                finally:
-                    process.send_signal(signal.SIGCONT)
-                await asyncio.sleep(5)
+                await freeze(process, seconds, slow_database=proxy if slow_database else None)
                 assert process.is_alive(), f"the woken {name} lives on"
             finally:
                 await asyncio.to_thread(other.process.stop, 20)

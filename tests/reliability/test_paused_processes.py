@@ -13,13 +13,12 @@ nothing was evaluated, published or sent twice as users see it.
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import pytest
 from palmares_stack.pytest_plugin import Infra
 
 from tests.integration.harness import Api, Codes, Stack
-from tests.reliability.campaign import TIMEOUT_S, Fault, dossiers, on_session_stack, run
+from tests.reliability.campaign import TIMEOUT_S, Fault, dossiers, freeze, on_session_stack, run, toxiproxy_for
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S)]
 
@@ -32,9 +31,7 @@ SENDER_PAUSE_S = 40
 async def test_paused_services_wake_up_as_harmless_zombies(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:
-    if infra.toxiproxy is None:
-        pytest.fail("slowing PostgreSQL down at the pause needs Toxiproxy: `make toxiproxy` (TEST_INFRA=local)")
-    proxy = infra.toxiproxy
+    proxy = toxiproxy_for(infra, "slowing PostgreSQL down at the pause")
     zombies = {name: stack.process(name) for name in ("scoring", "notify")}
     logs_before = {name: p.log_path.stat().st_size for name, p in zombies.items()}
     # Second instances in the same consumer groups and schemas: they take the frozen one's work over.
@@ -42,19 +39,7 @@ async def test_paused_services_wake_up_as_harmless_zombies(
 
     def pause(name: str, seconds: float, *, slow_database: bool = False) -> Fault:
         async def fault() -> None:
-            process = zombies[name]
-            if slow_database:
-                # Replies from PostgreSQL take 2 s: the senders are frozen holding an email they took, not yet sent.
-                with proxy.toxic(["postgres"], "latency", {"latency": 2000}):
-                    await asyncio.sleep(3)
-                    process.send_signal(signal.SIGSTOP)
-            else:
-                process.send_signal(signal.SIGSTOP)
-            try:
-                await asyncio.sleep(seconds)
-            finally:
-                process.send_signal(signal.SIGCONT)
-            await asyncio.sleep(5)  # awake: whatever the zombie would do, it does now
+            await freeze(zombies[name], seconds, slow_database=proxy if slow_database else None)
 
         return (f"SIGSTOP {name} {seconds} s, then SIGCONT", fault)
 
