@@ -180,23 +180,17 @@ async def edition_progress(conn: Connection, edition: int, dead_letters: DeadLet
         awards=AwardCounts(queued=max(0, award_total - awarded), sent=row["awards_sent"], failed=row["awards_failed"]),
         dead_letters=dead_letters,
         jobs=[
-            job(
-                "scoring",
-                "evaluation",
-                done=row["scoring"],
-                total=dossiers,
-                recent=row["scoring_recent"],
-                started_at=row["grille_published_at"],
-                now=now,
-            ),
-            job(
-                "mentions",
-                "evaluation",
-                done=row["mentions"],
-                total=dossiers,
-                recent=row["mentions_recent"],
-                started_at=row["grille_published_at"],
-                now=now,
+            *(
+                job(
+                    service,
+                    "evaluation",
+                    done=row[service],
+                    total=dossiers,
+                    recent=row[f"{service}_recent"],
+                    started_at=row["grille_published_at"],
+                    now=now,
+                )
+                for service in ("scoring", "mentions")
             ),
             job(
                 "notify",
