@@ -29,6 +29,7 @@ from palmares_submission import (
     palmares,
     public_pages,
     refdata,
+    store,
     worklist,
 )
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
@@ -335,6 +336,18 @@ def _grille_2017() -> Grille:
     )
 
 
+# Le Mans as the espace's pages read it from the register (LE_MANS above is its form in the emails).
+LE_MANS_REGISTERED = store.CollectiviteRow(
+    code="72181",
+    kind="commune",
+    name="Le Mans",
+    population=143_252,
+    departement="72",
+    category="ville",
+    contact_email="numerique@lemans.example",
+)
+
+
 def _dossier() -> collectivite.Dossier:
     view = dossier_view()
     return collectivite.Dossier(
@@ -342,7 +355,7 @@ def _dossier() -> collectivite.Dossier:
         published=True,
         content=None,
         grille=_grille_2017(),
-        collectivite=page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
+        collectivite=LE_MANS_REGISTERED,
         detected_mentions=list(view.mentions or []),
     )
 
@@ -436,7 +449,7 @@ def form_pages() -> dict[str, str]:
     """The dossier form of the espace collectivité: empty, and sent with mistakes (the errors beside their fields)."""
     grille = _grille_2017()
     context: dict[str, Any] = {
-        "collectivite": page_store.CollectiviteRow("72181", "Le Mans", "ville", "72", 143_252),
+        "collectivite": LE_MANS_REGISTERED,
         "collectivite_de": "du Mans",
         "edition": 2017,
         "closes_at": datetime(2016, 11, 30, 22, 59, tzinfo=UTC),

@@ -551,13 +551,18 @@ async def collectivite(conn: Connection, code: str) -> CollectiviteRow | None:
     return CollectiviteRow(**dict(row)) if row else None
 
 
-async def current_revision(conn: Connection, edition: int, code: str) -> SubmissionReceived | None:
-    """The collectivité's current dossier revision for the edition (its dossier locked), if it has one."""
+async def current_revision(
+    conn: Connection, edition: int, code: str, *, for_update: bool = False
+) -> SubmissionReceived | None:
+    """The collectivité's dossier for the edition as it stands (its latest revision), None before the first.
+
+    `for_update`: the dossier stays locked until the transaction ends (a command that revises it).
+    """
     raw = await conn.fetchval(
         """SELECT r.event FROM submissions s
            JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
-           WHERE s.edition = $1 AND s.collectivite_code = $2
-           FOR UPDATE OF s""",
+           WHERE s.edition = $1 AND s.collectivite_code = $2"""
+        + (" FOR UPDATE OF s" if for_update else ""),
         edition,
         code,
     )

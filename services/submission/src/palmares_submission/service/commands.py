@@ -293,7 +293,7 @@ async def override_category(
     campaign.check_category_may_change(edition, await store.edition(tx.conn, edition))
     override = CategoryOverride(category=category, reason=reason, decided_by=decided_by, decided_at=utcnow())
     await store.insert_category_override(tx.conn, code, edition, override)
-    current = await store.current_revision(tx.conn, edition, code)
+    current = await store.current_revision(tx.conn, edition, code, for_update=True)
     if current is None:
         return Recategorized(row, override, None)
     revised = dossier.recategorized(

@@ -75,7 +75,7 @@ class Dossier:
     published: bool
     content: SubmissionReceived | None
     grille: Grille | None
-    collectivite: page_store.CollectiviteRow
+    collectivite: store.CollectiviteRow
     detected_mentions: list[dict[str, Any]] = field(default_factory=list)  # as detected, whatever the jury granted
 
     @property
@@ -107,7 +107,7 @@ async def load_dossier(conn: Connection, submission_id: UUID, *, staff: bool = F
     if found is None:
         return None
     view = found.view
-    collectivite = await page_store.collectivite(conn, view.collectivite_code)
+    collectivite = await store.collectivite(conn, view.collectivite_code)
     assert collectivite is not None  # a dossier's collectivité is registered (foreign key)
     return Dossier(
         view=view,

@@ -40,12 +40,12 @@ def _page(v: Visit, status_code: int, title: str, message: str) -> Response:
 async def _context(request: Request, code: str, edition: int) -> dict[str, Any] | str | None:
     """What the form shows (None: no such collectivité; a French sentence: why the campaign takes no dossier)."""
     async with espaces_of(request).runtime.pool.acquire() as conn:
-        collectivite = await page_store.collectivite(conn, code)
+        collectivite = await store.collectivite(conn, code)
         if collectivite is None:
             return None
         ed = await store.edition(conn, edition)
         grille = await page_store.grille_of(conn, edition) if ed is not None else None
-        current = await page_store.current_revision(conn, edition, code)
+        current = await store.current_revision(conn, edition, code)
         withheld = await page_store.catalogue_withheld(conn, edition, code) if current else frozenset()
         reopening = await calendar_store.reopening(conn, edition, code)
     if ed is None or grille is None:

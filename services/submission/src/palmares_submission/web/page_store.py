@@ -10,17 +10,13 @@ from uuid import UUID
 from palmares_contracts import Grille, SubmissionReceived
 from palmares_eventkit.db import Connection
 
+from palmares_submission import store
+
 
 @dataclass(frozen=True, slots=True)
-class DossierRow:
-    """A collectivité's dossier of one edition, as its dashboard lists it."""
+class DossierRow(store.SubmissionRow):
+    """A collectivité's dossier of one edition, as its dashboard lists it: with its pré-notation and jury's arobases."""
 
-    submission_id: UUID
-    edition: int
-    collectivite_code: str
-    revision: int
-    submitted_at: datetime
-    palmares_published_at: datetime | None
     pre_notation: int | None
     jury_arobases: int | None
 
@@ -78,23 +74,6 @@ async def dossier_content(conn: Connection, submission_id: UUID, revision: int) 
 
 
 @dataclass(frozen=True, slots=True)
-class CollectiviteRow:
-    code: str
-    name: str
-    category: str
-    departement: str
-    population: int
-    kind: str = "commune"  # or "epci"
-
-
-async def collectivite(conn: Connection, code: str) -> CollectiviteRow | None:
-    row = await conn.fetchrow(
-        "SELECT code, name, category, departement, population, kind FROM collectivites WHERE code = $1", code
-    )
-    return CollectiviteRow(**dict(row)) if row else None
-
-
-@dataclass(frozen=True, slots=True)
 class JuryDecisionRow:
     arobases: int
     comment: str
@@ -132,15 +111,3 @@ async def catalogue_withheld(conn: Connection, edition: int, code: str) -> froze
         code,
     )
     return frozenset(found or ())
-
-
-async def current_revision(conn: Connection, edition: int, code: str) -> SubmissionReceived | None:
-    """The collectivité's dossier for an edition as it stands (its latest revision), None before the first."""
-    raw = await conn.fetchval(
-        """SELECT r.event FROM submissions s
-           JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
-           WHERE s.edition = $1 AND s.collectivite_code = $2""",
-        edition,
-        code,
-    )
-    return SubmissionReceived.model_validate_json(raw) if raw else None
