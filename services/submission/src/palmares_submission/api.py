@@ -543,24 +543,8 @@ async def list_submissions(
         rows = await worklist_store.rows(conn, query)
     following = query.offset + len(rows)
     return WorklistPage(
-        items=[
-            WorklistItem(
-                submission_id=r.submission_id,
-                revision=r.revision,
-                collectivite_code=r.collectivite_code,
-                name=r.name,
-                category=r.category,
-                departement=r.departement,
-                submitted_at=r.submitted_at,
-                arobases=r.arobases,
-                score=r.score,
-                jury_arobases=r.jury_arobases,
-                to_review_again=r.to_review_again,
-                mentions=list(r.mentions),
-                status=r.status,
-            )
-            for r in rows
-        ],
+        # The API's fields read from the row's (its properties included); the row's others stay out.
+        items=[WorklistItem.model_validate(r, from_attributes=True) for r in rows],
         total=total,
         next_cursor=worklist.encode_cursor(following) if following < total else None,
     )

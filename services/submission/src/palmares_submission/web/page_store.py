@@ -91,14 +91,7 @@ async def jury_decision(conn: Connection, submission_id: UUID) -> JuryDecisionRo
     if row is None:
         return None
     mentions = json.loads(row["mentions"]) if row["mentions"] is not None else None
-    return JuryDecisionRow(
-        arobases=row["arobases"],
-        comment=row["comment"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        revision=row["revision"],
-        mentions=[m["code"] for m in mentions] if mentions is not None else None,
-    )
+    return JuryDecisionRow(**{**dict(row), "mentions": [m["code"] for m in mentions] if mentions is not None else None})
 
 
 async def catalogue_withheld(conn: Connection, edition: int, code: str) -> frozenset[int]:
