@@ -20,7 +20,6 @@ from typing import Annotated, Any
 import typer
 from palmares_contracts import GrilleBody
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from palmares_cli import output
 from palmares_cli.api import ApiClient
@@ -54,15 +53,7 @@ DEMO_JURY = {"email": "jury@villes-internet.example", "name": "Jury du label (dÃ
 @contextmanager
 def _progress(description: str, total: int, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on stderr; yields `update(done, total)`."""
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=output.stderr,
-        transient=False,
-        disable=not enabled,
-    )
+    progress = output.progress_bar(transient=False, enabled=enabled)
     with progress:
         task = progress.add_task(description, total=total)
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from palmares_cli import output
@@ -124,15 +123,8 @@ def dlq_replay(
     chosen, copies = distinct_sources(select(content.letters, specs, take_all=take_all))
     done: list[Replayed] = []
     if chosen and not dry_run:
-        with Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=output.stderr,
-            transient=True,
-        ) as progress:
-            bar = progress.add_task("replay", total=len(chosen))
+        with output.progress_bar(transient=True) as progress:
+            bar = progress.add_task("replaying", total=len(chosen))
             done = asyncio.run(replay(bootstrap, chosen, on_sent=lambda _sent: progress.advance(bar)))
     report = [
         {

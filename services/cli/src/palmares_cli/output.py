@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from palmares_cli.errors import ApiError, CliError
 
@@ -39,6 +40,19 @@ def print_lines(lines: Iterable[str]) -> None:
     """Human lines on stdout, printed as they are (a `[` in an API's text is not rich markup)."""
     for line in lines:
         stdout.print(escape(line))
+
+
+def progress_bar(*, transient: bool, enabled: bool = True) -> Progress:
+    """A progress bar on stderr: the task's description, the bar, done of total, time elapsed."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=transient,
+        disable=not enabled,
+    )
 
 
 def error_payload(exc: CliError) -> dict[str, Any]:
