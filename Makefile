@@ -149,9 +149,12 @@ test-integration: kafka-jars browser axe jaeger toxiproxy
 test-runtime: kafka-jars
 	$(BIN)/python -m pytest tests/runtime $(PYTEST_ARGS)
 
-# Campaigns under injected faults; the report is written to .run/reliability/.
+# Campaigns under injected faults; the report is written to .run/reliability/. CI-sized by default;
+# `make test-reliability RELIABILITY_DOSSIERS=10000 RELIABILITY_TESTS=tests/reliability/test_every_fault.py`:
+# every fault of the suite in one campaign of 10,000 dossiers (docs/reliability.md).
+RELIABILITY_TESTS ?= tests/reliability
 test-reliability: kafka-jars toxiproxy
-	$(BIN)/python -m pytest tests/reliability -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(RELIABILITY_TESTS) -s $(PYTEST_ARGS)
 
 # A national campaign end to end on its own local stack (docs/benchmark.md); `make bench DOSSIERS=2000` for a sample.
 bench: kafka-jars
