@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,7 +16,6 @@ from palmares_contracts import (
     Category,
     CategoryOverride,
     Ceremony,
-    CollectiviteKind,
     Grille,
     GrilleBody,
 )
@@ -226,16 +225,8 @@ async def register_collectivite(body: RegisterRequest, request: Request, _: Oper
 
 
 def _with_token(done: commands.Registered) -> RegisterResponse:
-    row = done.collectivite
-    return RegisterResponse(
-        code=row.code,
-        name=row.name,
-        kind=CollectiviteKind(row.kind),
-        category=Category(row.category),
-        population=row.population,
-        departement=row.departement,
-        token=done.token,
-    )
+    # The response's fields taken from the row (the contact's email is not among them).
+    return RegisterResponse.model_validate({**asdict(done.collectivite), "token": done.token})
 
 
 def _own_or_operator(caller: auth.Principal, code: str) -> None:
