@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 from palmares_stack.ports import LOCALHOST, free_port
@@ -555,7 +556,8 @@ class Campaign:
         begin = time.time()
         timed: dict[str, list[float]] = {"catalogue": [], "observatoire": [], "pages": []}
         requests = [
-            *(("catalogue", f"/v1/actions?edition={edition}&{q}") for q in self.CATALOGUE_QUERIES),
+            # The lean client sends the target as it is: non-ASCII must be percent-encoded (RFC 3986).
+            *(("catalogue", f"/v1/actions?edition={edition}&{quote(q, safe='=&+')}") for q in self.CATALOGUE_QUERIES),
             *(("observatoire", f"/v1/editions/{edition}/observatoire?by={by}") for by in self.OBSERVATOIRE_BREAKDOWNS),
             ("pages", f"/actions?edition={edition}&q=numerique"),
             ("pages", f"/observatoire/{edition}?by=departement"),
