@@ -50,7 +50,13 @@ def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
             {"code": "solidarites", "label": "Solidarités", "category": "vivre_ensemble"},
         ],
         "services": [
-            {"code": "etat_civil_en_ligne", "label": "État civil en ligne", "enjeu": "services_publics", "weight": 3},
+            {
+                "code": "etat_civil_en_ligne",
+                "label": "État civil en ligne",
+                "enjeu": "services_publics",
+                "weight": 3,
+                "essentiel": True,
+            },
             {
                 "code": "paiement_cantine",
                 "label": "Paiement en ligne de la cantine",
@@ -76,6 +82,7 @@ def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
                 "enjeu": "services_publics",
                 "weight": 2,
                 "applies_to": ["ville", "territoire"],
+                "essentiel": True,
             },
         ],
         "thresholds": [

@@ -42,6 +42,36 @@ async def test_counts_rates_and_inequality(pool: asyncpg.Pool) -> None:
     assert enjeux["services_publics"].adopters == 4 and enjeux["solidarites"].adopters == 0
 
 
+async def test_coverage_of_the_essential_services(pool: asyncpg.Pool) -> None:
+    await built(pool, 2017, DOSSIERS)
+    async with pool.acquire() as conn:
+        report = await observatoire_store.report(conn, 2017, "departement", 1)
+    coverage = report.coverage
+    # The factory's grille designates État civil en ligne (every category) and Gestion des flux urbains
+    # (villes and territoires: not the village of 01). Least available first.
+    flux, etat_civil = coverage.essentiels
+    assert (flux.code, flux.covered, flux.applicable, flux.rate) == ("gestion_flux_urbains", 0, 3, 0.0)
+    assert (etat_civil.code, etat_civil.covered, etat_civil.applicable, etat_civil.rate) == (
+        "etat_civil_en_ligne",
+        3,
+        4,
+        0.75,
+    )
+    assert etat_civil.lowest[0].key == "974"
+    rows = {r.key: r for r in coverage.rows}
+    assert len(rows) == len(report.rows)  # every département, even without a dossier
+    assert rows["01"].essentiels_rate == 1.0 and rows["49"].essentiels_rate == 0.5
+    assert (rows["974"].essentiels_covered, rows["974"].essentiels_applicable) == (0, 2)
+    assert rows["75"].participants == 0 and rows["75"].essentiels_rate is None
+    assert (coverage.total.essentiels_covered, coverage.total.essentiels_applicable) == (3, 7)
+    # Départements 0, ½, ½, 1: Gini 0.375
+    assert (coverage.inequality.departements, coverage.inequality.gini) == (4, 0.375)
+    assert [p.key for p in coverage.inequality.lowest] == ["974", "25", "49"]
+    assert coverage.inequality.highest[0].key == "01"
+    enjeux = {e.code: e for e in coverage.total.enjeux}
+    assert (enjeux["services_publics"].covered, enjeux["services_publics"].rate) == (4, 1.0)
+
+
 async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
     await built(pool, 2017, DOSSIERS)
     async with routes_client(pool, observatoire_api.router, observatoire_api.page_router) as client:
@@ -57,16 +87,30 @@ async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
         share = int(maine["Labellisées"]) * 100 / int(maine["Collectivités"])
         assert float(maine["Labellisées pour 100 collectivités"].replace(",", ".")) == pytest.approx(share, abs=1e-3)
         assert table[-1]["Code"] == "total"
+        # … and the coverage of the essential services and enjeux.
+        reunion = next(r for r in table if r["Code"] == "974")
+        assert (reunion["Essentiels applicables (participantes × services)"], reunion["Essentiels proposés"]) == (
+            "2",
+            "0",
+        )
+        assert reunion["État civil en ligne : participantes concernées"] == "1"
+        assert reunion["État civil en ligne : participantes qui le proposent"] == "0"
+        assert reunion["Enjeu « Services publics » : participantes qui le couvrent"] == "1"
+        assert table[-1]["Couverture des essentiels"] == "0,4286"  # 3 of 7
+        assert view["coverage"]["essentiels"][0]["code"] == "gestion_flux_urbains"
         assert (await client.get("/v1/editions/2018/observatoire")).status_code == 404
         assert (await client.get("/v1/editions/2017/observatoire", params={"by": "canton"})).status_code == 422
         across = (await client.get("/v1/observatoire")).json()
         assert [e["edition"] for e in across["editions"]] == [2017]
         assert across["gini_by_service"]["portail_open_data"] == {"2017": 0.75}
+        assert across["coverage_by_essentiel"]["etat_civil_en_ligne"] == {"2017": 0.75}
+        assert across["editions"][0]["essentiels_gini"] == 0.375
 
         page = await client.get("/observatoire/2017", params={"by": "population"})
         assert page.status_code == 200
         assert "<svg" in page.text and "plus de 100\u00a0000\u00a0habitants" in page.text
         assert "Portail open data" in page.text and "<script" not in page.text
+        assert 'data-essentiel="gestion_flux_urbains"' in page.text and "Couverture des enjeux" in page.text
         assert (await client.get("/observatoire/2018")).status_code == 404
         index = await client.get("/observatoire")
         assert 'href="/observatoire/2017"' in index.text

@@ -25,6 +25,7 @@ from palmares_submission import (
     catalogue_api,
     observatoire,
     observatoire_api,
+    observatoire_coverage,
     observatoire_store,
     palmares,
     public_pages,
@@ -530,21 +531,26 @@ def actions_page() -> str:
 
 
 def observatoire_page() -> str:
-    """An edition's observatoire by région, on the reference data and a few dossiers."""
+    """An edition's observatoire by région, on the reference data, grille 2017 and a few dossiers."""
     cell = observatoire.Cell
-    observed = {
-        observatoire.CellKey("49", "100000-", "commune"): cell(
-            participants=2, labelled=2, labelled_inhabitants=150_125, arobases_sum=7
+    angers = observatoire.CellKey("49", "100000-", "commune")
+    villages = observatoire.CellKey("49", "0-500", "commune")
+    saint_denis = observatoire.CellKey("974", "100000-", "commune")
+    counts = observatoire_store.EditionCounts(
+        cells={
+            angers: cell(participants=2, labelled=2, labelled_inhabitants=150_125, arobases_sum=7),
+            villages: cell(participants=1),
+            saint_denis: cell(participants=1),
+        },
+        participants={"49": 3, "974": 1},
+        adopters={("49", "open_data_portail"): 2, ("974", "paiement_cantine"): 1, ("49", "site_internet"): 3},
+        coverage=observatoire_coverage.Counts(
+            participants={(angers, "ville"): 2, (villages, "village"): 1, (saint_denis, "ville"): 1},
+            services={(angers, "ville", "site_internet"): 2, (villages, "village", "couverture_mobile"): 1},
+            enjeux={(angers, "ville", "identite"): 2, (saint_denis, "ville", "education"): 1},
         ),
-        observatoire.CellKey("974", "100000-", "commune"): cell(participants=1),
-    }
-    rows, total = observatoire.breakdown("region", observatoire.universe(2016), observed)
-    services = observatoire.adoption(
-        [("open_data", "Portail open data"), ("cantine", "Paiement en ligne de la cantine")],
-        {"49": 2, "974": 1},
-        {("49", "open_data"): 2, ("974", "cantine"): 1},
     )
-    report = observatoire_store.Report(2017, "region", rows, total, services, services)
+    report = observatoire_store.build(2017, "region", _grille_2017(), counts)
     return observatoire_api.page_html(observatoire_api.view_of(report))
 
 

@@ -104,3 +104,16 @@ def test_bar_chart_geometry() -> None:
     assert [b.y for b in chart.bars] == [0, charts.ROW_HEIGHT, 2 * charts.ROW_HEIGHT]
     assert chart.bars[1].text == "1" and charts.bars([("x", 1.25)], unit="u").bars[0].text == "1,2"
     assert all(b.width == 0 for b in charts.bars([("x", 0.0)], unit="u").bars)
+
+
+def test_bar_labels_fit_beside_the_bars_without_a_cut_word() -> None:
+    assert charts.short_label("Déploiement du très haut débit (fibre optique, montée en débit)") == (
+        "Déploiement du très haut débit"
+    )
+    assert charts.short_label("Réservation et paiement en ligne de la cantine et de l’accueil périscolaire") == (
+        "Réservation et paiement en ligne…"
+    )
+    assert charts.short_label("Collecte des déchets : calendrier") == "Collecte des déchets\u00a0: calendrier"
+    assert charts.short_label("A" * 60) == "A" * 44 + "…"
+    bar = charts.bars([("Site (mobile)", 1.0)], unit="u").bars[0]
+    assert (bar.label, bar.short) == ("Site (mobile)", "Site (mobile)")

@@ -49,18 +49,41 @@ def grille_tendances(
     emit(ctx, json_out, found, lambda: output.print_lines(tendances_lines(found)))
 
 
+def _share(rate: float | None) -> str:
+    return _percent(rate) if rate is not None else "—"
+
+
 def observatoire_lines(found: dict[str, Any]) -> list[str]:
+    coverage = found.get("coverage") or {}
+    covered = {c["key"]: c for c in [*coverage.get("rows", []), *([coverage["total"]] if coverage else [])]}
     lines = [f"Observatoire {found['edition']} by {found['by']}:"]
-    lines.append(f"{'':32} {'collectivités':>13} {'participants':>12} {'labelled':>9} {'per 100':>8} {'mean @':>7}")
+    lines.append(
+        f"{'':32} {'collectivités':>13} {'participants':>12} {'labelled':>9} {'per 100':>8} {'mean @':>7} "
+        f"{'essentials':>10}"
+    )
     for row in [*found["rows"], found["total"]]:
         mean = row["mean_arobases"]
+        essentials = covered.get(row.get("key", ""), {}).get("essentiels_rate")
         lines.append(
             f"{row['label'][:32]:32} {row['collectivites']:>13} {row['participants']:>12} {row['labelled']:>9} "
-            f"{row['labelled_per_100']:>8.2f} {mean if mean is not None else '—':>7}"
+            f"{row['labelled_per_100']:>8.2f} {mean if mean is not None else '—':>7} {_share(essentials):>10}"
         )
     largest = found.get("largest_inequality")
     if largest:
         lines.append(f"Largest inequality across départements: {largest['label']} (Gini {largest['gini']:.3f})")
+    if coverage.get("essentiels"):
+        inequality = coverage["inequality"]
+        lines.append(
+            f"Essential services, least available first (share of the participants they apply to; "
+            f"coverage {_share(coverage['total']['essentiels_rate'])}, across {inequality['departements']} "
+            f"départements Gini {inequality['gini']:.3f}, Theil {inequality['theil']:.3f}):"
+        )
+        for e in coverage["essentiels"]:
+            lowest = ", ".join(f"{p['label']} {_percent(p['rate'])}" for p in e["lowest"])
+            lines.append(
+                f"  {e['label'][:48]:48} {e['covered']:>6} of {e['applicable']:<6} {_share(e['rate']):>8}"
+                f"  lowest: {lowest or '—'}"
+            )
     return lines
 
 

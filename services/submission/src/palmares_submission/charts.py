@@ -10,11 +10,49 @@ from palmares_label import french
 LABEL_WIDTH = 300
 BAR_AREA = 420
 ROW_HEIGHT = 22
+LABEL_CHARACTERS = 44  # what LABEL_WIDTH holds at the charts' font size
+_LINKING = frozenset(
+    [
+        "à",
+        "au",
+        "aux",
+        "d’",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l’",
+        "la",
+        "le",
+        "les",
+        "ou",
+        "par",
+        "pour",
+        "sur",
+        "un",
+        "une",
+    ]
+)
+
+
+def short_label(label: str, limit: int = LABEL_CHARACTERS) -> str:
+    """A label that fits beside a bar, typeset: its brackets dropped, then cut after a whole word (« … »)."""
+    text = french.typeset(label)
+    if len(text) > limit and " (" in text:
+        text = text[: text.index(" (")]
+    if len(text) > limit:
+        words = text[: text.rfind(" ", 0, limit) % (limit + 1)].split(" ")  # no space: cut at the limit
+        while len(words) > 1 and (words[-1] in _LINKING or words[-1].endswith("’")):
+            words.pop()  # « … de la… » reads as a typo
+        text = " ".join(words).rstrip(",;:\u00a0\u202f") + "…"
+    return text
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    label: str
+    label: str  # typeset, whole (the bar's title)
+    short: str  # what the chart writes beside the bar
     value: float
     text: str  # the value as French readers write it
     y: int
@@ -35,7 +73,8 @@ def bars(values: Sequence[tuple[str, float]], *, unit: str, decimals: int = 1) -
     largest = max((v for _, v in values), default=0.0)
     drawn = [
         Bar(
-            label=label,
+            label=french.typeset(label),
+            short=short_label(label),
             value=value,
             text=french.number(value, decimals),
             y=i * ROW_HEIGHT,

@@ -8,7 +8,16 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from palmares_submission import api, charts, observatoire, observatoire_store, public_pages, refdata, spreadsheet
+from palmares_submission import (
+    api,
+    charts,
+    observatoire,
+    observatoire_coverage,
+    observatoire_store,
+    public_pages,
+    refdata,
+    spreadsheet,
+)
 from palmares_submission.errors import ApiError, page_responses, responses
 
 router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
@@ -32,6 +41,13 @@ BY_SINGULAR = {
 }
 
 
+class Label(BaseModel):
+    """An essential service or an enjeu: the code the coverage rows carry, and its label."""
+
+    code: str
+    label: str
+
+
 class ObservatoireView(BaseModel):
     edition: int
     by: str
@@ -40,6 +56,9 @@ class ObservatoireView(BaseModel):
     services: list[observatoire.Adoption]
     enjeux: list[observatoire.Adoption]
     largest_inequality: observatoire.Adoption | None
+    coverage: observatoire_coverage.CoverageReport
+    essentiels: list[Label]
+    enjeux_labels: list[Label]
     source: str
 
 
@@ -49,11 +68,15 @@ class EditionFigures(BaseModel):
     labelled: int
     mean_arobases: float | None
     largest_inequality: observatoire.Adoption | None
+    essentiels_rate: float | None
+    essentiels_gini: float
+    essentiels_theil: float
 
 
 class AcrossEditions(BaseModel):
     editions: list[EditionFigures]
     gini_by_service: dict[str, dict[int, float]]
+    coverage_by_essentiel: dict[str, dict[int, float | None]]
 
 
 CSV_HEADER = (
@@ -72,11 +95,20 @@ CSV_HEADER = (
     "Labellisées pour 100 000 habitants",
     "Part de la population dans une labellisée",
     "Arobases moyennes",
+    "Essentiels applicables (participantes × services)",
+    "Essentiels proposés",
+    "Couverture des essentiels",
 )
 
 
-def _csv(report: observatoire_store.Report) -> bytes:
-    def line(r: observatoire.ObservatoireRow) -> tuple[spreadsheet.Cell, ...]:
+def _csv(report: observatoire_store.Report, view: ObservatoireView) -> bytes:
+    header = [*CSV_HEADER]
+    for e in view.essentiels:
+        header += [f"{e.label} : participantes concernées", f"{e.label} : participantes qui le proposent"]
+    header += [f"Enjeu « {e.label} » : participantes qui le couvrent" for e in view.enjeux_labels]
+
+    def line(r: observatoire.ObservatoireRow, c: observatoire_coverage.CoverageRow) -> tuple[spreadsheet.Cell, ...]:
+        essentiels = [n for i in c.essentiels for n in (i.applicable, i.covered)]
         return (
             report.edition,
             report.by,
@@ -93,9 +125,15 @@ def _csv(report: observatoire_store.Report) -> bytes:
             r.labelled_per_100k_inhabitants,
             r.population_share,
             r.mean_arobases,
+            c.essentiels_applicable,
+            c.essentiels_covered,
+            c.essentiels_rate,
+            *essentiels,
+            *(i.covered for i in c.enjeux),
         )
 
-    return spreadsheet.csv_for_excel(CSV_HEADER, [*(line(r) for r in report.rows), line(report.total)])
+    lines = [line(r, c) for r, c in zip(report.rows, report.coverage.rows, strict=True)]
+    return spreadsheet.csv_for_excel(header, [*lines, line(report.total, report.coverage.total)])
 
 
 def view_of(report: observatoire_store.Report) -> ObservatoireView:
@@ -108,6 +146,9 @@ def view_of(report: observatoire_store.Report) -> ObservatoireView:
         services=list(report.services),
         enjeux=list(report.enjeux),
         largest_inequality=largest,
+        coverage=report.coverage,
+        essentiels=[Label(code=e.code, label=e.label) for e in report.grille.essentiels],
+        enjeux_labels=[Label(code=e.code, label=e.label) for e in report.grille.enjeux],
         source=refdata.attribution(refdata.millesime_for(report.edition)),
     )
 
@@ -144,7 +185,7 @@ async def edition_observatoire(
         raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié : l’observatoire attend sa publication.")
     if format == "csv":
         return Response(
-            _csv(report),
+            _csv(report, view_of(report)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="observatoire-{edition}-{by}.csv"'},
         )
@@ -154,6 +195,7 @@ async def edition_observatoire(
 async def _across(request: Request) -> AcrossEditions:
     figures = []
     gini_by_service: dict[str, dict[int, float]] = {}
+    coverage_by_essentiel: dict[str, dict[int, float | None]] = {}
     async with api.runtime_of(request).pool.acquire() as conn:
         for summary in await observatoire_store.editions_summary(conn):
             edition = int(str(summary["edition"]))
@@ -164,6 +206,8 @@ async def _across(request: Request) -> AcrossEditions:
             for s in report.services:
                 if s.adopters:
                     gini_by_service.setdefault(s.code, {})[edition] = s.gini
+            for e in report.coverage.essentiels:
+                coverage_by_essentiel.setdefault(e.code, {})[edition] = e.rate
             figures.append(
                 EditionFigures(
                     edition=edition,
@@ -171,9 +215,14 @@ async def _across(request: Request) -> AcrossEditions:
                     labelled=report.total.labelled,
                     mean_arobases=report.total.mean_arobases,
                     largest_inequality=largest,
+                    essentiels_rate=report.coverage.total.essentiels_rate,
+                    essentiels_gini=report.coverage.inequality.gini,
+                    essentiels_theil=report.coverage.inequality.theil,
                 )
             )
-    return AcrossEditions(editions=figures, gini_by_service=gini_by_service)
+    return AcrossEditions(
+        editions=figures, gini_by_service=gini_by_service, coverage_by_essentiel=coverage_by_essentiel
+    )
 
 
 @router.get("/observatoire", response_model=AcrossEditions, tags=["public"])
@@ -226,11 +275,17 @@ def page_html(view: ObservatoireView) -> str:
         unit="indice de Gini",
         decimals=2,
     )
+    essentiels = charts.bars(
+        [(e.label, 100 * e.rate) for e in view.coverage.essentiels if e.rate is not None],
+        unit="% des participantes concernées",
+        decimals=1,
+    )
     return public_pages.render(
         "observatoire.html.j2",
         view=view,
         by_labels=BY_LABELS,
         chart=chart,
         inequality=inequality,
+        essentiels_chart=essentiels,
         by_singular=BY_SINGULAR,
     )

@@ -2,57 +2,86 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from palmares_contracts import Grille
 from palmares_eventkit.db import Connection
 
-from palmares_submission import observatoire, refdata, store
+from palmares_submission import observatoire, observatoire_coverage, refdata, store
 from palmares_submission.catalogue import as_asyncpg
 
 
-async def observed(conn: Connection, edition: int) -> dict[observatoire.CellKey, observatoire.Cell]:
-    """The edition's dossiers counted per département × population band × kind."""
-    rows = await conn.fetch(
-        """SELECT departement, population_band, kind, count(*) AS participants,
+@dataclass(frozen=True, slots=True)
+class EditionCounts:
+    """What SQL counts once per state of an edition's rows; every breakdown is computed from it (pure)."""
+
+    cells: dict[observatoire.CellKey, observatoire.Cell]  # the dossiers per département × band × kind
+    participants: dict[str, int]  # per département
+    adopters: dict[tuple[str, str], int]  # per (département, service code): dossiers declaring it
+    coverage: observatoire_coverage.Counts  # per cell and category: essentials declared, enjeux covered
+
+
+async def counts(conn: Connection, edition: int, essentiels: Sequence[str]) -> EditionCounts:
+    """The edition's dossiers counted per cell and category, and the services' adopters per département."""
+    cells: dict[observatoire.CellKey, observatoire.Cell] = {}
+    participants: dict[tuple[observatoire.CellKey, str], int] = {}
+    for r in await conn.fetch(
+        """SELECT departement, population_band, kind, category, count(*) AS participants,
                   count(arobases) AS labelled,
                   coalesce(sum(population) FILTER (WHERE arobases IS NOT NULL), 0) AS labelled_inhabitants,
                   coalesce(sum(arobases), 0) AS arobases_sum
            FROM observatoire_dossiers WHERE edition = $1
-           GROUP BY departement, population_band, kind""",
+           GROUP BY departement, population_band, kind, category""",
         edition,
-    )
-    return {
-        observatoire.CellKey(r["departement"], r["population_band"], r["kind"]): observatoire.Cell(
-            participants=r["participants"],
-            labelled=r["labelled"],
-            labelled_inhabitants=r["labelled_inhabitants"],
-            arobases_sum=r["arobases_sum"],
-        )
-        for r in rows
-    }
-
-
-async def adoption_counts(
-    conn: Connection, edition: int, column: str
-) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-    """Participants per département, and those declaring each service (`column="services"`) or covering each enjeu."""
-    assert column in ("services", "enjeux")
-    participants = {
-        r["departement"]: r["n"]
-        for r in await conn.fetch(
-            "SELECT departement, count(*) AS n FROM observatoire_dossiers WHERE edition = $1 GROUP BY 1", edition
-        )
-    }
+    ):
+        key = observatoire.CellKey(r["departement"], r["population_band"], r["kind"])
+        cell = cells.setdefault(key, observatoire.Cell())
+        cell.participants += r["participants"]
+        cell.labelled += r["labelled"]
+        cell.labelled_inhabitants += r["labelled_inhabitants"]
+        cell.arobases_sum += r["arobases_sum"]
+        participants[(key, r["category"])] = r["participants"]
+    by_departement: dict[str, int] = {}
+    for (key, _), n in participants.items():
+        by_departement[key.departement] = by_departement.get(key.departement, 0) + n
     adopters = {
         (r["departement"], r["code"]): r["n"]
         for r in await conn.fetch(
-            f"""SELECT departement, code, count(*) AS n
-                FROM observatoire_dossiers, unnest({column}) AS code
-                WHERE edition = $1 GROUP BY 1, 2""",
+            """SELECT departement, code, count(*) AS n
+               FROM observatoire_dossiers, unnest(services) AS code
+               WHERE edition = $1 GROUP BY 1, 2""",
             edition,
         )
     }
-    return participants, adopters
+    covering: dict[str, dict[tuple[observatoire.CellKey, str, str], int]] = {"s": {}, "e": {}}
+    for r in await conn.fetch(
+        """SELECT 's' AS what, departement, population_band, kind, category, code, count(*) AS n
+           FROM observatoire_dossiers, unnest(services) AS code
+           WHERE edition = $1 AND code = ANY($2::text[]) GROUP BY 2, 3, 4, 5, 6
+           UNION ALL
+           SELECT 'e', departement, population_band, kind, category, code, count(*)
+           FROM observatoire_dossiers, unnest(enjeux) AS code
+           WHERE edition = $1 GROUP BY 2, 3, 4, 5, 6""",
+        edition,
+        list(essentiels),
+    ):
+        key = observatoire.CellKey(r["departement"], r["population_band"], r["kind"])
+        covering[r["what"]][(key, r["category"], r["code"])] = r["n"]
+    return EditionCounts(
+        cells=cells,
+        participants=by_departement,
+        adopters=adopters,
+        coverage=observatoire_coverage.Counts(participants, services=covering["s"], enjeux=covering["e"]),
+    )
+
+
+def _enjeux_adopters(c: observatoire_coverage.Counts) -> dict[tuple[str, str], int]:
+    """The dossiers covering each enjeu per (département, enjeu code)."""
+    found: dict[tuple[str, str], int] = {}
+    for (cell, _, code), n in c.enjeux.items():
+        found[(cell.departement, code)] = found.get((cell.departement, code), 0) + n
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +92,8 @@ class Report:
     total: observatoire.ObservatoireRow
     services: list[observatoire.Adoption]
     enjeux: list[observatoire.Adoption]
+    coverage: observatoire_coverage.CoverageReport
+    grille: Grille
 
     @property
     def largest_inequality(self) -> observatoire.Adoption | None:
@@ -76,8 +107,10 @@ async def published(conn: Connection, edition: int) -> int | None:
     return ed.grille_version if ed is not None and ed.palmares_published_at is not None else None
 
 
-# Reports per (edition, breakdown, grille version), with the fingerprint of the rows they were computed
-# from: after publication the rows change only when a jury decision refreshes a dossier's.
+# Counts per (edition, grille version) and reports per (edition, breakdown, grille version), with the
+# fingerprint of the rows they were computed from: after publication the rows change only when a jury
+# decision refreshes a dossier's. The five breakdowns of an edition share one count.
+_COUNTS: dict[tuple[int, int], tuple[tuple[int, int], EditionCounts]] = {}
 _REPORTS: dict[tuple[int, str, int], tuple[tuple[int, int], Report]] = {}
 
 
@@ -100,21 +133,34 @@ async def report(conn: Connection, edition: int, by: str, grille_version: int) -
     cached = _REPORTS.get(key)
     if cached is not None and cached[0] == state:
         return cached[1]
-    found = await _report(conn, edition, by, grille_version)
+    grille = await store.grille_version(as_asyncpg(conn), edition, grille_version)
+    kept = _COUNTS.get((edition, grille_version))
+    if kept is None or kept[0] != state:
+        kept = (state, await counts(conn, edition, [s.code for s in grille.essentiels]))
+        _COUNTS[(edition, grille_version)] = kept
+    found = build(edition, by, grille, kept[1])
     _REPORTS[key] = (state, found)
     return found
 
 
-async def _report(conn: Connection, edition: int, by: str, grille_version: int) -> Report:
-    grille = await store.grille_version(as_asyncpg(conn), edition, grille_version)
-    rows, total = observatoire.breakdown(
-        by, observatoire.universe(refdata.millesime_for(edition)), await observed(conn, edition)
+def build(edition: int, by: str, grille: Grille, c: EditionCounts) -> Report:
+    """An edition's report by `by` from its counts and grille (pure)."""
+    rows, total = observatoire.breakdown(by, observatoire.universe(refdata.millesime_for(edition)), c.cells)
+    services = observatoire.adoption(((s.code, s.label) for s in grille.services), c.participants, c.adopters)
+    enjeux = observatoire.adoption(
+        ((e.code, e.label) for e in grille.enjeux), c.participants, _enjeux_adopters(c.coverage)
     )
-    participants, adopters = await adoption_counts(conn, edition, "services")
-    services = observatoire.adoption(((s.code, s.label) for s in grille.services), participants, adopters)
-    participants, adopters = await adoption_counts(conn, edition, "enjeux")
-    enjeux = observatoire.adoption(((e.code, e.label) for e in grille.enjeux), participants, adopters)
-    return Report(edition, by, rows, total, services, enjeux)
+    coverage = observatoire_coverage.coverage(
+        by,
+        [(r.key, r.label) for r in rows],
+        c.coverage,
+        [
+            observatoire_coverage.Item(s.code, s.label, frozenset(k.value for k in s.applies_to))
+            for s in grille.essentiels
+        ],
+        [observatoire_coverage.Item(e.code, e.label) for e in grille.enjeux],
+    )
+    return Report(edition, by, rows, total, services, enjeux, coverage, grille)
 
 
 async def editions_summary(conn: Connection) -> list[dict[str, object]]:

@@ -19,6 +19,7 @@ _env = Environment(
 )
 _env.filters["number"] = french.number
 _env.filters["typographic"] = french.typographic
+_env.filters["typeset"] = french.typeset
 _env.filters["thousands"] = lambda value: f"{int(value):,}".replace(",", "\u202f")
 
 
