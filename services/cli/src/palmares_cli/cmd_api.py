@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from palmares_cli import output
 from palmares_cli import progress as work
-from palmares_cli.context import EditionArgument, JsonOption, command, emit, state, wants_json
+from palmares_cli.context import CodeArgument, EditionArgument, JsonOption, command, emit, state, wants_json
 from palmares_cli.errors import ApiError, UsageProblem
 from palmares_cli.files import load_grille, read_object
 from palmares_cli.views import grille_lines, palmares_tables, status_lines
@@ -82,7 +82,7 @@ def grille_show(ctx: typer.Context, edition: EditionArgument, json_out: JsonOpti
 @command
 def register(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    code: CodeArgument,
     email: Annotated[str, typer.Argument(help="Contact email of the collectivité.")],
     rotate: Annotated[
         bool, typer.Option("--rotate", help="If already registered, issue a new token (the old one stops working).")

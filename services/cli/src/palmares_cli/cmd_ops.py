@@ -16,7 +16,7 @@ from rich.table import Table
 
 from palmares_cli import output
 from palmares_cli.api import ApiClient
-from palmares_cli.context import EditionArgument, JsonOption, command, emit, state, wants_json
+from palmares_cli.context import CodeArgument, EditionArgument, JsonOption, command, emit, state, wants_json
 from palmares_cli.errors import ApiError, OperationFailed, UsageProblem
 from palmares_cli.files import load_grille
 from palmares_cli.grille_changelog import compare, diff, entry_json, other_differences
@@ -150,7 +150,7 @@ def grille_diff(
 @command
 def collectivite_revoke(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    code: CodeArgument,
     json_out: JsonOption = False,
 ) -> None:
     """Revoke a collectivité's API token (a leak): it gets 401 until `register CODE EMAIL --rotate`."""
@@ -164,7 +164,7 @@ def collectivite_revoke(
 @command
 def collectivite_category(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    code: CodeArgument,
     edition: EditionArgument,
     set_to: Annotated[
         Category | None, typer.Option("--set", help="Override the category for this edition (needs --reason, --by).")
@@ -207,7 +207,7 @@ def collectivite_category(
 @command
 def collectivite_reopen(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")],
+    code: CodeArgument,
     edition: EditionArgument,
     until: Annotated[
         datetime | None,

@@ -23,6 +23,7 @@ R = TypeVar("R")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON on stdout).")]
 EditionArgument = Annotated[int, typer.Argument(help="Edition, e.g. 2017.")]
+CodeArgument = Annotated[str, typer.Argument(help="INSEE code of the commune or SIREN of the EPCI.")]
 
 
 @dataclass
