@@ -40,7 +40,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1041,7 +1041,9 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--baseline-messages", type=int, help="records of the baseline (default: max(N, 20000))")
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--phase-timeout", type=float, help="seconds a phase may take (default 300 + 0.1 × N)")
-    parser.add_argument("--out", type=Path, default=REPO / ".run" / "bench", help="where report.json/png go")
+    parser.add_argument(
+        "--out", dest="out_dir", type=Path, default=REPO / ".run" / "bench", help="where report.json/png go"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the stack running (its state dir is printed)")
     parser.add_argument(
         "--replicas",
@@ -1067,20 +1069,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         if name not in stats.SERVICES or not count.isdigit() or int(count) < 1:
             parser.error(f"--replicas {item}: expected SERVICE=N with SERVICE one of {', '.join(stats.SERVICES)}")
         replicas[name] = int(count)
-    return Config(
-        dossiers=args.dossiers,
-        concurrency=args.concurrency,
-        latency_rate=args.latency_rate,
-        latency_seconds=args.latency_seconds,
-        baseline_messages=args.baseline_messages,
-        seed=args.seed,
-        keep=args.keep,
-        out_dir=args.out,
-        phase_timeout=args.phase_timeout,
-        profile=args.profile,
-        compare_commit=args.compare_commit,
-        replicas=replicas,
-    )
+    # Each option's destination is the name of its field in Config; --replicas is the only one parsed further.
+    return Config(**{**{f.name: getattr(args, f.name) for f in fields(Config)}, "replicas": replicas})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
