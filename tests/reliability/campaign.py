@@ -63,6 +63,18 @@ class Report:
         path.write_text(json.dumps(self.__dict__, indent=2) + "\n")
 
 
+def take(codes: Codes, kind: str) -> str:
+    """A collectivité of `kind`, or a village once the session has used every one of that kind.
+
+    The reference data has about 3,300 villes and 1,250 territoires: a campaign
+    of 10,000 dossiers with six villes in ten would run out of them.
+    """
+    try:
+        return codes.take(kind)
+    except StopIteration:
+        return codes.take("village")
+
+
 class Campaign:
     """N collectivités of an edition, each submitting one dossier, then the palmarès."""
 
@@ -78,7 +90,7 @@ class Campaign:
         self.edition = edition
         self.n = n
         kinds = ["village"] * 3 + ["ville"] * 6 + ["territoire"]
-        self.codes = [codes.take(kinds[i % len(kinds)]) for i in range(n)]
+        self.codes = [take(codes, kinds[i % len(kinds)]) for i in range(n)]
         self.contacts = {code: f"{tag}-{edition}-{code}@collectivites.example" for code in self.codes}
         self.tokens: dict[str, str] = {}
         self.submitted: dict[str, str] = {}
