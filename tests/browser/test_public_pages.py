@@ -84,6 +84,12 @@ async def test_catalogue_and_observatoire_after_the_palmares(
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Observatoire des inégalités numériques {edition}")
     await expect(page.locator("svg[role=img] rect.barre")).not_to_have_count(0)
     assert await check_page(page, "observatoire-edition", axe_log, shots) == []
+    # The map of France: a tile per département on each of its two maps, its figures in a linked table.
+    await expect(page.locator("#carte ~ .cartes svg g.tuile")).to_have_count(2 * 109)
+    await expect(page.locator('svg g.tuile[data-departement="974"] title').first).to_contain_text("La Réunion (974)")
+    await page.get_by_role("link", name="le tableau des labels").click()
+    await expect(page.locator("#repartition ~ table")).to_contain_text("Maine-et-Loire (49)")
+    await expect(page.locator("#essentiels ~ table").first).to_be_visible()
     await page.get_by_role("link", name="Tranches de population").click()
     await expect(page.get_by_role("table").first).to_contain_text("moins de 500")
     await page.goto("/observatoire")

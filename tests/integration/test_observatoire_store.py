@@ -98,6 +98,8 @@ async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
         assert reunion["Enjeu « Services publics » : participantes qui le couvrent"] == "1"
         assert table[-1]["Couverture des essentiels"] == "0,4286"  # 3 of 7
         assert view["coverage"]["essentiels"][0]["code"] == "gestion_flux_urbains"
+        assert view["map_essentiels_rate"]["974"] == 0.0 and "75" not in view["map_essentiels_rate"]
+        assert view["map_labelled_per_100"]["75"] == 0.0
         assert (await client.get("/v1/editions/2018/observatoire")).status_code == 404
         assert (await client.get("/v1/editions/2017/observatoire", params={"by": "canton"})).status_code == 422
         across = (await client.get("/v1/observatoire")).json()
@@ -111,6 +113,10 @@ async def test_api_csv_and_pages_in_process(pool: asyncpg.Pool) -> None:
         assert "<svg" in page.text and "plus de 100\u00a0000\u00a0habitants" in page.text
         assert "Portail open data" in page.text and "<script" not in page.text
         assert 'data-essentiel="gestion_flux_urbains"' in page.text and "Couverture des enjeux" in page.text
+        # The map: a tile per département of the reference data, each with its title; the table linked.
+        assert page.text.count('<g class="tuile"') == 2 * 109  # two maps: labels, essentials
+        assert "<title>Maine-et-Loire (49)\u00a0: 50\u202f%</title>" in page.text  # 1 of its 2 essentials
+        assert 'href="/observatoire/2017?by=departement#repartition"' in page.text
         assert (await client.get("/observatoire/2018")).status_code == 404
         index = await client.get("/observatoire")
         assert 'href="/observatoire/2017"' in index.text

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from palmares_submission import (
     api,
+    cartogram,
     charts,
     observatoire,
     observatoire_coverage,
@@ -59,6 +60,10 @@ class ObservatoireView(BaseModel):
     coverage: observatoire_coverage.CoverageReport
     essentiels: list[Label]
     enjeux_labels: list[Label]
+    # The map's figures, per département code: labelled per 100 collectivités, and the essentials' coverage
+    # (null: no participant there).
+    map_labelled_per_100: dict[str, float]
+    map_essentiels_rate: dict[str, float | None]
     source: str
 
 
@@ -149,6 +154,8 @@ def view_of(report: observatoire_store.Report) -> ObservatoireView:
         coverage=report.coverage,
         essentiels=[Label(code=e.code, label=e.label) for e in report.grille.essentiels],
         enjeux_labels=[Label(code=e.code, label=e.label) for e in report.grille.enjeux],
+        map_labelled_per_100=report.labelled_per_100,
+        map_essentiels_rate=report.essentiels_rate,
         source=refdata.attribution(refdata.millesime_for(report.edition)),
     )
 
@@ -280,8 +287,16 @@ def page_html(view: ObservatoireView) -> str:
         unit="% des participantes concernées",
         decimals=1,
     )
+    names = {code: d.name for code, d in refdata.load_departements().items()}
+    maps = [
+        cartogram.tile_map(view.map_labelled_per_100, names, unit="pour 100", decimals=2),
+        cartogram.tile_map(
+            {k: 100 * v if v is not None else None for k, v in view.map_essentiels_rate.items()}, names, unit="%"
+        ),
+    ]
     return public_pages.render(
         "observatoire.html.j2",
+        maps=maps,
         view=view,
         by_labels=BY_LABELS,
         chart=chart,

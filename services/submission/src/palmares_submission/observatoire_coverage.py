@@ -180,6 +180,14 @@ def _places(
     return [Place(r.key, r.label, rate, applicable) for rate, applicable, r in known[:n]]
 
 
+def departements(counts: Counts, essentiels: Sequence[Item]) -> list[CoverageRow]:
+    """The essentials' coverage of each département with a participant (no enjeux), by code."""
+    return [
+        _row(key, observatoire.label_of("departement", key), counts, cells, essentiels, ())
+        for key, cells in sorted(_groups("departement", counts).items())
+    ]
+
+
 def _nth_essentiel(i: int) -> Callable[[CoverageRow], tuple[float | None, int]]:
     return lambda r: (r.essentiels[i].rate, r.essentiels[i].applicable)
 
@@ -199,10 +207,7 @@ def coverage(
     groups = _groups(by, counts)
     rows = [_row(key, label, counts, groups.get(key, []), essentiels, enjeux) for key, label in keys]
     total = _row("total", "Ensemble", counts, list(counts.participants), essentiels, enjeux)
-    by_departement = [
-        _row(key, observatoire.label_of("departement", key), counts, cells, essentiels, ())
-        for key, cells in sorted(_groups("departement", counts).items())
-    ]
+    by_departement = departements(counts, essentiels)
     summaries = []
     for i, item in enumerate(essentiels):
         national = total.essentiels[i]

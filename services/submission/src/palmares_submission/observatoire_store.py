@@ -94,6 +94,10 @@ class Report:
     enjeux: list[observatoire.Adoption]
     coverage: observatoire_coverage.CoverageReport
     grille: Grille
+    # The map's figures per département: labelled per 100 collectivités; the essentials' coverage
+    # (None: no participant).
+    labelled_per_100: dict[str, float]
+    essentiels_rate: dict[str, float | None]
 
     @property
     def largest_inequality(self) -> observatoire.Adoption | None:
@@ -145,22 +149,35 @@ async def report(conn: Connection, edition: int, by: str, grille_version: int) -
 
 def build(edition: int, by: str, grille: Grille, c: EditionCounts) -> Report:
     """An edition's report by `by` from its counts and grille (pure)."""
-    rows, total = observatoire.breakdown(by, observatoire.universe(refdata.millesime_for(edition)), c.cells)
+    universe = observatoire.universe(refdata.millesime_for(edition))
+    rows, total = observatoire.breakdown(by, universe, c.cells)
     services = observatoire.adoption(((s.code, s.label) for s in grille.services), c.participants, c.adopters)
     enjeux = observatoire.adoption(
         ((e.code, e.label) for e in grille.enjeux), c.participants, _enjeux_adopters(c.coverage)
     )
+    essentiels = [
+        observatoire_coverage.Item(s.code, s.label, frozenset(k.value for k in s.applies_to)) for s in grille.essentiels
+    ]
     coverage = observatoire_coverage.coverage(
         by,
         [(r.key, r.label) for r in rows],
         c.coverage,
-        [
-            observatoire_coverage.Item(s.code, s.label, frozenset(k.value for k in s.applies_to))
-            for s in grille.essentiels
-        ],
+        essentiels,
         [observatoire_coverage.Item(e.code, e.label) for e in grille.enjeux],
     )
-    return Report(edition, by, rows, total, services, enjeux, coverage, grille)
+    departements = rows if by == "departement" else observatoire.breakdown("departement", universe, c.cells)[0]
+    return Report(
+        edition,
+        by,
+        rows,
+        total,
+        services,
+        enjeux,
+        coverage,
+        grille,
+        labelled_per_100={r.key: r.labelled_per_100 for r in departements},
+        essentiels_rate={r.key: r.essentiels_rate for r in observatoire_coverage.departements(c.coverage, essentiels)},
+    )
 
 
 async def editions_summary(conn: Connection) -> list[dict[str, object]]:
