@@ -32,7 +32,7 @@ from palmares_eventkit.runtime import ServiceRuntime
 from palmares_submission import app, palmares, store
 from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from palmares_submission.schemas import SubmissionRequest
-from palmares_submission.service import commands
+from palmares_submission.service import accounts, commands
 from palmares_submission.settings import SubmissionSettings
 
 from tests.factories import grille_body
@@ -216,3 +216,57 @@ async def test_the_status_view_keeps_the_newest_results_and_every_notification(
     assert [(n.notification_id, n.status, n.reason, n.to) for n in notes] == [
         (notification, "sent", None, "a@angers.example")
     ]
+
+
+async def test_the_accounts_commands_invite_sign_in_once_sign_out_and_revoke(
+    submission_service: tuple[InMemory, ServiceRuntime],
+) -> None:
+    _, runtime = submission_service
+
+    async def run(command: Any) -> Any:
+        return await commands.run(runtime.transaction, command)
+
+    invited = await run(lambda tx: accounts.invite_jury_member(tx, " Camille@Jury.example ", "Camille Martin"))
+    assert invited.member.email == "camille@jury.example" and invited.token.startswith("jur_")
+    async with runtime.pool.acquire() as conn:
+        member = await accounts.jury_member_of_token(conn, invited.token)
+    assert member is not None and member.name == "Camille Martin"
+    with pytest.raises(NotFound) as nobody:
+        await run(lambda tx: accounts.issue_sign_in_link(tx, "personne@nulle-part.example"))
+    assert nobody.value.field == "email"
+
+    link = await run(lambda tx: accounts.issue_sign_in_link(tx, "CAMILLE@jury.example"))
+    async with runtime.pool.acquire() as conn:
+        assert await accounts.sign_in_link_usable(conn, link.token)
+        assert not await accounts.sign_in_link_usable(conn, "B" * 16 + "." + "A" * 43), "unknown selector"
+        assert not await accounts.sign_in_link_usable(conn, "abc"), "malformed"
+    first = await run(lambda tx: accounts.sign_in(tx, link.token, None))
+    assert first.session is not None and first.session.account.home == "/espace/jury"
+    assert (await run(lambda tx: accounts.sign_in(tx, link.token, None))).session is None, "used once only"
+    async with runtime.pool.acquire() as conn:
+        assert not await accounts.sign_in_link_usable(conn, link.token)
+        signed_in = await accounts.session_account(conn, first.session.session_id)
+    assert signed_in is not None and signed_in.jury is not None
+
+    # A second link, used from the same browser: the first session is closed, a new one opened.
+    again = await run(lambda tx: accounts.issue_sign_in_link(tx, "camille@jury.example"))
+    second = await run(lambda tx: accounts.sign_in(tx, again.token, first.session.session_id))
+    assert second.session is not None and second.session.session_id != first.session.session_id
+    async with runtime.pool.acquire() as conn:
+        assert await accounts.session_account(conn, first.session.session_id) is None
+
+    await run(lambda tx: accounts.sign_out(tx, second.session.session_id))
+    async with runtime.pool.acquire() as conn:
+        assert await accounts.session_account(conn, second.session.session_id) is None
+
+    # Revoked: the token opens nothing, a link sent before opens nothing (and is used up).
+    late = await run(lambda tx: accounts.issue_sign_in_link(tx, "camille@jury.example"))
+    await run(lambda tx: accounts.revoke_jury_member(tx, invited.member.member_id))
+    assert (await run(lambda tx: accounts.sign_in(tx, late.token, None))).session is None
+    async with runtime.pool.acquire() as conn:
+        assert await accounts.jury_member_of_token(conn, invited.token) is None
+        assert not await accounts.sign_in_link_usable(conn, late.token)
+        listed = await accounts.jury_members(conn)
+    assert [(m.email, m.revoked_at is not None) for m in listed] == [("camille@jury.example", True)]
+    with pytest.raises(NotFound):
+        await run(lambda tx: accounts.revoke_jury_member(tx, uuid4()))

@@ -34,8 +34,9 @@ from palmares_submission import (
     worklist,
 )
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
+from palmares_submission.domain import accounts
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import accounts, collectivite, dossier_form, jury, mailer, page_store
+from palmares_submission.web import collectivite, dossier_form, jury, mailer, page_store
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from palmares_contracts.links import DOSSIER_LINK_MAX_AGE, DOSSIER_LINK_SALT
 from palmares_notify.render import Sender
-from palmares_submission.web import accounts
+from palmares_submission.domain import accounts
 from palmares_submission.web.links import DossierLinks
 from palmares_submission.web.protection import CsrfTokens
 
@@ -64,6 +66,21 @@ def test_sign_in_secrets_store_only_a_hash_and_check_the_verifier() -> None:
     assert accounts.new_sign_in_secret().token != secret.token
     for bad in ("", "abc", secret.selector, f"{secret.selector}.", f"{secret.selector}.{verifier}x", "a" * 60 + ".b"):
         assert accounts.split_sign_in_token(bad) is None, bad
+
+
+def test_a_stored_link_opens_once_with_its_verifier_before_it_expires() -> None:
+    secret = accounts.new_sign_in_secret()
+    _, verifier = accounts.split_sign_in_token(secret.token) or ("", "")
+    now = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    fresh = accounts.StoredLink(secret.verifier_hash, "mairie@angers.example", now + timedelta(minutes=1), None)
+    assert fresh.usable(now) and fresh.opens(verifier, now)
+    assert not fresh.opens(verifier[::-1], now), "another verifier"
+    assert not fresh.usable(now + timedelta(minutes=1)) and not fresh.opens(verifier, now + timedelta(minutes=1))
+    used = replace(fresh, used_at=now - timedelta(seconds=5))
+    assert not used.usable(now) and not used.opens(verifier, now)
+    assert accounts.sign_in_url("https://palmares.example", secret.token) == (
+        f"https://palmares.example/espace/connexion/lien?token={secret.token}"
+    )
 
 
 def test_session_ids_are_random_and_stored_hashed() -> None:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from palmares_contracts import utcnow
 from pydantic import BaseModel, ConfigDict, Field
 
-from palmares_submission import auth
+from palmares_submission.account_store import JuryMemberRow
 from palmares_submission.api import AUTH, BODY, AuthenticatedFirst, Operator, runtime_of
-from palmares_submission.errors import ApiError, responses
+from palmares_submission.domain.accounts import sign_in_url
+from palmares_submission.errors import responses
 from palmares_submission.schemas import ContactEmail
+from palmares_submission.service import accounts, commands
 from palmares_submission.text import single_line
-from palmares_submission.web import account_store, accounts
 from palmares_submission.web.context import espaces_of
 from palmares_submission.web.mailer import message
 
@@ -68,27 +68,25 @@ async def invite_jury_member(body: JuryInvitation, request: Request, _: Operator
 
     Inviting an address again (revoked or not) issues a new token.
     """
-    email = accounts.normalise_email(str(body.email))
-    token = accounts.new_jury_token()
-    async with runtime_of(request).transaction() as tx:
-        row = await account_store.invite_jury_member(tx.conn, uuid4(), email, body.name, auth.hash_token(token))
+    done = await commands.run(
+        runtime_of(request).transaction, lambda tx: accounts.invite_jury_member(tx, str(body.email), body.name)
+    )
     espaces = espaces_of(request)
     invitation = message(
         sender=espaces.settings.mail_from,
-        to=email,
+        to=done.member.email,
         subject="Invitation au jury — label Territoires, Villes et Villages Internet",
         template="invitation-jury",
-        name=row.name,
+        name=done.member.name,
         sign_in_url=f"{espaces.settings.public_base}/espace/connexion",
     )
     espaces.mailer.in_background(espaces.mailer.send(invitation), "jury invitation")
-    return JuryMemberInvited(
-        member_id=row.member_id,
-        email=row.email,
-        name=row.name,
-        invited_at=row.invited_at,
-        revoked_at=row.revoked_at,
-        token=token,
+    return JuryMemberInvited(**_member(done.member).model_dump(), token=done.token)
+
+
+def _member(row: JuryMemberRow) -> JuryMemberView:
+    return JuryMemberView(
+        member_id=row.member_id, email=row.email, name=row.name, invited_at=row.invited_at, revoked_at=row.revoked_at
     )
 
 
@@ -96,15 +94,8 @@ async def invite_jury_member(body: JuryInvitation, request: Request, _: Operator
 async def list_jury_members(request: Request, _: Operator) -> JuryMembers:
     """Every jury member, revoked ones included (with the date of revocation)."""
     async with runtime_of(request).pool.acquire() as conn:
-        rows = await account_store.jury_members(conn)
-    return JuryMembers(
-        items=[
-            JuryMemberView(
-                member_id=r.member_id, email=r.email, name=r.name, invited_at=r.invited_at, revoked_at=r.revoked_at
-            )
-            for r in rows
-        ]
-    )
+        rows = await accounts.jury_members(conn)
+    return JuryMembers(items=[_member(r) for r in rows])
 
 
 @router.delete(
@@ -116,9 +107,7 @@ async def list_jury_members(request: Request, _: Operator) -> JuryMembers:
 )
 async def revoke_jury_member(member_id: UUID, request: Request, _: Operator) -> Response:
     """Revoke a jury member: their token answers 401 and their sessions end at once."""
-    async with runtime_of(request).transaction() as tx:
-        if await account_store.revoke_jury_member(tx.conn, member_id) is None:
-            raise ApiError(404, "Membre du jury introuvable.")
+    await commands.run(runtime_of(request).transaction, lambda tx: accounts.revoke_jury_member(tx, member_id))
     return Response(status_code=204)
 
 
@@ -131,12 +120,8 @@ async def revoke_jury_member(member_id: UUID, request: Request, _: Operator) -> 
 )
 async def issue_sign_in_link(body: SignInLinkRequest, request: Request, _: Operator) -> SignInLink:
     """A single-use sign-in link for an account, valid 15 minutes (support, and the demo's printed links)."""
-    email = accounts.normalise_email(str(body.email))
-    secret = accounts.new_sign_in_secret()
-    expires_at = utcnow() + accounts.SIGN_IN_LINK_LIFETIME
-    async with runtime_of(request).transaction() as tx:
-        if not (await account_store.account(tx.conn, email)).exists:
-            raise ApiError(404, "Aucune collectivité ni aucun membre du jury n'a cette adresse.", field="email")
-        await account_store.save_sign_in_link(tx.conn, secret.selector, secret.verifier_hash, email, expires_at)
+    done = await commands.run(
+        runtime_of(request).transaction, lambda tx: accounts.issue_sign_in_link(tx, str(body.email))
+    )
     base = espaces_of(request).settings.public_base
-    return SignInLink(url=f"{base}/espace/connexion/lien?token={secret.token}", expires_at=expires_at)
+    return SignInLink(url=sign_in_url(base, done.token), expires_at=done.expires_at)

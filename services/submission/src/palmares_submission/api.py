@@ -57,10 +57,10 @@ from palmares_submission.schemas import (
     WorklistItem,
     WorklistPage,
 )
+from palmares_submission.service import accounts as account_queries
 from palmares_submission.service import commands, status_view
 from palmares_submission.service import jury as jury_commands
 from palmares_submission.settings import SubmissionSettings
-from palmares_submission.web import account_store
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
@@ -93,7 +93,7 @@ async def authenticate(request: Request) -> auth.Principal:
         caller = auth.Principal(operator=True, token_key=auth.token_key(token))
     elif token.startswith(auth.JURY_PREFIX):
         async with runtime_of(request).pool.acquire() as conn:
-            member = await account_store.jury_member_by_token(conn, auth.hash_token(token))
+            member = await account_queries.jury_member_of_token(conn, token)
         if member is None:
             raise invalid  # unknown, or revoked: at once
         caller = auth.Principal(operator=False, jury=member.name, token_key=auth.token_key(token))

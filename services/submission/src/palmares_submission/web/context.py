@@ -10,8 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_eventkit.runtime import ServiceRuntime
 
+from palmares_submission.domain import accounts
+from palmares_submission.service import accounts as account_queries
 from palmares_submission.settings import SubmissionSettings
-from palmares_submission.web import account_store, accounts, display
+from palmares_submission.web import display
 from palmares_submission.web.links import DossierLinks
 from palmares_submission.web.mailer import Mailer
 from palmares_submission.web.protection import CsrfTokens
@@ -114,17 +116,15 @@ async def visit(request: Request) -> Visit:
     new_browser = not (0 < len(browser_id) <= 64)
     v = Visit(espaces, espaces.csrf.new_browser_id() if new_browser else browser_id, new_browser)
     session_id = request.cookies.get(espaces.session_cookie)
-    key = accounts.session_key(session_id) if session_id else None
-    if session_id and key is None:
-        v.cookies_to_clear.append(espaces.session_cookie)
-    if key is not None and session_id is not None:
-        async with espaces.runtime.pool.acquire() as conn:
-            email = await account_store.session_email(conn, key)
-            account = await account_store.account(conn, email) if email else None
-        if account is not None and account.exists:
+    if session_id:
+        account = None
+        if accounts.session_key(session_id) is not None:  # a cookie of ours: worth a database round trip
+            async with espaces.runtime.pool.acquire() as conn:
+                account = await account_queries.session_account(conn, session_id)
+        if account is not None:
             v.session_id, v.account = session_id, account
         else:
-            v.cookies_to_clear.append(espaces.session_cookie)  # expired, closed or revoked
+            v.cookies_to_clear.append(espaces.session_cookie)  # not ours, expired, closed or revoked
     return v
 
 

@@ -16,9 +16,11 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from palmares_contracts import utcnow
 
-from palmares_submission.web import account_store, accounts
+from palmares_submission.domain import accounts
+from palmares_submission.domain.errors import NotFound
+from palmares_submission.service import accounts as account_commands
+from palmares_submission.service import commands
 from palmares_submission.web.context import Espaces, Visit, espaces_of, redirect, render, visit
 from palmares_submission.web.mailer import message
 
@@ -77,21 +79,19 @@ async def ask_for_link(v: Visitor, request: Request) -> Response:
 
 async def _send_link(espaces: Espaces, email: str) -> None:
     """Store a link and email it, if the address has something to sign in to; otherwise nothing."""
-    secret = accounts.new_sign_in_secret()
-    expires_at = utcnow() + accounts.SIGN_IN_LINK_LIFETIME
-    async with espaces.runtime.transaction() as tx:
-        account = await account_store.account(tx.conn, email)
-        if not account.exists:
-            return
-        await account_store.save_sign_in_link(tx.conn, secret.selector, secret.verifier_hash, email, expires_at)
-    link = f"{espaces.settings.public_base}/espace/connexion/lien?token={secret.token}"
+    try:
+        issued = await commands.run(
+            espaces.runtime.transaction, lambda tx: account_commands.issue_sign_in_link(tx, email)
+        )
+    except NotFound:
+        return
     await espaces.mailer.send(
         message(
             sender=espaces.settings.mail_from,
-            to=email,
+            to=issued.email,
             subject="Votre lien de connexion — label Territoires, Villes et Villages Internet",
             template="lien-connexion",
-            link=link,
+            link=accounts.sign_in_url(espaces.settings.public_base, issued.token),
             minutes=int(accounts.SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
         )
     )
@@ -100,12 +100,10 @@ async def _send_link(espaces: Espaces, email: str) -> None:
 @router.get("/connexion/lien")
 async def confirm_link(v: Visitor, request: Request) -> Response:
     token = request.query_params.get("token", "")
-    parts = accounts.split_sign_in_token(token)
-    if parts is not None:
-        async with espaces_of(request).runtime.transaction() as tx:
-            stored = await account_store.lock_sign_in_link(tx.conn, parts[0])
-        if stored is not None and stored.used_at is None and stored.expires_at > utcnow():
-            return render(v, "connexion-confirmer.html.j2", token=token)
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        usable = await account_commands.sign_in_link_usable(conn, token)
+    if usable:
+        return render(v, "connexion-confirmer.html.j2", token=token)
     return render(v, "lien-invalide.html.j2", status_code=400)
 
 
@@ -114,35 +112,14 @@ async def use_link(v: Visitor, request: Request) -> Response:
     form = await request.form()
     if not v.csrf_valid(str(form.get("csrf", ""))):
         return _expired_form(v)
-    parts = accounts.split_sign_in_token(str(form.get("token", "")))
-    if parts is None:
-        return render(v, "lien-invalide.html.j2", status_code=400)
-    selector, verifier = parts
     espaces = espaces_of(request)
-    session_id = accounts.new_session_id()
-    key = accounts.session_key(session_id)
-    assert key is not None
-    async with espaces.runtime.transaction() as tx:
-        stored = await account_store.lock_sign_in_link(tx.conn, selector)
-        if (
-            stored is None
-            or not accounts.verifier_matches(verifier, stored.verifier_hash)
-            or stored.used_at is not None
-            or stored.expires_at <= utcnow()
-        ):
-            return render(v, "lien-invalide.html.j2", status_code=400)
-        await account_store.mark_link_used(tx.conn, selector)
-        account = await account_store.account(tx.conn, stored.email)
-        if not account.exists:  # revoked since the link was sent
-            return render(v, "lien-invalide.html.j2", status_code=400)
-        if v.session_id is not None:
-            old = accounts.session_key(v.session_id)
-            assert old is not None
-            await account_store.close_session(tx.conn, old)
-        await account_store.open_session(tx.conn, key, stored.email, utcnow() + accounts.SESSION_LIFETIME)
-    response = redirect(v, account.home)
+    token = str(form.get("token", ""))
+    done = await commands.run(espaces.runtime.transaction, lambda tx: account_commands.sign_in(tx, token, v.session_id))
+    if done.session is None:
+        return render(v, "lien-invalide.html.j2", status_code=400)
+    response = redirect(v, done.session.account.home)
     lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
-    espaces.set_cookie(response, espaces.session_cookie, session_id, max_age=lifetime)
+    espaces.set_cookie(response, espaces.session_cookie, done.session.session_id, max_age=lifetime)
     # A new CSRF id as well: every token of the browser before sign-in stops working.
     espaces.set_cookie(response, espaces.csrf_cookie, espaces.csrf.new_browser_id())
     return response
@@ -154,11 +131,9 @@ async def sign_out(v: Visitor, request: Request) -> Response:
     if not v.csrf_valid(str(form.get("csrf", ""))):
         return _expired_form(v)
     espaces = espaces_of(request)
-    if v.session_id is not None:
-        key = accounts.session_key(v.session_id)
-        assert key is not None
-        async with espaces.runtime.transaction() as tx:
-            await account_store.close_session(tx.conn, key)
+    session_id = v.session_id
+    if session_id is not None:
+        await commands.run(espaces.runtime.transaction, lambda tx: account_commands.sign_out(tx, session_id))
     v.cookies_to_clear.append(espaces.session_cookie)
     return redirect(v, "/espace/connexion?session=fermee")
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from palmares_eventkit.db import Connection
 
-from palmares_submission.web.accounts import Account, Collectivite, JuryMember
+from palmares_submission.domain.accounts import Account, Collectivite, JuryMember, StoredLink
 
 
 async def account(conn: Connection, email: str) -> Account:
@@ -44,20 +45,20 @@ async def save_sign_in_link(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class StoredLink:
-    verifier_hash: bytes
-    email: str
-    expires_at: datetime
-    used_at: datetime | None
+_LINK = "SELECT verifier_hash, email, expires_at, used_at FROM sign_in_links WHERE selector = $1"
+
+
+async def sign_in_link(conn: Connection, selector: str) -> StoredLink | None:
+    """The link of `selector`, as it is now."""
+    return _stored_link(await conn.fetchrow(_LINK, selector))
 
 
 async def lock_sign_in_link(conn: Connection, selector: str) -> StoredLink | None:
     """The link of `selector`, locked until the transaction ends (two clicks cannot both use it)."""
-    row = await conn.fetchrow(
-        "SELECT verifier_hash, email, expires_at, used_at FROM sign_in_links WHERE selector = $1 FOR UPDATE",
-        selector,
-    )
+    return _stored_link(await conn.fetchrow(_LINK + " FOR UPDATE", selector))
+
+
+def _stored_link(row: asyncpg.Record | None) -> StoredLink | None:
     return StoredLink(bytes(row["verifier_hash"]), row["email"], row["expires_at"], row["used_at"]) if row else None
 
 

@@ -17,7 +17,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from palmares_label import french
@@ -51,6 +51,11 @@ def new_sign_in_secret() -> SignInSecret:
     return SignInSecret(f"{selector}.{verifier}", selector, _sha256(verifier))
 
 
+def sign_in_url(public_base: str, token: str) -> str:
+    """The link an email or an operator gives: the confirmation page of the espaces, with the token."""
+    return f"{public_base}/espace/connexion/lien?token={token}"
+
+
 def split_sign_in_token(token: str) -> tuple[str, str] | None:
     """`(selector, verifier)` of a well-formed token, None for anything else (never reaches the database)."""
     selector, _, verifier = token.partition(".")
@@ -62,6 +67,24 @@ def split_sign_in_token(token: str) -> tuple[str, str] | None:
 def verifier_matches(verifier: str, stored_hash: bytes) -> bool:
     """Whether the verifier of a link is the one stored, compared in constant time."""
     return hmac.compare_digest(_sha256(verifier), stored_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    """A sign-in link as the database keeps it: the hash of its verifier, whom it signs in, until when."""
+
+    verifier_hash: bytes
+    email: str
+    expires_at: datetime
+    used_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        """Not used yet, not expired: the confirmation page may show its button."""
+        return self.used_at is None and self.expires_at > now
+
+    def opens(self, verifier: str, now: datetime) -> bool:
+        """Whether `verifier` signs in with this link now: the right verifier, on a usable link."""
+        return verifier_matches(verifier, self.verifier_hash) and self.usable(now)
 
 
 def new_session_id() -> str:
