@@ -33,7 +33,8 @@ from uuid import uuid4
 
 from palmares_eventkit.db import create_pool, load_migrations, migrate
 from palmares_stack.postgres import PostgresServer
-from palmares_submission import catalogue, observatoire_store, refdata
+from palmares_submission import catalogue, observatoire_store, refdata, store
+from palmares_submission.catalogue import as_asyncpg
 
 from bench import stats
 from bench.dossiers import campaign_members, make_dossier, services_by_category
@@ -152,6 +153,26 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
                     report = await observatoire_store.report(conn, EDITION, by, 1)
                     (first if i == 0 else reports).append(time.perf_counter() - start)
                     largest = report.largest_inequality
+            # Cold: every process cache emptied before each request, as the first request after a
+            # publication or a jury decision finds it; the SQL counts and the pure breakdown apart.
+            cold: list[float] = []
+            counting: list[float] = []
+            building: list[float] = []
+            grille = await store.grille_version(as_asyncpg(conn), EDITION, 1)
+            essentiels = [s.code for s in grille.essentiels]
+            for _ in range(rounds):
+                for by in BREAKDOWNS:
+                    observatoire_store.forget()
+                    start = time.perf_counter()
+                    await observatoire_store.report(conn, EDITION, by, 1)
+                    cold.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                counts = await observatoire_store.counts(conn, EDITION, essentiels)
+                counting.append(time.perf_counter() - start)
+                for by in BREAKDOWNS:
+                    start = time.perf_counter()
+                    observatoire_store.build(EDITION, by, grille, counts)
+                    building.append(time.perf_counter() - start)
         return {
             "dossiers": dossiers,
             "actions": actions,
@@ -160,6 +181,9 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
             "catalogue_search_ms": stats.summary_ms(searches),
             "observatoire_report_ms": stats.summary_ms(reports),
             "observatoire_first_report_ms": stats.summary_ms(first),
+            "observatoire_cold_report_ms": stats.summary_ms(cold),
+            "observatoire_counts_ms": stats.summary_ms(counting),
+            "observatoire_build_ms": stats.summary_ms(building),
             "matches": totals,
             "largest_inequality": (
                 {

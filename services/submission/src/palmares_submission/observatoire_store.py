@@ -45,29 +45,35 @@ async def counts(conn: Connection, edition: int, essentiels: Sequence[str]) -> E
     by_departement: dict[str, int] = {}
     for (key, _), n in participants.items():
         by_departement[key.departement] = by_departement.get(key.departement, 0) + n
-    adopters = {
-        (r["departement"], r["code"]): r["n"]
-        for r in await conn.fetch(
-            """SELECT departement, code, count(*) AS n
-               FROM observatoire_dossiers, unnest(services) AS code
-               WHERE edition = $1 GROUP BY 1, 2""",
-            edition,
-        )
-    }
+    adopters: dict[tuple[str, str], int] = {}
     covering: dict[str, dict[tuple[observatoire.CellKey, str, str], int]] = {"s": {}, "e": {}}
+    # One pass over the declared services for both: per (département, service) for the adoption, and
+    # per (cell, category, essential service) for the coverage, where every other service folds into
+    # a NULL key that is dropped.
     for r in await conn.fetch(
-        """SELECT 's' AS what, departement, population_band, kind, category, code, count(*) AS n
-           FROM observatoire_dossiers, unnest(services) AS code
-           WHERE edition = $1 AND code = ANY($2::text[]) GROUP BY 2, 3, 4, 5, 6
-           UNION ALL
-           SELECT 'e', departement, population_band, kind, category, code, count(*)
-           FROM observatoire_dossiers, unnest(enjeux) AS code
-           WHERE edition = $1 GROUP BY 2, 3, 4, 5, 6""",
+        """SELECT departement, population_band, kind, category, code, essentiel, count(*) AS n,
+                  GROUPING(code) AS per_cell
+           FROM (SELECT departement, population_band, kind, category, code,
+                        CASE WHEN code = ANY($2::text[]) THEN code END AS essentiel
+                 FROM observatoire_dossiers, unnest(services) AS code WHERE edition = $1) AS declared
+           GROUP BY GROUPING SETS ((departement, code), (departement, population_band, kind, category, essentiel))
+           HAVING GROUPING(code) = 0 OR essentiel IS NOT NULL""",
         edition,
         list(essentiels),
     ):
+        if r["per_cell"]:
+            key = observatoire.CellKey(r["departement"], r["population_band"], r["kind"])
+            covering["s"][(key, r["category"], r["essentiel"])] = r["n"]
+        else:
+            adopters[(r["departement"], r["code"])] = r["n"]
+    for r in await conn.fetch(
+        """SELECT departement, population_band, kind, category, code, count(*) AS n
+           FROM observatoire_dossiers, unnest(enjeux) AS code
+           WHERE edition = $1 GROUP BY 1, 2, 3, 4, 5""",
+        edition,
+    ):
         key = observatoire.CellKey(r["departement"], r["population_band"], r["kind"])
-        covering[r["what"]][(key, r["category"], r["code"])] = r["n"]
+        covering["e"][(key, r["category"], r["code"])] = r["n"]
     return EditionCounts(
         cells=cells,
         participants=by_departement,
@@ -116,6 +122,12 @@ async def published(conn: Connection, edition: int) -> int | None:
 # decision refreshes a dossier's. The five breakdowns of an edition share one count.
 _COUNTS: dict[tuple[int, int], tuple[tuple[int, int], EditionCounts]] = {}
 _REPORTS: dict[tuple[int, str, int], tuple[tuple[int, int], Report]] = {}
+
+
+def forget() -> None:
+    """Empty the process's counts and reports (benchmarks: a cold request)."""
+    _COUNTS.clear()
+    _REPORTS.clear()
 
 
 async def fingerprint(conn: Connection, edition: int) -> tuple[int, int]:
