@@ -34,6 +34,7 @@ from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotF
 from palmares_submission.schemas import SubmissionRequest
 from palmares_submission.service import accounts, commands
 from palmares_submission.settings import SubmissionSettings
+from palmares_submission.web import page_store
 
 from tests.factories import grille_body
 from tests.runtime.harness import InMemory, Raw
@@ -161,6 +162,9 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
     async with runtime.pool.acquire() as conn:
         shown = await palmares.view(conn, 2017)
     assert shown is not None and shown.ceremony == {"place": "Martigues", "date": "2017-02-02"}
+    async with runtime.pool.acquire() as conn:
+        listed = await page_store.jury_editions(conn)
+    assert [(e.edition, e.dossiers, e.palmares_published_at is not None) for e in listed] == [(2017, 1, True)]
     with pytest.raises(Conflict, match="close"):
         await run(
             lambda tx: commands.submit(tx, 2017, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
-from palmares_submission.progress import RATE_WINDOW_S, held, job, rate_and_eta
+from palmares_submission.progress import RATE_WINDOW_S, edition_progress, held, job, rate_and_eta
+from palmares_submission.progress_store import ProgressCounts
 
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 
@@ -46,3 +48,23 @@ def test_dead_letters_held_are_end_minus_beginning_offsets() -> None:
     }
     found = held(partitions, beginnings, ends)
     assert (found.total, found.topics) == (4, {"scores.v1.dlq": 4})
+
+
+def test_an_editions_progress_follows_from_its_counts_with_no_server() -> None:
+    now = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+    counts = ProgressCounts(
+        edition=2017, grille_version=2, palmares_published_at=now - timedelta(seconds=30),
+        grille_published_at=now - timedelta(minutes=5), now=now, dossiers=100,
+        scoring=100, scoring_recent=0, mentions=40, mentions_recent=30,
+        awards_sent=50, awards_failed=2, awards_recent=52,
+    )  # fmt: skip
+    view = edition_progress(counts, None)
+    assert (view.dossiers, view.evaluated.scoring, view.evaluated.mentions) == (100, 100, 40)
+    assert (view.awards.queued, view.awards.sent, view.awards.failed) == (48, 50, 2)
+    scoring, mentions, notify = view.jobs
+    assert scoring.finished and scoring.eta_s == 0.0
+    assert not mentions.finished and mentions.rate_per_s == 0.5 and mentions.eta_s == 120.0
+    assert notify.job == "awards" and notify.total == 100 and notify.eta_s == round(48 / (52 / 30), 1)
+    # Before the palmarès, no award is due.
+    before = edition_progress(replace(counts, palmares_published_at=None, awards_sent=0, awards_failed=0), None)
+    assert (before.awards.queued, before.jobs[2].total, before.jobs[2].started_at) == (0, 0, None)

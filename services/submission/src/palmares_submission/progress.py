@@ -30,13 +30,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Path, Request
 from palmares_contracts.topics import ALL_TOPICS
 from palmares_eventkit import kafka_security
-from palmares_eventkit.db import Connection
 from palmares_eventkit.lag import partitions_of
 from palmares_eventkit.settings import ServiceSettings
 from pydantic import BaseModel, Field
 
+from palmares_submission import progress_store
 from palmares_submission.api import AUTH, AuthenticatedFirst, Operator, runtime_of
 from palmares_submission.errors import ApiError, responses
+from palmares_submission.progress_store import ProgressCounts
 
 log = logging.getLogger(__name__)
 
@@ -131,75 +132,48 @@ def job(
     )
 
 
-_COUNTS = """
-WITH ed AS (
-  SELECT e.edition, e.grille_version, e.palmares_published_at, g.published_at AS grille_published_at
-  FROM editions e JOIN grilles g ON g.edition = e.edition AND g.version = e.grille_version
-  WHERE e.edition = $1
-), evaluated AS (
-  SELECT count(*) FILTER (WHERE r.kind = 'score') AS scoring,
-         count(*) FILTER (WHERE r.kind = 'score' AND r.updated_at > now() - $2 * interval '1 second') AS scoring_recent,
-         count(*) FILTER (WHERE r.kind = 'mentions') AS mentions,
-         count(*) FILTER (WHERE r.kind = 'mentions' AND r.updated_at > now() - $2 * interval '1 second')
-           AS mentions_recent
-  FROM submissions s
-  JOIN results r ON r.submission_id = s.submission_id AND r.revision = s.revision
-  JOIN ed ON r.grille_version = ed.grille_version
-  WHERE s.edition = $1
-), awards AS (
-  SELECT count(DISTINCT submission_id) FILTER (WHERE status = 'sent') AS sent,
-         count(DISTINCT submission_id) FILTER (WHERE status = 'failed') AS failed,
-         count(*) FILTER (WHERE occurred_at > now() - $2 * interval '1 second') AS recent
-  FROM notifications WHERE edition = $1 AND kind = 'award'
-)
-SELECT ed.*, now() AS now,
-       (SELECT count(*) FROM submissions WHERE edition = $1) AS dossiers,
-       evaluated.*, awards.sent AS awards_sent, awards.failed AS awards_failed, awards.recent AS awards_recent
-FROM ed, evaluated, awards
-"""
-
-
-async def edition_progress(conn: Connection, edition: int, dead_letters: DeadLetters | None) -> ProgressView | None:
-    """The edition's progress (None when no grille was ever published for it)."""
-    row = await conn.fetchrow(_COUNTS, edition, RATE_WINDOW_S)
-    if row is None:
-        return None
-    now: datetime = row["now"]
-    dossiers: int = row["dossiers"]
-    published_at: datetime | None = row["palmares_published_at"]
+def edition_progress(counts: ProgressCounts, dead_letters: DeadLetters | None) -> ProgressView:
+    """The edition's progress, from its counts (pure)."""
+    c = counts
     # Every dossier gets its award once the palmarès is out (notify waits for its final results).
-    awarded = row["awards_sent"] + row["awards_failed"]
-    award_total = dossiers if published_at is not None else 0
+    awarded = c.awards_sent + c.awards_failed
+    award_total = c.dossiers if c.palmares_published_at is not None else 0
     return ProgressView(
-        edition=edition,
-        grille_version=row["grille_version"],
-        palmares_published_at=published_at,
-        measured_at=now,
-        dossiers=dossiers,
-        evaluated=EvaluatedCounts(scoring=row["scoring"], mentions=row["mentions"]),
-        awards=AwardCounts(queued=max(0, award_total - awarded), sent=row["awards_sent"], failed=row["awards_failed"]),
+        edition=c.edition,
+        grille_version=c.grille_version,
+        palmares_published_at=c.palmares_published_at,
+        measured_at=c.now,
+        dossiers=c.dossiers,
+        evaluated=EvaluatedCounts(scoring=c.scoring, mentions=c.mentions),
+        awards=AwardCounts(queued=max(0, award_total - awarded), sent=c.awards_sent, failed=c.awards_failed),
         dead_letters=dead_letters,
         jobs=[
-            *(
-                job(
-                    service,
-                    "evaluation",
-                    done=row[service],
-                    total=dossiers,
-                    recent=row[f"{service}_recent"],
-                    started_at=row["grille_published_at"],
-                    now=now,
-                )
-                for service in ("scoring", "mentions")
+            job(
+                "scoring",
+                "evaluation",
+                done=c.scoring,
+                total=c.dossiers,
+                recent=c.scoring_recent,
+                started_at=c.grille_published_at,
+                now=c.now,
+            ),
+            job(
+                "mentions",
+                "evaluation",
+                done=c.mentions,
+                total=c.dossiers,
+                recent=c.mentions_recent,
+                started_at=c.grille_published_at,
+                now=c.now,
             ),
             job(
                 "notify",
                 "awards",
                 done=awarded,
                 total=award_total,
-                recent=row["awards_recent"],
-                started_at=published_at,
-                now=now,
+                recent=c.awards_recent,
+                started_at=c.palmares_published_at,
+                now=c.now,
             ),
         ],
     )
@@ -286,7 +260,7 @@ async def progress(edition: EditionPath, request: Request, _: Operator) -> Progr
     """The progress of the edition's re-evaluation and awards (`palmares grille publish --wait`)."""
     dead_letters = await _dead_letter_reader(request).read()
     async with runtime_of(request).pool.acquire() as conn:
-        view = await edition_progress(conn, edition, dead_letters)
-    if view is None:
+        counts = await progress_store.counts(conn, edition, RATE_WINDOW_S)
+    if counts is None:
         raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
-    return view
+    return edition_progress(counts, dead_letters)

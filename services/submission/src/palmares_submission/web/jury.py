@@ -55,12 +55,8 @@ async def editions(v: Visitor, request: Request) -> Response:
     if refused:
         return refused
     async with espaces_of(request).runtime.pool.acquire() as conn:
-        rows = await conn.fetch(
-            """SELECT e.edition, e.palmares_published_at, count(s.submission_id) AS dossiers
-               FROM editions e LEFT JOIN submissions s ON s.edition = e.edition
-               GROUP BY e.edition ORDER BY e.edition DESC"""
-        )
-    return render(v, "jury/editions.html.j2", editions=[dict(r) for r in rows])
+        rows = await page_store.jury_editions(conn)
+    return render(v, "jury/editions.html.j2", editions=rows)
 
 
 def _link(edition: int, params: dict[str, str], **changes: str | int | None) -> str:

@@ -104,3 +104,22 @@ async def catalogue_withheld(conn: Connection, edition: int, code: str) -> froze
         code,
     )
     return frozenset(found or ())
+
+
+@dataclass(frozen=True, slots=True)
+class JuryEdition:
+    """An edition as the espace jury lists it: its dossiers counted, its palmarès published or not."""
+
+    edition: int
+    palmares_published_at: datetime | None
+    dossiers: int
+
+
+async def jury_editions(conn: Connection) -> list[JuryEdition]:
+    """Every edition with a grille, newest first."""
+    rows = await conn.fetch(
+        """SELECT e.edition, e.palmares_published_at, count(s.submission_id) AS dossiers
+           FROM editions e LEFT JOIN submissions s ON s.edition = e.edition
+           GROUP BY e.edition ORDER BY e.edition DESC"""
+    )
+    return [JuryEdition(**dict(r)) for r in rows]
