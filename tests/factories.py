@@ -33,6 +33,27 @@ from palmares_contracts import (
 
 SUBMITTED_AT = datetime(2016, 11, 20, 10, 30, tzinfo=UTC)
 
+# What collectivités wrote in 2017, in their words, about services that grille 2018 then added
+# (deploy/grilles/grille-2018.json, « added » entries): the tendances de la grille of 2017 find them.
+WRITTEN_IN_2017_ADDED_IN_2018: dict[str, list[tuple[str, str]]] = {
+    "chatbot_municipal": [
+        ("Un chatbot sur le site de la mairie", "Le chatbot répond jour et nuit aux questions des familles."),
+        ("Chatbot des déchets", "Un chatbot indique les jours de collecte."),
+        ("Notre chatbot", "Expérimentation d’un chatbot avec les agents d’accueil."),
+    ],
+    "lutte_desinformation": [
+        (
+            "Contre la désinformation",
+            "Lutte contre les rumeurs : une page « on vous répond » dément la désinformation.",
+        ),
+        ("Désinformation", "Atelier de lutte contre la désinformation et les rumeurs avec les collégiens."),
+    ],
+    "ecoconception_services": [
+        ("Sobriété du site", "Écoconception du nouveau site : pages légères, moins de vidéos."),
+        ("Écoconception", "Nos formulaires suivent une démarche d’écoconception."),
+    ],
+}
+
 
 def grille(edition: int = 2017, version: int = 1, **overrides: Any) -> Grille:
     """A small, valid grille: 2 categories, 3 enjeux, 6 services, 2 mentions."""

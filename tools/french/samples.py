@@ -31,12 +31,13 @@ from palmares_submission import (
     public_pages,
     refdata,
     store,
+    tendances,
     worklist,
 )
 from palmares_submission.distinctions import EXCELLENCE, EXCELLENCE_SINCE, excellence_progress
 from palmares_submission.domain import accounts
 from palmares_submission.schemas import Explanation, PalmaresEntry, PalmaresView, StatusView
-from palmares_submission.web import collectivite, dossier_form, jury, mailer, page_store
+from palmares_submission.web import collectivite, dossier_form, jury, mailer, page_store, tendances_page
 from palmares_submission.web import dossier_view as shown
 from palmares_submission.web.context import templates
 
@@ -381,6 +382,35 @@ def jury_review_page() -> str:
     )
 
 
+def jury_tendances_pages() -> dict[str, str]:
+    """The comité's tendances: themes of actions the grille does not describe, and with a bad setting (its error)."""
+    grille = _grille_2017()
+    written = [
+        ("Un agent conversationnel pour la mairie", "Le chatbot répond aux questions des familles.", "village"),
+        ("Chatbot des déchets", "Un chatbot indique les jours de collecte.", "ville"),
+        ("Contre la désinformation", "Lutte contre les rumeurs : une page dément la désinformation.", "territoire"),
+        ("Désinformation", "Atelier de lutte contre la désinformation avec les collégiens.", "village"),
+        ("Portail open data", "Publication des jeux de données.", "ville"),
+    ]
+    actions = [
+        tendances.ActionText(f"d{i}", name, category, title, description, ())
+        for i, ((title, description, category), name) in enumerate(
+            zip(written, ["L'Abergement-Clémenciat", "Le Mans", "CA du Grand Angoulême", "Fréhel", "Agen"], strict=True)
+        )
+    ]
+    found = tendances.tendances(2017, grille, actions)
+    page = templates.get_template("jury/tendances.html.j2")
+    chosen, error = tendances_page.options({"dossiers": "zéro", "mots": "1"})
+    return {
+        "jury-tendances": page.render(
+            account=None, csrf="", **tendances_page.context(grille, found, tendances_page.Options())
+        ),
+        "jury-tendances-erreur": page.render(
+            account=None, csrf="", **tendances_page.context(grille, found, chosen, error)
+        ),
+    }
+
+
 def dossier_page() -> str:
     """The dossier page of the espace collectivité, opened from an email's link, on sample data."""
     dossier = _dossier()
@@ -483,6 +513,7 @@ def pages() -> dict[str, str]:
         "dossier": dossier_page(),
         "tableau-de-bord": dashboard_page(),
         "jury-dossier": jury_review_page(),
+        **jury_tendances_pages(),
         **form_pages(),
         **sign_in_pages(),
         "actions": actions_page(),

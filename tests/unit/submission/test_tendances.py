@@ -9,6 +9,8 @@ from palmares_contracts import Grille
 from palmares_submission import tendances
 from palmares_submission.tendances import ActionText
 
+from tests.factories import WRITTEN_IN_2017_ADDED_IN_2018
+
 GRILLES = Path(__file__).resolve().parents[3] / "deploy" / "grilles"
 
 
@@ -17,25 +19,7 @@ def _grille(name: str) -> Grille:
     return Grille.model_validate({**raw, "version": raw.get("version", 1)})
 
 
-# What collectivités wrote in 2017, in their words, about what grille 2018 then added.
-NEW_IN_2018 = {
-    "chatbot_municipal": [
-        ("Un chatbot sur le site de la mairie", "Le chatbot répond jour et nuit aux questions des familles."),
-        ("Chatbot des déchets", "Un chatbot indique les jours de collecte."),
-        ("Notre chatbot", "Expérimentation d’un chatbot avec les agents d’accueil."),
-    ],
-    "lutte_desinformation": [
-        (
-            "Contre la désinformation",
-            "Lutte contre les rumeurs : une page « on vous répond » dément la désinformation.",
-        ),
-        ("Désinformation", "Atelier de lutte contre la désinformation et les rumeurs avec les collégiens."),
-    ],
-    "ecoconception_services": [
-        ("Sobriété du site", "Écoconception du nouveau site : pages légères, moins de vidéos."),
-        ("Écoconception", "Nos formulaires suivent une démarche d’écoconception."),
-    ],
-}
+NEW_IN_2018 = WRITTEN_IN_2017_ADDED_IN_2018
 # Actions grille 2017 already describes, by a declared service or by its words.
 DESCRIBED = [
     ("Portail open data", "Publication des jeux de données de la commune.", ("open_data_portail",)),

@@ -44,12 +44,8 @@ def test_the_entry_points_are_found() -> None:
     assert "account_store.py" not in names and "web/page_store.py" not in names
 
 
-# Still reads its rows itself: its query moves to a store with the trends' next change.
-NOT_YET_THIN = {"tendances_api.py"}
-
-
 def test_no_entry_point_runs_sql_or_opens_a_transaction() -> None:
-    found = [call for path in ENTRY_POINTS if path.name not in NOT_YET_THIN for call in database_calls(path)]
+    found = [call for path in ENTRY_POINTS for call in database_calls(path)]
     assert found == []
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from palmares_submission import api, store, tendances
-from palmares_submission.catalogue import as_asyncpg
+from palmares_submission import api, tendances_store
 from palmares_submission.errors import ApiError, responses
 
 router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
@@ -45,16 +43,6 @@ class TendancesView(BaseModel):
     undeclared_services: list[ServiceRef]
 
 
-_ACTIONS = """
-SELECT s.submission_id, c.name, coalesce(sc.payload->>'category', c.category) AS category,
-       r.event->'actions' AS actions
-FROM submissions s
-JOIN collectivites c ON c.code = s.collectivite_code
-JOIN submission_revisions r ON r.submission_id = s.submission_id AND r.revision = s.revision
-LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
-WHERE s.edition = $1"""
-
-
 @router.get(
     "/editions/{edition}/tendances",
     response_model=TendancesView,
@@ -70,27 +58,13 @@ async def edition_tendances(
 ) -> TendancesView:
     """Themes of the actions that the grille does not describe, and the services nobody declared (the comité's report)."""
     async with api.runtime_of(request).pool.acquire() as conn:
-        ed = await store.edition(as_asyncpg(conn), edition)
-        if ed is None:
-            raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
-        grille = await store.grille_version(as_asyncpg(conn), edition, ed.grille_version)
-        rows = await conn.fetch(_ACTIONS, edition)
-    actions = [
-        tendances.ActionText(
-            submission_id=str(r["submission_id"]),
-            collectivite=r["name"],
-            category=r["category"],
-            title=a["title"],
-            description=a.get("description") or "",
-            services=tuple(a.get("services") or ()),
-        )
-        for r in rows
-        for a in json.loads(r["actions"] or "[]")
-    ]
-    found = tendances.tendances(edition, grille, actions, min_dossiers=min_dossiers, text_only=text_only)
+        report = await tendances_store.report(conn, edition, min_dossiers=min_dossiers, text_only=text_only)
+    if report is None:
+        raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
+    found = report.found
     return TendancesView(
         edition=edition,
-        grille_version=ed.grille_version,
+        grille_version=report.grille_version,
         dossiers=found.dossiers,
         actions=found.actions,
         undescribed=found.undescribed,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from palmares_eventkit.runtime import ServiceRuntime
 
 from palmares_submission.domain import accounts
@@ -20,7 +20,10 @@ from palmares_submission.web.protection import CsrfTokens
 from palmares_submission.web.throttle import SignInThrottle
 
 templates = Environment(
-    loader=PackageLoader("palmares_submission.web", "templates"),
+    # The public pages' templates second: their SVG charts (`_charts.html.j2`) serve the espaces too.
+    loader=ChoiceLoader(
+        [PackageLoader("palmares_submission.web", "templates"), PackageLoader("palmares_submission", "templates")]
+    ),
     autoescape=True,  # dossiers, names and grilles are shown as text, never as markup
     undefined=StrictUndefined,
     trim_blocks=True,

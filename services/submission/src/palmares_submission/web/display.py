@@ -44,5 +44,7 @@ def install(env: Environment) -> None:
         percent=percent,
         arobases_text=arobases_text,
         in_words=french.in_words,  # « six », as prose writes small numbers
+        typographic=french.typographic,  # the public pages' charts (`_charts.html.j2`) use it
+        typeset=french.typeset,  # what collectivités and the grille wrote: « L’Abergement », « Collecte : … »
     )
     env.globals["plural"] = plural

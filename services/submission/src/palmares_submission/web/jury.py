@@ -13,13 +13,13 @@ from fastapi.responses import Response
 from palmares_contracts import utcnow
 from palmares_label.final import final_mentions
 
-from palmares_submission import calendar, worklist, worklist_store
+from palmares_submission import calendar, tendances_store, worklist, worklist_store
 from palmares_submission.domain.errors import NotFound, Refused
 from palmares_submission.refdata import load_departements
 from palmares_submission.service import commands
 from palmares_submission.service import jury as jury_commands
 from palmares_submission.spreadsheet import Cell, csv_for_excel, xlsx
-from palmares_submission.web import page_store
+from palmares_submission.web import page_store, tendances_page
 from palmares_submission.web.collectivite import Dossier, load_dossier
 from palmares_submission.web.context import Visit, espaces_of, redirect, render, visit
 from palmares_submission.web.dossier_view import STATUS_LABELS
@@ -59,6 +59,16 @@ async def editions(v: Visitor, request: Request) -> Response:
     return render(v, "jury/editions.html.j2", editions=rows)
 
 
+def _no_grille(v: Visit, edition: int) -> Response:
+    return render(
+        v,
+        "introuvable.html.j2",
+        status_code=404,
+        title="Édition introuvable",
+        message=f"Aucune grille n’est publiée pour l’édition {edition}.",
+    )
+
+
 def _link(edition: int, params: dict[str, str], **changes: str | int | None) -> str:
     kept = {
         k: v for k, v in {**params, **{k: str(v) if v is not None else "" for k, v in changes.items()}}.items() if v
@@ -81,13 +91,7 @@ async def worklist_page(edition: int, v: Visitor, request: Request) -> Response:
     async with espaces_of(request).runtime.pool.acquire() as conn:
         grille = await page_store.grille_of(conn, edition)
         if grille is None:
-            return render(
-                v,
-                "introuvable.html.j2",
-                status_code=404,
-                title="Édition introuvable",
-                message=f"Aucune grille n’est publiée pour l’édition {edition}.",
-            )
+            return _no_grille(v, edition)
         counts = await worklist_store.counts(conn, query)
         rows = await worklist_store.rows(conn, query)
     total = counts.of(query.tab)
@@ -309,3 +313,24 @@ async def decide(submission_id: UUID, v: Visitor, request: Request) -> Response:
             v, "introuvable.html.j2", status_code=404, title="Dossier introuvable", message="Ce dossier n’existe pas."
         )
     return _decision_page(v, dossier, form, errors, decision.revision if decision else None)
+
+
+@router.get("/editions/{edition}/tendances")
+async def tendances(edition: int, v: Visitor, request: Request) -> Response:
+    """The comité's report: the actions no service of the grille describes, in themes; the services nobody declared."""
+    refused = _refused(v)
+    if refused:
+        return refused
+    chosen, error = tendances_page.options(request.query_params)
+    async with espaces_of(request).runtime.pool.acquire() as conn:
+        report = await tendances_store.report(
+            conn, edition, min_dossiers=chosen.min_dossiers, text_only=chosen.text_only
+        )
+    if report is None:
+        return _no_grille(v, edition)
+    return render(
+        v,
+        "jury/tendances.html.j2",
+        status_code=400 if error else 200,
+        **tendances_page.context(report.grille, report.found, chosen, error),
+    )
