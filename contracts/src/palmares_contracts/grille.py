@@ -128,9 +128,17 @@ class ChangelogEntry(_Frozen):
     service_code: Code | None = None
     detail: str = ""
     category: Category | None = None
+    # Additive: the tendances de la grille feed the next grille's changelog.
+    theme: Label | None = Field(
+        default=None,
+        description="an « added » service: the theme of the previous edition's tendances de la grille it answers "
+        "(the theme's name, as the report gives it)",
+    )
 
     @model_validator(mode="after")
     def _check_subject(self) -> ChangelogEntry:
+        if self.theme is not None and self.change is not ChangeKind.ADDED:
+            raise ValueError("only an added service cites a theme of the tendances")
         if self.change is ChangeKind.THRESHOLDS:
             if self.service_code is not None:
                 raise ValueError("a thresholds change names no service")

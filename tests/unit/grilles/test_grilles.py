@@ -541,3 +541,14 @@ def test_a_change_of_essential_services_is_noted() -> None:
     new = GrilleBody.model_validate(data)
     assert "services essentiels : + wifi_public" in changelog.other_differences(old, new)
     assert changelog.diff(old, new) == []  # not a change of the service's scoring
+
+
+def test_an_added_service_keeps_the_theme_it_cites_when_the_changelog_is_rewritten() -> None:
+    old, new = changelog.load_grille(GRILLES / "grille-2017.json"), changelog.load_grille(GRILLES / "grille-2018.json")
+    computed = changelog.diff(old, new)
+    added = next(e for e in computed if e.change is ChangeKind.ADDED and e.service_code == "chatbot_municipal")
+    cited = added.model_copy(update={"theme": "chatbot"})
+    merged = changelog.merge_motifs(computed, [cited])
+    assert next(e for e in merged if e.service_code == "chatbot_municipal").theme == "chatbot"
+    assert changelog.compare([*(e for e in computed if e != added), cited], computed) == []  # the check ignores it
+    assert changelog.entry_json(cited)["theme"] == "chatbot"

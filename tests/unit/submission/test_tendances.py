@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from palmares_contracts import Grille
+import pytest
+from palmares_contracts import ChangeKind, ChangelogEntry, Grille
 from palmares_submission import tendances
 from palmares_submission.tendances import ActionText
+from pydantic import ValidationError
 
 from tests.factories import WRITTEN_IN_2017_ADDED_IN_2018
 
@@ -62,6 +64,30 @@ def test_services_added_in_2018_come_out_as_themes_of_the_2017_campaign() -> Non
     # Grille 2017 services that nobody declared (here, all but the open data portal).
     assert len(found.undeclared_services) == len(g2017.services) - 1
     assert "open_data_portail" not in {code for code, _ in found.undeclared_services}
+
+
+def test_the_2017_tendances_feed_the_changelog_of_grille_2018() -> None:
+    g2017, g2018 = _grille("grille-2017.json"), _grille("grille-2018.json")
+    campaign = _campaign()
+    found = tendances.tendances(2017, g2017, campaign)
+    cited = tendances.cite_themes(found, g2018)
+    assert [e.model_copy(update={"theme": None}) for e in cited] == list(g2018.changelog)  # only themes added
+    themes = {t.label: t for t in found.themes}
+    by_code = {e.service_code: e for e in cited if e.theme is not None}
+    assert set(by_code) == set(NEW_IN_2018)
+    for code, entry in by_code.items():
+        assert entry.change is ChangeKind.ADDED
+        # The cited theme holds exactly the dossiers whose text describes that service.
+        written = {a.submission_id for a in campaign if (a.title, a.description) in NEW_IN_2018[code]}
+        assert {a.submission_id for a in themes[entry.theme].actions} == written
+    # The other services grille 2018 added answer no theme of 2017 (nobody wrote about them).
+    others = [e for e in cited if e.change is ChangeKind.ADDED and e.service_code not in NEW_IN_2018]
+    assert others and all(e.theme is None for e in others)
+    # The contract carries the citation (JSON round trip), on an added service only.
+    entry = next(iter(by_code.values()))
+    assert ChangelogEntry.model_validate_json(entry.model_dump_json()).theme == entry.theme
+    with pytest.raises(ValidationError):
+        ChangelogEntry(change=ChangeKind.REWORDED, service_code="site_internet", theme="chatbot")
 
 
 def test_lemmas_fold_accents_and_plurals() -> None:

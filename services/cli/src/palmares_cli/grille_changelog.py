@@ -228,13 +228,15 @@ def compare(declared: Sequence[ChangelogEntry], computed: Sequence[ChangelogEntr
 
 
 def merge_motifs(computed: Sequence[ChangelogEntry], declared: Sequence[ChangelogEntry]) -> list[ChangelogEntry]:
-    """The computed entries, each keeping the motif of the matching declared entry if any."""
+    """The computed entries, each keeping the motif and the cited theme of the matching declared entry if any."""
     declared_by_key = {_key(e): e for e in declared}
     merged = []
     for entry in computed:
         found = declared_by_key.get(_key(entry))
         if found is not None and found.detail.startswith(entry.detail + MOTIF_SEPARATOR):
             entry = entry.model_copy(update={"detail": found.detail})
+        if found is not None and found.theme is not None:
+            entry = entry.model_copy(update={"theme": found.theme})
         merged.append(entry)
     return merged
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import simplemma
-from palmares_contracts import Grille
+from palmares_contracts import ChangeKind, ChangelogEntry, Grille
 from unidecode import unidecode
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -232,3 +232,32 @@ def tendances(
         themes=themes(pool, dossiers, min_dossiers=min_dossiers),
         undeclared_services=[(s.code, s.label) for s in grille.services if s.code not in declared],
     )
+
+
+def answered_by(found: Tendances, grille: Grille) -> dict[str, Theme]:
+    """The themes of an edition's tendances that services of the next grille answer: code → theme.
+
+    A service answers a theme when it describes (its terms or its label, as above) more than half of the
+    theme's actions; of several themes, the one it describes most actions of.
+    """
+    answered: dict[str, Theme] = {}
+    for service in service_keys(grille):
+        best = max(
+            ((sum(1 for a in t.actions if described_by(a.text, [service])), t) for t in found.themes),
+            key=lambda nt: nt[0],
+            default=(0, None),
+        )
+        if best[1] is not None and 2 * best[0] > len(best[1].actions):
+            answered[service.code] = best[1]
+    return answered
+
+
+def cite_themes(found: Tendances, grille: Grille) -> list[ChangelogEntry]:
+    """The next grille's changelog, each « added » service citing the theme of `found` it answers (if any)."""
+    answered = answered_by(found, grille)
+    return [
+        e.model_copy(update={"theme": answered[e.service_code].label})
+        if e.change is ChangeKind.ADDED and e.service_code in answered
+        else e
+        for e in grille.changelog
+    ]
