@@ -5,6 +5,7 @@ PostgreSQL; its commands run in the runtime's transactions and their events leav
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
@@ -84,9 +85,7 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
     submission_service: tuple[InMemory, ServiceRuntime],
 ) -> None:
     harness, runtime = submission_service
-
-    async def run(command: Any) -> Any:
-        return await commands.run(runtime.transaction, command)
+    run = partial(commands.run, runtime.transaction)
 
     await run(lambda tx: commands.register(tx, "49007", "numerique@angers.example", village_max_population=VILLAGES))
     published = await run(lambda tx: commands.publish_grille(tx, 2017, GrilleBody.model_validate(grille_body())))
@@ -226,9 +225,7 @@ async def test_the_accounts_commands_invite_sign_in_once_sign_out_and_revoke(
     submission_service: tuple[InMemory, ServiceRuntime],
 ) -> None:
     _, runtime = submission_service
-
-    async def run(command: Any) -> Any:
-        return await commands.run(runtime.transaction, command)
+    run = partial(commands.run, runtime.transaction)
 
     invited = await run(lambda tx: accounts.invite_jury_member(tx, " Camille@Jury.example ", "Camille Martin"))
     assert invited.member.email == "camille@jury.example" and invited.token.startswith("jur_")

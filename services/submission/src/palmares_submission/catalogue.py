@@ -84,19 +84,16 @@ LEFT JOIN results m ON m.submission_id = s.submission_id AND m.kind = 'mentions'
 LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
 WHERE s.edition = $1"""
 
+# What both tables keep of a dossier's collectivité for the breakdowns, in the order of their columns.
+_PLACE_COLUMNS = ("kind", "category", "departement", "region", "population", "population_band", "arobases")
+
 _ACTION_COLUMNS = (
     "submission_id",
     "position",
     "edition",
     "collectivite_code",
     "name",
-    "kind",
-    "category",
-    "departement",
-    "region",
-    "population",
-    "population_band",
-    "arobases",
+    *_PLACE_COLUMNS,
     "title",
     "description",
     "url",
@@ -108,19 +105,7 @@ _ACTION_COLUMNS = (
     "keywords",
 )
 
-_DOSSIER_COLUMNS = (
-    "edition",
-    "collectivite_code",
-    "kind",
-    "category",
-    "departement",
-    "region",
-    "population",
-    "population_band",
-    "arobases",
-    "services",
-    "enjeux",
-)
+_DOSSIER_COLUMNS = ("edition", "collectivite_code", *_PLACE_COLUMNS, "services", "enjeux")
 
 
 def _strip_markers(text: str) -> str:

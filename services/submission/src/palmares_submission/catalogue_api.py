@@ -13,7 +13,7 @@ from palmares_label import french
 from pydantic import BaseModel, StrictBool
 
 from palmares_submission import api, catalogue, public_pages, spreadsheet, territoires
-from palmares_submission.errors import ApiError, page_responses, responses
+from palmares_submission.errors import ApiError, csv_or_json_responses, page_responses, responses
 from palmares_submission.schemas import COLLECTIVITE_CODE
 from palmares_submission.service import commands
 
@@ -173,13 +173,7 @@ def _csv_row(item: CatalogueAction) -> tuple[spreadsheet.Cell, ...]:
     "/actions",
     response_model=ActionsPage,
     tags=["public"],
-    responses={
-        200: {
-            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "JSON, or CSV for French Excel (`;`, UTF-8 with BOM) with `?format=csv`",
-        },
-        **responses(422),
-    },
+    responses=csv_or_json_responses(422),
 )
 async def list_actions(
     request: Request,

@@ -172,6 +172,17 @@ def page_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def csv_or_json_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses` for a route that answers JSON, or CSV for French Excel with `?format=csv`."""
+    return {
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "JSON, or CSV for French Excel (`;`, UTF-8 with BOM) with `?format=csv`",
+        },
+        **responses(*statuses),
+    }
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the application accepts on the request's path."""
     methods: set[str] = set()

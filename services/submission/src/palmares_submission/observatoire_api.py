@@ -19,7 +19,7 @@ from palmares_submission import (
     refdata,
     spreadsheet,
 )
-from palmares_submission.errors import ApiError, page_responses, responses
+from palmares_submission.errors import ApiError, csv_or_json_responses, page_responses
 
 router = APIRouter(prefix="/v1", route_class=api.AuthenticatedFirst)
 page_router = APIRouter()
@@ -172,13 +172,7 @@ async def _report(request: Request, edition: int, by: str) -> observatoire_store
     "/editions/{edition}/observatoire",
     response_model=ObservatoireView,
     tags=["public"],
-    responses={
-        200: {
-            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "JSON, or CSV for French Excel (`;`, UTF-8 with BOM) with `?format=csv`",
-        },
-        **responses(404, 422),
-    },
+    responses=csv_or_json_responses(404, 422),
 )
 async def edition_observatoire(
     edition: api.EditionPath,
