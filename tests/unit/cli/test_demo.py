@@ -22,7 +22,10 @@ from palmares_cli.demo import (
     submission_body,
 )
 from palmares_cli.errors import OperationFailed
-from palmares_contracts import GrilleBody
+from palmares_contracts import Grille, GrilleBody
+from palmares_submission import tendances
+from palmares_submission.refdata import category_of, lookup_for_edition
+from palmares_submission.tendances import ActionText
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -126,8 +129,48 @@ def test_the_real_campaign_loads_with_the_real_mapping() -> None:
     grille = GrilleBody.model_validate(json.loads((REPO / "deploy/grilles/grille-2017.json").read_text()))
     entries = prepare(campaign, load_themes(REPO / "deploy/demo/themes.json"), grille=grille)
     assert len(entries) == 22
-    assert all(a["services"] for e in entries for a in e.body["actions"])
+    # Every action but those describing what grille 2017 has no service for (the tendances' material).
+    assert sum(1 for e in entries for a in e.body["actions"] if not a["services"]) == 8
     assert all(set(a) <= set(ACTION_FIELDS) for e in entries for a in e.body["actions"])
+
+
+def _grille(name: str) -> Grille:
+    raw = json.loads((REPO / "deploy/grilles" / name).read_text(encoding="utf-8"))
+    return Grille.model_validate({**raw, "version": 1})
+
+
+def test_the_demo_campaign_brings_out_tendances_that_grille_2018_answers() -> None:
+    """What the comité's tendances page shows after `make run`: the dossiers as the demo sends them, each with
+    the category the submission service gives it."""
+    campaign = json.loads((REPO / "deploy/demo/campaign-2017.json").read_text(encoding="utf-8"))
+    entries = prepare(campaign, load_themes(REPO / "deploy/demo/themes.json"))
+    actions = [
+        ActionText(
+            e.code,
+            e.name,
+            category_of(ref),
+            a["title"],
+            a.get("description", ""),
+            tuple(a["services"]),
+        )
+        for e in entries
+        if (ref := lookup_for_edition(e.code, 2017)) is not None
+        for a in e.body["actions"]
+    ]
+    assert len({a.submission_id for a in actions}) == 22
+    found = tendances.tendances(2017, _grille("grille-2017.json"), actions)
+    assert [(t.label, t.dossiers) for t in found.themes] == [
+        ("voie électronique", 3),
+        ("données personnelles", 3),
+        ("franceconnect", 2),
+    ]
+    assert found.undescribed == sum(len(t.actions) for t in found.themes) == 8
+    cited = {e.service_code: e.theme for e in tendances.cite_themes(found, _grille("grille-2018.json")) if e.theme}
+    assert cited == {
+        "saisine_voie_electronique": "voie électronique",
+        "rgpd_dpo": "données personnelles",
+        "franceconnect": "franceconnect",
+    }
 
 
 def test_same_grille_ignores_the_version() -> None:
