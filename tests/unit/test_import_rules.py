@@ -44,6 +44,7 @@ COUNTER_EXAMPLES = {
     "domain-no-io": ("palmares_scoring.domain", "asyncpg"),
     "submission-layers": ("palmares_submission.domain.dossier", "palmares_submission.store"),
     "submission-entry-points-no-driver": ("palmares_submission.web.sign_in", "asyncpg"),
+    "notify-entry-points-no-driver": ("palmares_notify.sender", "asyncpg"),
     "cli-no-service": ("palmares_cli", "palmares_eventkit"),
     "tools-imported-by-none": ("palmares_submission", "bench"),
     "services-run-alone": ("palmares_stack", "palmares_scoring"),

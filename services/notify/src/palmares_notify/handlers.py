@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from palmares_contracts import (
     GRILLES,
     JURY,
@@ -144,7 +143,7 @@ class Notifier:
         await store.request_awards(tx.conn, edition)
         self._wake.set()
 
-    async def award_pending(self, pool: asyncpg.Pool, schema: str, chunk: int = 100) -> int:
+    async def award_pending(self, pool: store.Pool, schema: str, chunk: int = 100) -> int:
         """One pass over the editions that asked for one: queue every award that is due, `chunk` per transaction.
 
         Each chunk commits on its own, so the senders start on the first awards

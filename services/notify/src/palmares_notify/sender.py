@@ -20,39 +20,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 from uuid import UUID
 
 import aiosmtplib
-import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
-from palmares_contracts import NotificationFailed, NotificationKind, NotificationSent
+from palmares_contracts import NotificationFailed, NotificationSent
 from palmares_eventkit import telemetry
-from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime, Tx
 from prometheus_client import Counter
 
+from palmares_notify import store
+from palmares_notify.delivery import GiveUp, Outcome, RetryPolicy, after_failure
 from palmares_notify.settings import NotifySettings
-from palmares_notify.store import Email
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("palmares.notify.smtp")
 
 EMAILS = Counter("palmares_emails_total", "Emails by outcome", ["kind", "outcome"])
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one delivery attempt."""
-
-    sent: bool
-    permanent: bool = False
-    error: str = ""
 
 
 class SmtpSender:
@@ -107,57 +95,7 @@ class SmtpSender:
             self._smtp = None
 
 
-# The next due email, taken and written `sent` (with its attempt) in one statement:
-# the transaction commits only after the server's 250 (see the module's docstring).
-# One round trip instead of three: each costs both sides more CPU than the work.
-# `attempts` is the count before this attempt.
-_TAKE_NEXT_DUE = """
-WITH due AS (
-    SELECT notification_id, attempts FROM notifications
-    WHERE status = 'pending' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at, created_at
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-), taken AS (
-    UPDATE notifications n SET status = 'sent', sent_at = now(), attempts = due.attempts + 1, last_error = NULL
-    FROM due WHERE n.notification_id = due.notification_id
-    RETURNING n.*
-), attempt AS (
-    INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
-    SELECT notification_id, attempts, 'sent', NULL FROM taken
-    ON CONFLICT DO NOTHING
-)
-SELECT taken.notification_id, taken.kind, taken.submission_id, taken.revision, taken.edition,
-       taken.collectivite_code, taken.to_addr, taken.message_id, taken.message, taken.trace_context,
-       taken.links, due.attempts
-FROM taken JOIN due USING (notification_id)"""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Taken(Email):
-    """An email taken for delivery (`_TAKE_NEXT_DUE`), its row locked until the transaction ends."""
-
-    attempts: int  # before this attempt
-
-    @classmethod
-    def of(cls, row: asyncpg.Record) -> Taken:
-        return cls(
-            notification_id=row["notification_id"],
-            kind=NotificationKind(row["kind"]),
-            submission_id=row["submission_id"],
-            revision=row["revision"],
-            edition=row["edition"],
-            collectivite_code=row["collectivite_code"],
-            to=row["to_addr"],
-            message_id=row["message_id"],
-            message=bytes(row["message"]),
-            trace=json.loads(row["trace_context"]),
-            links=json.loads(row["links"]),
-            attempts=row["attempts"],
-        )
-
-
-async def _record_failure(tx: Tx, row: Taken, sent_event_id: UUID, outcome: Outcome, settings: NotifySettings) -> None:
+async def _record_failure(tx: Tx, row: store.Taken, sent_event_id: UUID, outcome: Outcome, policy: RetryPolicy) -> None:
     """After a failed attempt, in the transaction that still holds the email's row lock.
 
     The writes that assumed success are undone first; then the email is either
@@ -165,49 +103,18 @@ async def _record_failure(tx: Tx, row: Taken, sent_event_id: UUID, outcome: Outc
     lock throughout matters: released in between, another sender would take
     the email at once, without backoff (and the two would deadlock on its rows).
     """
-    attempts = row.attempts + 1
+    decision = after_failure(row.attempts, outcome, policy)
     await tx.withdraw(sent_event_id)
-    await tx.conn.execute(
-        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", row.notification_id, attempts
-    )
-    if outcome.permanent or attempts >= settings.send_max_attempts:
-        await _record_attempt(tx.conn, row, attempts, "failed", outcome.error)
-        await _fail(tx, row, attempts, outcome.error)
+    await store.undo_sent(tx.conn, row.notification_id, decision.attempts)
+    if isinstance(decision, GiveUp):
+        await store.record_attempt(tx.conn, row.notification_id, decision.attempts, "failed", decision.error)
+        await store.give_up(tx.conn, row.notification_id, decision.attempts, decision.error)
+        await tx.publish(NotificationFailed(**row.event_fields(), reason=decision.reason))
+        EMAILS.labels(row.kind.value, "failed").inc()
         return
-    await _record_attempt(tx.conn, row, attempts, "retry", outcome.error)
-    delay = min(settings.send_base_delay_s * 2 ** (attempts - 1), settings.send_max_delay_s)
-    await tx.conn.execute(
-        "UPDATE notifications SET status = 'pending', sent_at = NULL, attempts = $2, "
-        "next_attempt_at = now() + make_interval(secs => $3), last_error = $4 WHERE notification_id = $1",
-        row.notification_id,
-        attempts,
-        float(delay),
-        outcome.error,
-    )
+    await store.record_attempt(tx.conn, row.notification_id, decision.attempts, "retry", decision.error)
+    await store.retry_later(tx.conn, row.notification_id, decision.attempts, decision.delay_s, decision.error)
     EMAILS.labels(row.kind.value, "retry").inc()
-
-
-async def _record_attempt(conn: Connection, row: Taken, attempt: int, outcome: str, detail: str | None) -> None:
-    await conn.execute(
-        "INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT DO NOTHING",
-        row.notification_id,
-        attempt,
-        outcome,
-        detail,
-    )
-
-
-async def _fail(tx: Tx, row: Taken, attempts: int, reason: str) -> None:
-    await tx.conn.execute(
-        "UPDATE notifications SET status = 'failed', sent_at = NULL, attempts = $2, last_error = $3 "
-        "WHERE notification_id = $1",
-        row.notification_id,
-        attempts,
-        reason,
-    )
-    await tx.publish(NotificationFailed(**row.event_fields(), reason=reason or "échec de l'envoi"))
-    EMAILS.labels(row.kind.value, "failed").inc()
 
 
 MAIL_CHANNEL = "notify_mail"
@@ -258,10 +165,9 @@ async def deliver_next(runtime: ServiceRuntime, smtp: SmtpSender, settings: Noti
     async with runtime.pool.acquire() as conn, conn.transaction():
         # The success is written first (one statement takes the email and marks it sent);
         # COMMIT right after the 250 makes it true.
-        found = await conn.fetchrow(_TAKE_NEXT_DUE)
-        if found is None:
+        row = await store.take_next_due(conn)
+        if row is None:
             return False
-        row = Taken.of(found)
         tx = Tx(conn, runtime.schema)
         with _send_span(row) as span:
             sent = NotificationSent(**row.event_fields())
@@ -272,14 +178,18 @@ async def deliver_next(runtime: ServiceRuntime, smtp: SmtpSender, settings: Noti
                 log.warning(
                     "email not sent", extra={"notification_id": str(row.notification_id), "error": outcome.error}
                 )
-                await _record_failure(tx, row, sent.event_id, outcome, settings)
+                await _record_failure(tx, row, sent.event_id, outcome, _policy(settings))
     if outcome.sent:
         EMAILS.labels(row.kind.value, "sent").inc()
     runtime.wake_relay()
     return True
 
 
-def _send_span(row: Taken) -> Any:
+def _policy(settings: NotifySettings) -> RetryPolicy:
+    return RetryPolicy(settings.send_max_attempts, settings.send_base_delay_s, settings.send_max_delay_s)
+
+
+def _send_span(row: store.Taken) -> Any:
     """The SMTP send, as a span of the dossier's trace (linked to the palmarès for awards)."""
     links = [Link(trace.get_current_span(telemetry.extract(link)).get_span_context()) for link in row.links]
     return tracer.start_as_current_span(

@@ -20,6 +20,9 @@ from palmares_eventkit.db import Connection
 
 from palmares_notify.awards import Announcement, AwardState, Version
 
+Pool = asyncpg.Pool
+"""The service's connection pool, named here so that the handlers need not import the driver."""
+
 JSON = dict[str, Any]
 """A JSON object as stored (an event's payload, a collectivité, a trace context)."""
 
@@ -434,3 +437,101 @@ WITH queued AS (
     WHERE submission_id = $3 AND $13::int IS NOT NULL
 )
 SELECT pg_notify($12, '')"""
+
+
+# --- the deliveries ------------------------------------------------------------------------------
+
+# The next due email, taken and written `sent` (with its attempt) in one statement:
+# the transaction commits only after the server's 250 (see `sender`'s docstring).
+# One round trip instead of three: each costs both sides more CPU than the work.
+# `attempts` is the count before this attempt.
+_TAKE_NEXT_DUE = """
+WITH due AS (
+    SELECT notification_id, attempts FROM notifications
+    WHERE status = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), taken AS (
+    UPDATE notifications n SET status = 'sent', sent_at = now(), attempts = due.attempts + 1, last_error = NULL
+    FROM due WHERE n.notification_id = due.notification_id
+    RETURNING n.*
+), attempt AS (
+    INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
+    SELECT notification_id, attempts, 'sent', NULL FROM taken
+    ON CONFLICT DO NOTHING
+)
+SELECT taken.notification_id, taken.kind, taken.submission_id, taken.revision, taken.edition,
+       taken.collectivite_code, taken.to_addr, taken.message_id, taken.message, taken.trace_context,
+       taken.links, due.attempts
+FROM taken JOIN due USING (notification_id)"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Taken(Email):
+    """An email taken for delivery (`take_next_due`), its row locked until the transaction ends."""
+
+    attempts: int  # before this attempt
+
+
+async def take_next_due(conn: Connection) -> Taken | None:
+    """Lock the next due email and write it `sent`, with its attempt (None when none is due)."""
+    row = await conn.fetchrow(_TAKE_NEXT_DUE)
+    if row is None:
+        return None
+    return Taken(
+        notification_id=row["notification_id"],
+        kind=NotificationKind(row["kind"]),
+        submission_id=row["submission_id"],
+        revision=row["revision"],
+        edition=row["edition"],
+        collectivite_code=row["collectivite_code"],
+        to=row["to_addr"],
+        message_id=row["message_id"],
+        message=bytes(row["message"]),
+        trace=json.loads(row["trace_context"]),
+        links=json.loads(row["links"]),
+        attempts=row["attempts"],
+    )
+
+
+async def undo_sent(conn: Connection, notification_id: UUID, attempt: int) -> None:
+    """Forget the `sent` attempt `take_next_due` wrote (the row's state is rewritten by the caller next)."""
+    await conn.execute(
+        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", notification_id, attempt
+    )
+
+
+async def record_attempt(
+    conn: Connection, notification_id: UUID, attempt: int, outcome: str, detail: str | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING",
+        notification_id,
+        attempt,
+        outcome,
+        detail,
+    )
+
+
+async def retry_later(conn: Connection, notification_id: UUID, attempts: int, delay_s: float, error: str) -> None:
+    """Back to `pending`, due again in `delay_s` seconds."""
+    await conn.execute(
+        "UPDATE notifications SET status = 'pending', sent_at = NULL, attempts = $2, "
+        "next_attempt_at = now() + make_interval(secs => $3), last_error = $4 WHERE notification_id = $1",
+        notification_id,
+        attempts,
+        delay_s,
+        error,
+    )
+
+
+async def give_up(conn: Connection, notification_id: UUID, attempts: int, error: str) -> None:
+    await conn.execute(
+        "UPDATE notifications SET status = 'failed', sent_at = NULL, attempts = $2, last_error = $3 "
+        "WHERE notification_id = $1",
+        notification_id,
+        attempts,
+        error,
+    )
