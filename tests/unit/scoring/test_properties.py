@@ -393,6 +393,7 @@ def edge(grille: Grille, *actions: Action, category: Category = Category.VILLAGE
 
 ON_DEADLINE = Action(title="Commencée le jour de la date limite", services=(EPN,), started_on=date(2016, 11, 30))
 DAY_AFTER = Action(title="Commencée le lendemain", services=(EPN,), started_on=date(2016, 12, 1))
+# Each edge action is written out in full on purpose, alike as they look: its dates are the case under test.
 # Started exactly two years before the deadline: two years old, not less.
 EXACTLY_TWO_YEARS = Action(
     title="Commencée deux ans pile avant, terminée la veille",

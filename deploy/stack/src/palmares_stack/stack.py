@@ -41,6 +41,7 @@ TIER_INFRA = 0
 TIER_SERVICE = 10
 
 ENV_FILE = "stack.env"
+# Spelled out again, on purpose, by tests/infra/test_stack_cli.py: there, the documented contract of stack.env.
 ENV_KEYS = (
     "KAFKA_BOOTSTRAP_SERVERS",
     "DATABASE_URL",

@@ -41,6 +41,8 @@ BUILD_TIMEOUT_S = 600
 _START, _STOP = "\x02", "\x03"
 
 
+# Starts like store.PalmaresRow, kept apart on purpose: each row is what its own query reads (the catalogue's
+# population and actions, the palmarès's pré-notation and jury), and neither query should widen for the other.
 @dataclass(frozen=True, slots=True)
 class DossierRow:
     """What `build` reads of one dossier of the edition."""

@@ -49,6 +49,8 @@ class Label(BaseModel):
     label: str
 
 
+# Starts like observatoire_store.Report, kept apart on purpose: this is the API's documented answer, that one the
+# store's report (with its grille, for the labels); a figure added to the report must not change the API.
 class ObservatoireView(BaseModel):
     edition: int
     by: str

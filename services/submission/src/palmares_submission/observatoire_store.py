@@ -90,6 +90,8 @@ def _enjeux_adopters(c: observatoire_coverage.Counts) -> dict[tuple[str, str], i
     return found
 
 
+# Starts like observatoire_api.ObservatoireView, kept apart on purpose: this is the store's report, that one the
+# API's documented answer.
 @dataclass(frozen=True, slots=True)
 class Report:
     edition: int

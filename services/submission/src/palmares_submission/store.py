@@ -439,6 +439,7 @@ async def record_notification(conn: Connection, n: NotificationRow) -> None:
     )
 
 
+# Starts like catalogue.DossierRow, kept apart on purpose: each row is what its own query reads.
 @dataclass(frozen=True, slots=True)
 class PalmaresRow:
     """A dossier of the edition as the palmarès reads it: its collectivité, pré-notation, detected mentions

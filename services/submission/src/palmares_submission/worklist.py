@@ -147,6 +147,8 @@ def decode_cursor(cursor: str) -> int:
     return int(value)
 
 
+# The same fields as schemas.WorklistItem, kept apart on purpose: this is the store's row, that one the API's
+# documented answer; a column added for the pages must not change the API.
 @dataclass(frozen=True, slots=True)
 class WorklistRow:
     """One dossier of the worklist, as the store reads it."""

@@ -9,6 +9,8 @@ CREATE TABLE grilles (
 
 -- The current revision of each dossier, with the trace context of the request
 -- that submitted it (re-evaluations join that dossier's trace).
+-- The same shape as notify's `dossiers`, kept on purpose: each service keeps what
+-- it learned from the events in its own schema; an applied migration never changes.
 CREATE TABLE dossiers (
     submission_id     uuid PRIMARY KEY,
     edition           int  NOT NULL,

@@ -59,6 +59,8 @@ CREATE TABLE idempotency_keys (
 
 -- Status view, fed by scores.v1, mentions.v1 and notifications.v1: the latest
 -- result of each kind (by revision, then grille version).
+-- The same shape as notify's `results`, kept on purpose: each service keeps what
+-- it learned from the events in its own schema; an applied migration never changes.
 CREATE TABLE results (
     submission_id  uuid NOT NULL,
     kind           text NOT NULL CHECK (kind IN ('score', 'mentions')),

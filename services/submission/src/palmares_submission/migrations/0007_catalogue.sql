@@ -62,6 +62,8 @@ CREATE INDEX catalogue_actions_edition ON catalogue_actions (edition, arobases);
 CREATE INDEX catalogue_actions_services ON catalogue_actions USING gin (services);
 
 -- One row per dossier of a published edition: what the observatoire counts.
+-- Its collectivité columns repeat catalogue_actions' on purpose: each table is
+-- read alone, never joined to the other; an applied migration never changes.
 CREATE TABLE observatoire_dossiers (
     edition           int  NOT NULL,
     collectivite_code text NOT NULL,
