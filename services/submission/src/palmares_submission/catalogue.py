@@ -131,6 +131,7 @@ def rows_of(
         region = ref.region if ref else (dep.region if dep else "")
         kind = territoires.kind_of(d.kind, ref.epci_type if ref else "")
         band = territoires.band_of(population).code
+        place = (kind, d.category, departement, region, population, band, d.arobases)  # _PLACE_COLUMNS
         mention_labels = {m["code"]: m["label"] for m in d.mentions}
         declared: set[str] = set()
         for position, action in enumerate(d.actions):
@@ -155,13 +156,7 @@ def rows_of(
                     edition,
                     d.code,
                     d.name,
-                    kind,
-                    d.category,
-                    departement,
-                    region,
-                    population,
-                    band,
-                    d.arobases,
+                    *place,
                     _strip_markers(action["title"]),
                     _strip_markers(action.get("description") or ""),
                     action.get("url"),
@@ -174,21 +169,7 @@ def rows_of(
                 )
             )
         covered = sorted({services[c].enjeu for c in declared})
-        dossiers_out.append(
-            (
-                edition,
-                d.code,
-                kind,
-                d.category,
-                departement,
-                region,
-                population,
-                band,
-                d.arobases,
-                sorted(declared),
-                covered,
-            )
-        )
+        dossiers_out.append((edition, d.code, *place, sorted(declared), covered))
     return actions_out, dossiers_out
 
 
