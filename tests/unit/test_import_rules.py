@@ -45,6 +45,7 @@ COUNTER_EXAMPLES = {
     "submission-layers": ("palmares_submission.domain.dossier", "palmares_submission.store"),
     "submission-entry-points-no-driver": ("palmares_submission.web.sign_in", "asyncpg"),
     "notify-entry-points-no-driver": ("palmares_notify.sender", "asyncpg"),
+    "evaluator-no-driver": ("palmares_evaluation.evaluator", "asyncpg"),
     "cli-no-service": ("palmares_cli", "palmares_eventkit"),
     "tools-imported-by-none": ("palmares_submission", "bench"),
     "services-run-alone": ("palmares_stack", "palmares_scoring"),

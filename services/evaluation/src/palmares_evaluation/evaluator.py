@@ -22,7 +22,6 @@ there (once per dossier revision and version).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -39,6 +38,7 @@ from palmares_eventkit.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from palmares_evaluation import store
 from palmares_evaluation.grilles import GrilleCache
 
 Evaluate = Callable[[SubmissionReceived, Grille], tuple[Event, dict[str, Any]]]
@@ -80,7 +80,7 @@ class DossierEvaluator:
         return (Subscription(SUBMISSIONS, self.on_submission), Subscription(GRILLES, self.on_grille))
 
     async def _lock_edition(self, tx: Tx, edition: int) -> None:
-        await tx.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self._name}:edition:{edition}")
+        await store.lock_edition(tx.conn, f"{self._name}:edition:{edition}")
 
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
         """Store the dossier's new revision and evaluate it under the edition's latest grille.
@@ -90,38 +90,15 @@ class DossierEvaluator:
         evaluation); each round trip costs both sides more CPU than the work it carries.
         """
         await self._lock_edition(tx, event.edition)
-        known = await tx.conn.fetchrow(
-            "SELECT (SELECT revision FROM dossiers WHERE submission_id = $1) AS revision, "
-            "(SELECT max(version) FROM grilles WHERE edition = $2) AS latest",
-            event.submission_id,
-            event.edition,
-        )
-        assert known is not None, "a SELECT without FROM returns one row"
-        if known["revision"] is not None and known["revision"] >= event.revision:
+        known = await store.known(tx.conn, event.submission_id, event.edition)
+        if known.revision is not None and known.revision >= event.revision:
             return  # an older revision arriving late: the newer one already counts
-        grille = (
-            None if known["latest"] is None else await self._grilles.version(tx.conn, event.edition, known["latest"])
-        )
-        result, summary = self._evaluate(event, grille) if grille is not None else (None, None)
-        inserted = await tx.conn.fetchval(
-            """WITH stored AS (
-                 INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, event, trace_context)
-                 VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-                 ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, event = EXCLUDED.event,
-                   trace_context = EXCLUDED.trace_context)
-               INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
-               SELECT $1, $4, $7::int, $8::uuid, $9::jsonb WHERE $7::int IS NOT NULL
-               ON CONFLICT DO NOTHING RETURNING true""",
-            event.submission_id,
-            event.edition,
-            event.collectivite.code,
-            event.revision,
-            event.model_dump_json(),
-            json.dumps(telemetry.inject_current()),
-            grille.version if grille is not None else None,
-            result.event_id if result is not None else None,
-            json.dumps(summary) if summary is not None else None,
-        )
+        grille = None if known.latest is None else await self._grilles.version(tx.conn, event.edition, known.latest)
+        result, evaluation = None, None
+        if grille is not None:
+            result, summary = self._evaluate(event, grille)
+            evaluation = store.Evaluation(event.submission_id, event.revision, grille.version, result.event_id, summary)
+        inserted = await store.store_dossier(tx.conn, event, telemetry.inject_current(), evaluation)
         if inserted and result is not None:
             await tx.publish(result)
 
@@ -136,13 +113,7 @@ class DossierEvaluator:
         latest = await self._grilles.latest(tx.conn, event.edition)
         if latest is None or latest.version != event.version:
             return  # an older version arriving late changes nothing
-        await tx.conn.execute(
-            "INSERT INTO reevaluations (edition, version, trace_context) VALUES ($1, $2, $3::jsonb) "
-            "ON CONFLICT DO NOTHING",
-            event.edition,
-            event.version,
-            json.dumps(telemetry.inject_current()),
-        )
+        await store.schedule_reevaluation(tx.conn, event.edition, event.version, telemetry.inject_current())
         self._pending.set()
 
     async def reevaluate(self, runtime: ServiceRuntime) -> None:
@@ -176,55 +147,39 @@ class DossierEvaluator:
         Replicas share the jobs: a job's row is locked for the chunk, the
         others skip it.
         """
-        job = await tx.conn.fetchrow(
-            "SELECT edition, version, after, trace_context FROM reevaluations WHERE NOT done "
-            "ORDER BY edition, version LIMIT 1 FOR UPDATE SKIP LOCKED"
-        )
+        job = await store.next_job(tx.conn)
         if job is None:
             return False
-        edition, version = job["edition"], job["version"]
-        await self._lock_edition(tx, edition)
-        grille = await self._grilles.version(tx.conn, edition, version)
-        rows = await tx.conn.fetch(
-            "SELECT submission_id, event, trace_context FROM dossiers "
-            "WHERE edition = $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
-            edition,
-            job["after"] or _BEFORE_ALL,
-            self._chunk + 1,  # one more row tells whether this chunk is the last: `done` commits with it
-        )
-        last = len(rows) <= self._chunk
-        rows = rows[: self._chunk]
-        update = trace.get_current_span(telemetry.extract(json.loads(job["trace_context"]))).get_span_context()
+        await self._lock_edition(tx, job.edition)
+        grille = await self._grilles.version(tx.conn, job.edition, job.version)
+        # One more row than the chunk tells whether this chunk is the last: `done` commits with it.
+        dossiers = await store.dossiers_after(tx.conn, job.edition, job.after or _BEFORE_ALL, self._chunk + 1)
+        last = len(dossiers) <= self._chunk
+        dossiers = dossiers[: self._chunk]
+        update = trace.get_current_span(telemetry.extract(job.trace)).get_span_context()
         evaluations = []
         prepared: dict[UUID, outbox.OutboxRow] = {}
-        for row in rows:
-            dossier = SubmissionReceived.model_validate_json(row["event"])
+        for stored in dossiers:
+            dossier = stored.event
             # The re-evaluation joins the dossier's own trace, linked to the grille update.
             with self._tracer.start_as_current_span(
                 f"{self._name} re-evaluate",
-                context=telemetry.extract(json.loads(row["trace_context"])),
+                context=telemetry.extract(stored.trace),
                 links=[Link(update)] if update.is_valid else None,
-                attributes={"palmares.submission_id": str(dossier.submission_id), "palmares.grille_version": version},
+                attributes={
+                    "palmares.submission_id": str(dossier.submission_id),
+                    "palmares.grille_version": job.version,
+                },
             ):
                 result, summary = self._evaluate(dossier, grille)
                 prepared[result.event_id] = outbox.prepare(result)
-            evaluations.append((dossier.submission_id, dossier.revision, version, result.event_id, json.dumps(summary)))
-        if evaluations:
-            columns = [list(column) for column in zip(*evaluations, strict=True)]
-            inserted = await tx.conn.fetch(
-                """INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
-                   SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::uuid[], $5::jsonb[])
-                   ON CONFLICT DO NOTHING RETURNING event_id""",
-                *columns,
+            evaluations.append(
+                store.Evaluation(dossier.submission_id, dossier.revision, job.version, result.event_id, summary)
             )
-            await tx.publish_prepared([prepared[r["event_id"]] for r in inserted])
-        await tx.conn.execute(
-            "UPDATE reevaluations SET after = $3, done = $4 WHERE edition = $1 AND version = $2",
-            edition,
-            version,
-            rows[-1]["submission_id"] if rows else job["after"],
-            last,
-        )
+        if evaluations:
+            inserted = await store.insert_evaluations(tx.conn, evaluations)
+            await tx.publish_prepared([prepared[event_id] for event_id in inserted])
+        await store.advance_job(tx.conn, job, dossiers[-1].event.submission_id if dossiers else job.after, last)
         return True
 
 
