@@ -12,11 +12,12 @@ from playwright.async_api import BrowserContext, expect
 from tests.browser.harness import AxeLog, check_page
 from tests.browser.test_sign_in import operator_link, sign_in
 from tests.factories import WRITTEN_IN_2017_ADDED_IN_2018
-from tests.integration.harness import Api, Codes, Stack, dossier
+from tests.integration.harness import Api, Codes, Stack, dossier, next_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 GRILLE_2017 = Path(__file__).resolve().parents[2] / "deploy" / "grilles" / "grille-2017.json"
+GRILLE_2018 = GRILLE_2017.with_name("grille-2018.json")
 
 
 async def test_the_comite_reads_the_themes_the_grille_does_not_describe(
@@ -56,6 +57,23 @@ async def test_the_comite_reads_the_themes_the_grille_does_not_describe(
     await expect(page.locator("li[data-service='chatbot_municipal']")).to_have_count(0)  # not a 2017 service
     await expect(page.locator("li[data-service='open_data_portail']")).to_have_count(0)  # declared
     await expect(page.locator("li[data-service='fablab']")).to_have_count(1)  # nobody declared it
+    await expect(page.locator("li[data-cite]")).to_have_count(0)  # no next grille yet
+
+    # Once the next edition's grille is published, each theme names the service it added in answer.
+    following = next_edition()
+    assert following == edition + 1
+    await api.publish_grille({**json.loads(GRILLE_2018.read_text(encoding="utf-8")), "edition": following})
+    await page.reload()
+    for code, texts in WRITTEN_IN_2017_ADDED_IN_2018.items():
+        card = page.locator("section.theme", has=page.locator(f"li[data-cite='{code}']"))
+        assert set(await card.locator("li strong").all_inner_texts()) == {title for title, _ in texts}
+    await expect(page.get_by_text(f"La grille {following} (version 1) répond à trois thèmes")).to_have_count(1)
+    # The operators' JSON says the same (additive fields).
+    r = await api.client.get(f"/v1/editions/{edition}/tendances", headers=api.operator)
+    assert r.status_code == 200, r.text
+    assert r.json()["next_grille_version"] == 1
+    cited = {s["code"]: {e["title"] for e in t["examples"]} for t in r.json()["themes"] for s in t["cited_by"]}
+    assert cited == {code: {title for title, _ in texts} for code, texts in WRITTEN_IN_2017_ADDED_IN_2018.items()}
     assert await check_page(page, "jury-tendances", axe_log, shots) == []
 
     # The report's settings are a form (no JavaScript); a bad number is refused beside its field.

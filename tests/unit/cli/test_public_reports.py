@@ -20,6 +20,7 @@ def test_tendances_lines() -> None:
                 "share_of_dossiers": 1 / 3,
                 "categories": {"ville": 1, "village": 2},
                 "examples": [{"title": "Notre chatbot", "collectivite": "Lormont"}],
+                "cited_by": [{"code": "chatbot_municipal", "label": "Agent conversationnel"}],
             }
         ],
         "undeclared_services": [{"code": "fibre", "label": "Fibre"}],
@@ -28,6 +29,7 @@ def test_tendances_lines() -> None:
         "Tendances 2017 (grille version 2): 7 of 20 actions in 9 dossiers match no service.",
         "1. « chatbot »: 3 actions, 3 dossiers (33.3 %); village 2, ville 1",
         "     - Notre chatbot (Lormont)",
+        "     cited by grille 2018's added service chatbot_municipal: Agent conversationnel",
         "Services declared by no dossier: 1",
         "  fibre: Fibre",
     ]

@@ -88,6 +88,12 @@ def test_the_2017_tendances_feed_the_changelog_of_grille_2018() -> None:
     assert ChangelogEntry.model_validate_json(entry.model_dump_json()).theme == entry.theme
     with pytest.raises(ValidationError):
         ChangelogEntry(change=ChangeKind.REWORDED, service_code="site_internet", theme="chatbot")
+    # What the API and the comité's page show beside each theme: the same citations, keyed by theme.
+    cited_by = tendances.citations(found, g2018)
+    assert {code: t for t in found.themes for code, _ in cited_by.get(t.key, [])} == {
+        code: themes[entry.theme] for code, entry in by_code.items() if entry.theme is not None
+    }
+    assert all(label == g2018.service(code).label for pairs in cited_by.values() for code, label in pairs)
 
 
 def test_lemmas_fold_accents_and_plurals() -> None:

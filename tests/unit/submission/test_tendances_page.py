@@ -15,6 +15,7 @@ from palmares_submission.web.context import templates
 from tests.factories import WRITTEN_IN_2017_ADDED_IN_2018
 
 GRILLE_2017 = Path(__file__).resolve().parents[3] / "deploy" / "grilles" / "grille-2017.json"
+GRILLE_2018 = GRILLE_2017.with_name("grille-2018.json")
 
 
 def test_settings_from_the_url() -> None:
@@ -47,3 +48,29 @@ def test_the_page_shows_each_theme_with_its_actions_and_the_undeclared_services_
     undeclared = re.findall(r'<li data-service="(\w+)">', html)
     assert sorted(undeclared) == sorted(code for code, _ in found.undeclared_services)
     assert "open_data_portail" not in undeclared
+
+
+def test_the_page_shows_the_services_of_the_next_grille_that_cite_a_theme() -> None:
+    grille = Grille.model_validate({**json.loads(GRILLE_2017.read_text(encoding="utf-8")), "version": 1})
+    following = Grille.model_validate({**json.loads(GRILLE_2018.read_text(encoding="utf-8")), "version": 2})
+    texts = [(code, t) for code, written in WRITTEN_IN_2017_ADDED_IN_2018.items() for t in written]
+    actions = [ActionText(f"d{i}", f"Commune {i}", "ville", a, b, ()) for i, (_, (a, b)) in enumerate(texts)]
+    found = tendances.tendances(2017, grille, actions)
+    html = templates.get_template("jury/tendances.html.j2").render(
+        account=None,
+        csrf="",
+        **tendances_page.context(
+            grille,
+            found,
+            tendances_page.Options(),
+            next_grille=following,
+            citations=tendances.citations(found, following),
+        ),
+    )
+    assert "La grille 2018 (version 2) répond à trois thèmes par les services qu’elle ajoute." in html
+    cards = re.findall(r'<section class="carte theme".*?</section>', html, re.S)
+    for card, theme in zip(cards, found.themes, strict=True):
+        (code,) = re.findall(r'<li data-cite="(\w+)">', card)
+        assert {a.submission_id for a in theme.actions} == {
+            f"d{i}" for i, (written, _) in enumerate(texts) if written == code
+        }

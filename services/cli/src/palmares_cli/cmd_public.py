@@ -27,6 +27,10 @@ def tendances_lines(found: dict[str, Any]) -> list[str]:
             f"({_percent(theme['share_of_dossiers'])}); {categories}"
         )
         lines += [f"     - {e['title']} ({e['collectivite']})" for e in theme["examples"]]
+        lines += [
+            f"     cited by grille {found['edition'] + 1}'s added service {s['code']}: {s['label']}"
+            for s in theme.get("cited_by", [])
+        ]
     undeclared = found["undeclared_services"]
     lines.append(f"Services declared by no dossier: {len(undeclared)}")
     lines += [f"  {s['code']}: {s['label']}" for s in undeclared]

@@ -261,3 +261,14 @@ def cite_themes(found: Tendances, grille: Grille) -> list[ChangelogEntry]:
         else e
         for e in grille.changelog
     ]
+
+
+def citations(found: Tendances, grille: Grille) -> dict[tuple[str, ...], list[tuple[str, str]]]:
+    """Each theme's key → the next grille's « added » services that cite it (code, label), as `cite_themes` does."""
+    added = {e.service_code for e in grille.changelog if e.change is ChangeKind.ADDED}
+    labels = {s.code: s.label for s in grille.services}
+    cited: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for code, theme in answered_by(found, grille).items():
+        if code in added:
+            cited.setdefault(theme.key, []).append((code, labels[code]))
+    return cited

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from palmares_submission import api, tendances_store
 from palmares_submission.errors import ApiError, responses
@@ -18,6 +18,11 @@ class Example(BaseModel):
     collectivite: str
 
 
+class ServiceRef(BaseModel):
+    code: str
+    label: str
+
+
 class ThemeView(BaseModel):
     label: str
     key: list[str]
@@ -26,11 +31,11 @@ class ThemeView(BaseModel):
     share_of_dossiers: float
     categories: dict[str, int]
     examples: list[Example]
-
-
-class ServiceRef(BaseModel):
-    code: str
-    label: str
+    cited_by: list[ServiceRef] = Field(
+        default=[],
+        description="services the next edition's grille added that answer this theme (its changelog cites it); "
+        "empty while that grille is not published",
+    )
 
 
 class TendancesView(BaseModel):
@@ -41,6 +46,9 @@ class TendancesView(BaseModel):
     undescribed: int
     themes: list[ThemeView]
     undeclared_services: list[ServiceRef]
+    next_grille_version: int | None = Field(
+        default=None, description="the version of the next edition's grille that `cited_by` reads, once published"
+    )
 
 
 @router.get(
@@ -62,6 +70,7 @@ async def edition_tendances(
     if report is None:
         raise ApiError(404, f"Aucune grille publiée pour l’édition {edition}.")
     found = report.found
+    cited = report.citations
     return TendancesView(
         edition=edition,
         grille_version=report.grille_version,
@@ -77,8 +86,10 @@ async def edition_tendances(
                 share_of_dossiers=t.share_of_dossiers,
                 categories=t.categories,
                 examples=[Example(title=a.title, collectivite=a.collectivite) for a in t.examples],
+                cited_by=[ServiceRef(code=c, label=label) for c, label in cited.get(t.key, [])],
             )
             for t in found.themes
         ],
         undeclared_services=[ServiceRef(code=c, label=label) for c, label in found.undeclared_services],
+        next_grille_version=report.next_grille.version if report.next_grille else None,
     )

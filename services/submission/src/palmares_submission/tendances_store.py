@@ -29,10 +29,17 @@ class Report:
 
     grille: Grille
     found: tendances.Tendances
+    # The next edition's grille, once published: its « added » services cite the themes they answer.
+    next_grille: Grille | None = None
 
     @property
     def grille_version(self) -> int:
         return self.grille.version
+
+    @property
+    def citations(self) -> dict[tuple[str, ...], list[tuple[str, str]]]:
+        """Each theme's key → the next grille's added services that cite it (none before that grille)."""
+        return tendances.citations(self.found, self.next_grille) if self.next_grille else {}
 
 
 async def actions(conn: Connection, edition: int) -> list[tendances.ActionText]:
@@ -61,4 +68,10 @@ async def report(conn: Connection, edition: int, *, min_dossiers: int = 2, text_
     found = tendances.tendances(
         edition, grille, await actions(conn, edition), min_dossiers=min_dossiers, text_only=text_only
     )
-    return Report(grille, found)
+    following = await store.edition(as_asyncpg(conn), edition + 1)
+    next_grille = (
+        await store.grille_version(as_asyncpg(conn), edition + 1, following.grille_version)
+        if following is not None
+        else None
+    )
+    return Report(grille, found, next_grille)

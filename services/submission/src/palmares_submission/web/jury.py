@@ -332,5 +332,7 @@ async def tendances(edition: int, v: Visitor, request: Request) -> Response:
         v,
         "jury/tendances.html.j2",
         status_code=400 if error else 200,
-        **tendances_page.context(report.grille, report.found, chosen, error),
+        **tendances_page.context(
+            report.grille, report.found, chosen, error, next_grille=report.next_grille, citations=report.citations
+        ),
     )

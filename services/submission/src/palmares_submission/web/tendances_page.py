@@ -64,12 +64,21 @@ def undeclared_by_enjeu(grille: Grille, found: tendances.Tendances) -> list[tupl
 
 
 def context(
-    grille: Grille, found: tendances.Tendances, chosen: Options, error: OptionError | None = None
+    grille: Grille,
+    found: tendances.Tendances,
+    chosen: Options,
+    error: OptionError | None = None,
+    *,
+    next_grille: Grille | None = None,
+    citations: Mapping[tuple[str, ...], list[tuple[str, str]]] | None = None,
 ) -> dict[str, Any]:
-    """What the template `jury/tendances.html.j2` shows."""
+    """What the template `jury/tendances.html.j2` shows; `citations`: the next grille's added services per theme."""
+    cited = citations or {}
     return {
         "edition": found.edition,
         "grille_version": grille.version,
+        "next_grille": next_grille,
+        "cited": sum(1 for t in found.themes if cited.get(t.key)),
         "undeclared": undeclared_by_enjeu(grille, found),
         "found": found,
         "options": chosen,
@@ -79,7 +88,7 @@ def context(
         ),
         "grouped": sum(len(t.actions) for t in found.themes),
         "themes": [
-            (f"theme-{i}", t, french.sentence(t.label), categories_text(t.categories))
+            (f"theme-{i}", t, french.sentence(t.label), categories_text(t.categories), cited.get(t.key, []))
             for i, t in enumerate(found.themes, 1)
         ],
     }
