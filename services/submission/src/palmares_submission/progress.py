@@ -23,6 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -138,6 +139,8 @@ def edition_progress(counts: ProgressCounts, dead_letters: DeadLetters | None) -
     # Every dossier gets its award once the palmarès is out (notify waits for its final results).
     awarded = c.awards_sent + c.awards_failed
     award_total = c.dossiers if c.palmares_published_at is not None else 0
+    # Scoring and mentions evaluate the same dossiers from the same grille's publication.
+    evaluation = partial(job, kind="evaluation", total=c.dossiers, started_at=c.grille_published_at, now=c.now)
     return ProgressView(
         edition=c.edition,
         grille_version=c.grille_version,
@@ -148,24 +151,8 @@ def edition_progress(counts: ProgressCounts, dead_letters: DeadLetters | None) -
         awards=AwardCounts(queued=max(0, award_total - awarded), sent=c.awards_sent, failed=c.awards_failed),
         dead_letters=dead_letters,
         jobs=[
-            job(
-                "scoring",
-                "evaluation",
-                done=c.scoring,
-                total=c.dossiers,
-                recent=c.scoring_recent,
-                started_at=c.grille_published_at,
-                now=c.now,
-            ),
-            job(
-                "mentions",
-                "evaluation",
-                done=c.mentions,
-                total=c.dossiers,
-                recent=c.mentions_recent,
-                started_at=c.grille_published_at,
-                now=c.now,
-            ),
+            evaluation("scoring", done=c.scoring, recent=c.scoring_recent),
+            evaluation("mentions", done=c.mentions, recent=c.mentions_recent),
             job(
                 "notify",
                 "awards",
