@@ -14,12 +14,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
 from palmares_contracts import (
     Category,
-    CategoryOverride,
     Ceremony,
     Grille,
     GrilleBody,
 )
-from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime
 
 from palmares_submission import (
@@ -28,17 +26,15 @@ from palmares_submission import (
     palmares_exports,
     store,
     worklist,
-    worklist_store,
 )
+from palmares_submission.domain import jury as jury_rules
 from palmares_submission.domain.dossier import Revision
 from palmares_submission.errors import ApiError, responses
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.schemas import (
     COLLECTIVITE_CODE,
-    CategoryDecision,
     CategoryOverrideRequest,
     CategoryView,
-    Evaluation,
     EvaluationsView,
     ImportedLabels,
     JuryRequest,
@@ -54,11 +50,10 @@ from palmares_submission.schemas import (
     StatusView,
     SubmissionAccepted,
     SubmissionRequest,
-    WorklistItem,
     WorklistPage,
 )
 from palmares_submission.service import accounts as account_queries
-from palmares_submission.service import commands, status_view
+from palmares_submission.service import commands, status_view, views
 from palmares_submission.service import jury as jury_commands
 from palmares_submission.settings import SubmissionSettings
 
@@ -86,25 +81,11 @@ async def authenticate(request: Request) -> auth.Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "Authentification requise : jeton « Bearer » manquant.", headers=_UNAUTHENTICATED)
-    invalid = ApiError(401, "Jeton invalide ou révoqué.", headers=_UNAUTHENTICATED)
-    if len(token) > auth.MAX_TOKEN_LENGTH:
-        raise invalid
-    if auth.is_operator(token, request.app.state.operator_tokens):
-        caller = auth.Principal(operator=True, token_key=auth.token_key(token))
-    elif token.startswith(auth.JURY_PREFIX):
-        async with runtime_of(request).pool.acquire() as conn:
-            member = await account_queries.jury_member_of_token(conn, token)
-        if member is None:
-            raise invalid  # unknown, or revoked: at once
-        caller = auth.Principal(operator=False, jury=member.name, token_key=auth.token_key(token))
-    else:
-        if not token.startswith(auth.COLLECTIVITE_PREFIX):
-            raise invalid  # not a token this service issues: no database round trip
-        async with runtime_of(request).pool.acquire() as conn:
-            row = await store.collectivite_by_token(conn, auth.hash_token(token))
-        if row is None:
-            raise invalid
-        caller = auth.Principal(operator=False, code=row.code, token_key=auth.token_key(token))
+    caller = await account_queries.principal_of_token(
+        runtime_of(request).pool, token, request.app.state.operator_tokens
+    )
+    if caller is None:
+        raise ApiError(401, "Jeton invalide ou révoqué.", headers=_UNAUTHENTICATED)
     limiter: TokenRateLimiter = request.app.state.rate_limiter
     wait = await limiter.retry_after(caller.token_key, operator=caller.operator)
     if wait is not None:
@@ -230,8 +211,7 @@ def _with_token(done: commands.Registered) -> RegisterResponse:
 
 
 def _own_or_operator(caller: auth.Principal, code: str) -> None:
-    # Not `may_read`: a jury member reads every dossier but manages no collectivité's token.
-    if not (caller.operator or caller.code == code):
+    if not caller.may_manage(code):
         raise ApiError(403, "Ce jeton n’est pas celui de cette collectivité.")
 
 
@@ -271,32 +251,6 @@ async def revoke_token(code: CodePath, request: Request, caller: Caller) -> Resp
 # --- category of a collectivité for an edition -------------------------------------------------
 
 
-def _decision(override: CategoryOverride) -> CategoryDecision:
-    return CategoryDecision(**override.model_dump())
-
-
-async def _category_view(
-    conn: Connection,
-    row: store.CollectiviteRow,
-    edition: int,
-    village_max_population: int,
-    revision: int | None = None,
-) -> CategoryView:
-    history = await store.category_overrides(conn, row.code, edition)
-    recorded = commands.collectivite_in(row, edition, None, row.contact_email, village_max_population)
-    return CategoryView(
-        code=row.code,
-        edition=edition,
-        category=history[0].category if history else recorded.category,
-        population=recorded.population,
-        millesime=recorded.millesime,
-        category_from_population=recorded.category,
-        override=_decision(history[0]) if history else None,
-        history=[_decision(h) for h in history],
-        revision=revision,
-    )
-
-
 @router.get(
     "/editions/{edition}/collectivites/{code}/category",
     response_model=CategoryView,
@@ -306,10 +260,10 @@ async def _category_view(
 async def get_category(edition: EditionPath, code: CodePath, request: Request, _: Operator) -> CategoryView:
     """The collectivité's category for an edition, its population then, and the audit trail of decisions."""
     async with runtime_of(request).pool.acquire() as conn:
-        row = await store.collectivite(conn, code)
-        if row is None:
-            raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
-        return await _category_view(conn, row, edition, settings_of(request).village_max_population)
+        view = await views.category_of(conn, code, edition, settings_of(request).village_max_population)
+    if view is None:
+        raise ApiError(404, f"La collectivité {code} n'est pas inscrite.")
+    return view
 
 
 @router.put(
@@ -340,7 +294,7 @@ async def override_category(
         revision = done.revised.revision
         trace.get_current_span().set_attribute("palmares.submission_id", str(done.revised.submission_id))
     async with runtime.pool.acquire() as conn:
-        return await _category_view(conn, done.collectivite, edition, threshold, revision)
+        return await views.category_view(conn, done.collectivite, edition, threshold, revision)
 
 
 @router.put(
@@ -469,9 +423,7 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
 
     Operators and jury members (`jur_…`: the decision is signed with the member's name).
     """
-    decided_by = caller.jury or body.decided_by
-    if decided_by is None:
-        raise ApiError(422, "Indiquez qui décide (decided_by).", field="decided_by")
+    decided_by = jury_rules.signer(caller.jury, body.decided_by)
     done = await commands.run(
         runtime_of(request).transaction,
         lambda tx: jury_commands.decide(
@@ -530,15 +482,7 @@ async def list_submissions(
     except worklist.QueryError as exc:
         raise ApiError(422, exc.message, field=exc.field) from None
     async with runtime_of(request).pool.acquire() as conn:
-        total = (await worklist_store.counts(conn, query)).tous
-        rows = await worklist_store.rows(conn, query)
-    following = query.offset + len(rows)
-    return WorklistPage(
-        # The API's fields read from the row's (its properties included); the row's others stay out.
-        items=[WorklistItem.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        next_cursor=worklist.encode_cursor(following) if following < total else None,
-    )
+        return await views.worklist_page(conn, query)
 
 
 @router.get(
@@ -550,13 +494,7 @@ async def list_submissions(
 async def evaluations(edition: EditionPath, request: Request, _: Operator) -> EvaluationsView:
     """Every dossier's pré-notation and the jury's arobases (`palmares grille calibrer EDITION --from-api`)."""
     async with runtime_of(request).pool.acquire() as conn:
-        ed = await store.edition(conn, edition)
-        rows = await store.evaluations(conn, edition)
-    return EvaluationsView(
-        edition=edition,
-        grille_version=ed.grille_version if ed is not None else None,
-        dossiers=[Evaluation.model_validate(r, from_attributes=True) for r in rows],
-    )
+        return await views.evaluations(conn, edition)
 
 
 @router.post(

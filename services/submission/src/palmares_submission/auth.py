@@ -35,6 +35,10 @@ class Principal:
     def may_read(self, collectivite_code: str) -> bool:
         return self.staff or self.code == collectivite_code
 
+    def may_manage(self, collectivite_code: str) -> bool:
+        """Its token (rotate, revoke): operators, and the collectivité itself; not the jury, which reads every dossier."""
+        return self.operator or self.code == collectivite_code
+
 
 def new_token() -> str:
     """A fresh collectivité API token (256 bits of randomness), shown once."""

@@ -18,6 +18,14 @@ from palmares_submission.domain.errors import Invalid
 MAX_MENTIONS = 50
 
 
+def signer(member: str | None, declared: str | None) -> str:
+    """Who signs a decision: the jury member who records it, else the name the operator gives (required)."""
+    decided_by = member or declared
+    if decided_by is None:
+        raise Invalid("Indiquez qui décide (decided_by).", field="decided_by")
+    return decided_by
+
+
 def examined_revision(requested: int | None, current: int) -> int:
     """The revision the jury examined: the one its form showed, by default the current one.
 

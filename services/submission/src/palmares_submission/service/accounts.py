@@ -7,15 +7,17 @@ queries read with a connection. Secrets are made and checked by the pure
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
+import asyncpg
 from palmares_contracts import Event, utcnow
 from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import Tx
 
-from palmares_submission import account_store, auth
+from palmares_submission import account_store, auth, store
 from palmares_submission.account_store import JuryMemberRow
 from palmares_submission.domain import accounts
 from palmares_submission.domain.accounts import Account, JuryMember
@@ -64,6 +66,30 @@ async def jury_members(conn: Connection) -> list[JuryMemberRow]:
 async def jury_member_of_token(conn: Connection, token: str) -> JuryMember | None:
     """The jury member whose API token this is (None: unknown or revoked)."""
     return await account_store.jury_member_by_token(conn, auth.hash_token(token))
+
+
+async def principal_of_token(pool: asyncpg.Pool, token: str, operator_tokens: Iterable[str]) -> auth.Principal | None:
+    """Who calls the API with this bearer token (None: unknown, revoked, or not a token this service issues).
+
+    An operator's token, or one of no kind this service issues, costs no database round trip.
+    """
+    if len(token) > auth.MAX_TOKEN_LENGTH:
+        return None
+    if auth.is_operator(token, operator_tokens):
+        return auth.Principal(operator=True, token_key=auth.token_key(token))
+    if token.startswith(auth.JURY_PREFIX):
+        async with pool.acquire() as conn:
+            member = await jury_member_of_token(conn, token)
+        return (
+            auth.Principal(operator=False, jury=member.name, token_key=auth.token_key(token))
+            if member is not None
+            else None
+        )
+    if not token.startswith(auth.COLLECTIVITE_PREFIX):
+        return None
+    async with pool.acquire() as conn:
+        row = await store.collectivite_by_token(conn, auth.hash_token(token))
+    return auth.Principal(operator=False, code=row.code, token_key=auth.token_key(token)) if row is not None else None
 
 
 # --- sign-in links ------------------------------------------------------------------------------
