@@ -89,6 +89,7 @@ class Notifier:
             sender=self._sender,
             at=utcnow(),
         )
+        # The award's fields (`_queue_award`), from the event instead of the dossier: a helper would only rename them.
         await store.queue(
             tx.conn,
             store.Email(

@@ -436,6 +436,7 @@ async def jury_decision(submission_id: UUID, body: JuryRequest, request: Request
             mention_codes=body.mentions,
         ),
     )
+    # Alike on purpose: status_view._jury_view makes the same view of the stored decision (another row type).
     return JuryView(
         arobases=done.arobases,
         comment=done.comment,

@@ -122,6 +122,7 @@ def build_status_view(
 
 
 def _jury_view(jury: store.JuryRow, revision: int) -> JuryView:
+    # Alike on purpose: the jury-decision route makes the same view of the decision it just recorded (`Decided`).
     return JuryView(
         arobases=jury.arobases,
         comment=jury.comment,
