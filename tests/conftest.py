@@ -13,26 +13,18 @@ import pytest
 from palmares_stack.ports import LOCALHOST, free_port
 from palmares_stack.pytest_plugin import Infra
 
-from tests.integration.harness import Api, Codes, Stack, next_edition
+from tests.integration.harness import QUICK_RETRIES, Api, Codes, Stack, next_edition
 
 
 @pytest.fixture(scope="session")
 def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The four services as processes, started once per session on free ports."""
-    base = tmp_path_factory.mktemp("services")
-    token = "op_" + secrets.token_urlsafe(16)
     # The submission service's port is chosen first: notify writes it into the links of its emails.
     api_port = free_port()
     env = {
-        **infra.env(),
-        "OPERATOR_TOKEN": token,
         "PALMARES_PUBLIC_URL": f"http://{LOCALHOST}:{api_port}",
         "PALMARES_SIGNING_KEY": secrets.token_urlsafe(32),
-        "PALMARES_TRACE_DIR": str(base / "traces"),
-        # Quick retries: the tests inject SMTP refusals of a few seconds.
-        "PALMARES_SEND_BASE_DELAY_S": "0.5",
-        "PALMARES_SEND_MAX_DELAY_S": "2",
-        "PALMARES_SEND_MAX_ATTEMPTS": "60",
+        **QUICK_RETRIES,
         # Short enough for the paused-process campaign (a frozen process's transactions end after
         # 10 s; a frozen sender's email after 4 × 5 + 10 s), long enough for any honest transaction.
         "PALMARES_DB_IDLE_TIMEOUT_S": "10",
@@ -40,14 +32,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         # Re-evaluations in many small chunks: a test kills scoring between two of them.
         "PALMARES_REEVALUATION_CHUNK": "25",
     }
-    s = Stack(
-        env=env,
-        log_dir=base / "logs",
-        trace_dir=base / "traces",
-        mail_dir=infra.mail_dir,
-        operator_token=token,
-        ports={"submission": api_port},
-    )
+    s = Stack.on(infra, tmp_path_factory.mktemp("services"), env, ports={"submission": api_port})
     s.start()
     try:
         yield s

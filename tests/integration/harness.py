@@ -14,17 +14,20 @@ import email
 import email.policy
 import itertools
 import json
+import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from palmares_stack.process import ManagedProcess
+from palmares_stack.pytest_plugin import Infra
 from palmares_stack.services import SERVICES, ServiceEndpoint, start_service
 from palmares_submission.refdata import category_of, load_reference
 
@@ -33,6 +36,13 @@ from tests.factories import grille_body
 T = TypeVar("T")
 
 _editions = itertools.count(2031)
+
+# Quick retries of the emails: the tests inject SMTP refusals of a few seconds.
+QUICK_RETRIES = {
+    "PALMARES_SEND_BASE_DELAY_S": "0.5",
+    "PALMARES_SEND_MAX_DELAY_S": "2",
+    "PALMARES_SEND_MAX_ATTEMPTS": "60",
+}
 
 
 def next_edition() -> int:
@@ -51,6 +61,20 @@ class Stack:
     operator_token: str
     endpoints: dict[str, ServiceEndpoint] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)  # chosen before start (the public URL names it)
+
+    @classmethod
+    def on(cls, infra: Infra, base: Path, env: Mapping[str, str], ports: Mapping[str, int] | None = None) -> Stack:
+        """The four services (not started yet) on `infra`'s servers with `env` on top, a new operator token,
+        their logs and traces under `base`."""
+        token = "op_" + secrets.token_urlsafe(16)
+        return cls(
+            env={**infra.env(), "OPERATOR_TOKEN": token, "PALMARES_TRACE_DIR": str(base / "traces"), **env},
+            log_dir=base / "logs",
+            trace_dir=base / "traces",
+            mail_dir=infra.mail_dir,
+            operator_token=token,
+            ports=dict(ports or {}),
+        )
 
     @property
     def api_url(self) -> str:
@@ -156,6 +180,17 @@ def read_mails(mail_dir: Path, to: Iterable[str] | None = None) -> list[Mail]:
 
 
 Record = tuple[bytes | None, bytes, Sequence[tuple[str, bytes]]]
+
+
+async def create_database(database_url: str, name: str) -> str:
+    """The URL of database `name` on `database_url`'s server, created unless it exists."""
+    admin = await asyncpg.connect(database_url)
+    try:
+        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return database_url.rsplit("/", 1)[0] + "/" + name
 
 
 async def produce(bootstrap: str, topic: str, records: Iterable[Record], **options: Any) -> None:

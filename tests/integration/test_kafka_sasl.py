@@ -24,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -39,7 +38,7 @@ from palmares_stack.pytest_plugin import Infra
 from palmares_stack.services import ServiceEndpoint, start_service
 
 from tests.factories import grille_body
-from tests.integration.harness import Api, Codes, Stack, dossier, next_edition, read_mails
+from tests.integration.harness import Api, Codes, Stack, create_database, dossier, next_edition, read_mails
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -78,16 +77,6 @@ class SaslWorld:
     wrong_started_at: float
 
 
-async def create_database(database_url: str, name: str) -> str:
-    admin = await asyncpg.connect(database_url)
-    try:
-        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    return database_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="module")
 async def world(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SaslWorld]:
     # Kafka's data never sits under pytest's temp dirs (reset to 0700 by any pytest run, as root).
@@ -99,21 +88,11 @@ async def world(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
     try:
         bootstrap = kafka.start()
         database_url = await create_database(infra.database_url, DATABASE)
-        token = "op_" + secrets.token_urlsafe(16)
-        env = {
-            **infra.env(),
-            **sasl_env(bootstrap, "SCRAM-SHA-256", PASSWORD),
-            "DATABASE_URL": database_url,
-            "OPERATOR_TOKEN": token,
-            "PALMARES_TRACE_DIR": str(base / "traces"),
-        }
-        wrong_env = {**env, **sasl_env(bootstrap, "PLAIN", WRONG_PASSWORD)}
+        stack = Stack.on(infra, base, {**sasl_env(bootstrap, "SCRAM-SHA-256", PASSWORD), "DATABASE_URL": database_url})
+        wrong_env = {**stack.env, **sasl_env(bootstrap, "PLAIN", WRONG_PASSWORD)}
         started_at = time.monotonic()
         wrong_start = pool.submit(
             start_service, "scoring", wrong_env, base / "logs", tie_to_parent=True, instance="wrong-password"
-        )
-        stack = Stack(
-            env=env, log_dir=base / "logs", trace_dir=base / "traces", mail_dir=infra.mail_dir, operator_token=token
         )
         stack.start()
         yield SaslWorld(kafka, stack, wrong_start, base / "logs" / "scoring-wrong-password.log", started_at)

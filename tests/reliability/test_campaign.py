@@ -12,15 +12,13 @@ unexplained; the report gives the counts.
 from __future__ import annotations
 
 import asyncio
-import secrets
 
-import asyncpg
 import httpx
 import pytest
 from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
 
-from tests.integration.harness import Api, Codes, Stack
+from tests.integration.harness import QUICK_RETRIES, Api, Codes, Stack, create_database
 from tests.reliability.campaign import (
     TIMEOUT_S,
     Campaign,
@@ -58,34 +56,19 @@ async def test_campaign_on_three_brokers_survives_a_broker_killed(
 ) -> None:
     """RF 3, min.insync.replicas 2: losing one broker loses nothing and stops nothing."""
     local_infra(infra)
-    database = "palmares_cluster3"
-    admin = await asyncpg.connect(infra.database_url)
-    try:
-        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", database):
-            await admin.execute(f"CREATE DATABASE {database}")
-    finally:
-        await admin.close()
-    base = tmp_path_factory.mktemp("cluster3")
-    token = "op_" + secrets.token_urlsafe(16)
+    database_url = await create_database(infra.database_url, "palmares_cluster3")
     env = {
-        **infra.env(),
         "KAFKA_BOOTSTRAP_SERVERS": kafka_cluster3.bootstrap_servers,
-        "DATABASE_URL": infra.database_url.rsplit("/", 1)[0] + "/" + database,
+        "DATABASE_URL": database_url,
         "PALMARES_TOPIC_REPLICATION_FACTOR": "3",
         "PALMARES_TOPIC_MIN_ISR": "2",
-        "OPERATOR_TOKEN": token,
-        "PALMARES_TRACE_DIR": str(base / "traces"),
-        "PALMARES_SEND_BASE_DELAY_S": "0.5",
-        "PALMARES_SEND_MAX_DELAY_S": "2",
-        "PALMARES_SEND_MAX_ATTEMPTS": "60",
+        **QUICK_RETRIES,
     }
-    cluster_stack = Stack(
-        env=env, log_dir=base / "logs", trace_dir=base / "traces", mail_dir=infra.mail_dir, operator_token=token
-    )
+    cluster_stack = Stack.on(infra, tmp_path_factory.mktemp("cluster3"), env)
     cluster_stack.start()
     try:
         async with httpx.AsyncClient(base_url=cluster_stack.api_url, timeout=30) as client:
-            api = Api(client, token)
+            api = Api(client, cluster_stack.operator_token)
 
             async def kill_a_broker() -> None:
                 kafka_cluster3.kill_broker(1)  # SIGKILL one of three brokers mid-flow
@@ -94,7 +77,7 @@ async def test_campaign_on_three_brokers_survives_a_broker_killed(
 
             campaign = Campaign(
                 api, cluster_stack, codes, 2099, dossiers(500), "cluster",
-                database_url=infra.database_url.rsplit("/", 1)[0] + "/" + database,
+                database_url=database_url,
                 bootstrap=kafka_cluster3.bootstrap_servers,
             )  # fmt: skip
             report = await run(campaign, [("SIGKILL one of 3 brokers", kill_a_broker)], "campaign-3-brokers")
