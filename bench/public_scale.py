@@ -9,7 +9,9 @@ reference data, French actions declaring the services of grille 2018,
 arobases drawn 1–5), publishes it, then times what publication adds (the read
 models: `catalogue.build`) and what the public asks: the catalogue's searches
 and filters (`catalogue.search`) and the observatoire's five breakdowns
-(`observatoire_store.report`), each `--rounds` times, one at a time. The HTTP
+(`observatoire_store.report`), each `--rounds` times, one at a time, and the
+comité's tendances (`tendances_store.report`, default and text only) three
+times; prints the essential service least equally covered across départements. The HTTP
 layer is the full benchmark's business (`make bench`, its public phase); this
 isolates the SQL and the pure code behind it, at the size the issue sets
 (36,000 dossiers). Prints the figures, writes `.run/bench/public-scale.json`.
@@ -33,7 +35,7 @@ from uuid import uuid4
 
 from palmares_eventkit.db import create_pool, load_migrations, migrate
 from palmares_stack.postgres import PostgresServer
-from palmares_submission import catalogue, observatoire_store, refdata, store
+from palmares_submission import catalogue, observatoire_store, refdata, store, tendances_store
 from palmares_submission.catalogue import as_asyncpg
 
 from bench import stats
@@ -54,6 +56,7 @@ QUERIES: tuple[dict[str, object], ...] = (
     {},
 )
 BREAKDOWNS = ("region", "departement", "population", "kind", "territoire")
+TENDANCES_ROUNDS = 3  # each reads and lemmatises every action of the edition: seconds, not milliseconds
 
 
 async def seed(pool: Any, n: int) -> int:
@@ -173,6 +176,21 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
                     start = time.perf_counter()
                     observatoire_store.build(EDITION, by, grille, counts)
                     building.append(time.perf_counter() - start)
+            # The essentials' coverage across départements, the most unequal first (any breakdown
+            # carries the same national summaries).
+            essential = max(report.coverage.essentiels, key=lambda e: (e.gini, e.code), default=None)
+            inequality = report.coverage.inequality
+            # The comité's tendances over every action of the edition: the default report (declared
+            # services count) and the text-only one (every action's words are read).
+            tendances_s: dict[str, list[float]] = {"default": [], "text_only": []}
+            found: dict[str, Any] = {}
+            for _ in range(TENDANCES_ROUNDS):
+                for name, text_only in (("default", False), ("text_only", True)):
+                    start = time.perf_counter()
+                    tendances_report = await tendances_store.report(conn, EDITION, text_only=text_only)
+                    tendances_s[name].append(time.perf_counter() - start)
+                    assert tendances_report is not None
+                    found[name] = tendances_report.found
         return {
             "dossiers": dossiers,
             "actions": actions,
@@ -197,6 +215,34 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
                 if largest
                 else None
             ),
+            "essentials_largest_inequality": (
+                {
+                    "code": essential.code,
+                    "label": essential.label,
+                    "gini": essential.gini,
+                    "theil": essential.theil,
+                    "covered": essential.covered,
+                    "applicable": essential.applicable,
+                    "rate": essential.rate,
+                }
+                if essential
+                else None
+            ),
+            "essentials_rate_across_departements": {
+                "departements": inequality.departements,
+                "gini": inequality.gini,
+                "theil": inequality.theil,
+            },
+            "tendances_ms": {name: stats.summary_ms(times) for name, times in tendances_s.items()},
+            "tendances": {
+                name: {
+                    "actions": f.actions,
+                    "undescribed": f.undescribed,
+                    "themes": [(t.label, t.dossiers, len(t.actions)) for t in f.themes[:5]],
+                    "undeclared_services": len(f.undeclared_services),
+                }
+                for name, f in found.items()
+            },
         }
     finally:
         await pool.close()
