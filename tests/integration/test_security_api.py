@@ -178,7 +178,7 @@ async def test_401_without_a_valid_token_and_403_without_the_right(
             assert r.headers["WWW-Authenticate"] == "Bearer"
             answer = r.json()
             assert answer["error"] in (
-                "Authentification requise\u00a0: jeton «\u00a0Bearer\u00a0» manquant.",
+                "Authentification requise\u00a0: jeton d’accès manquant.",
                 "Jeton invalide ou révoqué.",
             )
             assert answer["detail"] == []

@@ -320,11 +320,18 @@ def build_rows_2016(
     return _sorted_unique(rows)
 
 
+# Names the package writes otherwise than French typography does (a collectivité's compound name takes
+# hyphens); the same code names the département and the région.
+SPELLING = {"986": "Wallis-et-Futuna"}
+
+
 def build_departements(
     departements: Iterable[dict[str, Any]], regions: Iterable[dict[str, Any]]
 ) -> list[tuple[str, str, str, str]]:
-    region_name = {r["code"]: r["nom"] for r in regions}
-    return sorted((d["code"], d["nom"], d["region"], region_name[d["region"]]) for d in departements)
+    region_name = {r["code"]: SPELLING.get(r["code"], r["nom"]) for r in regions}
+    return sorted(
+        (d["code"], SPELLING.get(d["code"], d["nom"]), d["region"], region_name[d["region"]]) for d in departements
+    )
 
 
 # ------------------------------------------------------------------------ output

@@ -381,3 +381,19 @@ def test_build_rows_2016() -> None:
         ("200000594", "43", 2400),  # 43 holds 1,500 of 2,400
     ]
     assert rows[-1].epci_type == "CC" and rows[-1].kind == "epci"
+
+
+def test_build_departements_writes_names_as_french_typography_does() -> None:
+    build = _load_build_script()
+    rows = build.build_departements(
+        [
+            {"code": "986", "nom": "Wallis et Futuna", "region": "986"},
+            {"code": "49", "nom": "Maine-et-Loire", "region": "52"},
+        ],
+        [{"code": "986", "nom": "Wallis et Futuna"}, {"code": "52", "nom": "Pays de la Loire"}],
+    )
+    assert rows == [
+        ("49", "Maine-et-Loire", "52", "Pays de la Loire"),
+        ("986", "Wallis-et-Futuna", "986", "Wallis-et-Futuna"),
+    ]
+    assert load_departements()["986"].name == "Wallis-et-Futuna"  # the shipped table

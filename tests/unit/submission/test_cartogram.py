@@ -48,4 +48,4 @@ def test_tile_map_of_values() -> None:
     assert tiles["974"].colour == cartogram.COLOURS[0] and tiles["75"].colour == cartogram.COLOURS[1]
     assert (tiles["01"].value, tiles["01"].colour, tiles["01"].text) == (None, "#ffffff", "pas de participante")
     assert tiles["29"].x == 0 and tiles["974"].y == cartogram.OUTRE_MER_ROW * cartogram.TILE
-    assert tiles["986"].name == "Wallis-et-Futuna"  # as French writes it (the reference data: « Wallis et Futuna »)
+    assert tiles["986"].name == "Wallis-et-Futuna"  # as French writes it (the package: « Wallis et Futuna »)

@@ -80,7 +80,7 @@ async def authenticate(request: Request) -> auth.Principal:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "Authentification requise : jeton « Bearer » manquant.", headers=_UNAUTHENTICATED)
+        raise ApiError(401, "Authentification requise : jeton d’accès manquant.", headers=_UNAUTHENTICATED)
     caller = await account_queries.principal_of_token(
         runtime_of(request).pool, token, request.app.state.operator_tokens
     )

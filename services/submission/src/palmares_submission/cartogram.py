@@ -48,10 +48,6 @@ OUTRE_MER: Final = ("971", "972", "973", "974", "976", "975", "977", "978", "984
 OUTRE_MER_ROW: Final = 13
 
 
-# Names the reference data writes otherwise than French typography does.
-SPELLING: Final = {"986": "Wallis-et-Futuna"}
-
-
 def layout() -> dict[str, tuple[int, int]]:
     """(column, row) of every département's tile."""
     return {**METROPOLE, **{code: (i, OUTRE_MER_ROW) for i, code in enumerate(OUTRE_MER)}}
@@ -145,8 +141,7 @@ def tile_map(values: Mapping[str, float | None], names: Mapping[str, str], *, un
         else:
             b = scale[bin_of(value, scale)]
             colour, ink, text = b.colour, b.ink, with_unit(french.number(value, decimals), unit)
-        name = SPELLING.get(code, names[code])
-        tiles.append(Tile(code, name, col * TILE, row * TILE, value, text, colour, ink))
+        tiles.append(Tile(code, names[code], col * TILE, row * TILE, value, text, colour, ink))
     columns = 1 + max(c for c, _ in layout().values())
     legend_y = (OUTRE_MER_ROW + 1) * TILE + 12
     return TileMap(

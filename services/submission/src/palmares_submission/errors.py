@@ -63,7 +63,7 @@ FRENCH_ERRORS = {
     "date_from_datetime_inexact": "une date AAAA-MM-JJ est attendue",
     "datetime_type": "une date et heure ISO 8601 est attendue",
     "datetime_parsing": "une date et heure ISO 8601 est attendue",
-    "none_required": "doit être absent ou null",
+    "none_required": "ce champ ne doit pas être renseigné",
     "model_type": "un objet JSON est attendu",
     "too_many_digits": "nombre trop long",
 }
