@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 from palmares_stack.ports import LOCALHOST, free_port
 from palmares_stack.pytest_plugin import Infra
@@ -47,8 +46,8 @@ def codes() -> Codes:
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
-        yield Api(client, stack.operator_token)
+    async with stack.api() as client:
+        yield client
 
 
 @pytest.fixture

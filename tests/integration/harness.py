@@ -80,6 +80,12 @@ class Stack:
     def api_url(self) -> str:
         return self.endpoints["submission"].url
 
+    @contextlib.asynccontextmanager
+    async def api(self, timeout_s: float = 30) -> AsyncIterator[Api]:
+        """A client of the submission service's API, with the stack's operator token."""
+        async with httpx.AsyncClient(base_url=self.api_url, timeout=timeout_s) as client:
+            yield Api(client, self.operator_token)
+
     def start(self, names: Iterable[str] = SERVICES) -> None:
         names = list(names)
         with ThreadPoolExecutor(len(names)) as pool:
@@ -282,8 +288,7 @@ class Api:
 @contextlib.asynccontextmanager
 async def open_edition(stack: Stack, *, http_timeout_s: float = 30) -> AsyncIterator[tuple[Api, int]]:
     """A client of the API and an edition of its own, its grille published: the campaign a test module shares."""
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=http_timeout_s) as client:
-        api = Api(client, stack.operator_token)
+    async with stack.api(http_timeout_s) as api:
         edition = next_edition()
         # The grille's default dossier deadline: 30 November of the year before the edition.
         await api.publish_grille(grille_body(edition))

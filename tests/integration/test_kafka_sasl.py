@@ -24,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -106,8 +105,8 @@ async def world(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
 
 @pytest.fixture
 async def sasl_api(world: SaslWorld) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=world.stack.api_url, timeout=30) as client:
-        yield Api(client, world.stack.operator_token)
+    async with world.stack.api() as api:
+        yield api
 
 
 async def test_services_with_sasl_credentials_carry_a_dossier_to_notified(

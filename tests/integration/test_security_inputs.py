@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.factories import grille_body
-from tests.integration.harness import Api, Codes, Stack, dossier, open_edition
+from tests.integration.harness import Codes, Stack, dossier, open_edition
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -360,8 +360,8 @@ async def test_hostile_but_valid_text_is_accepted_and_kept_as_text(
 
 async def test_the_rate_limit_answers_429_with_retry_after(stack: Stack, codes: Codes) -> None:
     """Default limit: 120 requests a minute per collectivité token (PALMARES_RATE_LIMIT)."""
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
-        api = Api(client, stack.operator_token)
+    async with stack.api() as api:
+        client = api.client
         token = {"Authorization": f"Bearer {await api.register(codes.take('ville'), 'pressee@ville.example')}"}
         other = {"Authorization": f"Bearer {await api.register(codes.take('ville'), 'calme@ville.example')}"}
         statuses = [(await client.get(f"/v1/submissions/{'0' * 32}", headers=token)).status_code for _ in range(120)]

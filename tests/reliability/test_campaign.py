@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 from palmares_stack.kafka import KafkaCluster
 from palmares_stack.pytest_plugin import Infra
@@ -67,8 +66,7 @@ async def test_campaign_on_three_brokers_survives_a_broker_killed(
     cluster_stack = Stack.on(infra, tmp_path_factory.mktemp("cluster3"), env)
     cluster_stack.start()
     try:
-        async with httpx.AsyncClient(base_url=cluster_stack.api_url, timeout=30) as client:
-            api = Api(client, cluster_stack.operator_token)
+        async with cluster_stack.api() as api:
 
             async def kill_a_broker() -> None:
                 kafka_cluster3.kill_broker(1)  # SIGKILL one of three brokers mid-flow
