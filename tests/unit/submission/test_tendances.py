@@ -117,3 +117,16 @@ def test_text_only_ignores_the_declared_services() -> None:
     assert tendances.tendances(2017, g2017, declared).themes == []
     (theme,) = tendances.tendances(2017, g2017, declared, text_only=True).themes
     assert (theme.key, theme.dossiers) == (("mediatheque",), 2)
+
+
+def test_the_index_of_the_services_keys_finds_what_reading_every_key_finds() -> None:
+    services = tendances.service_keys(_grille("grille-2018.json"))
+    keys = tendances.index(services)
+    texts = [f"{title}. {text}" for written in NEW_IN_2018.values() for title, text in written]
+    texts += [f"{title}. {text}" for title, text, _ in DESCRIBED]
+    texts.append("Les factures se paient avec TIPI ; un agent conversationnel (chatbot) répond aux usagers.")
+    for text in texts:
+        present = {k for k, _ in tendances.words(text)}
+        every_key = [s.code for s in services if any(set(k) <= present for k in s.keys)]
+        assert tendances.described_by(text, services, keys) == tendances.described_by(text, services) == every_key
+    assert {"paiement_en_ligne", "chatbot_municipal"} <= set(tendances.described_by(texts[-1], services, keys))

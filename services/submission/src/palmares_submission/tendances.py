@@ -62,15 +62,21 @@ def lemma(word: str) -> str:
     return folded
 
 
+@lru_cache(maxsize=65_536)
+def _significant(word: str) -> str | None:
+    """A word's lemma, or None for a short word, a function word or a word every dossier uses."""
+    if len(word) < 3 or unidecode(word.lower()) in _STOP:
+        return None
+    key = lemma(word)
+    return key if key not in _STOP and len(key) >= 3 else None
+
+
 def spans(text: str) -> list[tuple[str, int, int]]:
     """The significant words of a text: (lemma, start, end), in order."""
     found = []
     for m in _WORD.finditer(text):
-        part = m.group()
-        if len(part) < 3 or unidecode(part.lower()) in _STOP:
-            continue
-        key = lemma(part)
-        if key not in _STOP and len(key) >= 3:
+        key = _significant(m.group())
+        if key is not None:
             found.append((key, m.start(), m.end()))
     return found
 
@@ -114,11 +120,27 @@ def _is_word(key: tuple[str, ...], term: str) -> bool:
     return len(key) == 1 and " " not in term.strip() and key[0] not in _GENERIC
 
 
-def described_by(text: str, services: Sequence[ServiceKeys]) -> list[str]:
+Index = dict[str, list[tuple[str, frozenset[str]]]]
+
+
+def index(services: Sequence[ServiceKeys]) -> Index:
+    """The services' keys under their first lemma: a text is checked only against the keys one of its words opens
+    (at national scale, every action against every key was most of the report's time)."""
+    found: Index = {}
+    for s in services:
+        for k in s.keys:
+            found.setdefault(k[0], []).append((s.code, frozenset(k)))
+    return found
+
+
+def described_by(text: str, services: Sequence[ServiceKeys], keys: Index | None = None) -> list[str]:
     """The codes of the services whose term (or whole short label) the text holds: a term of several words, or
-    an acronym or a name; a label of two to four significant words."""
+    an acronym or a name; a label of two to four significant words. In the grille's order; `keys`: the
+    services' `index`, when the caller reads many texts."""
     present = set(_keys(text))
-    return [s.code for s in services if any(set(k) <= present for k in s.keys)]
+    by_first = index(services) if keys is None else keys
+    found = {code for word in present for code, key in by_first.get(word, ()) if key <= present}
+    return [s.code for s in services if s.code in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +243,8 @@ def tendances(
     everything = list(actions)
     services = service_keys(grille)
     known = set() if text_only else {s.code for s in grille.services}
-    pool = [a for a in everything if not (set(a.services) & known) and not described_by(a.text, services)]
+    keys = index(services)
+    pool = [a for a in everything if not (set(a.services) & known) and not described_by(a.text, services, keys)]
     declared = {c for a in everything for c in a.services}
     dossiers = len({a.submission_id for a in everything})
     return Tendances(
