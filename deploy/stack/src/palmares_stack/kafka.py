@@ -298,6 +298,16 @@ class KafkaCluster(Server):
         node = self._node(index)
         if node.is_running and node.process is not None:
             node.process.kill()
+        # The ports were released a moment ago; a socket of the old process may
+        # linger a little while the kernel tears it down.
+        deadline = time.monotonic() + min(timeout, 15.0)
+        while not all(port_is_free(p, self.host) for p in (node.broker_port, node.controller_port)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"kafka-{index}: port {node.broker_port} or {node.controller_port} is still taken; "
+                    "cannot restart the broker on its recorded ports"
+                )
+            time.sleep(0.2)
         self._spawn(node, find_java(), self._libs_dir or ensure_kafka_libs())
         self._wait_ready(self.nodes, timeout)
 
