@@ -10,7 +10,7 @@ import httpx
 import pytest
 from palmares_submission import auth
 from palmares_submission.body_limit import BodySizeLimit
-from palmares_submission.ratelimit import TokenRateLimiter
+from palmares_submission.ratelimit import MovingWindows, TokenRateLimiter, parse_limits
 from palmares_submission.settings import SubmissionSettings
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -135,3 +135,44 @@ async def test_body_size_limit() -> None:
         lying = await client.post("/", content=b"z" * 10, headers={"content-length": "999999"})
         assert lying.status_code == 413  # refused on the declared length, unread
         assert json.loads(lying.content)["error"].startswith("Requête trop volumineuse")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_moving_window_allows_again_when_the_oldest_hit_leaves_it() -> None:
+    clock = _Clock()
+    windows = MovingWindows(parse_limits("3/minute"), clock)
+    assert [windows.hit("a") for _ in range(3)] == [None, None, None]
+    clock.now += 20
+    assert windows.hit("a") == 40.0  # the first hit leaves the window in 40 s
+    assert windows.hit("b") is None  # another key has its own window
+    clock.now += 40  # a minute after the first three: they all left the window
+    assert [windows.hit("a") for _ in range(3)] == [None, None, None]
+    assert windows.hit("a") == 60.0
+
+
+def test_a_refused_hit_is_not_counted_in_any_window() -> None:
+    clock = _Clock()
+    windows = MovingWindows(parse_limits("1/second; 2/hour"), clock)
+    assert windows.hit("k") is None
+    assert windows.hit("k") == 1.0  # refused by the per-second window: the hour still holds one hit
+    clock.now += 1
+    assert windows.hit("k") is None
+    clock.now += 1
+    assert windows.hit("k") == 3598.0  # the hour is full: its first hit leaves it in 3598 s
+
+
+def test_idle_keys_are_swept_away() -> None:
+    clock = _Clock()
+    windows = MovingWindows(parse_limits("5/minute"), clock)
+    for i in range(1023):
+        windows.hit(f"old-{i}")
+    clock.now += 61
+    windows.hit("new")  # the table reached its sweep size: every idle key goes
+    assert len(windows._hits) == 1

@@ -29,6 +29,43 @@ DB_STATEMENTS = Counter("palmares_db_statements_total", "SQL statements sent to 
 Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of the service's pool, or one opened alone: what a transaction runs on."""
 
+
+class PooledConnection(asyncpg.Connection):
+    """asyncpg's connection, reset on release only when it kept session state.
+
+    asyncpg's pool sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` whenever a connection goes back to it: one more round trip per
+    transaction, for every event handled and every request served, although a
+    service's transactions leave nothing behind (their locks are
+    ``pg_advisory_xact_lock``, their settings ``SET LOCAL``, their temporary
+    tables ``ON COMMIT DROP``). The few users that do keep session state (the
+    outbox relay's advisory lock and ``SET``, a ``LISTEN``, the migrations'
+    lock) call :func:`keep_session_state`, and only their connection gets the
+    full reset. A transaction left open is rolled back by the pool whatever
+    this says (``Connection._reset``). ``get_reset_query`` is asyncpg's
+    documented hook for this (a subclass decides what ``reset`` sends).
+    """
+
+    _session_state = False
+
+    def mark_session_state(self) -> None:
+        self._session_state = True
+
+    def get_reset_query(self) -> str:
+        if not self._session_state:
+            return ""
+        self._session_state = False
+        return str(super().get_reset_query())
+
+
+def keep_session_state(conn: Connection) -> None:
+    """Declare that ``conn`` (of :func:`create_pool`) now holds session state: the pool resets it fully."""
+    mark = getattr(conn, "mark_session_state", None)
+    if mark is None:
+        raise TypeError(f"{conn!r} is not a connection of palmares_eventkit.db.create_pool")
+    mark()
+
+
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -93,6 +130,7 @@ async def create_pool(
         server_settings=settings,
         command_timeout=60,
         init=_count_statements,
+        connection_class=PooledConnection,
     )
     assert pool is not None
     return pool
@@ -113,6 +151,7 @@ async def migrate(pool: asyncpg.Pool, schema: str, migrations: list[Migration]) 
     async with pool.acquire() as conn:
         # Session-level lock keyed on the schema: concurrent instances wait here.
         await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrate:{schema}")
+        keep_session_state(conn)
         try:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             await conn.execute(

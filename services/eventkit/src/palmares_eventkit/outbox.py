@@ -33,7 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from palmares_contracts import Event, encode, topic_of
 from palmares_eventkit import telemetry
-from palmares_eventkit.db import Connection
+from palmares_eventkit.db import Connection, keep_session_state
 from palmares_eventkit.producer import Producer
 from prometheus_client import Counter, Gauge
 
@@ -197,6 +197,7 @@ class OutboxRelay:
                 if self._stopping:
                     return  # the leader drains the outbox
                 await asyncio.sleep(self._poll_interval_s)
+            keep_session_state(conn)  # the lock, the SET and the LISTEN below are the session's
             if self._idle_session_timeout_s:
                 # Session-wide (not SET LOCAL): the lock is the session's. The relay speaks at least
                 # every poll interval, far below it; the pool's reset on release restores the default.

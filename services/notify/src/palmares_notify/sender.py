@@ -30,6 +30,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 from palmares_contracts import NotificationFailed, NotificationSent
 from palmares_eventkit import telemetry
+from palmares_eventkit.db import keep_session_state
 from palmares_eventkit.runtime import ServiceRuntime, Tx
 from prometheus_client import Counter
 
@@ -148,6 +149,7 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
 
         try:
             await listener.add_listener(MAIL_CHANNEL, on_notify)
+            keep_session_state(listener)  # LISTEN is the session's: UNLISTEN on release
             try:
                 await asyncio.gather(*(worker() for _ in range(settings.send_workers)))
             finally:

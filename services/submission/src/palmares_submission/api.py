@@ -140,7 +140,7 @@ class AuthenticatedFirst(APIRoute):
             caller = await authenticate(request)
             request.state.principal = caller
             for guard in guards:
-                guard(caller)
+                await guard(caller)
             response: Response = await handler(request)
             return response
 
@@ -152,25 +152,26 @@ router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 Caller = Annotated[auth.Principal, Depends(principal)]
 
 
-def require_operator(caller: Caller) -> auth.Principal:
+async def require_operator(caller: Caller) -> auth.Principal:
     if not caller.operator:
         raise ApiError(403, "Action réservée aux opérateurs du label.")
     return caller
 
 
-def require_collectivite(caller: Caller) -> auth.Principal:
+async def require_collectivite(caller: Caller) -> auth.Principal:
     if caller.operator or caller.code is None:
         raise ApiError(403, "Le dépôt d’un dossier se fait avec le jeton de la collectivité.")
     return caller
 
 
-def require_staff(caller: Caller) -> auth.Principal:
+async def require_staff(caller: Caller) -> auth.Principal:
     if not caller.staff:
         raise ApiError(403, "Action réservée au jury et aux opérateurs du label.")
     return caller
 
 
-# Role checks that need the principal alone: run before the body is read (AuthenticatedFirst).
+# Role checks that need the principal alone: run before the body is read (AuthenticatedFirst). Coroutines,
+# though they never wait: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
 _PRE_BODY_GUARDS = (require_operator, require_collectivite, require_staff)
 
 Operator = Annotated[auth.Principal, Depends(require_operator)]
