@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 from uuid import UUID
 
@@ -136,7 +136,7 @@ NEXT_LEVEL = {
 SID = UUID("6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17")
 
 
-def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender = SENDER) -> EmailMessage:
+def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender = SENDER) -> Message:
     """The receipt of a dossier deposited on 2 November 2016 at 14:03 in Paris."""
     return render.render_receipt(
         notification=render.notification_id("receipt", SID, revision),
@@ -152,7 +152,7 @@ def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender =
     )
 
 
-def award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
+def award(collectivite: dict[str, Any], **kw: Any) -> Message:
     """An award of the 2017 edition (ceremony in Lille on 1 February 2017); `kw` overrides any argument."""
     fields: dict[str, Any] = {
         "notification": render.notification_id("award", SID),
@@ -171,7 +171,7 @@ def award(collectivite: dict[str, Any], **kw: Any) -> EmailMessage:
     return render.render_award(**{**fields, **kw})
 
 
-def letters() -> dict[str, EmailMessage]:
+def letters() -> dict[str, Message]:
     """Every kind of letter, on sample data, by a name that says what it shows."""
     return {
         "receipt-village": receipt(FREHEL, 1),
