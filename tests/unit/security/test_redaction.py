@@ -116,6 +116,36 @@ def test_exported_spans_carry_no_token_nor_email() -> None:
     assert finished.get_span_context() is not None and finished.name == "smtp send"
 
 
+def _finished_span(secret_in: str) -> Any:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("test").start_as_current_span("consume", attributes={"topic": "scores.v1"}) as span:
+        span.add_event("retry", {"attempt": 1, "to": CONTACT if secret_in == "event" else "x"})
+        if secret_in == "status":
+            span.set_status(trace.Status(trace.StatusCode.ERROR, f"refused {CONTACT}"))
+        if secret_in == "attribute":
+            span.set_attribute("error", f"refused {CONTACT}")
+    (finished,) = memory.get_finished_spans()
+    return finished
+
+
+def test_a_span_with_nothing_to_redact_is_exported_as_is() -> None:
+    span = _finished_span("nowhere")
+    assert telemetry.redacted_span(span) is span
+
+
+@pytest.mark.parametrize("secret_in", ["event", "status", "attribute"])
+def test_a_span_with_a_secret_anywhere_is_copied_redacted(secret_in: str) -> None:
+    span = _finished_span(secret_in)
+    redacted = telemetry.redacted_span(span)
+    assert redacted is not span
+    dumped = json.dumps(telemetry.span_to_dict(redacted)) + str(redacted.status.description)
+    dumped += json.dumps([dict(e.attributes or {}) for e in redacted.events])
+    assert CONTACT not in dumped and "[email]" in dumped
+    assert dict(redacted.attributes or {})["topic"] == "scores.v1"
+
+
 def test_setup_tracing_redacts_the_local_trace_files(tmp_path: Any) -> None:
     provider = telemetry.setup_tracing("notify-test", tmp_path)
     with provider.get_tracer("t").start_as_current_span("smtp send") as span:

@@ -62,20 +62,34 @@ class RedactingSpanExporter(SpanExporter):
 
 
 def redacted_span(span: ReadableSpan) -> ReadableSpan:
-    """A copy of `span` whose attributes, event attributes and status description hold no secret."""
+    """A copy of `span` whose attributes, event attributes and status description hold no secret.
+
+    `span` itself when nothing in it needed redacting (nearly every span): a
+    copy costs more than everything else the export does.
+    """
     status = span.status
-    if status.description:
-        status = Status(status.status_code, redact(status.description))
+    description = status.description
+    attributes = dict(span.attributes or {})
+    redacted_attributes = {k: redact_value(v) for k, v in attributes.items()}
+    events = [(e, dict(e.attributes or {})) for e in span.events]
+    redacted_events = [{k: redact_value(v) for k, v in attrs.items()} for _, attrs in events]
+    name = redact(span.name)
+    if (
+        name == span.name
+        and (not description or redact(description) == description)
+        and redacted_attributes == attributes
+        and all(r == attrs for r, (_, attrs) in zip(redacted_events, events, strict=True))
+    ):
+        return span
+    if description:
+        status = Status(status.status_code, redact(description))
     return ReadableSpan(
-        name=redact(span.name),
+        name=name,
         context=span.get_span_context(),
         parent=span.parent,
         resource=span.resource,
-        attributes={k: redact_value(v) for k, v in (span.attributes or {}).items()},
-        events=[
-            Event(e.name, {k: redact_value(v) for k, v in (e.attributes or {}).items()}, e.timestamp)
-            for e in span.events
-        ],
+        attributes=redacted_attributes,
+        events=[Event(e.name, r, e.timestamp) for (e, _), r in zip(events, redacted_events, strict=True)],
         links=span.links,
         kind=span.kind,
         status=status,
