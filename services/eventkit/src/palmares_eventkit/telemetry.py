@@ -69,6 +69,7 @@ def redacted_span(span: ReadableSpan) -> ReadableSpan:
     """
     status = span.status
     description = status.description
+    redacted_description = redact(description) if description else description
     attributes = dict(span.attributes or {})
     redacted_attributes = {k: redact_value(v) for k, v in attributes.items()}
     events = [(e, dict(e.attributes or {})) for e in span.events]
@@ -76,13 +77,13 @@ def redacted_span(span: ReadableSpan) -> ReadableSpan:
     name = redact(span.name)
     if (
         name == span.name
-        and (not description or redact(description) == description)
+        and redacted_description == description
         and redacted_attributes == attributes
         and all(r == attrs for r, (_, attrs) in zip(redacted_events, events, strict=True))
     ):
         return span
     if description:
-        status = Status(status.status_code, redact(description))
+        status = Status(status.status_code, redacted_description)
     return ReadableSpan(
         name=name,
         context=span.get_span_context(),

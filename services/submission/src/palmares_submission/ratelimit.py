@@ -43,7 +43,6 @@ class MovingWindows:
         self._limits = [(item.amount, float(item.get_expiry())) for item in items]
         self._longest = max((seconds for _, seconds in self._limits), default=0.0)
         self._hits: dict[str, list[deque[float]]] = {}
-        self._last_hit: dict[str, float] = {}
         self._sweep_at = 1024
         self._clock = clock
 
@@ -63,12 +62,13 @@ class MovingWindows:
             return wait
         for times in windows:
             times.append(now)  # the deque's maxlen drops the hit that left the window
-        self._last_hit[key] = now
         return None
 
     def _sweep(self, now: float) -> None:
-        for key in [k for k, at in self._last_hit.items() if at <= now - self._longest]:
-            del self._hits[key], self._last_hit[key]
+        # Every window of a key holds its last hit (hits are counted in all of them together).
+        idle = [k for k, windows in self._hits.items() if windows[0] and windows[0][-1] <= now - self._longest]
+        for key in idle:
+            del self._hits[key]
         self._sweep_at = max(1024, 2 * len(self._hits))
 
 
