@@ -221,6 +221,40 @@ async def test_the_status_view_keeps_the_newest_results_and_every_notification(
     ]
 
 
+async def test_the_status_view_written_once_per_batch_keeps_the_same_newest_results(
+    submission_service: tuple[InMemory, ServiceRuntime],
+) -> None:
+    """The rows of a batch are written in one statement: several for one dossier reduce to the newest."""
+    harness, runtime = submission_service
+    sid = uuid4()
+    common: dict[str, Any] = {"submission_id": sid, "edition": 2017, "collectivite_code": "49007"}
+
+    def scored(revision: int, grille_version: int, score: float) -> Raw:
+        return Raw.of(
+            SubmissionScored(
+                **common, revision=revision, grille_version=grille_version, score=score, arobases=2,
+                category=Category.VILLE,
+            )
+        )  # fmt: skip
+
+    await harness.feed(SCORES, [scored(2, 1, 40.0), scored(3, 1, 50.0), scored(1, 2, 10.0), scored(3, 1, 51.0)])
+    notification = uuid4()
+    fields: dict[str, Any] = {
+        **common, "notification_id": notification, "kind": NotificationKind.AWARD, "to": "a@angers.example",
+        "message_id": "<m@palmares>", "revision": 3,
+    }  # fmt: skip
+    await harness.feed(
+        NOTIFICATIONS, [Raw.of(NotificationFailed(**fields, reason="boîte pleine")), Raw.of(NotificationSent(**fields))]
+    )
+    async with runtime.pool.acquire() as conn:
+        results = await store.results(conn, sid)
+        notes = await store.notifications(conn, sid)
+    # Revision 3 wins over the later revision 1; of the two equal keys, the later event.
+    assert (results["score"].revision, results["score"].grille_version) == (3, 1)
+    assert results["score"].decoded()["score"] == 51.0
+    assert [(n.status, n.reason) for n in notes] == [("sent", None)]
+
+
 async def test_the_accounts_commands_invite_sign_in_once_sign_out_and_revoke(
     submission_service: tuple[InMemory, ServiceRuntime],
 ) -> None:

@@ -80,14 +80,15 @@ class DossierEvaluator:
         return (Subscription(SUBMISSIONS, self.on_submission), Subscription(GRILLES, self.on_grille))
 
     async def _lock_edition(self, tx: Tx, edition: int) -> None:
-        await store.lock_edition(tx.conn, f"{self._name}:edition:{edition}")
+        await tx.lock(f"{self._name}:edition:{edition}")
 
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
         """Store the dossier's new revision and evaluate it under the edition's latest grille.
 
-        Three statements per dossier besides the outbox row: the edition's lock, a read
-        (the revision known and the latest version), one write (the dossier and its
-        evaluation); each round trip costs both sides more CPU than the work it carries.
+        Two statements per dossier: a read (the revision known and the latest version)
+        and one write (the dossier and its evaluation); the edition's lock and the
+        outbox rows are taken and written once per batch (`Tx`). Each round trip costs
+        both sides more CPU than the work it carries.
         """
         await self._lock_edition(tx, event.edition)
         known = await store.known(tx.conn, event.submission_id, event.edition)

@@ -21,11 +21,6 @@ JSON = dict[str, Any]
 """A JSON object as stored (a trace context, an evaluation's summary)."""
 
 
-async def lock_edition(conn: Connection, key: str) -> None:
-    """The edition's transaction lock (`key` names the service and the edition)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
-
-
 # --- a new dossier revision ----------------------------------------------------------------------
 
 

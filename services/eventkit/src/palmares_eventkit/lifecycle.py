@@ -121,7 +121,8 @@ class ServiceRuntime:
         consumer = Consumer(
             f"{self.service}.{topic.name}",
             subscription,
-            transaction=self.transaction,
+            # A batch's outbox rows and status-view writes go in one statement each.
+            transaction=lambda: self.transaction(deferred=True),
             dead_letter=self._dead_letter,
             settings=self.settings,
             tracer=self.tracer,
@@ -129,7 +130,7 @@ class ServiceRuntime:
         )
         self._subscriptions.append(subscription)
         self._topics.setdefault(topic.name, topic)
-        bind(self.broker, consumer, max_records=self.settings.batch_max_records, service=self.service)
+        bind(self.broker, consumer, settings=self.settings, service=self.service)
 
     @property
     def subscriptions(self) -> tuple[Subscription[Any], ...]:
@@ -153,10 +154,15 @@ class ServiceRuntime:
             self._relay.wake()
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """A transaction on the service's schema whose emitted events go through the outbox."""
+    async def transaction(self, *, deferred: bool = False) -> AsyncIterator[Tx]:
+        """A transaction on the service's schema whose emitted events go through the outbox.
+
+        `deferred`: its outbox rows and `Tx.write`s are sent together just before the commit.
+        """
         async with self.pool.acquire() as conn, conn.transaction():
-            yield Tx(conn, self.schema)
+            tx = Tx(conn, self.schema, deferred)
+            yield tx
+            await tx.flush()
 
     async def _dead_letter(self, source: SourceRecord, consumer: str, error_type: str, error: str) -> None:
         await dead_letter(self.producer, source, consumer=consumer, error_type=error_type, error=error)

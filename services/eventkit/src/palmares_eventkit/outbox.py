@@ -96,11 +96,6 @@ WITH inserted AS (
 SELECT pg_notify($6, '')"""
 
 
-async def enqueue(conn: Connection, event: Event, *, schema: str) -> None:
-    """Write `event` to the outbox in the caller's transaction (topic and key from the registry)."""
-    await insert(conn, [prepare(event)], schema=schema)
-
-
 async def withdraw(conn: Connection, event_id: UUID) -> bool:
     """Take back an event written earlier in the caller's transaction (or committed, not yet relayed).
 

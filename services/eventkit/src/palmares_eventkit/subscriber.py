@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from palmares_eventkit.consumer import Consumer
+from palmares_eventkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
     return [bytes(body) for body in message.body]
 
 
-def bind(broker: KafkaBroker, consumer: Consumer[Any], *, max_records: int, service: str) -> None:
+def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSettings, service: str) -> None:
     """Subscribe `consumer` to its topic on `broker`, in its own consumer group (named after it)."""
 
     async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
@@ -72,7 +73,9 @@ def bind(broker: KafkaBroker, consumer: Consumer[Any], *, max_records: int, serv
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         batch=True,
-        max_records=max_records,
+        max_records=settings.batch_max_records,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
         parser=tolerant_parser,
         decoder=_raw_bodies,
         title=f"{consumer.name}:consume",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,6 @@ class CollectiviteRow:
     departement: str
     category: str
     contact_email: str
-
-
-async def lock(conn: Connection, key: str) -> None:
-    """Serialize, until the transaction ends, the transactions that take the same key (`dossier:…`, `edition:…`)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
 
 
 _COLLECTIVITE_COLUMNS = ("code", "kind", "name", "population", "departement", "category", "contact_email")
@@ -321,22 +317,41 @@ async def results(conn: Connection, submission_id: UUID) -> dict[str, ResultRow]
     return {r["kind"]: ResultRow(**dict(r)) for r in rows}
 
 
-async def upsert_result(
-    conn: Connection, submission_id: UUID, kind: str, revision: int, grille_version: int, payload: str
-) -> None:
-    """Keep the newest result of a kind: by revision, then by grille version."""
+@dataclass(frozen=True, slots=True)
+class NewResult:
+    """A result of another service (`score` or `mentions`) for the status view, its event as JSON."""
+
+    submission_id: UUID
+    kind: str
+    revision: int
+    grille_version: int
+    payload: str
+
+
+async def upsert_results(conn: Connection, rows: Sequence[NewResult]) -> None:
+    """Keep the newest result of each kind: by revision, then by grille version (one round trip for many).
+
+    Rows for one dossier and kind are reduced to the newest first (later wins a tie, as
+    one statement at a time would do): `ON CONFLICT DO UPDATE` may touch a row once only.
+    """
+    newest: dict[tuple[UUID, str], NewResult] = {}
+    for row in rows:
+        kept = newest.get((row.submission_id, row.kind))
+        if kept is None or (kept.revision, kept.grille_version) <= (row.revision, row.grille_version):
+            newest[(row.submission_id, row.kind)] = row
+    kept_rows = list(newest.values())
     await conn.execute(
         """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
-           VALUES ($1, $2, $3, $4, $5::jsonb)
+           SELECT s, k, r, g, p::jsonb FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[]) AS u(s, k, r, g, p)
            ON CONFLICT (submission_id, kind) DO UPDATE
              SET revision = EXCLUDED.revision, grille_version = EXCLUDED.grille_version,
                  payload = EXCLUDED.payload, updated_at = now()
            WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
-        submission_id,
-        kind,
-        revision,
-        grille_version,
-        payload,
+        [r.submission_id for r in kept_rows],
+        [r.kind for r in kept_rows],
+        [r.revision for r in kept_rows],
+        [r.grille_version for r in kept_rows],
+        [r.payload for r in kept_rows],
     )
 
 
@@ -417,25 +432,30 @@ async def notifications(conn: Connection, submission_id: UUID) -> list[Notificat
     return [NotificationRow(**dict(r)) for r in rows]
 
 
-async def record_notification(conn: Connection, n: NotificationRow) -> None:
-    """Record a notification, or its new state (a failed email sent at last)."""
+async def record_notifications(conn: Connection, rows: Sequence[NotificationRow]) -> None:
+    """Record notifications, or their new state (a failed email sent at last); one round trip for many.
+
+    The last state of each notification wins (rows come in the order of its events).
+    """
+    last = list({n.notification_id: n for n in rows}.values())
     await conn.execute(
         """INSERT INTO notifications (notification_id, submission_id, revision, edition, collectivite_code, kind,
                                       status, to_addr, message_id, reason, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[],
+                                $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
            ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
              occurred_at = EXCLUDED.occurred_at""",
-        n.notification_id,
-        n.submission_id,
-        n.revision,
-        n.edition,
-        n.collectivite_code,
-        n.kind,
-        n.status,
-        n.to,
-        n.message_id,
-        n.reason,
-        n.occurred_at,
+        [n.notification_id for n in last],
+        [n.submission_id for n in last],
+        [n.revision for n in last],
+        [n.edition for n in last],
+        [n.collectivite_code for n in last],
+        [n.kind for n in last],
+        [n.status for n in last],
+        [n.to for n in last],
+        [n.message_id for n in last],
+        [n.reason for n in last],
+        [n.occurred_at for n in last],
     )
 
 

@@ -72,12 +72,12 @@ async def run(
 
 async def _lock_dossier(tx: Tx, edition: int, code: str) -> None:
     """Serialize the changes of one dossier (submissions, revisions, category overrides)."""
-    await store.lock(tx.conn, f"dossier:{edition}:{code}")
+    await tx.lock(f"dossier:{edition}:{code}")
 
 
 async def _lock_edition(tx: Tx, edition: int) -> None:
     """Serialize the changes of an edition (grille versions, jury decisions, the palmarès)."""
-    await store.lock(tx.conn, f"edition:{edition}")
+    await tx.lock(f"edition:{edition}")
 
 
 # --- a dossier's submission and revisions --------------------------------------------------------

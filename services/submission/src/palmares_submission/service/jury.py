@@ -51,7 +51,7 @@ async def decide(
         raise NotFound("Dossier introuvable.")
     edition, current = sub.edition, sub.revision
     # Serialized with the palmarès publication, which counts the decisions published before it.
-    await store.lock(tx.conn, f"edition:{edition}")
+    await tx.lock(f"edition:{edition}")
     results = await store.results(tx.conn, submission_id)
     detected = results["mentions"].decoded().get("mentions", []) if "mentions" in results else []
     grille = await store.current_grille(tx.conn, edition)
