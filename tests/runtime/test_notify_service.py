@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from palmares_contracts import (
     NOTIFICATIONS,
+    SUBMISSIONS,
     GrillePublished,
     JuryDecided,
     Mention,
@@ -31,7 +32,7 @@ from palmares_notify.settings import NotifySettings
 from palmares_stack.smtp import SmtpCapture, list_messages, read_message
 
 from tests.factories import grille, results, submission
-from tests.runtime.harness import InMemory, eventually
+from tests.runtime.harness import InMemory, Raw, eventually
 
 
 def notify_settings(database: str, smtp: SmtpCapture) -> NotifySettings:
@@ -105,6 +106,29 @@ async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server
             ]
             assert {r.key for r in sent} == {b"49007"}
             assert len(list_messages(smtp.mail_dir)) == 3, "the redelivered decision sent nothing"
+        finally:
+            await harness.stop()
+
+
+async def test_the_receipts_of_a_batch_are_queued_together_and_each_sent_once(database: str, tmp_path: Path) -> None:
+    """A batch of dossiers (two revisions of one, and another) queues its receipts in one statement at its commit."""
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            first = submission()
+            second = submission(submission_id=first.submission_id, revision=2)
+            other = submission()
+            await harness.feed(SUBMISSIONS, [Raw.of(first), Raw.of(second), Raw.of(other), Raw.of(other)])
+            subjects = await mails(smtp, 3)
+            assert len(subjects) == 3 and all(s.startswith("Dossier reçu") for s in subjects)
+            async with runtime.pool.acquire() as conn:
+                rows = await conn.fetch("SELECT submission_id, revision FROM notify.notifications ORDER BY created_at")
+            assert sorted((r["submission_id"], r["revision"]) for r in rows) == sorted(
+                [(first.submission_id, 1), (first.submission_id, 2), (other.submission_id, 1)]
+            )
         finally:
             await harness.stop()
 

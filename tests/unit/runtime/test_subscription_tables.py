@@ -105,3 +105,21 @@ def test_the_architecture_documents_every_subscription() -> None:
         for subscription in build().subscriptions:
             declared[subscription.topic.name].add(service)
     assert documented_consumers() == declared
+
+
+@pytest.mark.parametrize("service", sorted(RUNTIMES))
+def test_consumers_of_per_dossier_topics_fetch_in_batches_and_the_others_at_once(service: str) -> None:
+    """Topics keyed by collectivité wait for a batch on the broker; those keyed by edition (a few events a year)
+    answer at the first byte and long-poll, so that their idle consumers cost the broker little."""
+    runtime = RUNTIMES[service]()
+    settings = runtime.settings
+    for subscriber in runtime.broker.subscribers:
+        (name,) = subscriber.topic_names
+        (topic,) = [t for t in ALL_TOPICS if t.name == name]
+        # FastStream keeps the consumer's arguments there (no public accessor in 0.7).
+        args = subscriber._connection_args  # type: ignore[attr-defined]
+        fetch = (args["fetch_min_bytes"], args["fetch_max_wait_ms"])
+        if topic.key == "edition":
+            assert fetch == (1, 500), name
+        else:
+            assert fetch == (settings.fetch_min_bytes, settings.fetch_max_wait_ms) == (64 * 1024, 100), name

@@ -18,6 +18,7 @@ from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from palmares_contracts import Topic
 from palmares_eventkit.consumer import Consumer
 from palmares_eventkit.settings import ServiceSettings
 
@@ -50,6 +51,20 @@ async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
     return [bytes(body) for body in message.body]
 
 
+def fetch_policy(topic: Topic[Any], settings: ServiceSettings) -> tuple[int, int]:
+    """(fetch_min_bytes, fetch_max_wait_ms) of a consumer of `topic`.
+
+    A topic keyed by collectivité carries an event per dossier (thousands per
+    campaign, in bursts): its fetches wait for a batch (`PALMARES_FETCH_MIN_BYTES`,
+    at most `PALMARES_FETCH_MAX_WAIT_MS`). A topic keyed by edition carries a few
+    events a year: its fetches return at the first byte and long-poll 500 ms
+    (aiokafka's defaults), so that idle consumers cost the broker little.
+    """
+    if topic.key == "edition":
+        return 1, 500
+    return settings.fetch_min_bytes, settings.fetch_max_wait_ms
+
+
 def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSettings, service: str) -> None:
     """Subscribe `consumer` to its topic on `broker`, in its own consumer group (named after it)."""
 
@@ -66,6 +81,7 @@ def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSetti
             raise NackMessage() from exc
 
     topic = consumer.topic
+    min_bytes, max_wait_ms = fetch_policy(topic, settings)
     on_batch.__name__ = f"on_{topic.name.replace('.', '_')}"
     broker.subscriber(
         topic.name,
@@ -74,8 +90,8 @@ def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSetti
         auto_offset_reset="earliest",
         batch=True,
         max_records=settings.batch_max_records,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_min_bytes=min_bytes,
+        fetch_max_wait_ms=max_wait_ms,
         parser=tolerant_parser,
         decoder=_raw_bodies,
         title=f"{consumer.name}:consume",

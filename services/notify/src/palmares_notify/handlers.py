@@ -37,7 +37,6 @@ from palmares_label.final import final_arobases, final_mentions
 from palmares_notify import render, store
 from palmares_notify.awards import Announcement, Version, award_due, rectificatif_due
 from palmares_notify.render import Sender
-from palmares_notify.sender import MAIL_CHANNEL
 
 
 class Notifier:
@@ -90,8 +89,9 @@ class Notifier:
             at=utcnow(),
         )
         # The award's fields (`_queue_award`), from the event instead of the dossier: a helper would only rename them.
-        await store.queue(
-            tx.conn,
+        # In a batch of records, the receipts are queued together at its commit (`Tx.write`).
+        await tx.write(
+            store.queue,
             store.Email(
                 notification_id=nid,
                 kind=NotificationKind.RECEIPT,
@@ -104,7 +104,6 @@ class Notifier:
                 message=message.as_bytes(),
                 trace=telemetry.inject_current(),
             ),
-            MAIL_CHANNEL,
         )
 
     async def on_scored(self, tx: Tx, event: SubmissionScored) -> None:
@@ -246,23 +245,25 @@ class Notifier:
             service_labels=edition.service_labels,
         )
         # The receipt's fields, from the dossier instead of the event: a helper would only rename them.
+        # Queued at once, even in a batch: a later record of the batch (a jury decision) reads what it announced.
         await store.queue(
             tx.conn,
-            store.Email(
-                notification_id=nid,
-                kind=kind,
-                submission_id=dossier.submission_id,
-                revision=dossier.revision,
-                edition=dossier.edition,
-                collectivite_code=dossier.code,
-                to=dossier.contact_email,
-                message_id=message["Message-ID"],
-                message=message.as_bytes(),
-                trace=dossier.trace,
-                links=links,
-                announced=_announcement(dossier),
-            ),
-            MAIL_CHANNEL,
+            [
+                store.Email(
+                    notification_id=nid,
+                    kind=kind,
+                    submission_id=dossier.submission_id,
+                    revision=dossier.revision,
+                    edition=dossier.edition,
+                    collectivite_code=dossier.code,
+                    to=dossier.contact_email,
+                    message_id=message["Message-ID"],
+                    message=message.as_bytes(),
+                    trace=dossier.trace,
+                    links=links,
+                    announced=_announcement(dossier),
+                )
+            ],
         )
 
 

@@ -118,9 +118,6 @@ async def _record_failure(tx: Tx, row: store.Taken, sent_event_id: UUID, outcome
     EMAILS.labels(row.kind.value, "retry").inc()
 
 
-MAIL_CHANNEL = "notify_mail"
-
-
 def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
     """The background task that delivers queued emails, one SMTP connection per worker.
 
@@ -148,14 +145,14 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
                 await smtp.close()
 
         try:
-            await listener.add_listener(MAIL_CHANNEL, on_notify)
+            await listener.add_listener(store.MAIL_CHANNEL, on_notify)
             keep_session_state(listener)  # LISTEN is the session's: UNLISTEN on release
             try:
                 await asyncio.gather(*(worker() for _ in range(settings.send_workers)))
             finally:
                 # The pool resets a released connection (UNLISTEN) but keeps the callback
                 # registered on it: the next user of the connection would wake these workers.
-                await listener.remove_listener(MAIL_CHANNEL, on_notify)
+                await listener.remove_listener(store.MAIL_CHANNEL, on_notify)
         finally:
             await runtime.pool.release(listener)
 

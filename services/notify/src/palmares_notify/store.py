@@ -399,30 +399,37 @@ class Email:
         }
 
 
-async def queue(conn: Connection, email: Email, channel: str) -> None:
-    """Store the email as `pending` and wake the senders at commit (with the arobases and mentions it announces).
+MAIL_CHANNEL = "notify_mail"
+"""The LISTEN/NOTIFY channel that wakes the senders when emails are queued."""
 
-    One statement: on the hot paths a round trip costs notify and PostgreSQL
-    more CPU than the writes themselves.
+
+async def queue(conn: Connection, emails: Sequence[Email]) -> None:
+    """Store the emails as `pending` and wake the senders at commit (with the arobases and mentions each announces).
+
+    One statement for many (a batch of receipts goes through `Tx.write`): on the
+    hot paths a round trip costs notify and PostgreSQL more CPU than the writes
+    themselves. As one call per email would: an email already queued is kept (the
+    first of a notification id wins), and a dossier's announcement is the last one.
     """
+    first = list({e.notification_id: e for e in reversed(emails)}.values())[::-1]
+    announced = {e.submission_id: e.announced for e in emails if e.announced is not None}
     await conn.execute(
         _QUEUE,
-        email.notification_id,
-        email.kind.value,
-        email.submission_id,
-        email.revision,
-        email.edition,
-        email.collectivite_code,
-        email.to,
-        email.message_id,
-        email.message,
-        json.dumps(email.trace),
-        json.dumps([link for link in email.links if link.get("traceparent")]),
-        channel,
-        email.announced.arobases if email.announced else None,
-        json.dumps(sorted(email.announced.mentions))
-        if email.announced and email.announced.mentions is not None
-        else None,
+        [e.notification_id for e in first],
+        [e.kind.value for e in first],
+        [e.submission_id for e in first],
+        [e.revision for e in first],
+        [e.edition for e in first],
+        [e.collectivite_code for e in first],
+        [e.to for e in first],
+        [e.message_id for e in first],
+        [e.message for e in first],
+        [json.dumps(e.trace) for e in first],
+        [json.dumps([link for link in e.links if link.get("traceparent")]) for e in first],
+        MAIL_CHANNEL,
+        list(announced),
+        [a.arobases for a in announced.values()],
+        [json.dumps(sorted(a.mentions)) if a.mentions is not None else None for a in announced.values()],
     )
 
 
@@ -430,11 +437,15 @@ _QUEUE = """
 WITH queued AS (
     INSERT INTO notifications (notification_id, kind, submission_id, revision, edition, collectivite_code,
                                to_addr, message_id, message, trace_context, links)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+    SELECT n, k, s, r, e, c, t, m, b, tc::jsonb, l::jsonb
+    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[],
+                $9::bytea[], $10::text[], $11::text[]) WITH ORDINALITY AS u(n, k, s, r, e, c, t, m, b, tc, l, i)
+    ORDER BY i
     ON CONFLICT (notification_id) DO NOTHING
 ), announced AS (
-    UPDATE dossiers SET announced_arobases = $13::int, announced_mentions = $14::jsonb
-    WHERE submission_id = $3 AND $13::int IS NOT NULL
+    UPDATE dossiers d SET announced_arobases = a.arobases, announced_mentions = a.mentions::jsonb
+    FROM unnest($13::uuid[], $14::int[], $15::text[]) AS a(submission_id, arobases, mentions)
+    WHERE d.submission_id = a.submission_id
 )
 SELECT pg_notify($12, '')"""
 
