@@ -16,7 +16,6 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from palmares_contracts import Topic
 from palmares_eventkit.consumer import Consumer
@@ -46,9 +45,13 @@ async def tolerant_parser(records: Any, original: Callable[..., Awaitable[Any]])
         return message
 
 
-async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
-    # The consumer decodes with the contracts itself, to dead-letter what does not decode.
-    return [bytes(body) for body in message.body]
+async def _records(message: StreamMessage[Any]) -> tuple[Any, ...]:
+    # The batch's records themselves: the consumer decodes them with the contracts (and
+    # dead-letters what does not decode). Handed as the body, not asked for as a
+    # `KafkaMessage` parameter: FastStream resolves that one (a context field) in a worker
+    # thread, a thread hop per batch.
+    raw = message.raw_message
+    return tuple(raw) if isinstance(raw, tuple | list) else (raw,)
 
 
 def fetch_policy(topic: Topic[Any], settings: ServiceSettings) -> tuple[int, int]:
@@ -68,9 +71,9 @@ def fetch_policy(topic: Topic[Any], settings: ServiceSettings) -> tuple[int, int
 def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSettings, service: str) -> None:
     """Subscribe `consumer` to its topic on `broker`, in its own consumer group (named after it)."""
 
-    async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
+    async def on_batch(records: Any) -> None:
         try:
-            await consumer.process(tuple(message.raw_message))
+            await consumer.process(records)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -93,7 +96,7 @@ def bind(broker: KafkaBroker, consumer: Consumer[Any], *, settings: ServiceSetti
         fetch_min_bytes=min_bytes,
         fetch_max_wait_ms=max_wait_ms,
         parser=tolerant_parser,
-        decoder=_raw_bodies,
+        decoder=_records,
         title=f"{consumer.name}:consume",
         description=f"{service} consumes {', '.join(e.__name__ for e in topic.events)}",
     )(on_batch)
