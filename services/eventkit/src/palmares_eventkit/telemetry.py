@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from palmares_eventkit.redaction import redact, redact_value
@@ -29,20 +29,35 @@ from palmares_eventkit.redaction import redact, redact_value
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
-class JsonLinesSpanExporter(ConsoleSpanExporter):
-    """The SDK's console exporter writing one compact JSON object per span and line to a file.
+class JsonLinesSpanExporter(SpanExporter):
+    """Writes one compact JSON object per span and line to a file (the local trace store).
 
-    The file is opened for appending and line-buffered, so that each span
-    reaches the file in one write (tools tail it while the service runs).
+    Each batch of spans the processor hands over goes to the file in one
+    `write` of whole lines, on a file opened for appending: a tool tailing it
+    never reads half a line, and the service makes one system call per batch
+    rather than one per span (the SDK's `ConsoleSpanExporter`, line-buffered,
+    made one per span: a few percent of a service's CPU under load).
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8", buffering=1)
-        super().__init__(out=self._file, formatter=span_to_line)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._fd is None:
+            return SpanExportResult.FAILURE
+        data = "".join(map(span_to_line, spans)).encode()
+        while data:  # a regular file takes it all at once; a short write (disk full) is retried
+            data = data[os.write(self._fd, data) :]
+        return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        self._file.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True  # nothing is buffered here
 
 
 class RedactingSpanExporter(SpanExporter):
