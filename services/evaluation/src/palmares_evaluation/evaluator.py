@@ -22,7 +22,7 @@ there (once per dossier revision and version).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 from uuid import UUID
@@ -57,6 +57,9 @@ REEVALUATION_CHUNK = 500
 REEVALUATION_POLL_S = 1.0
 REEVALUATION_COMMIT_WAIT_S = 0.05
 _BEFORE_ALL = UUID(int=0)
+# Keys in `Tx.memo`: what `prepare_submissions` read for the batch; the revisions written in the transaction.
+_KNOWN = "evaluation:known"
+_WRITTEN = "evaluation:written"
 
 
 def evaluation_migrations() -> list[Migration]:
@@ -77,30 +80,50 @@ class DossierEvaluator:
 
     def subscriptions(self) -> tuple[Subscription[Any], ...]:
         """What a service evaluating dossiers consumes: the dossiers, and the grille versions."""
-        return (Subscription(SUBMISSIONS, self.on_submission), Subscription(GRILLES, self.on_grille))
+        return (
+            Subscription(SUBMISSIONS, self.on_submission, prepare=self.prepare_submissions),
+            Subscription(GRILLES, self.on_grille),
+        )
 
     async def _lock_edition(self, tx: Tx, edition: int) -> None:
         await tx.lock(f"{self._name}:edition:{edition}")
 
+    async def prepare_submissions(self, tx: Tx, events: Sequence[SubmissionReceived]) -> None:
+        """For a batch of dossiers: the editions' locks, then in one read what `on_submission` needs of each."""
+        editions = sorted({event.edition for event in events})  # always in the same order: no deadlock
+        for edition in editions:
+            await self._lock_edition(tx, edition)
+        tx.memo[_KNOWN] = await store.known_many(tx.conn, [event.submission_id for event in events], editions)
+
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
         """Store the dossier's new revision and evaluate it under the edition's latest grille.
 
-        Two statements per dossier: a read (the revision known and the latest version)
-        and one write (the dossier and its evaluation); the edition's lock and the
-        outbox rows are taken and written once per batch (`Tx`). Each round trip costs
-        both sides more CPU than the work it carries.
+        In a consumer's batch, no statement per dossier: the edition's lock and
+        the read (the revision kept, the latest version) are taken once for the
+        batch (`prepare_submissions`), the dossiers and their evaluations and the
+        outbox rows written once at its commit (`Tx.write`, `Tx.publish`). Each
+        round trip costs both sides more CPU than the work it carries.
         """
         await self._lock_edition(tx, event.edition)
-        known = await store.known(tx.conn, event.submission_id, event.edition)
-        if known.revision is not None and known.revision >= event.revision:
+        batch: store.KnownBatch | None = tx.memo.get(_KNOWN)
+        known = batch.of(event.submission_id, event.edition) if batch is not None else None
+        if known is None:
+            known = await store.known(tx.conn, event.submission_id, event.edition)
+        # The revisions this transaction wrote are not in the database until its commit (`Tx.write`).
+        written: dict[UUID, int] = tx.memo.setdefault(_WRITTEN, {})
+        kept = max(known.revision or 0, written.get(event.submission_id, 0))
+        if kept >= event.revision:
             return  # an older revision arriving late: the newer one already counts
         grille = None if known.latest is None else await self._grilles.version(tx.conn, event.edition, known.latest)
         result, evaluation = None, None
         if grille is not None:
             result, summary = self._evaluate(event, grille)
             evaluation = store.Evaluation(event.submission_id, event.revision, grille.version, result.event_id, summary)
-        inserted = await store.store_dossier(tx.conn, event, telemetry.inject_current(), evaluation)
-        if inserted and result is not None:
+        written[event.submission_id] = event.revision
+        # A revision newer than the one kept has no evaluation yet (re-evaluations only read kept
+        # revisions, under the same lock): its result is always new, and published.
+        await tx.write(store.store_dossiers, store.NewRevision(event, telemetry.inject_current(), evaluation))
+        if result is not None:
             await tx.publish(result)
 
     async def on_grille(self, tx: Tx, event: GrillePublished) -> None:

@@ -44,6 +44,37 @@ async def known(conn: Connection, submission_id: UUID, edition: int) -> Known:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownBatch:
+    """What `known` tells, read once for a batch of dossiers (`DossierEvaluator.prepare_submissions`)."""
+
+    asked: frozenset[UUID]
+    revisions: dict[UUID, int]  # the revision kept, for the dossiers asked that are stored
+    latest: dict[int, int | None]  # each edition's latest grille version
+
+    def of(self, submission_id: UUID, edition: int) -> Known | None:
+        """What `known` would read for this dossier (None: not part of the batch read)."""
+        if submission_id not in self.asked or edition not in self.latest:
+            return None
+        return Known(self.revisions.get(submission_id), self.latest[edition])
+
+
+async def known_many(conn: Connection, submission_ids: Sequence[UUID], editions: Sequence[int]) -> KnownBatch:
+    """`known` for many dossiers and editions, in one round trip."""
+    rows = await conn.fetch(
+        """SELECT submission_id, revision, NULL::int AS edition FROM dossiers WHERE submission_id = ANY($1::uuid[])
+           UNION ALL
+           SELECT NULL, max(g.version), e FROM unnest($2::int[]) AS e LEFT JOIN grilles g ON g.edition = e GROUP BY e""",
+        list(submission_ids),
+        list(editions),
+    )
+    return KnownBatch(
+        asked=frozenset(submission_ids),
+        revisions={r["submission_id"]: r["revision"] for r in rows if r["edition"] is None},
+        latest={r["edition"]: r["revision"] for r in rows if r["edition"] is not None},
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """One row of `evaluations`: a dossier revision evaluated under a grille version, and the event published."""
 
@@ -54,34 +85,51 @@ class Evaluation:
     summary: JSON
 
 
-async def store_dossier(
-    conn: Connection, event: SubmissionReceived, trace: JSON, evaluation: Evaluation | None
-) -> bool:
-    """Keep the dossier's revision and, when there is one, its evaluation (one statement).
+@dataclass(frozen=True, slots=True)
+class NewRevision:
+    """A dossier's new revision to keep (its event as JSON, its trace context) and, if any, its evaluation."""
 
-    True when the evaluation is new (its event is to be published); False when
-    there is none or it was already there.
+    event: SubmissionReceived
+    trace: JSON
+    evaluation: Evaluation | None
+
+
+async def store_dossiers(conn: Connection, rows: Sequence[NewRevision]) -> None:
+    """Keep the dossiers' new revisions and their evaluations, in one statement for many.
+
+    Two revisions of one dossier in one call keep the newer (`ON CONFLICT DO
+    UPDATE` may touch a row once per statement); each evaluation is kept.
     """
-    inserted = await conn.fetchval(
+    newest: dict[UUID, NewRevision] = {}
+    for row in rows:
+        kept = newest.get(row.event.submission_id)
+        if kept is None or kept.event.revision <= row.event.revision:
+            newest[row.event.submission_id] = row
+    dossiers = list(newest.values())
+    evaluations = [row.evaluation for row in rows if row.evaluation is not None]
+    await conn.execute(
         """WITH stored AS (
              INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, event, trace_context)
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+             SELECT s, e, c, r, ev::jsonb, t::jsonb
+             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[]) AS u(s, e, c, r, ev, t)
              ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, event = EXCLUDED.event,
                trace_context = EXCLUDED.trace_context)
            INSERT INTO evaluations (submission_id, revision, grille_version, event_id, summary)
-           SELECT $1, $4, $7::int, $8::uuid, $9::jsonb WHERE $7::int IS NOT NULL
-           ON CONFLICT DO NOTHING RETURNING true""",
-        event.submission_id,
-        event.edition,
-        event.collectivite.code,
-        event.revision,
-        event.model_dump_json(),
-        json.dumps(trace),
-        evaluation.grille_version if evaluation is not None else None,
-        evaluation.event_id if evaluation is not None else None,
-        json.dumps(evaluation.summary) if evaluation is not None else None,
+           SELECT s, r, g, i, m::jsonb FROM unnest($7::uuid[], $8::int[], $9::int[], $10::uuid[], $11::text[])
+             AS v(s, r, g, i, m)
+           ON CONFLICT DO NOTHING""",
+        [d.event.submission_id for d in dossiers],
+        [d.event.edition for d in dossiers],
+        [d.event.collectivite.code for d in dossiers],
+        [d.event.revision for d in dossiers],
+        [d.event.model_dump_json() for d in dossiers],
+        [json.dumps(d.trace) for d in dossiers],
+        [e.submission_id for e in evaluations],
+        [e.revision for e in evaluations],
+        [e.grille_version for e in evaluations],
+        [e.event_id for e in evaluations],
+        [json.dumps(e.summary) for e in evaluations],
     )
-    return bool(inserted)
 
 
 # --- the re-evaluation jobs ----------------------------------------------------------------------

@@ -94,6 +94,7 @@ class Consumer(Generic[E]):
         self.name = name
         self.topic = subscription.topic
         self._handler = subscription.handler
+        self._prepare = subscription.prepare
         self._transaction = transaction
         self._dead_letter = dead_letter
         self._settings = settings
@@ -170,6 +171,9 @@ class Consumer(Generic[E]):
             events = [item.event for item in items if item.event is not None]
             # One round trip claims the whole batch (redeliveries are no-ops below).
             claims = await inbox.claim_many(tx.conn, self.name, [event.event_id for event in events])
+            claimed_events = [event for event, claimed in zip(events, claims, strict=True) if claimed]
+            if self._prepare is not None and claimed_events:
+                await self._prepare(tx, claimed_events)
             for item, event, claimed in zip(items, events, claims, strict=True):
                 with self._span(item):
                     if claimed:

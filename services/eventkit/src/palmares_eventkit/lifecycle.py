@@ -34,7 +34,7 @@ from palmares_eventkit.producer import Producer
 from palmares_eventkit.published import Observer, PublishedEvents
 from palmares_eventkit.settings import ServiceSettings
 from palmares_eventkit.subscriber import bind
-from palmares_eventkit.subscription import Handler, Subscription
+from palmares_eventkit.subscription import Handler, Prepare, Subscription
 from palmares_eventkit.tx import Tx
 from palmares_eventkit.worker import worker_app
 
@@ -91,7 +91,7 @@ class ServiceRuntime:
         # Set at shutdown: background loops finish what they are doing and return.
         self.stopping = asyncio.Event()
         for subscription in subscriptions:
-            self.subscribe(subscription.topic, subscription.handler)
+            self.subscribe(subscription.topic, subscription.handler, prepare=subscription.prepare)
 
     # --- wiring -----------------------------------------------------------------
 
@@ -112,12 +112,13 @@ class ServiceRuntime:
         """The process's tracer provider (for instrumentations that take one, e.g. FastAPI's)."""
         return trace.get_tracer_provider()
 
-    def subscribe(self, topic: Topic[E], handler: Handler[E]) -> None:
+    def subscribe(self, topic: Topic[E], handler: Handler[E], *, prepare: Prepare[E] | None = None) -> None:
         """Consume `topic` in this service's group for it; `handler(tx, event)` runs once per event.
 
+        `prepare(tx, events)`, if given, runs first with each batch's new events (see `Subscription`).
         The delivery rules (batches, inbox, retries, dead letters) are `Consumer`'s.
         """
-        subscription = Subscription(topic, handler)
+        subscription = Subscription(topic, handler, prepare)
         consumer = Consumer(
             f"{self.service}.{topic.name}",
             subscription,

@@ -9,7 +9,7 @@ topic's is an error, before anything runs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -21,10 +21,21 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Tx, E], Awaitable[None]]
 """Applies one event in the transaction that also records it in the inbox."""
 
+Prepare = Callable[[Tx, Sequence[E]], Awaitable[None]]
+"""Reads, once for a batch, what the handler will need for each of its events (kept in `Tx.memo`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Subscription(Generic[E]):
-    """A topic and the handler of its events."""
+    """A topic and the handler of its events; `prepare`, if any, runs first with all the batch's new events.
+
+    `prepare` turns a read per event into one per batch: it runs in the batch's
+    transaction, after the inbox claim (redeliveries are not in the batch) and
+    before the first handler, and leaves what it read in `tx.memo`. The
+    handler must still be right without it (a batch of one, a retry record by
+    record): `prepare` only saves round trips.
+    """
 
     topic: Topic[E]
     handler: Handler[E]
+    prepare: Prepare[E] | None = None

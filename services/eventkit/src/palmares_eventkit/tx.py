@@ -36,6 +36,8 @@ class Tx:
     _outbox: list[outbox.OutboxRow] = field(default_factory=list, init=False, repr=False)
     _writes: dict[Write[Any], list[Any]] = field(default_factory=dict, init=False, repr=False)
     _locks: set[str] = field(default_factory=set, init=False, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
+    """What a subscription's `prepare` read for the batch, and its handlers keep for the next events of it."""
 
     async def publish(self, event: Event) -> None:
         """Emit `event` when (and only if) this transaction commits (its trace context is taken now)."""
