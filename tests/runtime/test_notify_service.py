@@ -133,6 +133,46 @@ async def test_the_receipts_of_a_batch_are_queued_together_and_each_sent_once(da
             await harness.stop()
 
 
+async def test_results_before_the_palmares_are_written_with_their_batch_and_hold_off_its_publication(
+    database: str, tmp_path: Path
+) -> None:
+    """A batch of results for dossiers whose palmarès is not out: one write at the commit, the newest kept; until
+    then the edition's row is held in share mode, so the publication (whose award pass must see these results)
+    waits for the commit."""
+    from palmares_notify.handlers import Notifier
+    from palmares_notify.render import Sender
+
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            dossiers = [submission(), submission()]
+            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), *dossiers)
+            notifier = Notifier(Sender())
+            older, _ = results(dossiers[0], arobases=1)
+            newer, _ = results(dossiers[0], arobases=3)
+            other, _ = results(dossiers[1])
+            batch = [older, newer, other]
+            async with runtime.transaction(deferred=True) as tx:
+                await notifier.prepare_results(tx, batch)
+                for event in batch:
+                    await notifier.on_scored(tx, event)
+                async with runtime.pool.acquire() as conn:
+                    assert await conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
+                    await conn.execute("SET lock_timeout = '200ms'")
+                    with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                        await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+            async with runtime.pool.acquire() as conn:
+                kept = await conn.fetch("SELECT submission_id, payload FROM notify.results WHERE kind = 'score'")
+                await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+            by_id = {r["submission_id"]: json.loads(r["payload"]) for r in kept}
+            assert by_id[dossiers[0].submission_id]["arobases"] == 3 and len(by_id) == 2
+        finally:
+            await harness.stop()
+
+
 # --- the award rule: the SQL that finds an edition's due awards agrees with `awards.award_due` --------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,6 +39,9 @@ from palmares_notify import render, store
 from palmares_notify.awards import Announcement, Version, award_due, rectificatif_due
 from palmares_notify.render import Sender
 
+# The key of `prepare_results`' read in `Tx.memo`: submission_id → its palmarès is published.
+_PUBLISHED = "notify:published"
+
 
 class Notifier:
     """Decides which emails are due, and renders them."""
@@ -50,8 +54,8 @@ class Notifier:
         """What notify consumes: the table the composition root hands to the runtime, and the tests use."""
         return (
             Subscription(SUBMISSIONS, self.on_submission),
-            Subscription(SCORES, self.on_scored),
-            Subscription(MENTIONS, self.on_mentions),
+            Subscription(SCORES, self.on_scored, prepare=self.prepare_results),
+            Subscription(MENTIONS, self.on_mentions, prepare=self.prepare_results),
             Subscription(JURY, self.on_jury),
             Subscription(GRILLES, self.on_grille),
             Subscription(PALMARES, self.on_palmares),
@@ -106,14 +110,30 @@ class Notifier:
             ),
         )
 
+    async def prepare_results(self, tx: Tx, events: Sequence[SubmissionScored | MentionsDetected]) -> None:
+        """For a batch of results: which dossiers notify knows, and whether their palmarès is out (one read)."""
+        tx.memo[_PUBLISHED] = await store.publication_of(tx.conn, [event.submission_id for event in events])
+
     async def on_scored(self, tx: Tx, event: SubmissionScored) -> None:
-        version = Version(event.revision, event.grille_version)
-        if await store.upsert_result(tx.conn, event.submission_id, "score", version, event.model_dump_json()):
-            await self._maybe_award(tx, event.submission_id)
+        await self._keep_result(tx, event, "score")
 
     async def on_mentions(self, tx: Tx, event: MentionsDetected) -> None:
+        await self._keep_result(tx, event, "mentions")
+
+    async def _keep_result(self, tx: Tx, event: SubmissionScored | MentionsDetected, kind: str) -> None:
+        """Keep the result; if the dossier's palmarès is out, its award may be due now.
+
+        Before the palmarès (the common case, the batch's read says so and holds
+        the edition's row), the result is written with the batch at its commit;
+        otherwise at once, as the award reads it.
+        """
         version = Version(event.revision, event.grille_version)
-        if await store.upsert_result(tx.conn, event.submission_id, "mentions", version, event.model_dump_json()):
+        published: dict[UUID, bool] | None = tx.memo.get(_PUBLISHED)
+        if published is not None and published.get(event.submission_id) is False:
+            await tx.write(
+                store.upsert_results, store.NewResult(event.submission_id, kind, version, event.model_dump_json())
+            )
+        elif await store.upsert_result(tx.conn, event.submission_id, kind, version, event.model_dump_json()):
             await self._maybe_award(tx, event.submission_id)
 
     async def on_jury(self, tx: Tx, event: JuryDecided) -> None:

@@ -97,6 +97,64 @@ async def upsert_result(conn: Connection, submission_id: UUID, kind: str, versio
     return published
 
 
+async def publication_of(conn: Connection, submission_ids: Sequence[UUID]) -> dict[UUID, bool]:
+    """For the dossiers notify knows among these: whether their edition has its palmarès published.
+
+    Their editions' rows are locked in share mode until the transaction ends: the
+    palmarès cannot be published meanwhile (its `UPDATE` waits for this commit),
+    so a result written later in this transaction as « not published » is seen
+    by the award pass the publication asks for. One round trip for a batch.
+    """
+    rows = await conn.fetch(
+        """SELECT d.submission_id, e.published_at IS NOT NULL AS published
+           FROM dossiers d JOIN editions e ON e.edition = d.edition
+           WHERE d.submission_id = ANY($1::uuid[])
+           FOR SHARE OF e""",
+        list(submission_ids),
+    )
+    return {r["submission_id"]: r["published"] for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class NewResult:
+    """A result (`score` or `mentions`) to keep, its event as JSON."""
+
+    submission_id: UUID
+    kind: str
+    version: Version
+    payload: str
+
+
+async def upsert_results(conn: Connection, rows: Sequence[NewResult]) -> None:
+    """Keep the newest result of each kind, for many dossiers in one statement (`upsert_result` without its answer).
+
+    Rows for one dossier and kind reduce to the newest first (later wins a tie, as
+    one statement at a time would): `ON CONFLICT DO UPDATE` may touch a row once only.
+    """
+    newest: dict[tuple[UUID, str], NewResult] = {}
+    for row in rows:
+        kept = newest.get((row.submission_id, row.kind))
+        if kept is None or (kept.version.revision, kept.version.grille_version) <= (
+            row.version.revision,
+            row.version.grille_version,
+        ):
+            newest[(row.submission_id, row.kind)] = row
+    kept_rows = list(newest.values())
+    await conn.execute(
+        """INSERT INTO results (submission_id, kind, revision, grille_version, payload)
+           SELECT s, k, r, g, p::jsonb FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[])
+             AS u(s, k, r, g, p)
+           ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
+             grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
+           WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)""",
+        [r.submission_id for r in kept_rows],
+        [r.kind for r in kept_rows],
+        [r.version.revision for r in kept_rows],
+        [r.version.grille_version for r in kept_rows],
+        [r.payload for r in kept_rows],
+    )
+
+
 async def save_jury(conn: Connection, event: JuryDecided) -> None:
     """Keep the dossier's latest jury decision (the mentions it granted: None when it did not rule on them)."""
     await conn.execute(
