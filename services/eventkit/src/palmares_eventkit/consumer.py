@@ -172,7 +172,8 @@ class Consumer(Generic[E]):
             # One round trip claims the whole batch (redeliveries are no-ops below).
             claims = await inbox.claim_many(tx.conn, self.name, [event.event_id for event in events])
             claimed_events = [event for event, claimed in zip(events, claims, strict=True) if claimed]
-            if self._prepare is not None and claimed_events:
+            # For a single event the handler's own reads cost the same: `prepare` is for batches.
+            if self._prepare is not None and len(claimed_events) > 1:
                 await self._prepare(tx, claimed_events)
             for item, event, claimed in zip(items, events, claims, strict=True):
                 with self._span(item):

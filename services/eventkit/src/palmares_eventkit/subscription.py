@@ -31,7 +31,8 @@ class Subscription(Generic[E]):
 
     `prepare` turns a read per event into one per batch: it runs in the batch's
     transaction, after the inbox claim (redeliveries are not in the batch) and
-    before the first handler, and leaves what it read in `tx.memo`. The
+    before the first handler, when two events or more are new, and leaves what
+    it read in `tx.memo`. The
     handler must still be right without it (a batch of one, a retry record by
     record): `prepare` only saves round trips.
     """
