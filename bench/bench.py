@@ -507,6 +507,8 @@ class Campaign:
         body = {"ceremony": {"place": "Paris", "date": "2018-02-01"}}
         for edition in self.editions:
             await self.api.call("POST", f"/v1/editions/{edition}/palmares", payload=body, headers=self.api.operator)
+        # How much of the first award's delay is the publication's own request (its transaction).
+        published = time.time()
         await wait_for(
             "award emails",
             lambda: self._count_over(len(before)),
@@ -524,6 +526,7 @@ class Campaign:
             emails_sustained_per_s=stats.sustained_rate(times),
             emails_s=round(times[-1] - begin, 2),
             emails_first_after_s=round(times[0] - begin, 2),
+            palmares_request_s=round(published - begin, 2),
             emails_by_kind=dict(kinds),
         )
         if kinds.get("award", 0) != n:
@@ -832,6 +835,11 @@ def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
         ),
         ("re-evaluation after grille v2", fmt(report.get("regrade_s"), " s"), ratios.get("regrade", "—")),
         ("award emails", fmt(report.get("emails_per_s"), " /s"), ratios.get("emails", "—")),
+        (
+            "  first award after the publication (its request)",
+            f"{fmt(report.get('emails_first_after_s'), ' s')} ({fmt(report.get('palmares_request_s'), ' s')})",
+            "",
+        ),
         *public_rows(report.get("public"), fmt),
         ("baseline: raw aiokafka produce → consume → produce", fmt(report.get("baseline_per_s"), " /s"), "1"),
     ]
