@@ -173,6 +173,33 @@ async def test_results_before_the_palmares_are_written_with_their_batch_and_hold
             await harness.stop()
 
 
+async def test_a_single_result_also_holds_off_the_publication_until_its_commit(database: str, tmp_path: Path) -> None:
+    """A result applied alone (no batch read) holds the edition's row in share mode too."""
+    from palmares_notify.handlers import Notifier
+    from palmares_notify.render import Sender
+
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            dossier = submission()
+            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
+            scored, _ = results(dossier)
+            async with runtime.transaction(deferred=True) as tx:
+                await Notifier(Sender()).on_scored(tx, scored)
+                async with runtime.pool.acquire() as conn:
+                    await conn.execute("SET lock_timeout = '200ms'")
+                    with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                        await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+            async with runtime.pool.acquire() as conn:
+                await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+                assert await conn.fetchval("SELECT count(*) FROM notify.results") == 1
+        finally:
+            await harness.stop()
+
+
 # --- the award rule: the SQL that finds an edition's due awards agrees with `awards.award_due` --------------
 
 

@@ -76,7 +76,10 @@ async def upsert_result(conn: Connection, submission_id: UUID, kind: str, versio
     """Keep the newest result of a kind; True when the dossier's edition has its palmarès published.
 
     The check rides on the write (one round trip): until the palmarès, the
-    common case, no award can be due and the award join is not run.
+    common case, no award can be due and the award join is not run. As in
+    `publication_of`, the edition's row is held in share mode until the
+    transaction ends: a publication waits for this result, so that the award
+    pass it asks for sees it.
     """
     published: bool = await conn.fetchval(
         """WITH kept AS (
@@ -85,9 +88,13 @@ async def upsert_result(conn: Connection, submission_id: UUID, kind: str, versio
                ON CONFLICT (submission_id, kind) DO UPDATE SET revision = EXCLUDED.revision,
                  grille_version = EXCLUDED.grille_version, payload = EXCLUDED.payload
                WHERE (results.revision, results.grille_version) <= (EXCLUDED.revision, EXCLUDED.grille_version)
+           ), edition AS (
+               SELECT e.published_at IS NOT NULL AS published
+               FROM dossiers d JOIN editions e ON e.edition = d.edition
+               WHERE d.submission_id = $1
+               FOR SHARE OF e
            )
-           SELECT EXISTS (SELECT 1 FROM dossiers d JOIN editions e USING (edition)
-                          WHERE d.submission_id = $1 AND e.published_at IS NOT NULL)""",
+           SELECT coalesce((SELECT published FROM edition), false)""",
         submission_id,
         kind,
         version.revision,
