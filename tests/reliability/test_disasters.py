@@ -29,7 +29,17 @@ from palmares_stack.pytest_plugin import Infra
 from palmares_stack.services import service_env
 
 from tests.integration.harness import Api, Codes, Stack, read_mails
-from tests.reliability.campaign import REPORTS, SCHEMAS, TIMEOUT_S, Fault, allowed_s, dossiers, on_session_stack, run
+from tests.reliability.campaign import (
+    REPORTS,
+    SCHEMAS,
+    TIMEOUT_S,
+    Campaign,
+    Fault,
+    allowed_s,
+    dossiers,
+    on_session_stack,
+    run,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S)]
 
@@ -75,6 +85,31 @@ async def lose_and_rebuild_notify(stack: Stack, database_url: str) -> dict[str, 
 def summary(rebuilt: dict[str, Any]) -> dict[str, Any]:
     """The rebuild's report without the test's own bookkeeping (for the JSON report)."""
     return {k: v for k, v in rebuilt.items() if k not in ("pending_at_loss", "mails_at_loss")}
+
+
+async def rebuild_after_palmares(api: Api, stack: Stack, database_url: str, campaign: Campaign) -> dict[str, Any]:
+    """Lose notify's database after the palmarès and rebuild it: the status views do not move, no email is sent
+    twice; the rebuild's report, with the emails that were still queued at the loss and left after it."""
+    ids = sorted(campaign.submitted.values())
+    before = await status_views(api, ids)
+    began = time.monotonic()
+    rebuilt = await lose_and_rebuild_notify(stack, database_url)
+    await notify_caught_up(campaign.bootstrap, allowed_s(campaign.n))
+    measured = summary(rebuilt) | {"seconds_to_catch_up": round(time.monotonic() - began, 1)}
+    await asyncio.sleep(3)  # an email queued by the replay would be sent now
+    after = await status_views(api, ids)
+    assert after == before, [i for i in ids if after[i] != before[i]][:10]
+    # The session's stack is shared: an email of an earlier test may still have been waiting for a retry when
+    # the database was lost; the replay sends it, once. Anything else sent now would be sent twice.
+    mails = read_mails(stack.mail_dir)
+    new = [m for m in mails if m.path not in rebuilt["mails_at_loss"]]
+    sent_before = {m.message_id for m in mails if m.path in rebuilt["mails_at_loss"]}
+    again = [f"{m.kind} to {m.to} ({m.message_id})" for m in new if m.message_id in sent_before]
+    assert not again, f"the rebuilt notify sent emails again: {again}"
+    unexpected = [f"{m.kind} to {m.to} ({m.message_id})" for m in new if m.message_id not in rebuilt["pending_at_loss"]]
+    assert not unexpected, f"the rebuilt notify sent emails nobody had queued: {unexpected}"
+    measured["pending_sent_after_rebuild"] = [rebuilt["pending_at_loss"][m.message_id] for m in new]
+    return measured
 
 
 async def notify_caught_up(bootstrap: str, within: float) -> None:
@@ -205,28 +240,8 @@ async def test_notify_database_lost_and_rebuilt_from_the_log_and_every_schema_du
     assert report.duplicated_as_seen_by_users == 0 and len(report.faults) == len(faults)
 
     # After the palmarès: lost again, rebuilt again; nothing a user sees changes, no email is sent.
-    ids = sorted(campaign.submitted.values())
-    before = await status_views(api, ids)
     refused = await rebuild_notify(stack)  # notify still runs: its groups have members
     assert refused.returncode == 1 and "still has members" in refused.stderr, refused.stderr[-2000:]
-    began = time.monotonic()
-    rebuilt = await lose_and_rebuild_notify(stack, database_url)
-    await notify_caught_up(campaign.bootstrap, allowed_s(campaign.n))
-    measured["rebuild_after_palmares"] = summary(rebuilt) | {"seconds_to_catch_up": round(time.monotonic() - began, 1)}
-    await asyncio.sleep(3)  # an email queued by the replay would be sent now
-    after = await status_views(api, ids)
-    assert after == before, [i for i in ids if after[i] != before[i]][:10]
-    # The session's stack is shared: an email of an earlier test may still have been waiting for a retry when
-    # the database was lost; the replay sends it, once. Anything else sent now would be sent twice.
-    mails = read_mails(stack.mail_dir)
-    new = [m for m in mails if m.path not in rebuilt["mails_at_loss"]]
-    sent_before = {m.message_id for m in mails if m.path in rebuilt["mails_at_loss"]}
-    again = [f"{m.kind} to {m.to} ({m.message_id})" for m in new if m.message_id in sent_before]
-    assert not again, f"the rebuilt notify sent emails again: {again}"
-    unexpected = [f"{m.kind} to {m.to} ({m.message_id})" for m in new if m.message_id not in rebuilt["pending_at_loss"]]
-    assert not unexpected, f"the rebuilt notify sent emails nobody had queued: {unexpected}"
-    measured["rebuild_after_palmares"]["pending_sent_after_rebuild"] = [
-        rebuilt["pending_at_loss"][m.message_id] for m in new
-    ]
+    measured["rebuild_after_palmares"] = await rebuild_after_palmares(api, stack, database_url, campaign)
     (REPORTS / "campaign-disasters.rebuild.json").write_text(json.dumps(measured, indent=2) + "\n")
     print(f"\ndisasters: {measured}")
