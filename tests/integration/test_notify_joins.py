@@ -7,6 +7,7 @@ must still carry the jury's arobases (and no rectificatif follow).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import uuid
@@ -22,9 +23,10 @@ from palmares_contracts import (
     JuryDecided,
     Mention,
     PalmaresPublished,
+    SubmissionReceived,
     topic_of,
 )
-from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
+from palmares_eventkit.db import DB_STATEMENTS, create_pool, eventkit_migrations, load_migrations, migrate
 from palmares_eventkit.runtime import Tx
 from palmares_notify.handlers import Notifier
 from palmares_notify.render import Sender
@@ -60,7 +62,7 @@ async def handle(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Eve
 
 async def apply(pool: asyncpg.Pool, schema: str, notifier: Notifier, event: Event) -> None:
     await handle(pool, schema, notifier, event)
-    await notifier.award_pending(pool, schema)  # what the award loop does after each commit
+    await notifier.award_pending(pool)  # what the award loop does after each commit
 
 
 @pytest.mark.parametrize("jury_first", [True, False], ids=["jury-before-palmares", "palmares-before-jury"])
@@ -88,26 +90,32 @@ async def test_the_award_waits_for_the_jury_decisions_published_before_the_palma
     assert await pool.fetchval(f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'rectificatif'") == 0
 
 
-async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once(
-    schema_pool: tuple[str, asyncpg.Pool],
-) -> None:
-    schema, pool = schema_pool
-    notifier = Notifier(Sender())
+async def _seven_dossiers_published(pool: asyncpg.Pool, schema: str, notifier: Notifier) -> list[SubmissionReceived]:
+    """Seven dossiers of 2017, each with its results, then the edition's palmarès published."""
     await apply(pool, schema, notifier, GrillePublished(edition=2017, version=1, grille=grille()))
     dossiers = [submission() for _ in range(7)]
     for dossier in dossiers:
         for event in (dossier, *results(dossier)):
             await handle(pool, schema, notifier, event)
     await handle(pool, schema, notifier, PalmaresPublished(edition=2017, published_at=datetime.now(UTC)))
+    return dossiers
+
+
+async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once(
+    schema_pool: tuple[str, asyncpg.Pool],
+) -> None:
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    await _seven_dossiers_published(pool, schema, notifier)
     awards = f"SELECT count(*) FROM {schema}.notifications WHERE kind = 'award'"
     assert await pool.fetchval(awards) == 0, "the handler only asks for a pass; the loop queues the awards"
 
-    assert await notifier.award_pending(pool, schema, chunk=3) == 7  # chunks of 3, 3 and 1
+    assert await notifier.award_pending(pool, chunk=3) == 7  # chunks of 3, 3 and 1
     assert await pool.fetchval(awards) == 7
-    assert await notifier.award_pending(pool, schema, chunk=3) == 0, "nothing pending: no pass, no duplicate"
+    assert await notifier.award_pending(pool, chunk=3) == 0, "nothing pending: no pass, no duplicate"
     async with pool.acquire() as conn, conn.transaction():  # the same edition asked again (a new grille, say)
         await notifier._request_awards(Tx(conn, schema), 2017)
-    assert await notifier.award_pending(pool, schema, chunk=3) == 0
+    assert await notifier.award_pending(pool, chunk=3) == 0
     assert await pool.fetchval(awards) == 7
 
 
@@ -151,3 +159,28 @@ async def _text(pool: asyncpg.Pool, query: str) -> str:
     body = message.get_body(("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+async def _statements() -> float:
+    """Statements counted so far (asyncpg calls the query loggers with `call_soon`: let them run first)."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    return float(DB_STATEMENTS._value.get())  # type: ignore[attr-defined]
+
+
+async def test_a_chunk_of_awards_is_read_and_queued_in_a_few_statements_with_its_edition_read_once(
+    schema_pool: tuple[str, asyncpg.Pool],
+) -> None:
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    dossiers = await _seven_dossiers_published(pool, schema, notifier)
+
+    before = await _statements()
+    assert await notifier.award_pending(pool) == 7
+    statements = await _statements() - before
+    # The pass's editions; BEGIN, candidates, dossiers, edition, queue, COMMIT; the pass recorded: not 2 per award.
+    assert statements <= 8, statements
+    queued = await pool.fetch(f"SELECT submission_id, to_addr FROM {schema}.notifications WHERE kind = 'award'")
+    assert sorted((r["submission_id"], r["to_addr"]) for r in queued) == sorted(
+        (d.submission_id, d.collectivite.contact_email) for d in dossiers
+    )

@@ -305,3 +305,54 @@ async def test_the_accounts_commands_invite_sign_in_once_sign_out_and_revoke(
     assert [(m.email, m.revoked_at is not None) for m in listed] == [("camille@jury.example", True)]
     with pytest.raises(NotFound):
         await run(lambda tx: accounts.revoke_jury_member(tx, uuid4()))
+
+
+async def test_the_palmares_leaves_before_its_catalogue_and_a_build_left_undone_is_done_by_the_background(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publication's transaction only asks for the catalogue: its event goes out first. The request then builds
+    it (`build_catalogue`, once); a build no request did (the process stopped) is done by the background loop."""
+    monkeypatch.setattr(app, "CATALOGUE_CHECK_S", 3600.0)  # the loop's pass at start only: the test runs the next
+    harness = InMemory(database)
+    try:
+        runtime = await harness.run(
+            lambda _, cluster: app.create_runtime(submission_settings(database), cluster=cluster)
+        )
+        run = partial(commands.run, runtime.transaction)
+        await run(
+            lambda tx: commands.register(tx, "49007", "numerique@angers.example", village_max_population=VILLAGES)
+        )
+        await run(lambda tx: commands.publish_grille(tx, 2017, GrilleBody.model_validate(grille_body())))
+        done = await run(
+            lambda tx: commands.submit(tx, 2017, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)
+        )
+        common: dict[str, Any] = {
+            "submission_id": done.accepted.submission_id,
+            "edition": 2017,
+            "collectivite_code": "49007",
+            "revision": 1,
+            "grille_version": 1,
+        }
+        scored = SubmissionScored(**common, score=40.0, arobases=2, category=Category.VILLE)
+        await harness.feed(SCORES, [Raw.of(scored)])
+        await harness.feed(MENTIONS, [Raw.of(MentionsDetected(**common, mentions=()))])
+
+        async def rows() -> tuple[list[int], int, int]:
+            async with runtime.pool.acquire() as conn:
+                return (
+                    [r["edition"] for r in await conn.fetch("SELECT edition FROM submission.catalogue_builds")],
+                    await conn.fetchval("SELECT count(*) FROM submission.catalogue_actions WHERE edition = 2017"),
+                    await conn.fetchval("SELECT count(*) FROM submission.observatoire_dossiers WHERE edition = 2017"),
+                )
+
+        await run(lambda tx: commands.publish_palmares(tx, 2017, None))
+        assert [e.edition for e in events(PALMARES, await harness.sent_until(PALMARES.name, bool))] == [2017]
+        assert await rows() == ([2017], 0, 0), "the event left with the catalogue asked for, not built"
+
+        assert await app.build_requested(runtime) == [2017]  # as after a restart: nobody built it
+        assert await rows() == ([], 1, 1)
+        again = await run(lambda tx: commands.build_catalogue(tx, 2017))
+        assert again.actions is None and await app.build_requested(runtime) == []
+        assert await rows() == ([], 1, 1)
+    finally:
+        await harness.stop()

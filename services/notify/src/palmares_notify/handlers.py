@@ -92,7 +92,7 @@ class Notifier:
             sender=self._sender,
             at=utcnow(),
         )
-        # The award's fields (`_queue_award`), from the event instead of the dossier: a helper would only rename them.
+        # The award's fields (`_letter`), from the event instead of the dossier: a helper would only rename them.
         # In a batch of records, the receipts are queued together at its commit (`Tx.write`).
         await tx.write(
             store.queue,
@@ -163,7 +163,7 @@ class Notifier:
         await store.request_awards(tx.conn, edition)
         self._wake.set()
 
-    async def award_pending(self, pool: store.Pool, schema: str, chunk: int = 100) -> int:
+    async def award_pending(self, pool: store.Pool, chunk: int = 100) -> int:
         """One pass over the editions that asked for one: queue every award that is due, `chunk` per transaction.
 
         Each chunk commits on its own, so the senders start on the first awards
@@ -176,10 +176,12 @@ class Notifier:
             after = _BEFORE_EVERY_ID
             while True:
                 async with pool.acquire() as conn, conn.transaction():
-                    tx = Tx(conn, schema)
                     ids = await store.award_candidates(conn, edition.edition, after, chunk)
-                    for submission_id in ids:
-                        queued += await self._maybe_award(tx, submission_id)
+                    if ids:  # the chunk read, rendered and queued in three statements
+                        dossiers = await store.award_dossiers(conn, edition.edition, ids)
+                        awards = [_award(d, self._sender) for d in dossiers if award_due(d.state)]
+                        await store.queue(conn, awards)
+                        queued += len(awards)
                 if len(ids) < chunk:
                     break
                 after = ids[-1]
@@ -191,7 +193,7 @@ class Notifier:
 
         async def run(runtime: ServiceRuntime) -> None:
             while not runtime.stopping.is_set():
-                if not await self.award_pending(runtime.pool, runtime.schema):
+                if not await self.award_pending(runtime.pool):
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), idle_s)
@@ -205,9 +207,8 @@ class Notifier:
         dossier = await store.dossier(tx.conn, submission_id)
         if dossier is None or not award_due(dossier.state):
             return 0
-        nid = render.notification_id(NotificationKind.AWARD, submission_id)
-        # The award belongs to the dossier's trace; it is linked to the palmarès publication.
-        await self._queue_award(tx, dossier, nid, NotificationKind.AWARD, links=[_published(dossier).trace])
+        # Queued at once, even in a batch: a later record of the batch (a jury decision) reads what it announced.
+        await store.queue(tx.conn, [_award(dossier, self._sender)])
         return 1
 
     async def _maybe_rectify(self, tx: Tx, event: JuryDecided) -> None:
@@ -220,71 +221,72 @@ class Notifier:
         ):
             return
         nid = render.notification_id(NotificationKind.RECTIFICATIF, event.submission_id, event.event_id)
-        await self._queue_award(
-            tx,
+        letter = _letter(
             dossier,
             nid,
             NotificationKind.RECTIFICATIF,
+            self._sender,
             links=[telemetry.inject_current()],
             previous=await store.last_message_at(tx.conn, event.submission_id),
         )
+        await store.queue(tx.conn, [letter])
 
-    async def _queue_award(
-        self,
-        tx: Tx,
-        dossier: store.Dossier,
-        nid: UUID,
-        kind: NotificationKind,
-        *,
-        links: list[dict[str, Any]],
-        previous: datetime | None = None,
-    ) -> None:
-        """Render the award (or its rectificatif) and queue it with the final arobases and mentions it announces.
 
-        The letter shows the dossier's final arobases and mentions (`palmares_label.final`): the
-        detected mentions and the jury's decision go to `render_award`, which applies the rule.
-        """
-        edition = _published(dossier)
-        score, detected, jury = dossier.score or {}, dossier.mentions or {}, dossier.jury
-        rectificatif = kind is NotificationKind.RECTIFICATIF
-        message = render.render_award(
-            notification=nid,
-            to=dossier.contact_email,
-            collectivite=dossier.collectivite,
-            edition=dossier.edition,
-            submission_id=dossier.submission_id,
-            score=score,
-            mentions=detected,
-            jury=jury.letter() if jury else None,
-            ceremony=edition.ceremony,
-            sender=self._sender,
-            at=utcnow(),
-            previous_arobases=dossier.announced.arobases if rectificatif and dossier.announced else None,
-            previous_message_at=previous,
-            distinctions=None if rectificatif else edition.distinctions_of(dossier.code),
-            service_labels=edition.service_labels,
-        )
-        # The receipt's fields, from the dossier instead of the event: a helper would only rename them.
-        # Queued at once, even in a batch: a later record of the batch (a jury decision) reads what it announced.
-        await store.queue(
-            tx.conn,
-            [
-                store.Email(
-                    notification_id=nid,
-                    kind=kind,
-                    submission_id=dossier.submission_id,
-                    revision=dossier.revision,
-                    edition=dossier.edition,
-                    collectivite_code=dossier.code,
-                    to=dossier.contact_email,
-                    message_id=message["Message-ID"],
-                    message=message.as_bytes(),
-                    trace=dossier.trace,
-                    links=links,
-                    announced=_announcement(dossier),
-                )
-            ],
-        )
+def _award(dossier: store.Dossier, sender: Sender) -> store.Email:
+    """The dossier's award: it belongs to the dossier's trace and is linked to the palmarès publication."""
+    nid = render.notification_id(NotificationKind.AWARD, dossier.submission_id)
+    return _letter(dossier, nid, NotificationKind.AWARD, sender, links=[_published(dossier).trace])
+
+
+def _letter(
+    dossier: store.Dossier,
+    nid: UUID,
+    kind: NotificationKind,
+    sender: Sender,
+    *,
+    links: list[dict[str, Any]],
+    previous: datetime | None = None,
+) -> store.Email:
+    """The award (or its rectificatif), rendered, with the final arobases and mentions it announces.
+
+    The letter shows the dossier's final arobases and mentions (`palmares_label.final`): the
+    detected mentions and the jury's decision go to `render_award`, which applies the rule.
+    """
+    edition = _published(dossier)
+    score, detected, jury = dossier.score or {}, dossier.mentions or {}, dossier.jury
+    rectificatif = kind is NotificationKind.RECTIFICATIF
+    message = render.render_award(
+        notification=nid,
+        to=dossier.contact_email,
+        collectivite=dossier.collectivite,
+        edition=dossier.edition,
+        submission_id=dossier.submission_id,
+        score=score,
+        mentions=detected,
+        jury=jury.letter() if jury else None,
+        ceremony=edition.ceremony,
+        sender=sender,
+        at=utcnow(),
+        previous_arobases=dossier.announced.arobases if rectificatif and dossier.announced else None,
+        previous_message_at=previous,
+        distinctions=None if rectificatif else edition.distinctions_of(dossier.code),
+        service_labels=edition.service_labels,
+    )
+    # The receipt's fields, from the dossier instead of the event: a helper would only rename them.
+    return store.Email(
+        notification_id=nid,
+        kind=kind,
+        submission_id=dossier.submission_id,
+        revision=dossier.revision,
+        edition=dossier.edition,
+        collectivite_code=dossier.code,
+        to=dossier.contact_email,
+        message_id=message["Message-ID"],
+        message=message.as_bytes(),
+        trace=dossier.trace,
+        links=links,
+        announced=_announcement(dossier),
+    )
 
 
 def _announcement(dossier: store.Dossier) -> Announcement:

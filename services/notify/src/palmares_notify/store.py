@@ -295,51 +295,73 @@ class Dossier:
         return str(self.collectivite["contact_email"])
 
 
-_DOSSIER = """
-SELECT d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx, d.announced_arobases,
-       d.announced_mentions,
-       e.published_at, e.ceremony, e.grille_version, e.trace_context AS edition_ctx, e.distinctions,
-       e.service_labels, coalesce(e.jury_events_seen, 0) AS jury_events_seen,
-       coalesce(e.jury_events_expected, 0) AS jury_events_expected,
-       s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
-       m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
-       j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by, j.mentions AS jury_mentions,
-       EXISTS (SELECT 1 FROM notifications n WHERE n.submission_id = d.submission_id AND n.kind = 'award')
-         AS award_queued
+# What an award or a rectificatif needs of a dossier; the edition's own columns (its distinctions,
+# labels, ceremony) are the same for every dossier of an edition: the award pass reads them once.
+_DOSSIER_COLUMNS = """
+d.submission_id, d.edition, d.revision, d.collectivite, d.trace_context AS dossier_ctx, d.announced_arobases,
+d.announced_mentions,
+e.published_at, e.grille_version, coalesce(e.jury_events_seen, 0) AS jury_events_seen,
+coalesce(e.jury_events_expected, 0) AS jury_events_expected,
+s.payload AS score, s.revision AS score_rev, s.grille_version AS score_gv,
+m.payload AS mentions, m.revision AS mentions_rev, m.grille_version AS mentions_gv,
+j.arobases AS jury_arobases, j.comment AS jury_comment, j.decided_by, j.mentions AS jury_mentions,
+EXISTS (SELECT 1 FROM notifications n WHERE n.submission_id = d.submission_id AND n.kind = 'award')
+  AS award_queued"""
+_EDITION_COLUMNS = "e.ceremony, e.trace_context AS edition_ctx, e.distinctions, e.service_labels"
+_DOSSIER_FROM = """
 FROM dossiers d
 LEFT JOIN editions e ON e.edition = d.edition
 LEFT JOIN results s ON s.submission_id = d.submission_id AND s.kind = 'score'
 LEFT JOIN results m ON m.submission_id = d.submission_id AND m.kind = 'mentions'
-LEFT JOIN jury_decisions j ON j.submission_id = d.submission_id
-WHERE d.submission_id = $1"""
+LEFT JOIN jury_decisions j ON j.submission_id = d.submission_id"""
+_DOSSIER = f"SELECT {_DOSSIER_COLUMNS}, {_EDITION_COLUMNS} {_DOSSIER_FROM} WHERE d.submission_id = $1"
+_DOSSIERS = (
+    f"SELECT {_DOSSIER_COLUMNS} {_DOSSIER_FROM} WHERE d.submission_id = ANY($1::uuid[]) ORDER BY d.submission_id"
+)
+_PUBLISHED_EDITION = f"SELECT {_EDITION_COLUMNS} FROM editions e WHERE e.edition = $1 AND e.published_at IS NOT NULL"
 
 
 async def dossier(conn: Connection, submission_id: UUID, *, lock: bool = False) -> Dossier | None:
     """The dossier and all notify knows around it (`lock`: its row locked until the transaction ends)."""
     row = await conn.fetchrow(_DOSSIER + (" FOR UPDATE OF d" if lock else ""), submission_id)
-    return _dossier(submission_id, row) if row is not None else None
+    if row is None:
+        return None
+    return _dossier(row, _edition(row) if row["published_at"] is not None else None)
+
+
+async def award_dossiers(conn: Connection, edition: int, submission_ids: Sequence[UUID]) -> list[Dossier]:
+    """Dossiers of one edition (by id, those found), as `dossier` reads them, in two statements for all.
+
+    The award pass's chunk (`award_candidates` locked them): the edition's
+    columns are read once instead of once per dossier.
+    """
+    rows = await conn.fetch(_DOSSIERS, list(submission_ids))
+    found = await conn.fetchrow(_PUBLISHED_EDITION, edition)
+    published = _edition(found) if found is not None else None
+    return [_dossier(r, published if r["published_at"] is not None else None) for r in rows if r["edition"] == edition]
 
 
 def _version(revision: int | None, grille_version: int | None) -> Version | None:
     return Version(revision, grille_version) if revision is not None and grille_version is not None else None
 
 
-def _dossier(submission_id: UUID, r: asyncpg.Record) -> Dossier:
-    published = r["published_at"] is not None
+def _edition(r: asyncpg.Record) -> Edition:
+    return Edition(
+        ceremony=_json(r["ceremony"]),
+        distinctions=tuple((d["collectivite_code"], d["label"]) for d in json.loads(r["distinctions"])),
+        service_labels=json.loads(r["service_labels"]),
+        trace=json.loads(r["edition_ctx"]),
+    )
+
+
+def _dossier(r: asyncpg.Record, published: Edition | None) -> Dossier:
     return Dossier(
-        submission_id=submission_id,
+        submission_id=r["submission_id"],
         edition=r["edition"],
         revision=r["revision"],
         collectivite=json.loads(r["collectivite"]),
         trace=json.loads(r["dossier_ctx"]),
-        published=Edition(
-            ceremony=_json(r["ceremony"]),
-            distinctions=tuple((d["collectivite_code"], d["label"]) for d in json.loads(r["distinctions"])),
-            service_labels=json.loads(r["service_labels"]),
-            trace=json.loads(r["edition_ctx"]),
-        )
-        if published
-        else None,
+        published=published,
         score=_json(r["score"]),
         mentions=_json(r["mentions"]),
         jury=Jury(
@@ -357,7 +379,7 @@ def _dossier(submission_id: UUID, r: asyncpg.Record) -> Dossier:
         if r["announced_arobases"] is not None
         else None,
         state=AwardState(
-            palmares_published=published,
+            palmares_published=published is not None,
             jury_events_seen=r["jury_events_seen"],
             jury_events_expected=r["jury_events_expected"],
             revision=r["revision"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -56,6 +57,8 @@ from palmares_submission.service import accounts as account_queries
 from palmares_submission.service import commands, status_view, views
 from palmares_submission.service import jury as jury_commands
 from palmares_submission.settings import SubmissionSettings
+
+log = logging.getLogger(__name__)
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
@@ -511,9 +514,15 @@ async def publish_palmares(
 ) -> PalmaresPublication:
     """Publish the palmarès of an edition: the campaign closes and award emails follow."""
     ceremony = Ceremony(place=body.ceremony.place, date=body.ceremony.date) if body and body.ceremony else None
-    done = await commands.run(
-        runtime_of(request).transaction, lambda tx: commands.publish_palmares(tx, edition, ceremony)
-    )
+    transaction = runtime_of(request).transaction
+    done = await commands.run(transaction, lambda tx: commands.publish_palmares(tx, edition, ceremony))
+    # The catalogue in a transaction of its own: the palmarès's event (and the award emails) leave without
+    # waiting for it, the response waits so that the operator finds it built. Should it fail, the palmarès
+    # stays published and the service's background loop builds it (`app.build_requested_catalogues`).
+    try:
+        await commands.run(transaction, lambda tx: commands.build_catalogue(tx, edition))
+    except Exception:
+        log.exception("catalogue build failed, left to the background loop", extra={"edition": edition})
     return PalmaresPublication(edition=edition, published_at=done.published_at)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -20,6 +23,7 @@ from pydantic import BaseModel
 
 from palmares_submission import (
     api,
+    catalogue,
     catalogue_api,
     consumers,
     errors,
@@ -30,6 +34,7 @@ from palmares_submission import (
 )
 from palmares_submission.body_limit import BodySizeLimit
 from palmares_submission.ratelimit import TokenRateLimiter
+from palmares_submission.service import commands
 from palmares_submission.settings import SubmissionSettings
 from palmares_submission.web import routes as web_routes
 from palmares_submission.web.context import Espaces
@@ -55,7 +60,35 @@ def create_runtime(settings: SubmissionSettings, *, cluster: Cluster | None = No
         cluster=cluster,
     )
     runtime.on_published(SubmissionReceived, metrics.count_received)
+    runtime.add_background("catalogue-builder", build_requested_catalogues)
     return runtime
+
+
+CATALOGUE_CHECK_S = 10.0
+
+
+async def build_requested_catalogues(runtime: ServiceRuntime) -> None:
+    """Build the catalogues a publication asked for and no request built (its process stopped, the build failed).
+
+    At start, then every `CATALOGUE_CHECK_S`: the publication's request builds
+    its catalogue itself right after its commit, so this is seldom needed.
+    """
+    while not runtime.stopping.is_set():
+        await build_requested(runtime)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.stopping.wait(), CATALOGUE_CHECK_S)
+
+
+async def build_requested(runtime: ServiceRuntime) -> list[int]:
+    """One pass of `build_requested_catalogues`: the editions whose catalogue it built."""
+    async with runtime.pool.acquire() as conn:
+        editions = await catalogue.requested(conn)
+    built = []
+    for edition in editions:
+        done = await commands.run(runtime.transaction, functools.partial(commands.build_catalogue, edition=edition))
+        if done.actions is not None:
+            built.append(edition)
+    return built
 
 
 def http_app(lifespan: Any = None) -> FastAPI:

@@ -1,7 +1,11 @@
 """The catalogue of labelled actions (échange d'expériences) and the observatoire's dossiers.
 
-Both are read models of the submission schema, built in the transaction that
-publishes an edition's palmarès (`build`): from then on, an edition's labelled
+Both are read models of the submission schema, built when an edition's palmarès
+is published: its transaction asks for the build (`request_build`), and the
+build runs in a transaction of its own right after (`build_requested`), so that
+the palmarès's event and the award emails do not wait for it (seconds for a
+national edition); a build left undone by a stopped process is done by the
+service's background loop. From then on, an edition's labelled
 actions are public, with the collectivité's name, category, département,
 région, population band and arobases (the jury's when it decided), never a
 contact address or a token. An action its collectivité kept out of the
@@ -171,6 +175,27 @@ def rows_of(
         covered = sorted({services[c].enjeu for c in declared})
         dossiers_out.append((edition, d.code, *place, sorted(declared), covered))
     return actions_out, dossiers_out
+
+
+async def request_build(conn: Connection, edition: int) -> None:
+    """Ask for the edition's catalogue (in the publication's transaction: the request outlives a crash)."""
+    await conn.execute("INSERT INTO catalogue_builds (edition) VALUES ($1) ON CONFLICT DO NOTHING", edition)
+
+
+async def build_requested(conn: Connection, edition: int) -> int | None:
+    """Build the edition's catalogue if its build was asked for and is not done; the actions catalogued, or None.
+
+    The caller holds the edition's lock: of two builders, the second finds the
+    request gone and the first's rows committed.
+    """
+    if await conn.fetchval("DELETE FROM catalogue_builds WHERE edition = $1 RETURNING edition", edition) is None:
+        return None
+    return await build(conn, edition)
+
+
+async def requested(conn: Connection) -> list[int]:
+    """The editions whose catalogue build was asked for and is not done, oldest request first."""
+    return [r["edition"] for r in await conn.fetch("SELECT edition FROM catalogue_builds ORDER BY requested_at")]
 
 
 async def refresh(conn: Connection, edition: int, submission_id: UUID) -> None:

@@ -378,8 +378,8 @@ class PalmaresOutcome:
 
 
 async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> PalmaresOutcome:
-    """Publish the palmarès of an edition: its campaign closes, its catalogue of actions is built, award emails
-    follow (once notify has read the jury decisions published before it)."""
+    """Publish the palmarès of an edition: its campaign closes, the build of its catalogue of actions is asked for
+    (`build_catalogue`), award emails follow (once notify has read the jury decisions published before it)."""
     await _lock_edition(tx, edition)
     campaign.check_palmares_publishable(edition, await store.edition(tx.conn, edition, for_update=True))
     blocked = calendar.palmares_blocked_message(edition, await worklist_store.to_review_again(tx.conn, edition))
@@ -387,7 +387,7 @@ async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> P
         raise Conflict(blocked)
     now = utcnow()
     await store.publish_palmares(tx.conn, edition, now, ceremony)
-    await catalogue.build(tx.conn, edition)
+    await catalogue.request_build(tx.conn, edition)
     published = await palmares.view(tx.conn, edition)
     assert published is not None  # published just above, in this transaction
     event = PalmaresPublished(
@@ -403,6 +403,20 @@ async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> P
         jury_decisions=await store.jury_events(tx.conn, edition),
     )
     return PalmaresOutcome(now, events=(event,))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueBuilt:
+    """The actions catalogued, or None: no build was pending (done already, or never asked for)."""
+
+    actions: int | None
+    events: tuple[Event, ...] = ()
+
+
+async def build_catalogue(tx: Tx, edition: int) -> CatalogueBuilt:
+    """Build the catalogue and observatoire rows the publication of `edition`'s palmarès asked for, once."""
+    await _lock_edition(tx, edition)
+    return CatalogueBuilt(await catalogue.build_requested(tx.conn, edition))
 
 
 @dataclass(frozen=True, slots=True)
