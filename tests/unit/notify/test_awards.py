@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
-from palmares_notify.awards import Announcement, AwardState, Version, award_due, rectificatif_due
+from palmares_notify.awards import Announcement, AwardState, Version, award_due, chunk_sizes, rectificatif_due
 
 READY = AwardState(
     palmares_published=True,
@@ -64,3 +65,9 @@ def test_an_award_announced_before_its_mentions_were_kept_is_compared_on_its_aro
     awarded = dataclasses.replace(READY, award_queued=True)
     assert not rectificatif_due(awarded, Announcement(4, None), Announcement(4, frozenset({"sante"})))
     assert rectificatif_due(awarded, Announcement(4, None), Announcement(3, frozenset({"sante"})))
+
+
+def test_an_award_pass_starts_with_a_small_chunk_and_grows_to_the_largest() -> None:
+    assert list(itertools.islice(chunk_sizes(10, 100), 5)) == [10, 40, 100, 100, 100]
+    assert list(itertools.islice(chunk_sizes(10, 3), 3)) == [3, 3, 3], "never above the largest"
+    assert next(chunk_sizes(0, 100)) == 1, "never empty: the pass would not move"

@@ -24,6 +24,7 @@ checks that SQL against `award_due`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -87,3 +88,16 @@ def rectificatif_due(s: AwardState, announced: Announcement | None, decided: Ann
     if announced.arobases != decided.arobases:
         return True
     return announced.mentions is not None and announced.mentions != decided.mentions
+
+
+def chunk_sizes(first: int, largest: int) -> Iterator[int]:
+    """The sizes of an award pass's chunks: `first`, then four times more each time, up to `largest`.
+
+    The first chunk is small so that its emails leave soon after the
+    publication (its senders start once it commits); the later ones are large
+    because a chunk's statements cost the same whatever its size.
+    """
+    size = max(1, min(first, largest))
+    while True:
+        yield size
+        size = min(largest, size * 4)

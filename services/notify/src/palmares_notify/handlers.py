@@ -36,7 +36,7 @@ from palmares_eventkit.runtime import Background, ServiceRuntime, Subscription, 
 from palmares_label.final import final_arobases, final_mentions
 
 from palmares_notify import render, store
-from palmares_notify.awards import Announcement, Version, award_due, rectificatif_due
+from palmares_notify.awards import Announcement, Version, award_due, chunk_sizes, rectificatif_due
 from palmares_notify.render import Sender
 
 # The key of `prepare_results`' read in `Tx.memo`: submission_id → its palmarès is published.
@@ -163,26 +163,27 @@ class Notifier:
         await store.request_awards(tx.conn, edition)
         self._wake.set()
 
-    async def award_pending(self, pool: store.Pool, chunk: int = 100) -> int:
-        """One pass over the editions that asked for one: queue every award that is due, `chunk` per transaction.
+    async def award_pending(self, pool: store.Pool, chunk: int = 100, first: int = 10) -> int:
+        """One pass over the editions that asked for one: queue every award that is due, by chunks.
 
         Each chunk commits on its own, so the senders start on the first awards
-        while the next are rendered. The dossiers of a chunk are locked (SKIP
+        while the next are rendered; the first holds `first` awards, the next
+        grow to `chunk` (`awards.chunk_sizes`). The dossiers of a chunk are locked (SKIP
         LOCKED: two replicas share the work); notification ids are stable, so an
         award can never be queued twice. Returns the number of awards queued.
         """
         queued = 0
         for edition in await store.editions_to_award(pool):
             after = _BEFORE_EVERY_ID
-            while True:
+            for size in chunk_sizes(first, chunk):
                 async with pool.acquire() as conn, conn.transaction():
-                    ids = await store.award_candidates(conn, edition.edition, after, chunk)
+                    ids = await store.award_candidates(conn, edition.edition, after, size)
                     if ids:  # the chunk read, rendered and queued in three statements
                         dossiers = await store.award_dossiers(conn, edition.edition, ids)
                         awards = [_award(d, self._sender) for d in dossiers if award_due(d.state)]
                         await store.queue(conn, awards)
                         queued += len(awards)
-                if len(ids) < chunk:
+                if len(ids) < size:
                     break
                 after = ids[-1]
             await store.awards_scanned(pool, edition)
