@@ -119,6 +119,21 @@ async def test_the_awards_of_an_edition_are_queued_in_committed_chunks_each_once
     assert await pool.fetchval(awards) == 7
 
 
+async def test_the_award_loop_is_woken_once_the_request_commits_never_before(
+    schema_pool: tuple[str, asyncpg.Pool],
+) -> None:
+    """Woken before the commit, the loop would read no request, and wait for its next poll."""
+    schema, pool = schema_pool
+    notifier = Notifier(Sender())
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            tx = Tx(conn, schema)
+            await notifier._request_awards(tx, 2017)
+            assert not notifier.award_pass_asked
+        tx.committed()  # what the runtime's transaction does once it has committed
+    assert notifier.award_pass_asked
+
+
 async def test_the_award_and_the_rectificatif_carry_the_mentions_the_jury_granted(
     schema_pool: tuple[str, asyncpg.Pool],
 ) -> None:

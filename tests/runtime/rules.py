@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 import asyncpg
+import pytest
 from palmares_contracts import JURY, JuryDecided, NotificationKind, NotificationSent, encode
 from palmares_contracts.deadletters import (
     CONSUMER,
@@ -199,6 +200,20 @@ class DeliveryRules:
             return await runtime.pool.fetchval("SELECT count(*) FROM outbox") == 0
 
         await eventually(relayed, 10, "the outbox emptied")
+
+    async def test_what_waits_for_a_commit_runs_after_it_and_never_after_a_rollback(self, harness: Harness) -> None:
+        runtime, _, _ = await self.start(harness)
+        in_transaction: list[bool] = []  # for each callback run: whether its connection was still in the transaction
+        async with runtime.transaction() as tx:
+            tx.after_commit(lambda: in_transaction.append(tx.conn.is_in_transaction()))
+            await tx.conn.execute("SELECT 1")
+            assert in_transaction == []
+        assert in_transaction == [False]
+        with pytest.raises(RuntimeError, match="rolled back"):
+            async with runtime.transaction() as tx:
+                tx.after_commit(lambda: in_transaction.append(True))
+                raise RuntimeError("rolled back")
+        assert in_transaction == [False]
 
 
 def _new_code() -> str:

@@ -25,7 +25,7 @@ from palmares_eventkit.db import DB_STATEMENTS
 from prometheus_client import REGISTRY
 
 from tests.factories import grille, submission
-from tests.runtime.harness import InMemory, Raw
+from tests.runtime.harness import InMemory, Raw, eventually
 from tests.runtime.memory import Sent
 
 # service -> (the topic of its results, its business counter)
@@ -102,6 +102,12 @@ async def test_a_batch_of_dossiers_is_read_and_written_once_and_keeps_each_dossi
     try:
         runtime = await harness.run(lambda settings, cluster: app.create_runtime(settings, cluster=cluster))
         await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+
+        async def reevaluated() -> bool:  # the grille's (empty) re-evaluation: its statements are not the batch's
+            return bool(await runtime.pool.fetchval("SELECT bool_and(done) FROM reevaluations"))
+
+        await eventually(reevaluated, 10, "the grille's re-evaluation done")
+        await asyncio.sleep(0.2)  # and the loop's look for the next job (a few milliseconds), before its 1 s poll
         in_order = submission()
         late = submission()
         others = [submission() for _ in range(20)]

@@ -55,7 +55,6 @@ MIGRATIONS_COMPONENT = "evaluator"
 REEVALUATION_CHUNK = 500
 # How often a replica looks for re-evaluations scheduled by another one.
 REEVALUATION_POLL_S = 1.0
-REEVALUATION_COMMIT_WAIT_S = 0.05
 _BEFORE_ALL = UUID(int=0)
 # Keys in `Tx.memo`: what `prepare_submissions` read for the batch; the revisions written in the transaction.
 _KNOWN = "evaluation:known"
@@ -138,22 +137,18 @@ class DossierEvaluator:
         if latest is None or latest.version != event.version:
             return  # an older version arriving late changes nothing
         await store.schedule_reevaluation(tx.conn, event.edition, event.version, telemetry.inject_current())
-        self._pending.set()
+        tx.after_commit(self._pending.set)  # woken before the commit, the loop would not see the job
 
     async def reevaluate(self, runtime: ServiceRuntime) -> None:
         """Background loop: the pending re-evaluations, one chunk per transaction, until the service stops."""
         while not runtime.stopping.is_set():
+            self._pending.clear()  # before looking: a job committed while this chunk runs wakes the next look
             async with runtime.transaction() as tx:
                 progressed = await self.reevaluate_chunk(tx)
             if progressed:
                 runtime.wake_relay()
                 continue
-            if self._pending.is_set():
-                # Set by this process's grille handler, whose transaction commits just after it.
-                self._pending.clear()
-                await asyncio.sleep(REEVALUATION_COMMIT_WAIT_S)
-                continue
-            # Woken by a grille update of this process; the poll finds those of another replica.
+            # Woken by a grille update of this process once committed; the poll finds those of another replica.
             waiters = [asyncio.create_task(self._pending.wait()), asyncio.create_task(runtime.stopping.wait())]
             try:
                 await asyncio.wait(waiters, timeout=REEVALUATION_POLL_S, return_when=asyncio.FIRST_COMPLETED)

@@ -159,11 +159,14 @@ class ServiceRuntime:
         """A transaction on the service's schema whose emitted events go through the outbox.
 
         `deferred`: its outbox rows and `Tx.write`s are sent together just before the commit.
+        The `Tx.after_commit` callbacks run once it has committed.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            tx = Tx(conn, self.schema, deferred)
-            yield tx
-            await tx.flush()
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                tx = Tx(conn, self.schema, deferred)
+                yield tx
+                await tx.flush()
+            tx.committed()
 
     async def _dead_letter(self, source: SourceRecord, consumer: str, error_type: str, error: str) -> None:
         await dead_letter(self.producer, source, consumer=consumer, error_type=error_type, error=error)

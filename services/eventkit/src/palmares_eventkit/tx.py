@@ -36,6 +36,7 @@ class Tx:
     _outbox: list[outbox.OutboxRow] = field(default_factory=list, init=False, repr=False)
     _writes: dict[Write[Any], list[Any]] = field(default_factory=dict, init=False, repr=False)
     _locks: set[str] = field(default_factory=set, init=False, repr=False)
+    _after_commit: list[Callable[[], object]] = field(default_factory=list, init=False, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
     """What a subscription's `prepare` read for the batch, and its handlers keep for the next events of it."""
 
@@ -80,6 +81,20 @@ class Tx:
                 del self._outbox[i]
                 return True
         return await outbox.withdraw(self.conn, event_id)
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once this transaction has committed, never if it rolls back.
+
+        For waking a task that reads what the transaction wrote: woken before
+        the commit, it would find nothing and go back to sleep.
+        """
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """Run the `after_commit` callbacks (called by whoever committed the transaction)."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def flush(self) -> None:
         """Send what a deferred transaction gathered (the writes, then the outbox rows); called before the commit."""

@@ -41,6 +41,8 @@ from palmares_notify.render import Sender
 
 # The key of `prepare_results`' read in `Tx.memo`: submission_id → its palmarès is published.
 _PUBLISHED = "notify:published"
+# How often the award loop looks for a pass nobody woke it for (asked by another replica's handler).
+AWARD_POLL_S = 0.5
 
 
 class Notifier:
@@ -48,7 +50,12 @@ class Notifier:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
-        self._wake = asyncio.Event()  # a handler asked for an award pass
+        self._wake = asyncio.Event()  # a handler's committed transaction asked for an award pass
+
+    @property
+    def award_pass_asked(self) -> bool:
+        """Whether a committed transaction asked for an award pass the loop has not started yet."""
+        return self._wake.is_set()
 
     def subscriptions(self) -> tuple[Subscription[Any], ...]:
         """What notify consumes: the table the composition root hands to the runtime, and the tests use."""
@@ -161,7 +168,8 @@ class Notifier:
     async def _request_awards(self, tx: Tx, edition: int) -> None:
         """Ask the award loop for a pass over a published edition (after this transaction commits)."""
         await store.request_awards(tx.conn, edition)
-        self._wake.set()
+        # After the commit: woken before it, the award loop would find no request and sleep `AWARD_POLL_S`.
+        tx.after_commit(self._wake.set)
 
     async def award_pending(self, pool: store.Pool, chunk: int = 100, first: int = 10) -> int:
         """One pass over the editions that asked for one: queue every award that is due, by chunks.
@@ -189,15 +197,15 @@ class Notifier:
             await store.awards_scanned(pool, edition)
         return queued
 
-    def award_loop(self, idle_s: float = 0.5) -> Background:
-        """The background task that runs `award_pending` whenever a handler asked for it (or every `idle_s`)."""
+    def award_loop(self) -> Background:
+        """The background task that runs `award_pending` whenever a handler asked for it (or every `AWARD_POLL_S`)."""
 
         async def run(runtime: ServiceRuntime) -> None:
             while not runtime.stopping.is_set():
+                self._wake.clear()  # before the pass: a request committed during it wakes the next one
                 if not await self.award_pending(runtime.pool):
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), idle_s)
+                        await asyncio.wait_for(self._wake.wait(), AWARD_POLL_S)
 
         return run
 

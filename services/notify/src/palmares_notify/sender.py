@@ -137,8 +137,8 @@ def sending_loop(settings: NotifySettings, idle_s: float = 1.0) -> Any:
             try:
                 # At shutdown, the email being sent is finished (and recorded) first.
                 while not runtime.stopping.is_set():
+                    wake.clear()  # before looking: an email queued while this one looks wakes the next look
                     if not await deliver_next(runtime, smtp, settings):
-                        wake.clear()
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(wake.wait(), idle_s)
             finally:

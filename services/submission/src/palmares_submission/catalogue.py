@@ -21,6 +21,7 @@ words highlighted (`ts_headline`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import json
@@ -177,6 +178,29 @@ def rows_of(
     return actions_out, dossiers_out
 
 
+def _rows_of_records(
+    edition: int, grille: Grille, records: Sequence[asyncpg.Record]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """`rows_of` the dossiers `_DOSSIERS` read (pure)."""
+    dossiers = [
+        DossierRow(
+            submission_id=r["submission_id"],
+            code=r["code"],
+            name=r["name"],
+            kind=r["kind"],
+            departement=r["departement"],
+            category=r["category"],
+            population=r["population"],
+            arobases=r["arobases"],
+            actions=json.loads(r["actions"]) if r["actions"] else [],
+            withheld=frozenset(r["catalogue_withheld"] or ()),
+            mentions=json.loads(r["mentions"]) if r["mentions"] else [],
+        )
+        for r in records
+    ]
+    return rows_of(edition, grille, dossiers)
+
+
 async def request_build(conn: Connection, edition: int) -> None:
     """Ask for the edition's catalogue (in the publication's transaction: the request outlives a crash)."""
     await conn.execute("INSERT INTO catalogue_builds (edition) VALUES ($1) ON CONFLICT DO NOTHING", edition)
@@ -215,27 +239,18 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
         # The rows are computed here between two statements (seconds for a national edition): longer than
         # the pool's idle-in-transaction fence allows a transaction to wait. For this transaction only.
         await conn.execute("SET LOCAL idle_in_transaction_session_timeout = '10min'")
-    dossiers = [
-        DossierRow(
-            submission_id=r["submission_id"],
-            code=r["code"],
-            name=r["name"],
-            kind=r["kind"],
-            departement=r["departement"],
-            category=r["category"],
-            population=r["population"],
-            arobases=r["arobases"],
-            actions=json.loads(r["actions"]) if r["actions"] else [],
-            withheld=frozenset(r["catalogue_withheld"] or ()),
-            mentions=json.loads(r["mentions"]) if r["mentions"] else [],
-        )
-        for r in await (
-            conn.fetch(_DOSSIERS, edition)
-            if submission_id is None
-            else conn.fetch(_DOSSIERS + " AND s.submission_id = $2", edition, submission_id)
-        )
-    ]
-    actions, observed = rows_of(edition, grille, dossiers)
+    records = await (
+        conn.fetch(_DOSSIERS, edition)
+        if submission_id is None
+        else conn.fetch(_DOSSIERS + " AND s.submission_id = $2", edition, submission_id)
+    )
+    if submission_id is None:
+        # A whole edition's rows take CPU seconds for a national edition (parsing every dossier's actions and
+        # mentions, then the rows): in a worker thread, so that the service's event loop keeps answering
+        # requests and relaying its outbox meanwhile (the palmarès's event first, which the award emails wait for).
+        actions, observed = await asyncio.to_thread(_rows_of_records, edition, grille, records)
+    else:
+        actions, observed = _rows_of_records(edition, grille, records)
     if submission_id is None:
         await conn.execute("DELETE FROM catalogue_actions WHERE edition = $1", edition)
         await conn.execute("DELETE FROM observatoire_dossiers WHERE edition = $1", edition)
@@ -251,7 +266,7 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
         await conn.execute(
             "DELETE FROM observatoire_dossiers WHERE edition = $1 AND collectivite_code = ANY($2::text[])",
             edition,
-            [d.code for d in dossiers],
+            [r["code"] for r in records],
         )
     await conn.execute(
         """CREATE TEMP TABLE catalogue_load (
