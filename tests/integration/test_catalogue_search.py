@@ -204,3 +204,21 @@ async def test_a_decision_after_the_palmares_refreshes_the_dossiers_rows(pool: a
         others = await conn.fetchval("SELECT count(*) FROM catalogue_actions WHERE submission_id <> $1", sid)
     assert [(r["arobases"], r["published"]) for r in rows] == [(5, False)] and observed == 5
     assert others == 4  # the other dossiers' rows untouched
+
+
+async def test_a_build_by_chunks_of_one_dossier_gives_the_rows_of_one_chunk(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edition's build reads its dossiers by chunks (memory bounded by a chunk): the same rows whatever the chunk."""
+    tables = {
+        "catalogue_actions": "SELECT * FROM catalogue_actions WHERE edition = $1 ORDER BY submission_id, position",
+        "observatoire_dossiers": "SELECT * FROM observatoire_dossiers WHERE edition = $1 ORDER BY collectivite_code",
+    }
+    await built(pool, 2017, DOSSIERS)
+    whole = {name: [dict(r) for r in await pool.fetch(query, 2017)] for name, query in tables.items()}
+    monkeypatch.setattr(catalogue, "BUILD_CHUNK", 1)
+    async with pool.acquire() as conn, conn.transaction():
+        assert await catalogue.build(conn, 2017) == len(whole["catalogue_actions"])
+    by_one = {name: [dict(r) for r in await pool.fetch(query, 2017)] for name, query in tables.items()}
+    assert by_one == whole
+    assert len(whole["observatoire_dossiers"]) == len(DOSSIERS) and len(whole["catalogue_actions"]) == 5

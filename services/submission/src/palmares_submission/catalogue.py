@@ -91,6 +91,12 @@ LEFT JOIN results m ON m.submission_id = s.submission_id AND m.kind = 'mentions'
 LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
 WHERE s.edition = $1"""
 
+# The next chunk of an edition's dossiers for a build.
+_DOSSIERS_AFTER = _DOSSIERS + " AND s.submission_id > $2 ORDER BY s.submission_id LIMIT $3"
+# Dossiers per chunk of a build: a few megabytes of parsed actions and mentions at a time, and few
+# enough round trips (19 for a national edition) not to count.
+BUILD_CHUNK = 2000
+
 # What both tables keep of a dossier's collectivité for the breakdowns, in the order of their columns.
 _PLACE_COLUMNS = ("kind", "category", "departement", "region", "population", "population_band", "arobases")
 
@@ -235,26 +241,34 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
     if ed is None:
         return 0
     grille = await store.grille_version(as_asyncpg(conn), edition, ed.grille_version)
-    if submission_id is None:
-        # The rows are computed here between two statements (seconds for a national edition): longer than
-        # the pool's idle-in-transaction fence allows a transaction to wait. For this transaction only.
-        await conn.execute("SET LOCAL idle_in_transaction_session_timeout = '10min'")
-    records = await (
-        conn.fetch(_DOSSIERS, edition)
-        if submission_id is None
-        else conn.fetch(_DOSSIERS + " AND s.submission_id = $2", edition, submission_id)
+    await conn.execute(
+        """CREATE TEMP TABLE catalogue_load (
+               submission_id uuid, position int, edition int, collectivite_code text, name text, kind text,
+               category text, departement text, region text, population int, population_band text, arobases int,
+               title text, description text, url text, services text[], enjeux text[], mentions text[],
+               labels text, published boolean, keywords text
+           ) ON COMMIT DROP"""
     )
     if submission_id is None:
-        # A whole edition's rows take CPU seconds for a national edition (parsing every dossier's actions and
-        # mentions, then the rows): in a worker thread, so that the service's event loop keeps answering
-        # requests and relaying its outbox meanwhile (the palmarès's event first, which the award emails wait for).
-        actions, observed = await asyncio.to_thread(_rows_of_records, edition, grille, records)
-    else:
-        actions, observed = _rows_of_records(edition, grille, records)
-    if submission_id is None:
+        # The rows are computed here between statements (seconds for a national edition): longer than
+        # the pool's idle-in-transaction fence allows a transaction to wait. For this transaction only.
+        await conn.execute("SET LOCAL idle_in_transaction_session_timeout = '10min'")
         await conn.execute("DELETE FROM catalogue_actions WHERE edition = $1", edition)
         await conn.execute("DELETE FROM observatoire_dossiers WHERE edition = $1", edition)
+        catalogued, after = 0, UUID(int=0)
+        # By chunks of dossiers (in submission_id order): the build's memory is bounded by a chunk, not by
+        # the edition (a national edition's actions and mentions, parsed at once, took hundreds of megabytes).
+        while records := await conn.fetch(_DOSSIERS_AFTER, edition, after, BUILD_CHUNK):
+            # Parsing a chunk's actions and mentions, then its rows, takes CPU: in a worker thread, so that the
+            # service's event loop keeps answering requests and relaying its outbox meanwhile (the palmarès's
+            # event first, which the award emails wait for).
+            actions, observed = await asyncio.to_thread(_rows_of_records, edition, grille, records)
+            await _load(conn, actions, observed)
+            catalogued += len(actions)
+            after = records[-1]["submission_id"]
     else:
+        records = await conn.fetch(_DOSSIERS + " AND s.submission_id = $2", edition, submission_id)
+        actions, observed = _rows_of_records(edition, grille, records)
         published = {
             r["position"]: r["published"]
             for r in await conn.fetch(
@@ -268,17 +282,8 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
             edition,
             [r["code"] for r in records],
         )
-    await conn.execute(
-        """CREATE TEMP TABLE catalogue_load (
-               submission_id uuid, position int, edition int, collectivite_code text, name text, kind text,
-               category text, departement text, region text, population int, population_band text, arobases int,
-               title text, description text, url text, services text[], enjeux text[], mentions text[],
-               labels text, published boolean, keywords text
-           ) ON COMMIT DROP"""
-    )
-    await conn.copy_records_to_table(
-        "catalogue_load", records=actions, columns=_ACTION_COLUMNS, timeout=BUILD_TIMEOUT_S
-    )
+        await _load(conn, actions, observed)
+        catalogued = len(actions)
     await conn.execute(
         """INSERT INTO catalogue_actions
            SELECT submission_id, position, edition, collectivite_code, name, kind, category, departement, region,
@@ -292,10 +297,17 @@ async def build(conn: Connection, edition: int, submission_id: UUID | None = Non
         timeout=BUILD_TIMEOUT_S,
     )
     await conn.execute("DROP TABLE catalogue_load")
+    return catalogued
+
+
+async def _load(conn: Connection, actions: list[tuple[Any, ...]], observed: list[tuple[Any, ...]]) -> None:
+    """Copy rows of the catalogue (to the load table: indexed at the end) and of the observatoire."""
+    await conn.copy_records_to_table(
+        "catalogue_load", records=actions, columns=_ACTION_COLUMNS, timeout=BUILD_TIMEOUT_S
+    )
     await conn.copy_records_to_table(
         "observatoire_dossiers", records=observed, columns=_DOSSIER_COLUMNS, timeout=BUILD_TIMEOUT_S
     )
-    return len(actions)
 
 
 # --- search ---------------------------------------------------------------------------------------
