@@ -171,7 +171,13 @@ class Campaign:
             "actions": actions,
         }
 
-    async def submit_all(self, concurrency: int = 8, on_progress: Callable[[int], None] | None = None) -> None:
+    async def submit_all(
+        self,
+        concurrency: int = 8,
+        on_progress: Callable[[int], None] | None = None,
+        codes: list[str] | None = None,
+    ) -> None:
+        """Submit the dossier of every collectivité of the campaign (or of `codes`)."""
         gate = asyncio.Semaphore(concurrency)
 
         async def one(code: str) -> None:
@@ -186,7 +192,7 @@ class Campaign:
                 if on_progress:
                     on_progress(len(self.submitted))
 
-        await asyncio.gather(*(one(c) for c in self.codes))
+        await asyncio.gather(*(one(c) for c in (self.codes if codes is None else codes)))
 
     async def publish_palmares(self) -> None:
         await self._call(
@@ -315,13 +321,17 @@ async def redeliveries(database_url: str) -> int:
         await conn.close()
 
 
-async def run_faults(faults: list[Fault], report: Report, start: asyncio.Event) -> None:
-    """Inject the faults one after another, once the flow has started."""
+async def run_faults(
+    faults: list[Fault], report: Report, start: asyncio.Event, first_done: asyncio.Event | None = None
+) -> None:
+    """Inject the faults one after another, once the flow has started (`first_done`: set after the first)."""
     await start.wait()
     for name, fault in faults:
         began = time.monotonic()
         await fault()
         report.faults.append({"fault": name, "seconds": round(time.monotonic() - began, 1)})
+        if first_done is not None:
+            first_done.set()
         await asyncio.sleep(1.0)
 
 
@@ -370,7 +380,20 @@ def allowed_s(n: int) -> float:
 TIMEOUT_S = 900 + (int(SIZE) // 2 if SIZE else 0)
 
 
-async def run(campaign: Campaign, faults: list[Fault], report_name: str, *, explained: tuple[str, ...] = ()) -> Report:
+async def run(
+    campaign: Campaign,
+    faults: list[Fault],
+    report_name: str,
+    *,
+    explained: tuple[str, ...] = (),
+    rest_after_first_fault: bool = False,
+) -> Report:
+    """Run the campaign with the faults injected once its flow has started.
+
+    `rest_after_first_fault`: half the dossiers are submitted, then the rest
+    once the first fault is over, so that some dossiers meet what it left (a
+    new version of a service, say) whatever the machine's speed.
+    """
     report = Report(dossiers=campaign.n)
     began = time.monotonic()
     campaign.history = History(REPORTS / f"{report_name}.history.jsonl")
@@ -384,9 +407,19 @@ async def run(campaign: Campaign, faults: list[Fault], report_name: str, *, expl
         if done >= campaign.n // 20:
             flowing.set()
 
-    chaos = asyncio.create_task(run_faults(faults, report, flowing))
+    first_done = asyncio.Event()
+    chaos = asyncio.create_task(run_faults(faults, report, flowing, first_done))
     # Big campaigns with more clients at once: 8 keep the API ahead of the flow at CI size, not at 10,000.
-    await campaign.submit_all(concurrency=8 if campaign.n <= 2000 else 16, on_progress=progress)
+    concurrency = 8 if campaign.n <= 2000 else 16
+    if rest_after_first_fault:
+        half = len(campaign.codes) // 2
+        await campaign.submit_all(concurrency, progress, campaign.codes[:half])
+        first = asyncio.ensure_future(first_done.wait())
+        await asyncio.wait({first, chaos}, return_when=asyncio.FIRST_COMPLETED)  # chaos: a fault that failed
+        first.cancel()
+        await campaign.submit_all(concurrency, progress, campaign.codes[half:])
+    else:
+        await campaign.submit_all(concurrency=concurrency, on_progress=progress)
     await chaos
     assert await campaign.wait_until("evaluated", EVALUATED, allowed_s(campaign.n)) == campaign.n, (
         "dossiers stuck before evaluation"
