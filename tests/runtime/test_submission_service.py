@@ -171,24 +171,22 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
     assert len(await harness.sent(SUBMISSIONS.name)) == 3
 
 
+def _scored(common: dict[str, Any], revision: int, grille_version: int, score: float) -> Raw:
+    """A `SubmissionScored` of the dossier `common` names, as a record."""
+    return Raw.of(
+        SubmissionScored(
+            **common, revision=revision, grille_version=grille_version, score=score, arobases=2, category=Category.VILLE
+        )
+    )
+
+
 async def test_the_status_view_keeps_the_newest_results_and_every_notification(
     submission_service: tuple[InMemory, ServiceRuntime],
 ) -> None:
     harness, runtime = submission_service
     sid = uuid4()
     common: dict[str, Any] = {"submission_id": sid, "edition": 2017, "collectivite_code": "49007"}
-
-    def scored(revision: int, grille_version: int, score: float) -> Raw:
-        return Raw.of(
-            SubmissionScored(
-                **common,
-                revision=revision,
-                grille_version=grille_version,
-                score=score,
-                arobases=2,
-                category=Category.VILLE,
-            )
-        )
+    scored = partial(_scored, common)
 
     # Out of order: revision 2 first, then revision 1 (older, ignored), then revision 2 under grille version 2.
     await harness.feed(SCORES, [scored(2, 1, 40.0)])
@@ -228,14 +226,7 @@ async def test_the_status_view_written_once_per_batch_keeps_the_same_newest_resu
     harness, runtime = submission_service
     sid = uuid4()
     common: dict[str, Any] = {"submission_id": sid, "edition": 2017, "collectivite_code": "49007"}
-
-    def scored(revision: int, grille_version: int, score: float) -> Raw:
-        return Raw.of(
-            SubmissionScored(
-                **common, revision=revision, grille_version=grille_version, score=score, arobases=2,
-                category=Category.VILLE,
-            )
-        )  # fmt: skip
+    scored = partial(_scored, common)
 
     await harness.feed(SCORES, [scored(2, 1, 40.0), scored(3, 1, 50.0), scored(1, 2, 10.0), scored(3, 1, 51.0)])
     notification = uuid4()
