@@ -200,8 +200,8 @@ class Campaign:
             json={"ceremony": {"place": "Lille", "date": f"{self.edition}-02-01"}}, op=("palmares", "operator"),
         )  # fmt: skip
 
-    async def wait_until(self, what: str, sql: str, within: float) -> int:
-        """Poll a count over this edition's dossiers until it reaches N."""
+    async def wait_until(self, what: str, sql: str, within: float, target: int | None = None) -> int:
+        """Poll a count over this edition's dossiers until it reaches N (or `target`)."""
         conn = await asyncpg.connect(self.database_url)
         try:
             deadline = time.monotonic() + within
@@ -213,7 +213,7 @@ class Campaign:
                     await conn.close()
                     await asyncio.sleep(1)
                     conn = await asyncpg.connect(self.database_url)
-                if count >= self.n or time.monotonic() > deadline:
+                if count >= (self.n if target is None else target) or time.monotonic() > deadline:
                     return count
                 await asyncio.sleep(0.5)
         finally:
@@ -390,9 +390,10 @@ async def run(
 ) -> Report:
     """Run the campaign with the faults injected once its flow has started.
 
-    `rest_after_first_fault`: half the dossiers are submitted, then the rest
-    once the first fault is over, so that some dossiers meet what it left (a
-    new version of a service, say) whatever the machine's speed.
+    `rest_after_first_fault`: half the dossiers are submitted and evaluated
+    before the faults start, the rest once the first fault is over, so that
+    some dossiers meet the stack before it and some what it left (a new
+    version of a service, say), whatever the machine's speed.
     """
     report = Report(dossiers=campaign.n)
     began = time.monotonic()
@@ -413,7 +414,10 @@ async def run(
     concurrency = 8 if campaign.n <= 2000 else 16
     if rest_after_first_fault:
         half = len(campaign.codes) // 2
-        await campaign.submit_all(concurrency, progress, campaign.codes[:half])
+        await campaign.submit_all(concurrency, None, campaign.codes[:half])
+        # The first half evaluated before the first fault, the rest after it.
+        await campaign.wait_until("evaluated", EVALUATED, allowed_s(campaign.n), target=half)
+        flowing.set()
         first = asyncio.ensure_future(first_done.wait())
         await asyncio.wait({first, chaos}, return_when=asyncio.FIRST_COMPLETED)  # chaos: a fault that failed
         first.cancel()
