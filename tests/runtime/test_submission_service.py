@@ -31,9 +31,10 @@ from palmares_contracts import (
 )
 from palmares_eventkit.runtime import ServiceRuntime
 from palmares_submission import app, palmares, store
+from palmares_submission.distinctions import EXCELLENCE
 from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from palmares_submission.schemas import SubmissionRequest
-from palmares_submission.service import accounts, commands
+from palmares_submission.service import accounts, commands, jury
 from palmares_submission.settings import SubmissionSettings
 from palmares_submission.web import page_store
 
@@ -169,6 +170,47 @@ async def test_commands_publish_their_events_through_the_outbox_and_a_refusal_pu
             lambda tx: commands.submit(tx, 2017, "49007", dossier("portail_open_data"), village_max_population=VILLAGES)
         )
     assert len(await harness.sent(SUBMISSIONS.name)) == 3
+
+
+async def test_the_publication_names_the_distinctions_its_palmares_shows_read_by_chunks(
+    submission_service: tuple[InMemory, ServiceRuntime],
+) -> None:
+    harness, runtime = submission_service
+    run = partial(commands.run, runtime.transaction)
+    await run(lambda tx: commands.publish_grille(tx, 2022, GrilleBody.model_validate(grille_body(2022))))
+    # Five labels at 5 @ before this system: the sixth, at 2022, makes a « Territoire d'excellence numérique ».
+    veterans, newcomer, below = ("49007", "72181", "35238"), "44109", "29019"
+    history = [(code, year, 5) for code in (*veterans, below) for year in range(2017, 2022)]
+    history += [(newcomer, year, 5) for year in range(2018, 2022)]
+    await run(lambda tx: commands.import_label_history(tx, history))
+    for code in (*veterans, newcomer, below):
+        await run(
+            lambda tx, code=code: commands.register(tx, code, f"{code}@ville.example", village_max_population=VILLAGES)
+        )
+        sid = (
+            await run(
+                lambda tx, code=code: commands.submit(
+                    tx, 2022, code, dossier("portail_open_data"), village_max_population=VILLAGES
+                )
+            )
+        ).accepted.submission_id
+        arobases = 4 if code == below else 5
+        await run(
+            lambda tx, sid=sid, arobases=arobases: jury.decide(
+                tx, sid, arobases=arobases, comment="", decided_by="Jury", revision=None, mention_codes=None
+            )
+        )
+
+    await run(lambda tx: commands.publish_palmares(tx, 2022, None))
+    (published,) = events(PALMARES, await harness.sent_until(PALMARES.name, bool))
+    named = sorted((d.collectivite_code, d.label) for d in published.distinctions)
+    assert named == [(code, EXCELLENCE) for code in sorted(veterans)]
+    async with runtime.pool.acquire() as conn:
+        shown = await palmares.view(conn, 2022)
+        by_one = await palmares.edition_distinctions(conn, 2022, chunk=1)
+    assert shown is not None
+    assert sorted((e.collectivite_code, d) for e in shown.villes for d in e.distinctions) == named
+    assert sorted((d.collectivite_code, d.label) for d in by_one) == named, "a chunk of one dossier loses none"
 
 
 def _scored(common: dict[str, Any], revision: int, grille_version: int, score: float) -> Raw:

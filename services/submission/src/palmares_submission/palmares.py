@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from palmares_contracts import Category
+from palmares_contracts import Category, Distinction
 from palmares_eventkit.db import Connection
 from palmares_label import french
 from palmares_label.final import final_arobases, final_mentions
@@ -55,6 +55,30 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
         attribution=refdata.attribution(refdata.millesime_for(edition)),
         **groups,
     )
+
+
+# Dossiers read at a time by `edition_distinctions`: its memory stays that of a chunk (a few hundred kilobytes)
+# whatever the edition's size, for a round trip or two per 2,000 dossiers.
+DISTINCTIONS_CHUNK = 2000
+
+
+async def edition_distinctions(conn: Connection, edition: int, chunk: int = DISTINCTIONS_CHUNK) -> list[Distinction]:
+    """The distinctions of the edition's palmarès (those `view` shows), read by chunks of dossiers.
+
+    The publication needs them for its event; building the whole view for that held every entry of the edition
+    in memory at once (about 100 MB at 36,000 dossiers)."""
+    found: list[Distinction] = []
+    after = None
+    while rows := await store.arobases_after(conn, edition, after, chunk):
+        after = rows[-1].submission_id
+        ranked = [r.code for r in rows if final_arobases(r.pre_notation, r.jury_arobases) is not None]
+        history = await store.label_history(conn, ranked)
+        found.extend(
+            Distinction(collectivite_code=code, label=label)
+            for code in ranked
+            for label in distinctions(history.get(code, {}), edition)
+        )
+    return found
 
 
 def entry_of(edition: int, r: store.PalmaresRow) -> PalmaresEntry | None:

@@ -496,6 +496,34 @@ async def palmares_rows(conn: Connection, edition: int) -> list[PalmaresRow]:
     return [PalmaresRow(**dict(r)) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Arobases:
+    """A dossier of the edition reduced to what its final arobases need (`palmares_label.final`)."""
+
+    submission_id: UUID
+    code: str
+    pre_notation: int | None
+    jury_arobases: int | None
+
+
+async def arobases_after(conn: Connection, edition: int, after: UUID | None, limit: int) -> list[Arobases]:
+    """The next `limit` dossiers of the edition by submission id, after `after` (None: from the first)."""
+    rows = await conn.fetch(
+        """SELECT s.submission_id, s.collectivite_code AS code,
+                  (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases
+           FROM submissions s
+           LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           WHERE s.edition = $1 AND ($2::uuid IS NULL OR s.submission_id > $2)
+           ORDER BY s.submission_id
+           LIMIT $3""",
+        edition,
+        after,
+        limit,
+    )
+    return [Arobases(**dict(r)) for r in rows]
+
+
 async def label_history(conn: Connection, codes: list[str]) -> dict[str, dict[int, int]]:
     """Arobases by edition of each collectivité: the palmarès published here, and the imported history."""
     rows = await conn.fetch(

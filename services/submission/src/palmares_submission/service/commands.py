@@ -20,7 +20,6 @@ from palmares_contracts import (
     CategoryOverride,
     Ceremony,
     Collectivite,
-    Distinction,
     Event,
     Grille,
     GrilleBody,
@@ -388,18 +387,11 @@ async def publish_palmares(tx: Tx, edition: int, ceremony: Ceremony | None) -> P
     now = utcnow()
     await store.publish_palmares(tx.conn, edition, now, ceremony)
     await catalogue.request_build(tx.conn, edition)
-    published = await palmares.view(tx.conn, edition)
-    assert published is not None  # published just above, in this transaction
     event = PalmaresPublished(
         edition=edition,
         published_at=now,
         ceremony=ceremony,
-        distinctions=tuple(
-            Distinction(collectivite_code=e.collectivite_code, label=label)
-            for group in (published.villages, published.villes, published.territoires)
-            for e in group
-            for label in e.distinctions
-        ),
+        distinctions=tuple(await palmares.edition_distinctions(tx.conn, edition)),
         jury_decisions=await store.jury_events(tx.conn, edition),
     )
     return PalmaresOutcome(now, events=(event,))
