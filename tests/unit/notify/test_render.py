@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from palmares_label.french import NBSP, NNBSP
-from palmares_notify import render
+from palmares_notify import panneau, render
 from palmares_notify.advice import Advice, NextArobase, advice_for
 from palmares_notify.evidence import evidence_sentence
 
@@ -184,6 +184,27 @@ def test_award_shows_the_entry_sign_inline() -> None:
     assert image.get_content().startswith(b"\x89PNG")
     assert f'src="cid:{render.PANNEAU_CID}"' in html.get_content()
     assert 'alt="Panneau «&nbsp;Village Internet 2017&nbsp;» avec deux arobases"' in html.get_content()
+
+
+def test_an_award_renders_to_the_same_bytes_its_boundaries_drawn_from_its_notification() -> None:
+    nid = render.notification_id("award", SID)
+    raw = award(notification=nid).as_bytes()
+    assert award(notification=nid).as_bytes() == raw, "the same award, the same bytes"
+    parsed = parse(raw)
+    boundaries = [p.get_boundary() for p in parsed.walk() if p.is_multipart()]
+    assert boundaries == [f"=_a{nid.hex}", f"=_r{nid.hex}"]
+    # Each boundary delimits its parts and nothing else: text, HTML and the image come back whole.
+    assert [p.get_content_type() for p in parsed.walk()] == [
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+    ]
+    for boundary in boundaries:
+        assert raw.count(f"--{boundary}\r\n".encode()) == 2 and raw.count(f"--{boundary}--".encode()) == 1
+    (image,) = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
+    assert image.get_content() == panneau.draw_panneau("village", 2017, 2)
 
 
 def test_rectificatif_cancels_and_replaces_the_previous_message_and_says_why() -> None:

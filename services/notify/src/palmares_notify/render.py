@@ -173,6 +173,16 @@ def _sender_headers(sender: Sender) -> tuple[str, str]:
     return ascii_value("From", sender.address), ascii_value("Reply-To", sender.reply_to)
 
 
+def _boundary(notification: UUID, part: str) -> str:
+    """A multipart's boundary, from the notification id: the same message renders to the same bytes.
+
+    Given, the generator does not draw one and then search the whole flattened message for it with a regular
+    expression compiled anew for each message (4 % of notify's CPU in the award emails). It cannot occur in
+    a body: every text part is quoted-printable, where « = » only starts a soft line break or an escape of two
+    hexadecimal digits, never « =_ »; the image is base64, which has no « - » to start a « -- » line with."""
+    return f"=_{part}{notification.hex}"
+
+
 def _text_part(text: str, subtype: str) -> MIMEText:
     part = MIMEText(text, subtype, _UTF8_QP, policy=_SMTP)  # type: ignore[arg-type]  # a Charset works (set_payload)
     del part["MIME-Version"]  # once, on the message itself
@@ -201,9 +211,9 @@ def _message(
         del panneau["MIME-Version"]
         panneau["Content-ID"] = f"<{PANNEAU_CID}>"
         panneau.add_header("Content-Disposition", "inline", filename="panneau.png")
-        html = MIMEMultipart("related", _subparts=[html, panneau], policy=_SMTP)
+        html = MIMEMultipart("related", boundary=_boundary(notification, "r"), _subparts=[html, panneau], policy=_SMTP)
         del html["MIME-Version"]
-    msg = MIMEMultipart("alternative", _subparts=[text, html], policy=_SMTP)
+    msg = MIMEMultipart("alternative", boundary=_boundary(notification, "a"), _subparts=[text, html], policy=_SMTP)
     del msg["MIME-Version"]
     msg["Message-ID"] = message_id(notification, sender)
     msg["Date"] = format_datetime(at)
