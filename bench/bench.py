@@ -712,12 +712,14 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
     phases = {b: cpu_between(sampler.marks[a], sampler.marks[b]) for a, b in itertools.pairwise(names)}
     campaign = add_up(phases, CAMPAIGN_PHASES)
     peaks = sampler.peak_rss_mb()
+    peaks_by_phase = sampler.peak_rss_mb_by_phase()
     per_1000 = n / 1000
     services = {
         name: {
             "cpu_s_per_1000": round(campaign[name] / per_1000, 2) if name in campaign and per_1000 else None,
             "cpu_s": campaign.get(name),
             "peak_rss_mb": peaks.get(name),
+            "peak_rss_mb_by_phase": {phase: mb[name] for phase, mb in peaks_by_phase.items() if name in mb},
         }
         for name in stats.SERVICES
     }
@@ -771,7 +773,7 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
     if run.counters and run.counters.errors:
         report["counter_errors"] = run.counters.errors
     report["cpu_ms_per_dossier"] = cpu_ms_per_dossier(phases, n)
-    peaks_of_services = [v["peak_rss_mb"] for v in services.values() if v["peak_rss_mb"] is not None]
+    peaks_of_services = [float(peak) for name in stats.SERVICES if (peak := peaks.get(name)) is not None]
     report["peak_service_rss_mb"] = max(peaks_of_services) if peaks_of_services else None
     other = report.get("compare", {}).get("bulk_cpu_ms_per_dossier", {}).get("stack")
     ours = report["cpu_ms_per_dossier"].get("bulk", {}).get("stack")
@@ -848,10 +850,17 @@ def print_report(console: Console, report: dict[str, Any], out: Path) -> None:
     console.print(table)
 
     procs = Table(title="CPU and memory per process (campaign phases: " + ", ".join(CAMPAIGN_PHASES) + ")")
-    for column in ("process", "CPU s", "CPU s / 1000 dossiers", "peak RSS MB"):
+    for column in ("process", "CPU s", "CPU s / 1000 dossiers", "peak RSS MB", "peak RSS MB by phase"):
         procs.add_column(column, justify="right" if column != "process" else "left")
     for name, values in {**report.get("services", {}), **report.get("context", {})}.items():
-        procs.add_row(name, fmt(values.get("cpu_s")), fmt(values.get("cpu_s_per_1000")), fmt(values.get("peak_rss_mb")))
+        by_phase = values.get("peak_rss_mb_by_phase") or {}
+        procs.add_row(
+            name,
+            fmt(values.get("cpu_s")),
+            fmt(values.get("cpu_s_per_1000")),
+            fmt(values.get("peak_rss_mb")),
+            " ".join(f"{phase} {fmt(mb)}" for phase, mb in by_phase.items() if phase in CAMPAIGN_PHASES),
+        )
     console.print(procs)
 
     console.print(work_table(report))

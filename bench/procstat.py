@@ -12,6 +12,7 @@ highest sample.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Mapping
@@ -117,6 +118,7 @@ class Sampler:
     components: list[Component]
     samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     marks: dict[str, Snapshot] = field(default_factory=dict)
+    memory: list[tuple[float, dict[str, int]]] = field(default_factory=list)  # (time, kB of each component)
 
     def snapshot(self) -> Snapshot:
         busy = machine_busy_seconds()
@@ -128,9 +130,9 @@ class Sampler:
 
     def sample(self) -> None:
         """One point of the CPU time series, and the memory peaks."""
-        for component in self.components:
-            component.sample_memory()
+        kb = {component.name: component.sample_memory() for component in self.components}
         snap = self.snapshot()
+        self.memory.append((snap.at, kb))
         self.samples.append((snap.at, {**snap.cpu_s, "machine_busy": snap.machine_busy_s}))
 
     def mark(self, name: str) -> Snapshot:
@@ -141,6 +143,19 @@ class Sampler:
     def peak_rss_mb(self) -> dict[str, float]:
         """The highest memory seen by `sample` (call it once more before the processes stop)."""
         return {c.name: round(c.peak_rss_kb / 1024, 1) for c in self.components}
+
+    def peak_rss_mb_by_phase(self) -> dict[str, dict[str, float]]:
+        """The highest memory `sample` saw in each phase (between a mark and the next, named after the next),
+        by component: where a service's peak comes from."""
+        names = list(self.marks)
+        out: dict[str, dict[str, float]] = {}
+        for begin, end in itertools.pairwise(names):
+            start, stop = self.marks[begin].at, self.marks[end].at
+            seen = [kb for at, kb in self.memory if start <= at <= stop]
+            out[end] = {
+                c.name: round(max((k.get(c.name, 0) for k in seen), default=0) / 1024, 1) for c in self.components
+            }
+        return out
 
 
 def cpu_between(start: Snapshot, end: Snapshot) -> dict[str, float]:

@@ -297,6 +297,21 @@ def test_report_has_every_required_key_and_the_targets() -> None:
     assert (cpu_target["ratio"], cpu_target["result"]) == (0.35, "PASS")
 
 
+def test_memory_peaks_are_told_by_phase() -> None:
+    sampler = fake_sampler()  # marks at 100 (start), 101 (registration), 102 (bulk) … 105 (palmares)
+    sampler.memory = [
+        (100.5, {"submission": 100 * 1024, "notify": 50 * 1024}),
+        (101.5, {"submission": 150 * 1024, "notify": 60 * 1024}),
+        (104.2, {"submission": 300 * 1024, "notify": 55 * 1024}),
+        (104.8, {"submission": 200 * 1024, "notify": 70 * 1024}),
+    ]
+    by_phase = sampler.peak_rss_mb_by_phase()
+    assert by_phase["registration"]["submission"] == 100.0
+    assert by_phase["bulk"]["submission"] == 150.0
+    assert by_phase["regrade"]["submission"] == 0.0  # no sample in it
+    assert (by_phase["palmares"]["submission"], by_phase["palmares"]["notify"]) == (300.0, 70.0)
+
+
 def test_work_per_dossier_from_the_counters_at_phase_boundaries() -> None:
     def snap(statements: float, records: int, size: int) -> CounterSnapshot:
         return CounterSnapshot({"scoring": statements}, {"scores.v1": records}, {"scores.v1": size})
