@@ -92,7 +92,9 @@ async def test_campaign_window(api: Api, codes: Codes, edition: int) -> None:
     changed = await api.submit(token, edition, dossier("autre@village.example"), **{"Idempotency-Key": "k1"})
     assert changed.status_code == 422 and fields(changed.json()).keys() == {"Idempotency-Key"}
 
-    assert (await api.publish_palmares(edition)).status_code == 202
+    published = await api.publish_palmares(edition)
+    assert published.status_code == 202
+    assert published.json()["catalogue_built"] is True, "a small edition's catalogue is built before the answer"
     assert (await api.publish_palmares(edition)).status_code == 409
     r = await api.submit(token, edition, dossier("mairie@village.example"))
     assert r.status_code == 409 and "est close" in r.json()["error"]

@@ -300,6 +300,8 @@ def palmares_publish(
     with state(ctx).api() as api:
         published = api.publish_palmares(edition, ceremony)
         done = f"Palmarès {edition} published at {published.get('published_at')}; award emails follow."
+        if published.get("catalogue_built") is False:
+            done += " The catalogue of actions and the observatoire are still being built; they appear when done."
         if wait:
             output.info(done)
             published["progress"] = work.follow(

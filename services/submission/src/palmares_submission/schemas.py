@@ -318,6 +318,10 @@ class PalmaresPublishRequest(_Body):
 class PalmaresPublication(BaseModel):
     edition: int
     published_at: datetime
+    catalogue_built: bool = Field(
+        description="The catalogue of labelled actions and the observatoire are built. False: their build goes on "
+        "after the answer (a large edition), and they are public once it is done."
+    )
 
 
 class PalmaresEntry(BaseModel):
