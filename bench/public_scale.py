@@ -9,9 +9,11 @@ reference data, French actions declaring the services of grille 2018,
 arobases drawn 1–5), publishes it, then times what publication adds (the read
 models: `catalogue.build`) and what the public asks: the catalogue's searches
 and filters (`catalogue.search`) and the observatoire's five breakdowns
-(`observatoire_store.report`), each `--rounds` times, one at a time, and the
+(`observatoire_store.report`), each `--rounds` times, one at a time, the
 comité's tendances (`tendances_store.report`, default and text only) three
-times; prints the essential service least equally covered across départements. The HTTP
+times, and the palmarès (the publication's distinctions, the view, its page)
+once each with the time and the peak of Python memory it allocated
+(`tracemalloc`); prints the essential service least equally covered across départements. The HTTP
 layer is the full benchmark's business (`make bench`, its public phase); this
 isolates the SQL and the pure code behind it, at the size the issue sets
 (36,000 dossiers). Prints the figures, writes `.run/bench/public-scale.json`.
@@ -27,6 +29,8 @@ import secrets
 import shutil
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -35,7 +39,7 @@ from uuid import uuid4
 
 from palmares_eventkit.db import create_pool, load_migrations, migrate
 from palmares_stack.postgres import PostgresServer
-from palmares_submission import catalogue, observatoire_store, refdata, store, tendances_store
+from palmares_submission import catalogue, observatoire_store, palmares, refdata, store, tendances_store
 from palmares_submission.catalogue import as_asyncpg
 
 from bench import stats
@@ -110,6 +114,32 @@ async def seed(pool: Any, n: int) -> int:
     return len(members)
 
 
+async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
+    """Time and peak Python memory of what the palmarès asks of submission: its publication's distinctions
+    (`palmares.edition_distinctions`), its view (`palmares.view`, for the API and the page) and its page."""
+    figures: dict[str, dict[str, float]] = {}
+
+    async def timed(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        tracemalloc.start()
+        start = time.perf_counter()
+        try:
+            result = await work()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        figures[name] = {"s": round(time.perf_counter() - start, 2), "peak_mb": round(peak / 2**20, 1)}
+        return result
+
+    async def page() -> str:
+        return palmares.to_html(view)
+
+    await timed("distinctions", lambda: palmares.edition_distinctions(conn, EDITION))
+    view = await timed("view", lambda: palmares.view(conn, EDITION))
+    html = await timed("page", page)
+    figures["page"]["mb"] = round(len(html.encode()) / 2**20, 1)
+    return figures
+
+
 async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
     schema = "bench_public_" + secrets.token_hex(3)
     pool = await create_pool(database_url, schema, max_size=2)
@@ -124,6 +154,8 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
         async with pool.acquire() as conn, conn.transaction():
             actions = await catalogue.build(conn, EDITION)
         build_s = time.perf_counter() - begin
+        async with pool.acquire() as conn:
+            palmares_of_edition = await palmares_figures(conn)
         async with pool.acquire() as conn:
             await conn.execute("ANALYZE catalogue_actions; ANALYZE observatoire_dossiers")
             searches: list[float] = []
@@ -196,6 +228,7 @@ async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:
             "actions": actions,
             "seed_s": round(seeded_s, 1),
             "build_s": round(build_s, 2),
+            "palmares": palmares_of_edition,
             "catalogue_search_ms": stats.summary_ms(searches),
             "observatoire_report_ms": stats.summary_ms(reports),
             "observatoire_first_report_ms": stats.summary_ms(first),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -34,20 +35,21 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
     ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
     if ed is None or ed["palmares_published_at"] is None:
         return None
+    rows = [
+        r
+        for r in await store.palmares_rows(conn, edition)
+        if final_arobases(r.pre_notation, r.jury_arobases) is not None
+    ]
+    history = await store.label_history(conn, [r.code for r in rows])
     groups: dict[str, list[PalmaresEntry]] = {key: [] for key, _ in GROUPS}
-    for r in await store.palmares_rows(conn, edition):
-        final = entry_of(edition, r)
-        if final is not None:
-            groups[_CATEGORY_GROUP[r.category]].append(final)
-    history = await store.label_history(conn, [e.collectivite_code for g in groups.values() for e in g])
-    for key, entries in groups.items():
-        groups[key] = sorted(
-            (
-                e.model_copy(update={"distinctions": distinctions(history.get(e.collectivite_code, {}), edition)})
-                for e in entries
-            ),
-            key=order,
-        )
+    for r in rows:
+        # Each entry built once, with its distinctions (not copied to add them): a large edition's view is
+        # held once in memory.
+        found = entry_of(edition, r, distinctions(history.get(r.code, {}), edition))
+        if found is not None:
+            groups[_CATEGORY_GROUP[r.category]].append(found)
+    for entries in groups.values():
+        entries.sort(key=order)
     return PalmaresView(
         edition=edition,
         published_at=ed["palmares_published_at"],
@@ -81,8 +83,9 @@ async def edition_distinctions(conn: Connection, edition: int, chunk: int = DIST
     return found
 
 
-def entry_of(edition: int, r: store.PalmaresRow) -> PalmaresEntry | None:
-    """A dossier's entry with its final arobases and mentions (`palmares_label.final`); None until it is evaluated."""
+def entry_of(edition: int, r: store.PalmaresRow, distinctions: Sequence[str] = ()) -> PalmaresEntry | None:
+    """A dossier's entry with its final arobases and mentions (`palmares_label.final`) and the `distinctions` it
+    holds; None until it is evaluated."""
     arobases = final_arobases(r.pre_notation, r.jury_arobases)
     if arobases is None:
         return None
@@ -96,6 +99,7 @@ def entry_of(edition: int, r: store.PalmaresRow) -> PalmaresEntry | None:
         arobases=arobases,
         pre_notation=r.pre_notation,
         mentions=[m["label"] for m in final_mentions(_json(r.mentions), _json(r.jury_mentions))],
+        distinctions=list(distinctions),
     )
 
 
@@ -114,6 +118,7 @@ def entry(
     arobases: int,
     pre_notation: int | None,
     mentions: list[str],
+    distinctions: list[str] | None = None,
 ) -> PalmaresEntry:
     """A collectivité's line of the palmarès, with what French readers see: its official name,
     its département and région by name, typographic apostrophes."""
@@ -129,6 +134,7 @@ def entry(
         departement=departement,
         departement_name=french.typographic(ref.name) if ref else "",
         region=french.typographic(ref.region_name) if ref else "",
+        distinctions=distinctions or [],
     )
 
 
@@ -158,7 +164,7 @@ def to_html(palmares: PalmaresView) -> str:
             "anchor": key,
             "title": title,
             "caption": _LABELLED[key],
-            "entries": [e.model_dump() for e in getattr(palmares, key)],
+            "entries": getattr(palmares, key),  # the template reads their attributes: no copy as dicts
         }
         for key, title in GROUPS
     ]
