@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from palmares_contracts import Category, Distinction
@@ -35,11 +36,7 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
     ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
     if ed is None or ed["palmares_published_at"] is None:
         return None
-    rows = [
-        r
-        for r in await store.palmares_rows(conn, edition)
-        if final_arobases(r.pre_notation, r.jury_arobases) is not None
-    ]
+    rows = await store.palmares_rows(conn, edition)
     history = await store.label_history(conn, [r.code for r in rows])
     groups: dict[str, list[PalmaresEntry]] = {key: [] for key, _ in GROUPS}
     for r in rows:
@@ -70,7 +67,7 @@ async def edition_distinctions(conn: Connection, edition: int, chunk: int = DIST
     The publication needs them for its event; building the whole view for that held every entry of the edition
     in memory at once (about 100 MB at 36,000 dossiers)."""
     found: list[Distinction] = []
-    after = None
+    after = UUID(int=0)
     while rows := await store.arobases_after(conn, edition, after, chunk):
         after = rows[-1].submission_id
         ranked = [r.code for r in rows if final_arobases(r.pre_notation, r.jury_arobases) is not None]

@@ -506,15 +506,15 @@ class Arobases:
     jury_arobases: int | None
 
 
-async def arobases_after(conn: Connection, edition: int, after: UUID | None, limit: int) -> list[Arobases]:
-    """The next `limit` dossiers of the edition by submission id, after `after` (None: from the first)."""
+async def arobases_after(conn: Connection, edition: int, after: UUID, limit: int) -> list[Arobases]:
+    """The next `limit` dossiers of the edition by submission id, after `after` (`UUID(int=0)`: from the first)."""
     rows = await conn.fetch(
         """SELECT s.submission_id, s.collectivite_code AS code,
                   (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases
            FROM submissions s
            LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
            LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
-           WHERE s.edition = $1 AND ($2::uuid IS NULL OR s.submission_id > $2)
+           WHERE s.edition = $1 AND s.submission_id > $2
            ORDER BY s.submission_id
            LIMIT $3""",
         edition,
