@@ -262,12 +262,12 @@ class Edition:
     """A published edition, as its award emails show it."""
 
     ceremony: JSON | None
-    distinctions: tuple[tuple[str, str], ...]  # (collectivité code, label) of each distinction
+    distinctions: dict[str, tuple[str, ...]]  # the labels of each distinguished collectivité, by code
     service_labels: dict[str, str]
     trace: JSON
 
     def distinctions_of(self, code: str) -> list[str]:
-        return [label for holder, label in self.distinctions if holder == code]
+        return list(self.distinctions.get(code, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +346,13 @@ def _version(revision: int | None, grille_version: int | None) -> Version | None
 
 
 def _edition(r: asyncpg.Record) -> Edition:
+    # Indexed by code once per read: an award pass asks for one collectivité's among thousands.
+    by_code: dict[str, list[str]] = {}
+    for d in json.loads(r["distinctions"]):
+        by_code.setdefault(d["collectivite_code"], []).append(d["label"])
     return Edition(
         ceremony=_json(r["ceremony"]),
-        distinctions=tuple((d["collectivite_code"], d["label"]) for d in json.loads(r["distinctions"])),
+        distinctions={code: tuple(labels) for code, labels in by_code.items()},
         service_labels=json.loads(r["service_labels"]),
         trace=json.loads(r["edition_ctx"]),
     )
