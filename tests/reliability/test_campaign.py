@@ -38,6 +38,7 @@ def local_infra(infra: Infra) -> tuple[KafkaCluster, object]:
     return infra.kafka, infra.postgres
 
 
+@pytest.mark.campaign
 async def test_campaign_survives_crashes_restarts_and_outages(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:
@@ -84,6 +85,7 @@ async def test_campaign_on_three_brokers_survives_a_broker_killed(
         cluster_stack.stop()
 
 
+@pytest.mark.campaign
 async def test_campaign_survives_network_faults(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:

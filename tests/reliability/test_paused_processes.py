@@ -28,6 +28,7 @@ CONSUMER_PAUSE_S = 25
 SENDER_PAUSE_S = 40
 
 
+@pytest.mark.campaign
 async def test_paused_services_wake_up_as_harmless_zombies(
     stack: Stack, api: Api, codes: Codes, edition: int, infra: Infra
 ) -> None:

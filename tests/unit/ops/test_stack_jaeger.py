@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,33 @@ def test_a_built_tool_is_taken_from_the_cache(tmp_path: Path, monkeypatch: pytes
     tool.binary().write_text("")
     monkeypatch.setattr(gotools.shutil, "which", lambda name: None)  # never built again
     assert gotools.ensure(tool) == tool.binary()
+
+
+def test_two_builds_of_one_tool_at_once_run_go_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI prepares the tools in the background while a step may ask for the same one: one build, both get it."""
+    monkeypatch.setenv("PALMARES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PALMARES_KUSTOMIZE_BIN", raising=False)
+    runs, waiting = tmp_path / "runs", tmp_path / "waiting"
+    fake_go = tmp_path / "go"
+    # A `go build … -o <out> <package>` that counts its runs and finishes once the other build waits
+    # (or after 10 s: without the lock, both builds would run and neither would wait).
+    fake_go.write_text(
+        f'#!/bin/sh\necho run >> "{runs}"\nwhile [ "$1" != "-o" ]; do shift; done\n'
+        f'for i in $(seq 100); do [ -e "{waiting}" ] && break; sleep 0.1; done\necho binary > "$2"\n'
+    )
+    fake_go.chmod(0o755)
+    monkeypatch.setattr(gotools.shutil, "which", lambda name: str(fake_go) if name == "go" else None)
+    tool = gotools.TOOLS["kustomize"]
+    messages: list[str] = []
+
+    def log(message: str) -> None:
+        messages.append(message)
+        if "being built by another process" in message:
+            waiting.touch()
+
+    with ThreadPoolExecutor(2) as pool:
+        built = list(pool.map(lambda _: gotools.build(tool, log=log), range(2)))
+    assert built == [tool.binary(), tool.binary()]
+    assert tool.binary().read_text() == "binary\n"
+    assert runs.read_text().splitlines() == ["run"], messages
+    assert any("being built by another process" in m for m in messages), messages

@@ -16,6 +16,8 @@ callers fall back (the stack runs without Jaeger; the kustomize tests skip).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .paths import cache_dir, repo_root
 
@@ -85,7 +88,13 @@ TOOLS = {
 
 
 def build(tool: GoTool, log: Callable[[str], None] = print, timeout: float = BUILD_TIMEOUT_S) -> Path:
-    """Build `tool` into the cache unless it is there; return the binary's path."""
+    """Build `tool` into the cache unless it is there; return the binary's path.
+
+    One build of a tool at a time: CI prepares the tools in the background
+    while its first steps run (`.ci/run`), and a step may ask for the same
+    tool; the second waits for the first's build (an exclusive `flock` on
+    `<tool>.lock`) and then finds the binary.
+    """
     target = tool.binary()
     if target.is_file():
         return target
@@ -95,6 +104,23 @@ def build(tool: GoTool, log: Callable[[str], None] = print, timeout: float = BUI
     if not (tool.module_dir / "go.mod").is_file():
         raise ToolUnavailable(f"{tool.module_dir}/go.mod not found")
     target.parent.mkdir(parents=True, exist_ok=True)
+    with target.with_name(f"{tool.name}.lock").open("w") as lock:
+        if not _try_lock(lock):
+            log(f"{tool.name} is being built by another process: waiting for it…")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():  # built by the process we waited for
+            return target
+        return _build_locked(tool, go, target, log, timeout)
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    with contextlib.suppress(BlockingIOError):
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    return False
+
+
+def _build_locked(tool: GoTool, go: str, target: Path, log: Callable[[str], None], timeout: float) -> Path:
     partial = target.with_name(target.name + ".partial")
     build_log = target.with_name(f"{tool.name}-build.log")
     argv = [
