@@ -301,6 +301,27 @@ HOSTILE: list[tuple[str, Callable[[Target], Any], int, str | None, str]] = [
         "valeur inconnue",
     ),
     (
+        "catalogue page ?service= with NUL (was a 500 from PostgreSQL)",
+        operator("GET", "/actions?q=portail&service=a%00b"),
+        422,
+        "service",
+        "caractères de contrôle",
+    ),
+    (
+        "catalogue ?q= with a line separator",
+        operator("GET", "/v1/actions?q=a%E2%80%A8b"),
+        422,
+        "q",
+        "caractères de contrôle",
+    ),
+    (
+        "catalogue cursor of 28 digits (overflowed OFFSET: a 500)",
+        operator("GET", "/v1/actions?cursor=bzEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg"),
+        422,
+        "cursor",
+        "Curseur invalide",
+    ),
+    (
         "label history of 50,001 entries",
         operator(
             "POST", "/v1/label-history", {"entries": [{"code": "49007", "edition": 2005, "arobases": 5}] * 50_001}
@@ -356,6 +377,13 @@ async def test_hostile_but_valid_text_is_accepted_and_kept_as_text(
     r = await submit(with_action(**fields))(target)
     print(f"\n| {what} | {r.status_code} | {r.text[:120]} |")
     assert r.status_code == 202, r.text
+
+
+async def test_digits_that_are_not_decimal_are_ignored_by_the_catalogue_page(target: Target) -> None:
+    # "²".isdigit() is true, int("²") fails (it was a 500): the pages read their numbers with isdecimal().
+    r = await target.client.get("/actions", params={"edition": "²", "arobases": "²", "comme": "49007"})
+    assert r.status_code == 200, r.text
+    assert "text/html" in r.headers["content-type"]
 
 
 async def test_the_rate_limit_answers_429_with_retry_after(stack: Stack, codes: Codes) -> None:

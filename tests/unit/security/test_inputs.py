@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.exceptions import RequestValidationError
 from palmares_submission import text
+from palmares_submission.app import http_app, openapi_document
 from palmares_submission.errors import french_message
 from palmares_submission.schemas import (
     MAX_ACTIONS,
@@ -182,3 +184,46 @@ def test_operator_bodies_are_bounded_too() -> None:
 )
 def test_text_nobody_can_store_is_found_anywhere_in_a_grille(value: Any, found: tuple[str, str] | None) -> None:
     assert text.first_problem(value) == found
+
+
+def _query_parameters() -> list[tuple[str, str, str]]:
+    """(method, path with its path parameters filled, name) of every query parameter the API documents."""
+    filled = {"edition": "2018", "code": "49007", "submission_id": "00000000-0000-0000-0000-000000000001"}
+    found = []
+    for path, operations in openapi_document()["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query":
+                    found.append((method.upper(), path.format(**filled), parameter["name"]))
+    return found
+
+
+QUERY_PARAMETERS = _query_parameters()
+
+
+async def _ask(method: str, path: str, params: dict[str, str]) -> httpx.Response:
+    # The app without its runtime: the refusal comes before authentication, the database or the route
+    # (a NUL in ?service= of the catalogue's page reached PostgreSQL: a 500).
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=http_app()), base_url="http://test") as client:
+        return await client.request(method, path, params=params)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"), QUERY_PARAMETERS, ids=[f"{m} {p} {n}" for m, p, n in QUERY_PARAMETERS]
+)
+@pytest.mark.parametrize("control", ["\x00", "\x1f", "\u2028"], ids=["NUL", "US", "LS"])
+async def test_a_control_character_in_any_query_parameter_is_a_422_naming_it(
+    method: str, path: str, name: str, control: str
+) -> None:
+    r = await _ask(method, path, {name: f"a{control}b"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [
+        {"field": name, "message": "retours à la ligne et caractères de contrôle interdits dans ce champ",
+         "type": "text_forbidden_characters"}
+    ]  # fmt: skip
+
+
+async def test_a_control_character_in_a_query_parameters_name_is_a_422_naming_it_escaped() -> None:
+    r = await _ask("GET", "/v1/actions", {"q\x00": "x", "service": "ok"})
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["detail"]] == ["q\\x00"]

@@ -51,7 +51,7 @@ def attributes_of(raw: list[dict[str, Any]] | None) -> dict[str, Any]:
 
 
 def _enum(value: Any, names: dict[int, str], default: str) -> str:
-    if isinstance(value, str) and not value.isdigit():
+    if isinstance(value, str) and not value.isdecimal():
         # Some encoders spell enums by name ("SPAN_KIND_SERVER", "STATUS_CODE_ERROR").
         return value.rsplit("_", 1)[-1].upper()
     return names.get(int(value or 0), default)

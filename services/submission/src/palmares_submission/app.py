@@ -33,6 +33,7 @@ from palmares_submission import (
     tendances_api,
 )
 from palmares_submission.body_limit import BodySizeLimit
+from palmares_submission.query_guard import QueryTextGuard
 from palmares_submission.ratelimit import TokenRateLimiter
 from palmares_submission.service import commands
 from palmares_submission.settings import SubmissionSettings
@@ -103,6 +104,7 @@ def http_app(lifespan: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(QueryTextGuard)  # before authentication, the rate limit and every route
     app.include_router(api.router)
     app.include_router(progress.router)
     app.include_router(api.page_router)

@@ -436,7 +436,8 @@ def decode_cursor(cursor: str) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    if not raw.startswith("o") or not raw[1:].isdigit():
+    # At most nine digits: a longer offset would overflow PostgreSQL's OFFSET (a 500, not a 422).
+    if not raw.startswith("o") or not raw[1:].isdecimal() or len(raw) > 10:
         return None
     return int(raw[1:])
 

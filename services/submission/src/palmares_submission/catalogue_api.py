@@ -278,7 +278,7 @@ async def actions_page(
     like_name = ""
     base = catalogue.Filters()
     if comme:
-        found = catalogue.like(comme.strip(), int(edition) if edition.isdigit() else None)
+        found = catalogue.like(comme.strip(), int(edition) if edition.isdecimal() else None)
         if found is None:
             errors.append(
                 {"field": "comme", "message": french.typeset(f"Aucune collectivité n’a le code « {comme} ».")}
@@ -288,7 +288,7 @@ async def actions_page(
             like_name = public_pages.collectivite_name(comme.strip())
     filters = catalogue.Filters(
         q=q.strip(),
-        edition=int(edition) if edition.isdigit() else None,
+        edition=int(edition) if edition.isdecimal() else None,
         enjeu=enjeu or None,
         service=service or None,
         mention=mention or None,
@@ -296,7 +296,7 @@ async def actions_page(
         population=population if population in territoires.BAND_CODES else base.population,
         departement=departement or None,
         region=region or None,
-        arobases=int(arobases) if arobases.isdigit() else None,
+        arobases=int(arobases) if arobases.isdecimal() else None,
         exclude_code=base.exclude_code,
     )
     async with api.runtime_of(request).pool.acquire() as conn:
@@ -350,8 +350,8 @@ def page_html(
 def _api_query(query: dict[str, str]) -> dict[str, str]:
     """The page's filters as the API takes them (the API refuses values the page merely ignores)."""
     valid = dict(query)
-    if not valid.get("edition", "").isdigit():
+    if not valid.get("edition", "").isdecimal():
         valid.pop("edition", None)
-    if not valid.get("arobases", "").isdigit():
+    if not valid.get("arobases", "").isdecimal():
         valid.pop("arobases", None)
     return valid

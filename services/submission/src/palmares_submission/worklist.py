@@ -96,7 +96,7 @@ def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | Non
     value = (params.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not value.isdecimal() or len(value) > 9 or not low <= int(value) <= high:
         raise QueryError(name, f"« {name} » doit être un nombre entier de {low} à {high}.")
     return int(value)
 
@@ -142,7 +142,7 @@ def decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     kind, _, value = raw.partition(":")
-    if kind != "o" or not value.isdigit() or len(value) > 9:
+    if kind != "o" or not value.isdecimal() or len(value) > 9:
         raise QueryError("cursor", "Curseur invalide : reprenez celui de la réponse précédente.")
     return int(value)
 

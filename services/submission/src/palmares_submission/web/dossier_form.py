@@ -127,7 +127,7 @@ def _int(value: Any, default: int = 1) -> int:
 def field_id(form: DossierForm, api_field: str | None) -> str:
     """The form field of an API field path: `actions.2.services.0` → `actions-<block>-services`."""
     parts = (api_field or "").split(".")
-    if parts[0] == "actions" and len(parts) >= 3 and parts[1].isdigit():
+    if parts[0] == "actions" and len(parts) >= 3 and parts[1].isdecimal():
         return f"actions-{form.index_of_field(int(parts[1]))}-{parts[2]}"
     if parts[0] == "actions":
         return "actions-0-title"

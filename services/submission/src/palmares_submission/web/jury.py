@@ -276,7 +276,7 @@ async def decide(submission_id: UUID, v: Visitor, request: Request) -> Response:
     form = _decision_form(fields)
     errors = _form_errors(form)
     raw_revision = str(fields.get("revision", ""))
-    revision = int(raw_revision) if raw_revision.isdigit() and len(raw_revision) < 9 else None
+    revision = int(raw_revision) if raw_revision.isdecimal() and len(raw_revision) < 9 else None
     espaces = espaces_of(request)
     if not errors:
         member = v.account.jury.name

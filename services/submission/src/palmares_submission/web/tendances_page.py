@@ -38,7 +38,7 @@ def options(params: Mapping[str, str]) -> tuple[Options, OptionError | None]:
     raw = (params.get("dossiers") or "").strip()
     if not raw:
         return Options(text_only=text_only), None
-    if raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_MIN_DOSSIERS:
+    if raw.isdecimal() and len(raw) <= 4 and 1 <= int(raw) <= MAX_MIN_DOSSIERS:
         return Options(int(raw), text_only), None
     message = (
         f"Indiquez un nombre de dossiers entre 1 et {french_number(MAX_MIN_DOSSIERS)}, par exemple {MIN_DOSSIERS}."
