@@ -26,6 +26,7 @@ from palmares_eventkit.runtime import ServiceRuntime, Tx
 
 from palmares_submission import (
     auth,
+    catalogue,
     palmares,
     palmares_exports,
     store,
@@ -538,7 +539,8 @@ _BUILDS: set[asyncio.Task[bool]] = set()
 
 async def _build_catalogue(transaction: Callable[[], AbstractAsyncContextManager[Tx]], edition: int) -> bool:
     try:
-        await commands.run(transaction, lambda tx: commands.build_catalogue(tx, edition))
+        async with catalogue.build_slot():  # taken before the transaction: a waiting build holds nothing
+            await commands.run(transaction, lambda tx: commands.build_catalogue(tx, edition))
     except Exception:
         log.exception("catalogue build failed, left to the background loop", extra={"edition": edition})
         return False

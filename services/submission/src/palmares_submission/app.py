@@ -86,7 +86,8 @@ async def build_requested(runtime: ServiceRuntime) -> list[int]:
         editions = await catalogue.requested(conn)
     built = []
     for edition in editions:
-        done = await commands.run(runtime.transaction, functools.partial(commands.build_catalogue, edition=edition))
+        async with catalogue.build_slot():
+            done = await commands.run(runtime.transaction, functools.partial(commands.build_catalogue, edition=edition))
         if done.actions is not None:
             built.append(edition)
     return built

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import html
 import json
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -205,6 +206,17 @@ def _rows_of_records(
         for r in records
     ]
     return rows_of(edition, grille, dossiers)
+
+
+# One whole-edition build at a time per process (per event loop): editions published one after the other
+# (each answer returns after api.CATALOGUE_WAIT_S, its build going on) would otherwise build at once, each
+# holding its chunk, its worker thread's allocations and its transaction: memory grew with the editions.
+_BUILD_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def build_slot() -> asyncio.Lock:
+    """The lock a whole-edition build takes before its transaction (one build at a time in this process)."""
+    return _BUILD_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 async def request_build(conn: Connection, edition: int) -> None:
