@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from palmares_contracts import utcnow
 from palmares_label.final import final_mentions
 
-from palmares_submission import calendar, tendances_store, worklist, worklist_store
+from palmares_submission import calendar, tendances_store, text, worklist, worklist_store
 from palmares_submission.domain.errors import NotFound, Refused
 from palmares_submission.refdata import load_departements
 from palmares_submission.service import commands
@@ -260,6 +260,9 @@ def _form_errors(form: DecisionForm) -> dict[str, str]:
         errors["arobases"] = "Choisissez de 1 à 5 le nombre d’arobases que le jury attribue."
     if len(form.comment) > MAX_COMMENT:
         errors["comment"] = f"Le commentaire tient en {MAX_COMMENT} caractères au plus."
+    elif text.problem_in(form.comment, multiline=True) is not None:
+        # As the API's JuryRequest: a NUL would have reached PostgreSQL (a 500), other controls an email.
+        errors["comment"] = "Le commentaire contient des caractères de contrôle : retirez-les."
     return errors
 
 
