@@ -24,7 +24,7 @@ PACKAGES := contracts services/label services/eventkit services/evaluation servi
             services/cli deploy/stack
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize toxiproxy promtool asyncapi layers up down demo run test test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
+.PHONY: help install lock lock-check kafka-jars languagetool-jars check-french browser axe jaeger kustomize toxiproxy promtool asyncapi layers up down demo run test test-needs test-unit test-runtime test-integration test-reliability bench eval-mentions lint typecheck clean
 
 help:
 	@echo "make run | up | down | demo | test | test-unit | test-runtime | test-integration | test-reliability | bench | eval-mentions | check-french | asyncapi | layers | jaeger | kustomize | toxiproxy | promtool | lint | typecheck | lock | lock-check | clean"
@@ -140,7 +140,10 @@ run: jaeger up
 # each of their faults on one stream of dossiers (docs/reliability.md). `make test-reliability` runs them all;
 # `make test TEST_MARKERS=` runs everything.
 TEST_MARKERS ?= not campaign
-test: kafka-jars languagetool-jars browser axe jaeger kustomize toxiproxy promtool
+# What the whole suite needs beside Python; the unit tests' two first (.ci/run prepares them all in the background).
+TEST_NEEDS := kustomize promtool jaeger toxiproxy kafka-jars languagetool-jars axe browser
+test-needs: $(TEST_NEEDS)
+test: $(TEST_NEEDS)
 	$(BIN)/python -m pytest $(if $(TEST_MARKERS),-m "$(TEST_MARKERS)") $(PYTEST_ARGS)
 
 test-unit: $(STAMP) kustomize promtool
