@@ -300,7 +300,8 @@ class Campaign:
             await self.publish_grille("grille-2018.json", edition)
 
     async def register(self) -> None:
-        task = self.progress.add_task("registrations", total=self.n)
+        # Each collectivité once: past the reference's 36,218, dossiers repeat codes across editions.
+        task = self.progress.add_task("registrations", total=len(self.members))
         gate = asyncio.Semaphore(self.cfg.concurrency)
 
         async def one(member: Member) -> None:
@@ -317,7 +318,9 @@ class Campaign:
         begin = time.time()
         await asyncio.gather(*(one(m) for m in self.members))
         seconds = time.time() - begin
-        self.run.figures.update(registration_s=round(seconds, 2), registration_per_s=stats.rate(self.n, seconds))
+        self.run.figures.update(
+            registration_s=round(seconds, 2), registration_per_s=stats.rate(len(self.members), seconds)
+        )
         await self.phase("registration", begin)
 
     # ---- 2. bulk intake and pipeline
