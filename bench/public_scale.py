@@ -12,7 +12,8 @@ and filters (`catalogue.search`) and the observatoire's five breakdowns
 (`observatoire_store.report`), each `--rounds` times, one at a time, the
 comité's tendances (`tendances_store.report`, default and text only) three
 times, and the palmarès (the publication's distinctions, the view, its page)
-once each with the time and the peak of Python memory it allocated
+once each, then its page asked by 8 visitors at once as the route serves them
+(`coalesce`), with the time and the peak of Python memory it allocated
 (`tracemalloc`); prints the essential service least equally covered across départements. The HTTP
 layer is the full benchmark's business (`make bench`, its public phase); this
 isolates the SQL and the pure code behind it, at the size the issue sets
@@ -39,7 +40,7 @@ from uuid import uuid4
 
 from palmares_eventkit.db import create_pool, load_migrations, migrate
 from palmares_stack.postgres import PostgresServer
-from palmares_submission import catalogue, observatoire_store, palmares, refdata, store, tendances_store
+from palmares_submission import catalogue, coalesce, observatoire_store, palmares, refdata, store, tendances_store
 from palmares_submission.catalogue import as_asyncpg
 
 from bench import stats
@@ -137,7 +138,27 @@ async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
     view = await timed("view", lambda: palmares.view(conn, EDITION))
     html = await timed("page", page)
     figures["page"]["mb"] = round(len(html.encode()) / 2**20, 1)
+
+    # VISITORS asking for the page at once, as the route serves them (`coalesce.Coalescer`): one build for the
+    # one that came first, one for all those who came during it; memory of one build at a time, not of VISITORS.
+    coalescer: coalesce.Coalescer[bytes] = coalesce.Coalescer()
+
+    async def built() -> bytes:
+        found = await palmares.view(conn, EDITION)
+        assert found is not None
+        return palmares.to_html(found).encode()
+
+    async def visitors() -> list[bytes]:
+        first = asyncio.ensure_future(coalescer.ask(EDITION, built))
+        await asyncio.sleep(0)
+        return [await first, *await asyncio.gather(*(coalescer.ask(EDITION, built) for _ in range(VISITORS - 1)))]
+
+    await timed("page_visitors", visitors)
+    figures["page_visitors"].update(visitors=VISITORS, builds=coalescer.computed)
     return figures
+
+
+VISITORS = 8
 
 
 async def measure(database_url: str, n: int, rounds: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from palmares_eventkit.runtime import ServiceRuntime, Tx
 from palmares_submission import (
     auth,
     catalogue,
+    coalesce,
     palmares,
     palmares_exports,
     store,
@@ -578,8 +579,7 @@ async def get_palmares(
     edition: EditionPath, request: Request, format: Literal["json", "csv", "xlsx", "ods"] | None = None
 ) -> Any:
     """The published palmarès, grouped as Villages, Villes and Territoires (JSON, CSV, XLSX or ODS)."""
-    async with runtime_of(request).pool.acquire() as conn:
-        view = await palmares.view(conn, edition)
+    view = await public_palmares(request).ask(("view", edition), lambda: _palmares_view(request, edition))
     if view is None:
         raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
     accept = request.headers.get("accept", "")
@@ -628,8 +628,24 @@ page_router = APIRouter()
 )
 async def palmares_page(edition: EditionPath, request: Request) -> HTMLResponse:
     """The palmarès as a French web page."""
+
+    async def page() -> tuple[int, bytes]:
+        view = await _palmares_view(request, edition)
+        if view is None:
+            return 404, palmares.not_published_html(edition).encode()
+        # Encoded once for every visitor who waited for this build (a national palmarès is megabytes of HTML).
+        return 200, palmares.to_html(view).encode()
+
+    status, body = await public_palmares(request).ask(("page", edition), page)
+    return HTMLResponse(body, status_code=status)
+
+
+def public_palmares(request: Request) -> coalesce.Coalescer[Any]:
+    """The palmarès builds of this process: one at a time, shared by the requests that wait for them."""
+    coalescer: coalesce.Coalescer[Any] = request.app.state.public_palmares
+    return coalescer
+
+
+async def _palmares_view(request: Request, edition: int) -> PalmaresView | None:
     async with runtime_of(request).pool.acquire() as conn:
-        view = await palmares.view(conn, edition)
-    if view is None:
-        return HTMLResponse(palmares.not_published_html(edition), status_code=404)
-    return HTMLResponse(palmares.to_html(view))
+        return await palmares.view(conn, edition)

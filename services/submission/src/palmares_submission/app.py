@@ -25,6 +25,7 @@ from palmares_submission import (
     api,
     catalogue,
     catalogue_api,
+    coalesce,
     consumers,
     errors,
     metrics,
@@ -105,6 +106,7 @@ def http_app(lifespan: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.state.public_palmares = coalesce.Coalescer()  # the public palmarès's builds (api.public_palmares)
     app.add_middleware(QueryTextGuard)  # before authentication, the rate limit and every route
     app.include_router(api.router)
     app.include_router(progress.router)
