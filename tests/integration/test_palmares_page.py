@@ -76,6 +76,10 @@ async def test_palmares_page_in_a_browser_json_and_csv(
 
     as_json = (await api.client.get(f"/v1/editions/{edition}/palmares")).json()
     assert [len(as_json[k]) for k in ("villages", "villes", "territoires")] == [1, 1, 1]
+    # Visitors at once share the page's builds (coalesce.Coalescer): each still gets the whole page.
+    at_once = await asyncio.gather(*(api.client.get(f"/palmares/{edition}") for _ in range(6)))
+    assert {r.status_code for r in at_once} == {200}
+    assert len({r.content for r in at_once}) == 1 and b"Territoires" in at_once[0].content
     expected = {c: v["arobases"] for c, v in views.items()}
     response = await api.client.get(f"/v1/editions/{edition}/palmares", headers={"Accept": "text/csv"})
     assert response.headers["content-type"].startswith("text/csv")
