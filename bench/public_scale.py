@@ -150,8 +150,9 @@ async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
 
     async def visitors() -> list[bytes]:
         first = asyncio.ensure_future(coalescer.ask(EDITION, built))
-        await asyncio.sleep(0)
-        return [await first, *await asyncio.gather(*(coalescer.ask(EDITION, built) for _ in range(VISITORS - 1)))]
+        await asyncio.sleep(0)  # its build has started: the others arrive during it
+        others = [asyncio.ensure_future(coalescer.ask(EDITION, built)) for _ in range(VISITORS - 1)]
+        return await asyncio.gather(first, *others)
 
     await timed("page_visitors", visitors)
     figures["page_visitors"].update(visitors=VISITORS, builds=coalescer.computed)
