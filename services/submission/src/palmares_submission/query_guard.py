@@ -39,7 +39,8 @@ class QueryTextGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = problems(scope.get("query_string", b"")) if scope["type"] == "http" else []
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        detail = problems(query) if query else []  # most requests (every submission) have none: nothing parsed
         if not detail:
             await self.app(scope, receive, send)
             return
