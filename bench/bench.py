@@ -17,6 +17,7 @@ services, as processes on free ports, in a scratch state dir), then:
 5. the palmarès 2018 is published: until every award email is in the capture;
 6. the public catalogue and observatoire of 2018: the p95 of their JSON API and pages (each
    request ten times, one at a time), and the largest inequality the observatoire found;
+   then the palmarès page asked by 8 visitors at once (its time; submission's RSS in this phase);
 7. the baseline: raw aiokafka produce → consume → produce of records of the
    size of the run's SubmissionReceived, on the same broker.
 
@@ -68,6 +69,7 @@ from tools.repository import repository_root
 
 REPO = repository_root()
 GRILLES = REPO / "deploy" / "grilles"
+PALMARES_VISITORS = 8  # asking for the palmarès page at once in the public phase (submission's peak RSS shows it)
 EDITION = 2018  # the campaign's edition; beyond the reference's collectivités, 2019, 2020… hold the rest
 MAX_EDITION = 2098  # the API takes 2000–2100
 LATENCY_CONNECTIONS = 256  # open loop: requests beyond these wait in the client's queue (their clock runs)
@@ -538,7 +540,7 @@ class Campaign:
         self.say(f"palmarès: {len(times)} award emails in {figures['emails_s']} s ({figures['emails_per_s']}/s)")
         await self.phase("palmares", begin)
 
-    # ---- 6. the public catalogue and observatoire of the published edition
+    # ---- 6. the public catalogue, observatoire and palmarès of the published edition
 
     # What visitors ask: words in French (accents, plurals), filters, « comme la mienne ».
     CATALOGUE_QUERIES = (
@@ -577,6 +579,16 @@ class Campaign:
                 timed[kind].append(time.perf_counter() - start)
                 answers.setdefault(url, r)
                 self.progress.advance(task)
+        # The day of the publication: visitors ask for the whole palmarès page at once (one page per edition).
+        start = time.perf_counter()
+        pages = await asyncio.gather(
+            *(self.api.call("GET", f"/palmares/{edition}", ok=(200,)) for _ in range(PALMARES_VISITORS))
+        )
+        palmares_page = {
+            "visitors": PALMARES_VISITORS,
+            "s": round(time.perf_counter() - start, 2),
+            "mb": round(len(pages[0].content) / 2**20, 1),
+        }
         observed = answers[f"/v1/editions/{edition}/observatoire?by=departement"].json()
         catalogue = answers[f"/v1/actions?edition={edition}&"].json()
         largest = observed.get("largest_inequality")
@@ -586,6 +598,7 @@ class Campaign:
             "catalogue_ms": stats.summary_ms(timed["catalogue"]),
             "observatoire_ms": stats.summary_ms(timed["observatoire"]),
             "pages_ms": stats.summary_ms(timed["pages"]),
+            "palmares_page": palmares_page,
             "participants": observed["total"]["participants"],
             "labelled": observed["total"]["labelled"],
             "largest_inequality": (
@@ -598,6 +611,8 @@ class Campaign:
         self.say(
             f"public: catalogue p95 {pub['catalogue_ms']['p95']} ms ({pub['catalogue_actions']} actions), "
             f"observatoire p95 {pub['observatoire_ms']['p95']} ms, pages p95 {pub['pages_ms']['p95']} ms; "
+            f"palmarès page ({palmares_page['mb']} MB) to {PALMARES_VISITORS} visitors at once in "
+            f"{palmares_page['s']} s; "
             + (
                 f"largest inequality: {largest['label']} (Gini {largest['gini']}, Theil {largest['theil']})"
                 if largest
