@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import random
 import secrets
@@ -117,7 +118,8 @@ async def seed(pool: Any, n: int) -> int:
 
 async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
     """Time and peak Python memory of what the palmarès asks of submission: its publication's distinctions
-    (`palmares.edition_distinctions`), its view (`palmares.view`, for the API and the page) and its page."""
+    (`palmares.edition_distinctions`), its view (`palmares.view`, for the API's files), its JSON
+    (`palmares.view_json`) and its page (`palmares.page`), both streamed from the database."""
     figures: dict[str, dict[str, float]] = {}
 
     async def timed(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
@@ -131,22 +133,28 @@ async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
         figures[name] = {"s": round(time.perf_counter() - start, 2), "peak_mb": round(peak / 2**20, 1)}
         return result
 
-    async def page() -> str:
-        return palmares.to_html(view)
-
     await timed("distinctions", lambda: palmares.edition_distinctions(conn, EDITION))
     view = await timed("view", lambda: palmares.view(conn, EDITION))
-    html = await timed("page", page)
-    figures["page"]["mb"] = round(len(html.encode()) / 2**20, 1)
+    expected = hashlib.sha256(palmares.to_html(view).encode()).digest()
+    expected_json = view.model_dump(mode="json")
+    del view
+    found_json = await timed("json", lambda: palmares.view_json(conn, EDITION))
+    figures["json"]["mb"] = round(len(found_json) / 2**20, 1)
+    assert json.loads(found_json) == expected_json, "the streamed palmarès JSON differs from its view"
+    del expected_json, found_json
+    html = await timed("page", lambda: palmares.page(conn, EDITION))
+    figures["page"]["mb"] = round(len(html) / 2**20, 1)
+    # The streamed page is the page of the view (same entries, same order, same template).
+    assert hashlib.sha256(html).digest() == expected, "the streamed palmarès page differs from its view's page"
 
     # VISITORS asking for the page at once, as the route serves them (`coalesce.Coalescer`): one build for the
     # one that came first, one for all those who came during it; memory of one build at a time, not of VISITORS.
     coalescer: coalesce.Coalescer[bytes] = coalesce.Coalescer()
 
     async def built() -> bytes:
-        found = await palmares.view(conn, EDITION)
+        found = await palmares.page(conn, EDITION)
         assert found is not None
-        return palmares.to_html(found).encode()
+        return found
 
     async def visitors() -> list[bytes]:
         first = asyncio.ensure_future(coalescer.ask(EDITION, built))

@@ -4,6 +4,7 @@ PostgreSQL; its commands run in the runtime's transactions and their events leav
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import partial
 from typing import Any
@@ -211,6 +212,14 @@ async def test_the_publication_names_the_distinctions_its_palmares_shows_read_by
     assert shown is not None
     assert sorted((e.collectivite_code, d) for e in shown.villes for d in e.distinctions) == named
     assert sorted((d.collectivite_code, d.label) for d in by_one) == named, "a chunk of one dossier loses none"
+    # The page and the JSON are written as their entries are read, a chunk at a time: what the view shows.
+    assert [e.arobases for e in shown.villes] == [5, 5, 5, 5, 4], "most arobases first"
+    async with runtime.pool.acquire() as conn:
+        for chunk in (1, 2, None):
+            assert await palmares.page(conn, 2022, chunk=chunk) == palmares.to_html(shown).encode(), chunk
+            written = await palmares.view_json(conn, 2022, chunk=chunk)
+            assert written is not None and json.loads(written) == shown.model_dump(mode="json"), chunk
+        assert await palmares.page(conn, 2023) is None and await palmares.view_json(conn, 2023) is None
 
 
 def _scored(common: dict[str, Any], revision: int, grille_version: int, score: float) -> Raw:

@@ -14,7 +14,7 @@ import pytest
 from odf import teletype
 from odf.opendocument import load as load_ods
 from odf.table import Table, TableCell, TableRow
-from palmares_submission import palmares, palmares_exports, refdata, store
+from palmares_submission import collation, palmares, palmares_exports, refdata, store
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
 
@@ -231,3 +231,29 @@ def test_an_entry_has_the_dossiers_final_arobases_and_mentions() -> None:
     assert (decided.arobases, decided.pre_notation, decided.mentions) == (4, 2, ["Démocratie locale"])
 
     assert palmares.entry_of(2022, replace(row, pre_notation=None, mentions=None)) is None, "not evaluated yet"
+
+
+def test_the_name_keys_sort_as_the_collation_keys_do() -> None:
+    names = [
+        "Ay",
+        "Ayen",
+        "Aÿ-Champagne",
+        "Épernay",
+        "Eperlecques",
+        "Île-d'Yeu",
+        "Ilhet",
+        "Le Mans",
+        "Lège-Cap-Ferret",
+        "Saint-Étienne",
+        "Saint-Éloy-les-Mines",
+        "Sainte-Anne",
+        "Vannes",
+        "Œuilly",
+        "Oeuilly",
+        "L'Haÿ-les-Roses",
+    ]
+    by_bytes = sorted(names, key=lambda n: palmares.name_key(n, "ville"))
+    assert by_bytes == sorted(names, key=collation.sort_key)
+    assert by_bytes != sorted(names), "not the order of code points (« Épernay » after « Vannes »)"
+    # A territoire under its distinctive name: « CC du Bocage » among the B.
+    assert palmares.name_key("CC du Bocage", "territoire") == palmares.name_key("Bocage", "ville")

@@ -579,21 +579,25 @@ async def get_palmares(
     edition: EditionPath, request: Request, format: Literal["json", "csv", "xlsx", "ods"] | None = None
 ) -> Any:
     """The published palmarès, grouped as Villages, Villes and Territoires (JSON, CSV, XLSX or ODS)."""
-    view = await public_palmares(request).ask(("view", edition), lambda: _palmares_view(request, edition))
-    if view is None:
-        raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
     accept = request.headers.get("accept", "")
     chosen: str = format or next(
         (name for name, fmt in palmares_exports.FORMATS.items() if fmt.media_type.split(";")[0] in accept), "json"
     )
-    if chosen != "json":
-        export = palmares_exports.FORMATS[chosen]
-        return Response(
-            export.render(view),
-            media_type=export.media_type,
-            headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{export.extension}"'},
-        )
-    return view
+    if chosen == "json":
+        # Written as the entries are read (`palmares.view_json`): the same JSON as the `PalmaresView` it documents.
+        body = await public_palmares(request).ask(("json", edition), lambda: _palmares_json(request, edition))
+        if body is None:
+            raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
+        return Response(body, media_type="application/json")
+    view = await public_palmares(request).ask(("view", edition), lambda: _palmares_view(request, edition))
+    if view is None:
+        raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
+    export = palmares_exports.FORMATS[chosen]
+    return Response(
+        export.render(view),
+        media_type=export.media_type,
+        headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{export.extension}"'},
+    )
 
 
 @router.post(
@@ -630,11 +634,12 @@ async def palmares_page(edition: EditionPath, request: Request) -> HTMLResponse:
     """The palmarès as a French web page."""
 
     async def page() -> tuple[int, bytes]:
-        view = await _palmares_view(request, edition)
-        if view is None:
+        async with runtime_of(request).pool.acquire() as conn:
+            # Encoded once for every visitor who waited for this build (a national palmarès is megabytes of HTML).
+            html = await palmares.page(conn, edition)
+        if html is None:
             return 404, palmares.not_published_html(edition).encode()
-        # Encoded once for every visitor who waited for this build (a national palmarès is megabytes of HTML).
-        return 200, palmares.to_html(view).encode()
+        return 200, html
 
     status, body = await public_palmares(request).ask(("page", edition), page)
     return HTMLResponse(body, status_code=status)
@@ -649,3 +654,8 @@ def public_palmares(request: Request) -> coalesce.Coalescer[Any]:
 async def _palmares_view(request: Request, edition: int) -> PalmaresView | None:
     async with runtime_of(request).pool.acquire() as conn:
         return await palmares.view(conn, edition)
+
+
+async def _palmares_json(request: Request, edition: int) -> bytes | None:
+    async with runtime_of(request).pool.acquire() as conn:
+        return await palmares.view_json(conn, edition)

@@ -477,8 +477,8 @@ class PalmaresRow:
     jury_mentions: str | None
 
 
-async def palmares_rows(conn: Connection, edition: int) -> list[PalmaresRow]:
-    """Each dossier of the edition with its collectivité, results and jury decision."""
+async def palmares_rows(conn: Connection, submission_ids: list[UUID]) -> list[PalmaresRow]:
+    """These dossiers with their collectivité, results and jury decision (in no particular order)."""
     rows = await conn.fetch(
         """SELECT s.submission_id, c.code, c.name, c.kind, c.departement,
                   coalesce(sc.payload->>'category', c.category) AS category,
@@ -489,11 +489,41 @@ async def palmares_rows(conn: Connection, edition: int) -> list[PalmaresRow]:
            LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
            LEFT JOIN results m ON m.submission_id = s.submission_id AND m.kind = 'mentions'
            LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
-           WHERE s.edition = $1
-           ORDER BY c.name""",
-        edition,
+           WHERE s.submission_id = ANY($1::uuid[])""",
+        submission_ids,
     )
     return [PalmaresRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RankingRow:
+    """A dossier of the edition reduced to what its place in the palmarès needs."""
+
+    submission_id: UUID
+    code: str
+    name: str
+    category: str
+    pre_notation: int | None
+    jury_arobases: int | None
+
+
+async def ranking_after(conn: Connection, edition: int, after: UUID, limit: int) -> list[RankingRow]:
+    """The next `limit` dossiers of the edition by submission id, after `after` (`UUID(int=0)`: from the first)."""
+    rows = await conn.fetch(
+        """SELECT s.submission_id, c.code, c.name, coalesce(sc.payload->>'category', c.category) AS category,
+                  (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases
+           FROM submissions s
+           JOIN collectivites c ON c.code = s.collectivite_code
+           LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
+           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
+           WHERE s.edition = $1 AND s.submission_id > $2
+           ORDER BY s.submission_id
+           LIMIT $3""",
+        edition,
+        after,
+        limit,
+    )
+    return [RankingRow(**dict(r)) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
