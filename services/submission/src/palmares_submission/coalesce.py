@@ -1,7 +1,7 @@
 """Concurrent requests for one large answer share one computation, and such computations run one at a time.
 
 The public palmarès of a national edition is one page built from every dossier
-of the edition: about 150 MB of Python memory and seconds of CPU per build. On
+of the edition: tens of megabytes and seconds of CPU per build. On
 the day of the publication many visitors ask for it at once; each building its
 own would multiply that memory by the visitors. Here, the requests that arrive
 while a build of the same key runs wait for the *next* build, which starts once
