@@ -31,7 +31,7 @@ from palmares_contracts import (
     decode,
 )
 from palmares_eventkit.runtime import ServiceRuntime
-from palmares_submission import app, palmares, store
+from palmares_submission import app, palmares, palmares_exports, store
 from palmares_submission.distinctions import EXCELLENCE
 from palmares_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from palmares_submission.schemas import SubmissionRequest
@@ -219,7 +219,10 @@ async def test_the_publication_names_the_distinctions_its_palmares_shows_read_by
             assert await palmares.page(conn, 2022, chunk=chunk) == palmares.to_html(shown).encode(), chunk
             written = await palmares.view_json(conn, 2022, chunk=chunk)
             assert written is not None and json.loads(written) == shown.model_dump(mode="json"), chunk
+            for name, file in palmares_exports.FORMATS.items():
+                assert await palmares.export(conn, 2022, file, chunk=chunk) == file.render(shown), (name, chunk)
         assert await palmares.page(conn, 2023) is None and await palmares.view_json(conn, 2023) is None
+        assert await palmares.export(conn, 2023, palmares_exports.FORMATS["ods"]) is None
 
 
 def _scored(common: dict[str, Any], revision: int, grille_version: int, score: float) -> Raw:

@@ -589,14 +589,14 @@ async def get_palmares(
         if body is None:
             raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
         return Response(body, media_type="application/json")
-    view = await public_palmares(request).ask(("view", edition), lambda: _palmares_view(request, edition))
-    if view is None:
+    file = palmares_exports.FORMATS[chosen]
+    written = await public_palmares(request).ask((chosen, edition), lambda: _palmares_file(request, edition, file))
+    if written is None:
         raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
-    export = palmares_exports.FORMATS[chosen]
     return Response(
-        export.render(view),
-        media_type=export.media_type,
-        headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{export.extension}"'},
+        written,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{file.extension}"'},
     )
 
 
@@ -651,9 +651,9 @@ def public_palmares(request: Request) -> coalesce.Coalescer[Any]:
     return coalescer
 
 
-async def _palmares_view(request: Request, edition: int) -> PalmaresView | None:
+async def _palmares_file(request: Request, edition: int, file: palmares_exports.Format) -> bytes | None:
     async with runtime_of(request).pool.acquire() as conn:
-        return await palmares.view(conn, edition)
+        return await palmares.export(conn, edition, file)
 
 
 async def _palmares_json(request: Request, edition: int) -> bytes | None:

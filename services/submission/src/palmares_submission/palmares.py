@@ -20,7 +20,7 @@ from palmares_label import french
 from palmares_label.final import final_arobases, final_mentions
 from pydantic import TypeAdapter
 
-from palmares_submission import collation, refdata, store
+from palmares_submission import collation, palmares_exports, refdata, store
 from palmares_submission.distinctions import distinctions
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
 
@@ -208,6 +208,24 @@ async def view_json(conn: Connection, edition: int, chunk: int | None = None) ->
 
 
 _ENTRY_JSON = TypeAdapter(PalmaresEntry)
+
+
+async def export(
+    conn: Connection, edition: int, file: palmares_exports.Format, chunk: int | None = None
+) -> bytes | None:
+    """The palmarès of an edition as a file (CSV, XLSX, ODS), or None while it is not published: written a row
+    at a time as the entries are read, like `page`."""
+    async with snapshot(conn):
+        found = await ranking(conn, edition, chunk or DISTINCTIONS_CHUNK)
+        if found is None:
+            return None
+        written = file.writer(
+            palmares_exports.Head(edition, found.published_at, refdata.attribution(refdata.millesime_for(edition)))
+        )
+        for key, _ in GROUPS:
+            async for e in entries(conn, edition, found.groups[key], chunk or ENTRIES_CHUNK):
+                written.add(e)
+    return written.finish()
 
 
 def _compact_json(value: Any) -> bytes:
