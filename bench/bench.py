@@ -593,6 +593,15 @@ class Campaign:
         start = time.perf_counter()
         data = await self.api.call("GET", f"/v1/editions/{edition}/palmares", ok=(200,))
         palmares_json = {"s": round(time.perf_counter() - start, 2), "mb": round(len(data.content) / 2**20, 1)}
+        # And its files, each asked once (the page's download links).
+        palmares_files = {}
+        for extension in ("csv", "xlsx", "ods"):
+            start = time.perf_counter()
+            data = await self.api.call("GET", f"/v1/editions/{edition}/palmares?format={extension}", ok=(200,))
+            palmares_files[extension] = {
+                "s": round(time.perf_counter() - start, 2),
+                "mb": round(len(data.content) / 2**20, 1),
+            }
         observed = answers[f"/v1/editions/{edition}/observatoire?by=departement"].json()
         catalogue = answers[f"/v1/actions?edition={edition}&"].json()
         largest = observed.get("largest_inequality")
@@ -604,6 +613,7 @@ class Campaign:
             "pages_ms": stats.summary_ms(timed["pages"]),
             "palmares_page": palmares_page,
             "palmares_json": palmares_json,
+            "palmares_files": palmares_files,
             "participants": observed["total"]["participants"],
             "labelled": observed["total"]["labelled"],
             "largest_inequality": (
@@ -617,7 +627,9 @@ class Campaign:
             f"public: catalogue p95 {pub['catalogue_ms']['p95']} ms ({pub['catalogue_actions']} actions), "
             f"observatoire p95 {pub['observatoire_ms']['p95']} ms, pages p95 {pub['pages_ms']['p95']} ms; "
             f"palmarès page ({palmares_page['mb']} MB) to {PALMARES_VISITORS} visitors at once in "
-            f"{palmares_page['s']} s, its JSON ({palmares_json['mb']} MB) in {palmares_json['s']} s; "
+            f"{palmares_page['s']} s, its JSON ({palmares_json['mb']} MB) in {palmares_json['s']} s, its files in "
+            + ", ".join(f"{f['s']} s ({ext}, {f['mb']} MB)" for ext, f in palmares_files.items())
+            + "; "
             + (
                 f"largest inequality: {largest['label']} (Gini {largest['gini']}, Theil {largest['theil']})"
                 if largest

@@ -34,6 +34,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,16 @@ from uuid import uuid4
 
 from palmares_eventkit.db import create_pool, load_migrations, migrate
 from palmares_stack.postgres import PostgresServer
-from palmares_submission import catalogue, coalesce, observatoire_store, palmares, refdata, store, tendances_store
+from palmares_submission import (
+    catalogue,
+    coalesce,
+    observatoire_store,
+    palmares,
+    palmares_exports,
+    refdata,
+    store,
+    tendances_store,
+)
 from palmares_submission.catalogue import as_asyncpg
 
 from bench import stats
@@ -119,7 +129,8 @@ async def seed(pool: Any, n: int) -> int:
 async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
     """Time and peak Python memory of what the palmarès asks of submission: its publication's distinctions
     (`palmares.edition_distinctions`), its view (`palmares.view`, for the API's files), its JSON
-    (`palmares.view_json`) and its page (`palmares.page`), both streamed from the database."""
+    (`palmares.view_json`), its files (`palmares.export`) and its page (`palmares.page`), all but the view
+    written as their entries are read from the database."""
     figures: dict[str, dict[str, float]] = {}
 
     async def timed(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
@@ -142,6 +153,9 @@ async def palmares_figures(conn: Any) -> dict[str, dict[str, float]]:
     figures["json"]["mb"] = round(len(found_json) / 2**20, 1)
     assert json.loads(found_json) == expected_json, "the streamed palmarès JSON differs from its view"
     del expected_json, found_json
+    for name, file in palmares_exports.FORMATS.items():
+        written = await timed(name, partial(palmares.export, conn, EDITION, file))
+        figures[name]["mb"] = round(len(written) / 2**20, 1)
     html = await timed("page", lambda: palmares.page(conn, EDITION))
     figures["page"]["mb"] = round(len(html) / 2**20, 1)
     # The streamed page is the page of the view (same entries, same order, same template).
