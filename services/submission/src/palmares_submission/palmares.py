@@ -126,7 +126,8 @@ async def entries(
 
 
 async def view(conn: Connection, edition: int) -> PalmaresView | None:
-    """The palmarès of an edition, whole in memory (the API's JSON and files), or None while it is not published."""
+    """The palmarès of an edition whole in memory, or None while it is not published: what the answers written
+    as they are read (`page`, `view_json`, `export`) must equal (tests, `bench.public_scale`)."""
     async with snapshot(conn):
         found = await ranking(conn, edition)
         if found is None:
