@@ -157,6 +157,23 @@ def test_ods_has_the_table_and_a_source_sheet() -> None:
     assert "Licence Ouverte 2.0" in teletype.extractText(tables[1])
 
 
+def test_the_files_are_well_formed_whatever_a_mention_holds() -> None:
+    """What XML cannot hold is dropped, the rest escaped: the files are written and open, whatever is stored."""
+    palmares = view()
+    palmares.villages[0].mentions = ["Réseaux\x0bsociaux", "Données ]]> & <ouvertes>", "Ré\ufffeunions"]
+    sheet = openpyxl.load_workbook(io.BytesIO(palmares_exports.to_xlsx(palmares))).worksheets[0]
+    assert sheet.cell(row=2, column=10).value == "Réseauxsociaux | Données ]]> & <ouvertes> | Réunions"
+    doc = load_ods(io.BytesIO(palmares_exports.to_ods(palmares)))
+    row = doc.spreadsheet.getElementsByType(Table)[0].getElementsByType(TableRow)[1]
+    assert teletype.extractText(row.getElementsByType(TableCell)[9]) == (
+        "Réseauxsociaux | Données ]]> & <ouvertes> | Réunions"
+    )
+    with zipfile.ZipFile(io.BytesIO(palmares_exports.to_ods(palmares))) as ods:
+        assert ods.namelist()[0] == "mimetype" and ods.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
+        assert ods.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+        assert {m.date_time for m in ods.infolist()} == {(2022, 2, 1, 18, 0, 0)}, "dated by the publication"
+
+
 @pytest.mark.parametrize(
     ("names", "category", "ordered"),
     [

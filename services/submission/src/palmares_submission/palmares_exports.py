@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from palmares_submission import refdata
 from palmares_submission.schemas import PalmaresEntry, PalmaresView
-from palmares_submission.spreadsheet import safe_text
+from palmares_submission.spreadsheet import safe_text, xml_text
 
 Cell = str | int
 
@@ -159,7 +158,7 @@ class XlsxWriter:
 
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell, bold: bool = False) -> XlsxCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=xml_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
         cell.data_type = "s"  # text, never a formula, whatever it starts with
     if bold:
@@ -201,8 +200,6 @@ _NS = (
     'office:version="1.2"'
 )
 _PROLOGUE = "<?xml version='1.0' encoding='UTF-8'?>\n"
-# Characters XML 1.0 cannot hold, even escaped: dropped from a cell's text.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class OdsWriter:
@@ -284,7 +281,7 @@ def _ods_row(values: Iterable[Cell], style: str | None = None) -> str:
                 f"<text:p>{value}</text:p></table:table-cell>"
             )
         else:
-            text = escape(_NOT_XML.sub("", value))
+            text = escape(xml_text(value))
             cells.append(
                 f'<table:table-cell{styled} office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
             )

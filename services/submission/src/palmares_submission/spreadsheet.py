@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -21,6 +22,14 @@ Cell = str | int | float | None
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 cannot hold, even escaped. An XLSX or ODS cell's text drops them: the API refuses them
+# in what it stores (`text`), but a file must not fail on a row written some other way (openpyxl raises).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters an XML file (XLSX, ODS) cannot hold."""
+    return _NOT_XML.sub("", text)
 
 
 def safe_text(value: Cell) -> Cell:
@@ -55,7 +64,7 @@ def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], gene
         cell.font = Font(bold=True)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c, value=value)
+            cell = sheet.cell(row=r, column=c, value=xml_text(value) if isinstance(value, str) else value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
     sheet.freeze_panes = "A2"
