@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, replace
 from typing import Annotated, Any, Literal
@@ -22,6 +22,7 @@ from palmares_contracts import (
     Grille,
     GrilleBody,
 )
+from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import ServiceRuntime, Tx
 
 from palmares_submission import (
@@ -583,21 +584,19 @@ async def get_palmares(
     chosen: str = format or next(
         (name for name, fmt in palmares_exports.FORMATS.items() if fmt.media_type.split(";")[0] in accept), "json"
     )
+    # Written as the entries are read (`palmares.view_json`, `palmares.export`): the JSON is the `PalmaresView`
+    # it documents.
+    build: Callable[[Connection], Awaitable[bytes | None]]
     if chosen == "json":
-        # Written as the entries are read (`palmares.view_json`): the same JSON as the `PalmaresView` it documents.
-        body = await public_palmares(request).ask(("json", edition), lambda: _palmares_json(request, edition))
-        if body is None:
-            raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
-        return Response(body, media_type="application/json")
-    file = palmares_exports.FORMATS[chosen]
-    written = await public_palmares(request).ask((chosen, edition), lambda: _palmares_file(request, edition, file))
-    if written is None:
+        build, media_type, headers = (lambda conn: palmares.view_json(conn, edition)), "application/json", None
+    else:
+        file = palmares_exports.FORMATS[chosen]
+        build, media_type = (lambda conn: palmares.export(conn, edition, file)), file.media_type
+        headers = {"Content-Disposition": f'attachment; filename="palmares-{edition}.{file.extension}"'}
+    body = await public_palmares(request).ask((chosen, edition), lambda: _with_connection(request, build))
+    if body is None:
         raise ApiError(404, f"Le palmarès {edition} n’est pas encore publié.")
-    return Response(
-        written,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="palmares-{edition}.{file.extension}"'},
-    )
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.post(
@@ -634,9 +633,8 @@ async def palmares_page(edition: EditionPath, request: Request) -> HTMLResponse:
     """The palmarès as a French web page."""
 
     async def page() -> tuple[int, bytes]:
-        async with runtime_of(request).pool.acquire() as conn:
-            # Encoded once for every visitor who waited for this build (a national palmarès is megabytes of HTML).
-            html = await palmares.page(conn, edition)
+        # Encoded once for every visitor who waited for this build (a national palmarès is megabytes of HTML).
+        html = await _with_connection(request, lambda conn: palmares.page(conn, edition))
         if html is None:
             return 404, palmares.not_published_html(edition).encode()
         return 200, html
@@ -651,11 +649,6 @@ def public_palmares(request: Request) -> coalesce.Coalescer[Any]:
     return coalescer
 
 
-async def _palmares_file(request: Request, edition: int, file: palmares_exports.Format) -> bytes | None:
+async def _with_connection(request: Request, build: Callable[[Connection], Awaitable[bytes | None]]) -> bytes | None:
     async with runtime_of(request).pool.acquire() as conn:
-        return await palmares.export(conn, edition, file)
-
-
-async def _palmares_json(request: Request, edition: int) -> bytes | None:
-    async with runtime_of(request).pool.acquire() as conn:
-        return await palmares.view_json(conn, edition)
+        return await build(conn)

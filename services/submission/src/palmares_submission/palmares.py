@@ -62,6 +62,10 @@ class Ranking:
     def total(self) -> int:
         return sum(len(ids) for ids in self.groups.values())
 
+    @property
+    def attribution(self) -> str:
+        return refdata.attribution(refdata.millesime_for(self.edition))
+
 
 def snapshot(conn: Connection) -> AbstractAsyncContextManager[Any]:
     """One read-only snapshot for a whole build: the order read first and the entries read after it agree
@@ -71,8 +75,9 @@ def snapshot(conn: Connection) -> AbstractAsyncContextManager[Any]:
     return conn.transaction(isolation="repeatable_read", readonly=True)
 
 
-async def ranking(conn: Connection, edition: int, chunk: int = DISTINCTIONS_CHUNK) -> Ranking | None:
+async def ranking(conn: Connection, edition: int, chunk: int | None = None) -> Ranking | None:
     """The order of the edition's palmarès, or None while it is not published (call it within `snapshot`)."""
+    chunk = chunk or DISTINCTIONS_CHUNK
     ed = await conn.fetchrow("SELECT palmares_published_at, ceremony FROM editions WHERE edition = $1", edition)
     if ed is None or ed["palmares_published_at"] is None:
         return None
@@ -110,10 +115,11 @@ ENTRIES_CHUNK = 1000
 
 
 async def entries(
-    conn: Connection, edition: int, submission_ids: list[UUID], chunk: int = ENTRIES_CHUNK
+    conn: Connection, edition: int, submission_ids: list[UUID], chunk: int | None = None
 ) -> AsyncIterator[PalmaresEntry]:
     """The entries of these dossiers, in their order, read and built a chunk at a time (within the `snapshot`
     of their `ranking`)."""
+    chunk = chunk or ENTRIES_CHUNK
     for start in range(0, len(submission_ids), chunk):
         part = submission_ids[start : start + chunk]
         rows = {r.submission_id: r for r in await store.palmares_rows(conn, part)}
@@ -137,7 +143,7 @@ async def view(conn: Connection, edition: int) -> PalmaresView | None:
         edition=edition,
         published_at=found.published_at,
         ceremony=found.ceremony,
-        attribution=refdata.attribution(refdata.millesime_for(edition)),
+        attribution=found.attribution,
         **groups,
     )
 
@@ -149,19 +155,17 @@ async def page(conn: Connection, edition: int, chunk: int | None = None) -> byte
     `Ranking`, a chunk of entries and the page's bytes, whatever the edition's size. The same template as
     `to_html`, which renders a view already in memory. `chunk`: dossiers read at a time (tests)."""
     async with snapshot(conn):
-        found = await ranking(conn, edition, chunk or DISTINCTIONS_CHUNK)
+        found = await ranking(conn, edition, chunk)
         if found is None:
             return None
         groups = [
-            _group(
-                key, title, len(found.groups[key]), entries(conn, edition, found.groups[key], chunk or ENTRIES_CHUNK)
-            )
+            _group(key, title, len(found.groups[key]), entries(conn, edition, found.groups[key], chunk))
             for key, title in GROUPS
         ]
         html = bytearray()
         pieces: list[str] = []
         async for piece in _async_env.get_template(_PAGE).generate_async(
-            **_page_context(edition, found.published_at, found.ceremony, groups, found.total, "")
+            **_page_context(edition, found.published_at, found.ceremony, groups, found.total, found.attribution)
         ):
             pieces.append(piece)  # hundreds of thousands of small strings: encoded a few thousand at a time
             if len(pieces) == 4096:
@@ -177,14 +181,14 @@ async def view_json(conn: Connection, edition: int, chunk: int | None = None) ->
     Written as its entries are read, each entry serialised by pydantic as the view would be (FastAPI's
     `response_model` would hold the whole view, then a copy of it as JSON-ready values)."""
     async with snapshot(conn):
-        found = await ranking(conn, edition, chunk or DISTINCTIONS_CHUNK)
+        found = await ranking(conn, edition, chunk)
         if found is None:
             return None
         envelope = PalmaresView(
             edition=edition,
             published_at=found.published_at,
             ceremony=found.ceremony,
-            attribution=refdata.attribution(refdata.millesime_for(edition)),
+            attribution=found.attribution,
             villages=[],
             villes=[],
             territoires=[],
@@ -196,7 +200,7 @@ async def view_json(conn: Connection, edition: int, chunk: int | None = None) ->
             if name in found.groups:
                 out += b"["
                 first = True
-                async for e in entries(conn, edition, found.groups[name], chunk or ENTRIES_CHUNK):
+                async for e in entries(conn, edition, found.groups[name], chunk):
                     if not first:
                         out += b","
                     out += _ENTRY_JSON.dump_json(e)
@@ -217,14 +221,12 @@ async def export(
     """The palmarès of an edition as a file (CSV, XLSX, ODS), or None while it is not published: written a row
     at a time as the entries are read, like `page`."""
     async with snapshot(conn):
-        found = await ranking(conn, edition, chunk or DISTINCTIONS_CHUNK)
+        found = await ranking(conn, edition, chunk)
         if found is None:
             return None
-        written = file.writer(
-            palmares_exports.Head(edition, found.published_at, refdata.attribution(refdata.millesime_for(edition)))
-        )
+        written = file.writer(palmares_exports.Head(edition, found.published_at, found.attribution))
         for key, _ in GROUPS:
-            async for e in entries(conn, edition, found.groups[key], chunk or ENTRIES_CHUNK):
+            async for e in entries(conn, edition, found.groups[key], chunk):
                 written.add(e)
     return written.finish()
 
@@ -241,7 +243,7 @@ async def edition_distinctions(conn: Connection, edition: int, chunk: int = DIST
     in memory at once (about 100 MB at 36,000 dossiers)."""
     found: list[Distinction] = []
     after = UUID(int=0)
-    while rows := await store.arobases_after(conn, edition, after, chunk):
+    while rows := await store.ranking_after(conn, edition, after, chunk):
         after = rows[-1].submission_id
         ranked = [r.code for r in rows if final_arobases(r.pre_notation, r.jury_arobases) is not None]
         history = await store.label_history(conn, ranked)

@@ -79,12 +79,7 @@ def row(edition: int, e: PalmaresEntry) -> tuple[Cell, ...]:
     )
 
 
-def rows(palmares: PalmaresView) -> list[tuple[Cell, ...]]:
-    """The table: one row per labelled collectivité, Villages, then Villes, then Territoires."""
-    return [row(palmares.edition, e) for key in _GROUPS for e in getattr(palmares, key)]
-
-
-def source_lines(head: Head | PalmaresView) -> tuple[str, str]:
+def source_lines(head: Head) -> tuple[str, str]:
     """The attribution of the reference data, and where its licence is."""
     return (head.attribution or refdata.attribution(refdata.millesime_for(head.edition)), refdata.LICENCE_URL)
 

@@ -497,7 +497,7 @@ async def palmares_rows(conn: Connection, submission_ids: list[UUID]) -> list[Pa
 
 @dataclass(frozen=True, slots=True)
 class RankingRow:
-    """A dossier of the edition reduced to what its place in the palmarès needs."""
+    """A dossier of the edition reduced to what its place in the palmarès and its distinctions need."""
 
     submission_id: UUID
     code: str
@@ -524,34 +524,6 @@ async def ranking_after(conn: Connection, edition: int, after: UUID, limit: int)
         limit,
     )
     return [RankingRow(**dict(r)) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class Arobases:
-    """A dossier of the edition reduced to what its final arobases need (`palmares_label.final`)."""
-
-    submission_id: UUID
-    code: str
-    pre_notation: int | None
-    jury_arobases: int | None
-
-
-async def arobases_after(conn: Connection, edition: int, after: UUID, limit: int) -> list[Arobases]:
-    """The next `limit` dossiers of the edition by submission id, after `after` (`UUID(int=0)`: from the first)."""
-    rows = await conn.fetch(
-        """SELECT s.submission_id, s.collectivite_code AS code,
-                  (sc.payload->>'arobases')::int AS pre_notation, j.arobases AS jury_arobases
-           FROM submissions s
-           LEFT JOIN results sc ON sc.submission_id = s.submission_id AND sc.kind = 'score'
-           LEFT JOIN jury_decisions j ON j.submission_id = s.submission_id
-           WHERE s.edition = $1 AND s.submission_id > $2
-           ORDER BY s.submission_id
-           LIMIT $3""",
-        edition,
-        after,
-        limit,
-    )
-    return [Arobases(**dict(r)) for r in rows]
 
 
 async def label_history(conn: Connection, codes: list[str]) -> dict[str, dict[int, int]]:
