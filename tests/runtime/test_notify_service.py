@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -20,13 +21,15 @@ from palmares_contracts import (
     GrillePublished,
     JuryDecided,
     Mention,
+    NotificationFailed,
+    NotificationKind,
     NotificationSent,
     PalmaresPublished,
     decode,
 )
 from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
 from palmares_label.french import NBSP
-from palmares_notify import app, store
+from palmares_notify import app, sender, store
 from palmares_notify.awards import award_due
 from palmares_notify.settings import NotifySettings
 from palmares_stack.smtp import SmtpCapture, list_messages, read_message
@@ -35,8 +38,9 @@ from tests.factories import grille, results, submission
 from tests.runtime.harness import InMemory, Raw, eventually
 
 
-def notify_settings(database: str, smtp: SmtpCapture) -> NotifySettings:
+def notify_settings(database: str, smtp: SmtpCapture, **extra: Any) -> NotifySettings:
     return NotifySettings(
+        **extra,
         DATABASE_URL=database,
         KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9",
         PALMARES_RETRY_BASE_DELAY_S=0.01,
@@ -159,8 +163,8 @@ async def test_results_before_the_palmares_are_written_with_their_batch_and_hold
                 await notifier.prepare_results(tx, batch)
                 for event in batch:
                     await notifier.on_scored(tx, event)
+                assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
                 async with runtime.pool.acquire() as conn:
-                    assert await conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
                     await conn.execute("SET lock_timeout = '200ms'")
                     with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
                         await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
@@ -169,6 +173,33 @@ async def test_results_before_the_palmares_are_written_with_their_batch_and_hold
                 await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
             by_id = {r["submission_id"]: json.loads(r["payload"]) for r in kept}
             assert by_id[dossiers[0].submission_id]["arobases"] == 3 and len(by_id) == 2
+        finally:
+            await harness.stop()
+
+
+async def test_results_for_a_dossier_not_known_yet_are_written_with_their_batch(database: str, tmp_path: Path) -> None:
+    """notify often reads a result before its dossier (another consumer): no award can be due yet, so the result
+    waits for the batch's one write at the commit instead of a statement of its own."""
+    from palmares_notify.handlers import Notifier
+    from palmares_notify.render import Sender
+
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+            notifier, dossier = Notifier(Sender()), submission()
+            scored, _ = results(dossier)
+            async with runtime.transaction(deferred=True) as tx:
+                await notifier.prepare_results(tx, [scored])
+                await notifier.on_scored(tx, scored)
+                # Read in the transaction itself: another connection would not see an uncommitted write either way.
+                assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
+            async with runtime.pool.acquire() as conn:
+                kept = await conn.fetchval("SELECT submission_id FROM notify.results WHERE kind = 'score'")
+            assert kept == dossier.submission_id
         finally:
             await harness.stop()
 
@@ -307,3 +338,121 @@ async def test_a_receipt_is_due_for_a_newer_revision_unless_already_known(notify
         )
         assert not await store.upsert_dossier(conn, sid, 3999, "49007", 2, collectivite, {}, known)
         assert await conn.fetchval("SELECT revision FROM dossiers WHERE submission_id = $1", sid) == 2
+
+
+# --- the senders -----------------------------------------------------------------------------------
+
+
+class _Runtime:
+    """What `sender.deliver_due` uses of notify's runtime: the pool, the schema and the relay's wake-up."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool, self.schema, self.woken = pool, "notify", 0
+
+    def wake_relay(self) -> None:
+        self.woken += 1
+
+
+def _receipt(number: int) -> store.Email:
+    nid = uuid.uuid4()
+    message_id = f"<{nid}@villes-internet.example>"
+    return store.Email(
+        notification_id=nid,
+        kind=NotificationKind.RECEIPT,
+        submission_id=uuid.uuid4(),
+        revision=1,
+        edition=2099,
+        collectivite_code="49007",
+        to=f"numerique{number}@mairie-angers.example",
+        message_id=message_id,
+        message=f"Message-ID: {message_id}\r\nSubject: Dossier {number}\r\n\r\nBonjour.\r\n".encode(),
+        trace={},
+    )
+
+
+async def _queued(pool: asyncpg.Pool, count: int) -> list[store.Email]:
+    emails = [_receipt(n) for n in range(count)]
+    async with pool.acquire() as conn, conn.transaction():
+        await store.queue(conn, emails)
+    return emails
+
+
+async def _states(pool: asyncpg.Pool, emails: list[store.Email]) -> list[tuple[str, int, str | None]]:
+    """(status, attempts, last error) of each email, in the order given."""
+    rows = await pool.fetch(
+        "SELECT notification_id, status, attempts, last_error FROM notifications WHERE notification_id = ANY($1)",
+        [e.notification_id for e in emails],
+    )
+    by_id = {r["notification_id"]: (r["status"], r["attempts"], r["last_error"]) for r in rows}
+    return [by_id[e.notification_id] for e in emails]
+
+
+async def _events(pool: asyncpg.Pool) -> list[Any]:
+    rows = await pool.fetch("SELECT value, headers FROM outbox WHERE topic = $1 ORDER BY id", NOTIFICATIONS.name)
+    return [decode(NOTIFICATIONS, r["value"], json.loads(r["headers"])) for r in rows]
+
+
+async def test_a_sender_delivers_a_batch_in_one_transaction_recorded_after_the_last_reply(
+    database: str, notify_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=3)
+        runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
+        try:
+            emails = await _queued(notify_pool, 5)
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert [s[:2] for s in await _states(notify_pool, emails)] == [("sent", 1)] * 3 + [("pending", 0)] * 2
+            # One transaction for the three: PostgreSQL's now() is its start, the same for each.
+            assert await notify_pool.fetchval("SELECT count(DISTINCT sent_at) FROM notifications") == 1
+            assert len(list_messages(smtp.mail_dir)) == 3 and runtime.woken == 1
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 0  # type: ignore[arg-type]
+        finally:
+            await smtp_sender.close()
+        stored = sorted(read_message(path)["Message-ID"] for path in list_messages(smtp.mail_dir))
+        assert stored == sorted(e.message_id for e in emails), "each email once"
+        attempts = await notify_pool.fetch("SELECT attempt, outcome FROM delivery_attempts")
+        assert sorted((a["attempt"], a["outcome"]) for a in attempts) == [(1, "sent")] * 5
+        events = await _events(notify_pool)
+        assert [type(e) for e in events] == [NotificationSent] * 5
+        assert [e.notification_id for e in events] == [e.notification_id for e in emails], "in the order sent"
+
+
+async def test_a_temporary_failure_stops_the_batch_and_leaves_the_rest_untouched(
+    database: str, notify_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, PALMARES_SEND_BASE_DELAY_S=60)
+        runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
+        try:
+            emails = await _queued(notify_pool, 3)
+            smtp.refuse(451)
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            first, *rest = await _states(notify_pool, emails)
+            assert first[:2] == ("pending", 1) and first[2] is not None and "451" in first[2]
+            assert rest == [("pending", 0, None)] * 2, "not tried: no attempt counted"
+            smtp.clear_faults()
+            # The first waits for its backoff (60 s); the two others were due all along.
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
+        finally:
+            await smtp_sender.close()
+        assert [s[:2] for s in await _states(notify_pool, emails)] == [("pending", 1), ("sent", 1), ("sent", 1)]
+        assert len(list_messages(smtp.mail_dir)) == 2
+        assert [type(e) for e in await _events(notify_pool)] == [NotificationSent] * 2
+
+
+async def test_a_permanent_refusal_fails_its_email_and_the_batch_goes_on(
+    database: str, notify_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10)
+        runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
+        try:
+            emails = await _queued(notify_pool, 3)
+            smtp.refuse(550)
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+        finally:
+            await smtp_sender.close()
+        assert [s[:2] for s in await _states(notify_pool, emails)] == [("failed", 1)] * 3
+        events = await _events(notify_pool)
+        assert [type(e) for e in events] == [NotificationFailed] * 3 and all("550" in e.reason for e in events)

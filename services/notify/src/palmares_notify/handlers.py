@@ -131,12 +131,14 @@ class Notifier:
         """Keep the result; if the dossier's palmarès is out, its award may be due now.
 
         Before the palmarès (the common case, the batch's read says so and holds
-        the edition's row), the result is written with the batch at its commit;
-        otherwise at once, as the award reads it.
+        the edition's row), or for a dossier notify does not know yet (its
+        `SubmissionReceived` is read by another consumer, often later: no award
+        can be due without it), the result is written with the batch at its
+        commit; otherwise at once, as the award reads it.
         """
         version = Version(event.revision, event.grille_version)
         published: dict[UUID, bool] | None = tx.memo.get(_PUBLISHED)
-        if published is not None and published.get(event.submission_id) is False:
+        if published is not None and not published.get(event.submission_id, False):
             await tx.write(
                 store.upsert_results, store.NewResult(event.submission_id, kind, version, event.model_dump_json())
             )

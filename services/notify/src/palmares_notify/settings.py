@@ -42,6 +42,10 @@ class NotifySettings(ServiceSettings):
     send_max_delay_s: float = Field(default=30.0, gt=0, alias="PALMARES_SEND_MAX_DELAY_S")
     # Concurrent deliveries, each on its own SMTP connection and transaction.
     send_workers: int = Field(default=8, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
+    # Emails a worker sends in one transaction, committed after the last server reply: the
+    # statements of a delivery are shared by the batch; a crash in it resends (byte-identical)
+    # what the server had accepted of it. 1: one email per transaction (the narrowest window).
+    send_batch: int = Field(default=10, ge=1, le=500, alias="PALMARES_SEND_BATCH")
 
     @model_validator(mode="after")
     def _check(self) -> NotifySettings:

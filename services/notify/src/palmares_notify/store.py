@@ -543,64 +543,58 @@ SELECT pg_notify($12, '')"""
 
 # --- the deliveries ------------------------------------------------------------------------------
 
-# The next due email, taken and written `sent` (with its attempt) in one statement:
-# the transaction commits only after the server's 250 (see `sender`'s docstring).
-# One round trip instead of three: each costs both sides more CPU than the work.
-# `attempts` is the count before this attempt.
-_TAKE_NEXT_DUE = """
-WITH due AS (
-    SELECT notification_id, attempts FROM notifications
-    WHERE status = 'pending' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at, created_at
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-), taken AS (
-    UPDATE notifications n SET status = 'sent', sent_at = now(), attempts = due.attempts + 1, last_error = NULL
-    FROM due WHERE n.notification_id = due.notification_id
-    RETURNING n.*
-), attempt AS (
-    INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
-    SELECT notification_id, attempts, 'sent', NULL FROM taken
-    ON CONFLICT DO NOTHING
-)
-SELECT taken.notification_id, taken.kind, taken.submission_id, taken.revision, taken.edition,
-       taken.collectivite_code, taken.to_addr, taken.message_id, taken.message, taken.trace_context,
-       taken.links, due.attempts
-FROM taken JOIN due USING (notification_id)"""
+# The next due emails, locked for one delivery pass (`FOR UPDATE SKIP LOCKED`: parallel senders
+# never take the same email); `attempts` is the count before this attempt.
+_TAKE_DUE = """
+SELECT notification_id, kind, submission_id, revision, edition, collectivite_code, to_addr, message_id,
+       message, trace_context, links, attempts
+FROM notifications
+WHERE status = 'pending' AND next_attempt_at <= now()
+ORDER BY next_attempt_at, created_at
+LIMIT $1
+FOR UPDATE SKIP LOCKED"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Taken(Email):
-    """An email taken for delivery (`take_next_due`), its row locked until the transaction ends."""
+    """An email taken for delivery (`take_due`), its row locked until the transaction ends."""
 
     attempts: int  # before this attempt
 
 
-async def take_next_due(conn: Connection) -> Taken | None:
-    """Lock the next due email and write it `sent`, with its attempt (None when none is due)."""
-    row = await conn.fetchrow(_TAKE_NEXT_DUE)
-    if row is None:
-        return None
-    return Taken(
-        notification_id=row["notification_id"],
-        kind=NotificationKind(row["kind"]),
-        submission_id=row["submission_id"],
-        revision=row["revision"],
-        edition=row["edition"],
-        collectivite_code=row["collectivite_code"],
-        to=row["to_addr"],
-        message_id=row["message_id"],
-        message=bytes(row["message"]),
-        trace=json.loads(row["trace_context"]),
-        links=json.loads(row["links"]),
-        attempts=row["attempts"],
-    )
+async def take_due(conn: Connection, limit: int) -> list[Taken]:
+    """Lock the next `limit` due emails at most, oldest due first (an empty list when none is due)."""
+    return [
+        Taken(
+            notification_id=row["notification_id"],
+            kind=NotificationKind(row["kind"]),
+            submission_id=row["submission_id"],
+            revision=row["revision"],
+            edition=row["edition"],
+            collectivite_code=row["collectivite_code"],
+            to=row["to_addr"],
+            message_id=row["message_id"],
+            message=bytes(row["message"]),
+            trace=json.loads(row["trace_context"]),
+            links=json.loads(row["links"]),
+            attempts=row["attempts"],
+        )
+        for row in await conn.fetch(_TAKE_DUE, limit)
+    ]
 
 
-async def undo_sent(conn: Connection, notification_id: UUID, attempt: int) -> None:
-    """Forget the `sent` attempt `take_next_due` wrote (the row's state is rewritten by the caller next)."""
+async def mark_sent(conn: Connection, notification_ids: Sequence[UUID]) -> None:
+    """Write these taken emails `sent`, each with its attempt, in one statement."""
     await conn.execute(
-        "DELETE FROM delivery_attempts WHERE notification_id = $1 AND attempt = $2", notification_id, attempt
+        """WITH sent AS (
+               UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+               WHERE notification_id = ANY($1::uuid[])
+               RETURNING notification_id, attempts
+           )
+           INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
+           SELECT notification_id, attempts, 'sent', NULL FROM sent
+           ON CONFLICT DO NOTHING""",
+        list(notification_ids),
     )
 
 
