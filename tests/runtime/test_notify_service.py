@@ -324,9 +324,13 @@ async def _dossier(
 
 async def test_a_receipt_is_due_for_a_newer_revision_unless_already_known(notify_pool: asyncpg.Pool) -> None:
     sid, collectivite = uuid.uuid4(), json.dumps({"code": "49007", "contact_email": "numerique@mairie-angers.example"})
+
+    def row(revision: int, receipt: uuid.UUID | None = None, submission_id: uuid.UUID = sid) -> store.NewDossier:
+        return store.NewDossier(submission_id, 3999, "49007", revision, collectivite, {}, receipt or uuid.uuid4())
+
     async with notify_pool.acquire() as conn:
-        assert await store.upsert_dossier(conn, sid, 3999, "49007", 1, collectivite, {}, uuid.uuid4())
-        assert not await store.upsert_dossier(conn, sid, 3999, "49007", 1, collectivite, {}, uuid.uuid4())  # not newer
+        assert await store.upsert_dossiers(conn, [row(1)]) == [True]
+        assert await store.upsert_dossiers(conn, [row(1)]) == [False]  # not newer
         # Revision 2's receipt restored as sent by a rebuild from the log: the dossier is kept, nothing is rendered.
         known = uuid.uuid4()
         await conn.execute(
@@ -336,8 +340,16 @@ async def test_a_receipt_is_due_for_a_newer_revision_unless_already_known(notify
             known,
             sid,
         )
-        assert not await store.upsert_dossier(conn, sid, 3999, "49007", 2, collectivite, {}, known)
+        assert await store.upsert_dossiers(conn, [row(2, known)]) == [False]
         assert await conn.fetchval("SELECT revision FROM dossiers WHERE submission_id = $1", sid) == 2
+        # A batch is judged as one row at a time would be: newer than the kept one and than the batch's earlier rows.
+        other = uuid.uuid4()
+        batch = [row(3), row(5), row(4), row(5), row(2), row(1, submission_id=other), row(1, submission_id=other)]
+        assert await store.upsert_dossiers(conn, batch) == [True, True, False, False, False, True, False]
+        kept = await conn.fetch(
+            "SELECT submission_id, revision FROM dossiers WHERE submission_id = ANY($1)", [sid, other]
+        )
+        assert {r["submission_id"]: r["revision"] for r in kept} == {sid: 5, other: 1}
 
 
 # --- the senders -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -32,6 +33,7 @@ from palmares_contracts import (
     utcnow,
 )
 from palmares_eventkit import telemetry
+from palmares_eventkit.db import Connection
 from palmares_eventkit.runtime import Background, ServiceRuntime, Subscription, Tx
 from palmares_label.final import final_arobases, final_mentions
 
@@ -43,6 +45,30 @@ from palmares_notify.render import Sender
 _PUBLISHED = "notify:published"
 # How often the award loop looks for a pass nobody woke it for (asked by another replica's handler).
 AWARD_POLL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A dossier's revision read from `submissions.v1`, with the trace context of its consumer span."""
+
+    event: SubmissionReceived
+    trace: dict[str, Any]
+
+    @property
+    def receipt(self) -> UUID:
+        return render.notification_id(NotificationKind.RECEIPT, self.event.submission_id, self.event.revision)
+
+    def dossier(self) -> store.NewDossier:
+        e = self.event
+        return store.NewDossier(
+            e.submission_id,
+            e.edition,
+            e.collectivite.code,
+            e.revision,
+            e.collectivite.model_dump_json(),
+            self.trace,
+            self.receipt,
+        )
 
 
 class Notifier:
@@ -71,22 +97,25 @@ class Notifier:
     # --- handlers -------------------------------------------------------------------
 
     async def on_submission(self, tx: Tx, event: SubmissionReceived) -> None:
-        """Keep the dossier's new revision and queue its receipt."""
-        c = event.collectivite
-        nid = render.notification_id(NotificationKind.RECEIPT, event.submission_id, event.revision)
-        if not await store.upsert_dossier(
-            tx.conn,
-            event.submission_id,
-            event.edition,
-            c.code,
-            event.revision,
-            c.model_dump_json(),
-            telemetry.inject_current(),
-            nid,
-        ):
-            # An older revision arriving late (no receipt for a superseded dossier), or a
-            # receipt already known (restored by a rebuild from the log): nothing to render.
-            return
+        """Keep the dossier's new revision and queue its receipt: with the batch's others, at its commit."""
+        # The trace is this record's (its consumer span): the receipt and the award belong to the dossier's trace.
+        await tx.write(self._receive, Received(event, telemetry.inject_current()))
+
+    async def _receive(self, conn: Connection, received: Sequence[Received]) -> None:
+        """The dossiers of a batch in one statement, then their due receipts rendered and queued in one more.
+
+        A receipt is due for a revision newer than the dossier's kept one (older
+        ones arriving late are superseded) and not known yet (a rebuild from the
+        log restores the receipts sent, which are then not rendered for nothing).
+        """
+        due = await store.upsert_dossiers(conn, [r.dossier() for r in received])
+        receipts = [self._receipt(r) for r, is_due in zip(received, due, strict=True) if is_due]
+        if receipts:
+            await store.queue(conn, receipts)
+
+    def _receipt(self, received: Received) -> store.Email:
+        event, c = received.event, received.event.collectivite
+        nid = received.receipt
         message = render.render_receipt(
             notification=nid,
             to=c.contact_email,
@@ -100,21 +129,17 @@ class Notifier:
             at=utcnow(),
         )
         # The award's fields (`_letter`), from the event instead of the dossier: a helper would only rename them.
-        # In a batch of records, the receipts are queued together at its commit (`Tx.write`).
-        await tx.write(
-            store.queue,
-            store.Email(
-                notification_id=nid,
-                kind=NotificationKind.RECEIPT,
-                submission_id=event.submission_id,
-                revision=event.revision,
-                edition=event.edition,
-                collectivite_code=c.code,
-                to=c.contact_email,
-                message_id=message["Message-ID"],
-                message=message.as_bytes(),
-                trace=telemetry.inject_current(),
-            ),
+        return store.Email(
+            notification_id=nid,
+            kind=NotificationKind.RECEIPT,
+            submission_id=event.submission_id,
+            revision=event.revision,
+            edition=event.edition,
+            collectivite_code=c.code,
+            to=c.contact_email,
+            message_id=message["Message-ID"],
+            message=message.as_bytes(),
+            trace=received.trace,
         )
 
     async def prepare_results(self, tx: Tx, events: Sequence[SubmissionScored | MentionsDetected]) -> None:

@@ -34,42 +34,67 @@ def _json(value: str | None) -> Any:
 # --- what the handlers write --------------------------------------------------------------------
 
 
-async def upsert_dossier(
-    conn: Connection,
-    submission_id: UUID,
-    edition: int,
-    code: str,
-    revision: int,
-    collectivite: str,
-    trace: JSON,
-    receipt: UUID,
-) -> bool:
-    """Keep the dossier's newest revision; True when its `receipt` is still to be queued.
+@dataclass(frozen=True, slots=True)
+class NewDossier:
+    """A dossier's revision to keep, with the id its receipt would have."""
 
-    False when `revision` is not newer than the one kept, or when the receipt
-    is already known: a rebuild from the log replays every dossier, and the
-    receipts restored as sent are not rendered again for nothing (one round trip either way).
+    submission_id: UUID
+    edition: int
+    code: str
+    revision: int
+    collectivite: str  # JSON
+    trace: JSON
+    receipt: UUID
+
+
+# The rows in the order read, as one statement at a time would treat them: a row's receipt is due when
+# its revision is newer than the dossier's kept one and than those of the batch's earlier rows for it,
+# and the receipt is not known yet. The dossier keeps the newest revision (the first row of a tie).
+_UPSERT_DOSSIERS = """
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::uuid[])
+        WITH ORDINALITY AS u(submission_id, edition, code, revision, collectivite, trace, receipt, i)
+), judged AS (
+    SELECT i.i, i.receipt, i.revision > greatest(
+            (SELECT d.revision FROM dossiers d WHERE d.submission_id = i.submission_id),
+            max(i.revision) OVER (PARTITION BY i.submission_id ORDER BY i.i
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+            0) AS newer
+    FROM input i
+), newest AS (
+    SELECT DISTINCT ON (submission_id) * FROM input ORDER BY submission_id, revision DESC, i
+), kept AS (
+    INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
+    SELECT submission_id, edition, code, revision, collectivite::jsonb, trace::jsonb FROM newest
+    ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
+      collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
+    WHERE dossiers.revision < EXCLUDED.revision
+)
+SELECT j.newer AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.notification_id = j.receipt) AS due
+FROM judged j ORDER BY j.i"""
+
+
+async def upsert_dossiers(conn: Connection, rows: Sequence[NewDossier]) -> list[bool]:
+    """Keep each dossier's newest revision; for each row, whether its receipt is still to be queued.
+
+    False when the row's revision is not newer than the one kept (or than an
+    earlier row's of the batch), or when its receipt is already known: a rebuild
+    from the log replays every dossier, and the receipts restored as sent are not
+    rendered again for nothing. One round trip for a batch.
     """
-    due: bool | None = await conn.fetchval(
-        """WITH kept AS (
-               INSERT INTO dossiers (submission_id, edition, collectivite_code, revision, collectivite, trace_context)
-               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-               ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision,
-                 collectivite = EXCLUDED.collectivite, trace_context = EXCLUDED.trace_context
-               WHERE dossiers.revision < EXCLUDED.revision
-               RETURNING true
-           )
-           SELECT EXISTS (SELECT 1 FROM kept)
-              AND NOT EXISTS (SELECT 1 FROM notifications WHERE notification_id = $7)""",
-        submission_id,
-        edition,
-        code,
-        revision,
-        collectivite,
-        json.dumps(trace),
-        receipt,
+    if not rows:
+        return []
+    found = await conn.fetch(
+        _UPSERT_DOSSIERS,
+        [r.submission_id for r in rows],
+        [r.edition for r in rows],
+        [r.code for r in rows],
+        [r.revision for r in rows],
+        [r.collectivite for r in rows],
+        [json.dumps(r.trace) for r in rows],
+        [r.receipt for r in rows],
     )
-    return bool(due)
+    return [bool(r["due"]) for r in found]
 
 
 async def upsert_result(conn: Connection, submission_id: UUID, kind: str, version: Version, payload: str) -> bool:
