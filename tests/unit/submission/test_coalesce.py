@@ -90,3 +90,24 @@ async def test_a_request_that_goes_away_does_not_cancel_the_build_others_wait_fo
     assert await staying == 0
     with pytest.raises(asyncio.CancelledError):
         await leaving
+
+
+async def test_after_each_computation_ends_the_hook_runs_once_even_when_it_failed() -> None:
+    ended: list[int] = []
+    coalescer: Coalescer[int] = Coalescer(after_each=lambda: ended.append(coalescer.computed))
+    build = Build()
+    first = asyncio.ensure_future(coalescer.ask("page", build))
+    await settle()
+    waiting = [asyncio.ensure_future(coalescer.ask("page", build)) for _ in range(3)]
+    await settle()
+    assert ended == [], "not before the build ends"
+    build.release.set()
+    await asyncio.gather(first, *waiting)
+    assert ended == [1, 2], "one call per computation, not per request"
+
+    async def broken() -> int:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        await coalescer.ask("json", broken)
+    assert ended == [1, 2, 3]

@@ -28,6 +28,7 @@ from palmares_submission import (
     coalesce,
     consumers,
     errors,
+    memory,
     metrics,
     observatoire_api,
     progress,
@@ -106,7 +107,8 @@ def http_app(lifespan: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    app.state.public_palmares = coalesce.Coalescer()  # the public palmarès's builds (api.public_palmares)
+    # The public palmarès's builds (api.public_palmares); what each freed goes back to the system.
+    app.state.public_palmares = coalesce.Coalescer(after_each=memory.give_back)
     app.add_middleware(QueryTextGuard)  # before authentication, the rate limit and every route
     app.include_router(api.router)
     app.include_router(progress.router)

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import html
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
@@ -36,7 +37,7 @@ from palmares_contracts import Grille
 from palmares_eventkit.db import Connection
 from palmares_label import french
 
-from palmares_submission import refdata, store, territoires
+from palmares_submission import memory, refdata, store, territoires
 
 # An edition of 36,000 dossiers (about 87,000 actions) takes tens of seconds to index: more
 # than the pool's default statement timeout (60 s) on a loaded machine.
@@ -214,9 +215,17 @@ def _rows_of_records(
 _BUILD_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def build_slot() -> asyncio.Lock:
-    """The lock a whole-edition build takes before its transaction (one build at a time in this process)."""
-    return _BUILD_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+@contextlib.asynccontextmanager
+async def build_slot() -> AsyncIterator[None]:
+    """Taken by a whole-edition build before its transaction: one build at a time in this process.
+
+    When the build ends, what it freed goes back to the system (`memory.give_back`).
+    """
+    async with _BUILD_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
+        try:
+            yield
+        finally:
+            memory.give_back()
 
 
 async def request_build(conn: Connection, edition: int) -> None:

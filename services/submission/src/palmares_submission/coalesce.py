@@ -32,9 +32,10 @@ class _Key(Generic[V]):
 class Coalescer(Generic[V]):
     """`ask(key, compute)`: `compute()`'s result, from a computation started after the call; one at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, after_each: Callable[[], object] | None = None) -> None:
         self._keys: dict[Hashable, _Key[V]] = {}
         self._slot: asyncio.Lock | None = None  # created on first use, in the running event loop
+        self._after_each = after_each  # called once each computation ended (`memory.give_back`)
         self.computed = 0  # computations run (for tests and logs)
 
     async def ask(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> V:
@@ -68,7 +69,11 @@ class Coalescer(Generic[V]):
         try:
             async with self._slot:
                 self.computed += 1
-                return await compute()
+                try:
+                    return await compute()
+                finally:
+                    if self._after_each is not None:
+                        self._after_each()
         finally:
             if state.next is None:
                 state.running = None
