@@ -355,6 +355,10 @@ async def test_a_receipt_is_due_for_a_newer_revision_unless_already_known(notify
 # --- the senders -----------------------------------------------------------------------------------
 
 
+# The batch tests count emails per pass: a loaded machine must not end a batch on its time window.
+_NO_WINDOW = {"PALMARES_SEND_BATCH_WINDOW_MS": 10_000}
+
+
 class _Runtime:
     """What `sender.deliver_due` uses of notify's runtime: the pool, the schema and the relay's wake-up."""
 
@@ -408,7 +412,7 @@ async def test_a_sender_delivers_a_batch_in_one_transaction_recorded_after_the_l
     database: str, notify_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     with SmtpCapture(tmp_path / "mail") as smtp:
-        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=3)
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=3, **_NO_WINDOW)
         runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
         try:
             emails = await _queued(notify_pool, 5)
@@ -434,7 +438,7 @@ async def test_a_temporary_failure_stops_the_batch_and_leaves_the_rest_untouched
     database: str, notify_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     with SmtpCapture(tmp_path / "mail") as smtp:
-        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, PALMARES_SEND_BASE_DELAY_S=60)
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, PALMARES_SEND_BASE_DELAY_S=60, **_NO_WINDOW)
         runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
         try:
             emails = await _queued(notify_pool, 3)
@@ -457,7 +461,7 @@ async def test_a_permanent_refusal_fails_its_email_and_the_batch_goes_on(
     database: str, notify_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     with SmtpCapture(tmp_path / "mail") as smtp:
-        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10)
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, **_NO_WINDOW)
         runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
         try:
             emails = await _queued(notify_pool, 3)
@@ -468,3 +472,23 @@ async def test_a_permanent_refusal_fails_its_email_and_the_batch_goes_on(
         assert [s[:2] for s in await _states(notify_pool, emails)] == [("failed", 1)] * 3
         events = await _events(notify_pool)
         assert [type(e) for e in events] == [NotificationFailed] * 3 and all("550" in e.reason for e in events)
+
+
+async def test_a_batch_takes_no_further_email_once_its_window_has_passed(
+    database: str, notify_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A slow server must not hold a batch's accepted emails uncommitted for long: with a window of 0 ms,
+    each pass sends one email and leaves the others due, untouched."""
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, PALMARES_SEND_BATCH_WINDOW_MS=0)
+        runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
+        try:
+            emails = await _queued(notify_pool, 3)
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert await _states(notify_pool, emails) == [("sent", 1, None)] + [("pending", 0, None)] * 2
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, smtp_sender, settings) == 1  # type: ignore[arg-type]
+        finally:
+            await smtp_sender.close()
+        assert [s[:2] for s in await _states(notify_pool, emails)] == [("sent", 1)] * 3
+        assert len(list_messages(smtp.mail_dir)) == 3

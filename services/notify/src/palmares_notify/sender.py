@@ -12,8 +12,10 @@ statements for the whole batch) and commits. So:
   that COMMIT reaching PostgreSQL: the rest of the batch (a few milliseconds
   per email on one machine), which no SMTP client can close (RFC 1047). A
   resend is byte-identical, with the same Message-ID, so a mail store can
-  recognise it. `PALMARES_SEND_BATCH=1` narrows the window to one email, at
-  the price of four statements per email instead of four per batch.
+  recognise it. A batch also ends once it has lasted
+  `PALMARES_SEND_BATCH_WINDOW_MS` (50), whatever the server's pace.
+  `PALMARES_SEND_BATCH=1` narrows the window to one email, at the price of
+  four statements per email instead of four per batch.
 Temporary failures (4xx, connection lost) are retried with exponential
 backoff, written in the same transaction (the row stays locked, so no other
 sender takes the email at once); the rest of the batch is left for the next
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from email.utils import parseaddr
 from typing import Any
 
@@ -165,14 +168,17 @@ async def deliver_due(runtime: ServiceRuntime, smtp: SmtpSender, settings: Notif
 
     The emails the server accepted are written `sent`, with their
     `NotificationSent`, after the last reply and committed at once (the
-    module's docstring says why that order). After a temporary failure the
-    batch stops: the server or the connection is at fault, and the emails not
-    tried yet stay due for the next pass, their attempts uncounted.
+    module's docstring says why that order). The batch stops early after a
+    temporary failure (the server or the connection is at fault) and once it
+    has lasted `send_batch_window_ms` (a slow server would otherwise stretch
+    the window of resends): the emails not tried yet stay due for the next
+    pass, their attempts uncounted.
     """
     sent: list[store.Taken] = []
     async with runtime.pool.acquire() as conn, conn.transaction():
         taken = await store.take_due(conn, settings.send_batch)
         tx = Tx(conn, runtime.schema, deferred=True)  # the events of the batch in one outbox insert
+        deadline = time.monotonic() + settings.send_batch_window_ms / 1000
         for row in taken:
             with _send_span(row) as span:
                 event = NotificationSent(**row.event_fields())  # before sending: nothing may fail after the 250
@@ -180,14 +186,16 @@ async def deliver_due(runtime: ServiceRuntime, smtp: SmtpSender, settings: Notif
                 if outcome.sent:
                     await tx.publish(event)  # in the send's span: its trace
                     sent.append(row)
-                    continue
-                span.set_attribute("palmares.smtp.error", outcome.error)
-                log.warning(
-                    "email not sent", extra={"notification_id": str(row.notification_id), "error": outcome.error}
-                )
-                await _record_failure(tx, row, outcome, _policy(settings))
-            if not outcome.permanent:
-                break
+                else:
+                    span.set_attribute("palmares.smtp.error", outcome.error)
+                    log.warning(
+                        "email not sent", extra={"notification_id": str(row.notification_id), "error": outcome.error}
+                    )
+                    await _record_failure(tx, row, outcome, _policy(settings))
+            if not (outcome.sent or outcome.permanent):
+                break  # the server or the connection is at fault
+            if time.monotonic() >= deadline:
+                break  # a slow server: the window of resends after a crash stays this short
         if sent:
             await store.mark_sent(conn, [row.notification_id for row in sent])
         await tx.flush()

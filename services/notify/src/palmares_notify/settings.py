@@ -46,6 +46,9 @@ class NotifySettings(ServiceSettings):
     # statements of a delivery are shared by the batch; a crash in it resends (byte-identical)
     # what the server had accepted of it. 1: one email per transaction (the narrowest window).
     send_batch: int = Field(default=10, ge=1, le=500, alias="PALMARES_SEND_BATCH")
+    # A batch takes no further email once it has lasted this long: a slow SMTP server (300 ms a reply)
+    # would otherwise hold a batch's accepted emails uncommitted for seconds.
+    send_batch_window_ms: float = Field(default=50, ge=0, le=10_000, alias="PALMARES_SEND_BATCH_WINDOW_MS")
 
     @model_validator(mode="after")
     def _check(self) -> NotifySettings:
