@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from email.message import Message
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from palmares_contracts import Action, Category, Evidence, Grille
@@ -20,6 +19,7 @@ from palmares_label.french import typeset
 from palmares_mentions.cues import Reason
 from palmares_mentions.messages import Findings, Quote, lacking, suggestion
 from palmares_notify import render
+from palmares_notify.mime import Letter
 from palmares_scoring.domain import action_ignored_because, inapplicable_services, unknown_services
 from palmares_submission import (
     catalogue_api,
@@ -136,7 +136,7 @@ NEXT_LEVEL = {
 SID = UUID("6b1f3a52-7c0e-4d8e-9a43-2f0b0c6d2a17")
 
 
-def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender = SENDER) -> Message:
+def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender = SENDER) -> Letter:
     """The receipt of a dossier deposited on 2 November 2016 at 14:03 in Paris."""
     return render.render_receipt(
         notification=render.notification_id("receipt", SID, revision),
@@ -152,7 +152,7 @@ def receipt(collectivite: dict[str, Any], revision: int, sender: render.Sender =
     )
 
 
-def award(collectivite: dict[str, Any], **kw: Any) -> Message:
+def award(collectivite: dict[str, Any], **kw: Any) -> Letter:
     """An award of the 2017 edition (ceremony in Lille on 1 February 2017); `kw` overrides any argument."""
     fields: dict[str, Any] = {
         "notification": render.notification_id("award", SID),
@@ -171,7 +171,13 @@ def award(collectivite: dict[str, Any], **kw: Any) -> Message:
     return render.render_award(**{**fields, **kw})
 
 
-def letters() -> dict[str, Message]:
+class Raw(Protocol):
+    """A letter as sent: notify's `mime.Letter`, or the espaces' `EmailMessage`."""
+
+    def as_bytes(self) -> bytes: ...
+
+
+def letters() -> dict[str, Raw]:
     """Every kind of letter, on sample data, by a name that says what it shows."""
     return {
         "receipt-village": receipt(FREHEL, 1),

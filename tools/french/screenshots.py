@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 
 from PIL import Image, ImageChops
@@ -27,7 +27,7 @@ from tools.repository import repository_root
 WIDTH, HEIGHT = 720, 2400
 
 
-def html_with_inline_images(message: Message) -> str:
+def html_with_inline_images(message: samples.Raw) -> str:
     """The HTML part, each `cid:` image replaced by a data URL (as a mail client resolves it)."""
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)

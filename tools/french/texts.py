@@ -21,7 +21,7 @@ import email.policy
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def visible(html: str) -> tuple[str, list[str]]:
     return "\n\n".join(line for line in lines if line), parser.attributes
 
 
-def _parts(message: Message) -> tuple[str, str, str]:
+def _parts(message: samples.Raw) -> tuple[str, str, str]:
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.SMTP)
     assert isinstance(parsed, EmailMessage)
     text, html = (parsed.get_body((kind,)) for kind in ("plain", "html"))

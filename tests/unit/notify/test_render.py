@@ -13,6 +13,7 @@ from palmares_label.french import NBSP, NNBSP
 from palmares_notify import panneau, render
 from palmares_notify.advice import Advice, NextArobase, advice_for
 from palmares_notify.evidence import evidence_sentence
+from palmares_notify.mime import Letter
 
 from tools.french import samples
 from tools.french.samples import FREHEL, LE_MANS, PARTHENAY
@@ -26,7 +27,7 @@ def parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
 
 
-def parts(msg: email.message.EmailMessage) -> tuple[str, str]:
+def parts(msg: Letter) -> tuple[str, str]:
     parsed = parse(msg.as_bytes())
     text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
@@ -40,11 +41,11 @@ def visible(html: str) -> str:
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
-def receipt(collectivite: dict[str, Any] = FREHEL, revision: int = 2, **kw: Any) -> email.message.EmailMessage:
+def receipt(collectivite: dict[str, Any] = FREHEL, revision: int = 2, **kw: Any) -> Letter:
     return samples.receipt(collectivite, revision, **kw)
 
 
-def award(collectivite: dict[str, Any] = FREHEL, **kw: Any) -> email.message.EmailMessage:
+def award(collectivite: dict[str, Any] = FREHEL, **kw: Any) -> Letter:
     """A plain award (no mention, no coverage, no advice) unless `kw` says otherwise."""
     plain = {"score": {"arobases": 2, "score": 12.0}, "mentions": {}, "service_labels": {}, "at": AT}
     return samples.award(collectivite, **{**plain, **kw})

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import pytest
 from palmares_notify import render
+from palmares_notify.mime import Letter
 from palmares_notify.settings import NotifySettings
 
 SENDER = render.Sender()
@@ -32,7 +33,7 @@ JAVASCRIPT_LINK = "javascript:alert(1)"
 HOSTILE = [SCRIPT, ATTRIBUTE, JINJA, HEADER, LF_ONLY, NUL, JAVASCRIPT_LINK]
 
 
-def parse(msg: EmailMessage) -> EmailMessage:
+def parse(msg: Letter) -> EmailMessage:
     parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     return parsed  # type: ignore[return-value]
 
@@ -68,11 +69,11 @@ def commune(name: str) -> dict[str, Any]:
     return {"code": "22058", "kind": "commune", "name": name, "category": "village"}
 
 
-def receipt(name: str, to: str = "mairie@commune.example") -> EmailMessage:
+def receipt(name: str, to: str = "mairie@commune.example") -> Letter:
     return render.render_receipt(**{**_receipt_args(SENDER), "collectivite": commune(name), "to": to, "actions": 2})
 
 
-def award(hostile: str, **overrides: Any) -> EmailMessage:
+def award(hostile: str, **overrides: Any) -> Letter:
     """An award with `hostile` in every free-text field it shows."""
     fields: dict[str, Any] = {
         "notification": render.notification_id("award", SID),

@@ -137,7 +137,7 @@ class Notifier:
             edition=event.edition,
             collectivite_code=c.code,
             to=c.contact_email,
-            message_id=message["Message-ID"],
+            message_id=message.message_id,
             message=message.as_bytes(),
             trace=received.trace,
         )
@@ -317,7 +317,7 @@ def _letter(
         edition=dossier.edition,
         collectivite_code=dossier.code,
         to=dossier.contact_email,
-        message_id=message["Message-ID"],
+        message_id=message.message_id,
         message=message.as_bytes(),
         trace=dossier.trace,
         links=links,
