@@ -4,8 +4,11 @@ a real PostgreSQL and a real SMTP server (the capture); and the award rule's SQL
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import itertools
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -406,6 +409,22 @@ async def _states(pool: asyncpg.Pool, emails: list[store.Email]) -> list[tuple[s
 async def _events(pool: asyncpg.Pool) -> list[Any]:
     rows = await pool.fetch("SELECT value, headers FROM outbox WHERE topic = $1 ORDER BY id", NOTIFICATIONS.name)
     return [decode(NOTIFICATIONS, r["value"], json.loads(r["headers"])) for r in rows]
+
+
+async def test_a_message_is_stored_out_of_line_uncompressed_and_read_back_whole(notify_pool: asyncpg.Pool) -> None:
+    email = _receipt(0)
+    # As an award: 5 kB of quoted-printable French (pglz shrinks it well), 7 kB of base64 PNG.
+    text = b"Le palmar=C3=A8s 2017 du label Territoires, Villes et Villages Internet a =\r\n" * 70
+    award_size = email.message + text + base64.encodebytes(os.urandom(5000)).replace(b"\n", b"\r\n")
+    email = dataclasses.replace(email, message=award_size)
+    async with notify_pool.acquire() as conn, conn.transaction():
+        await store.queue(conn, [email])
+    row = await notify_pool.fetchrow(
+        "SELECT message, pg_column_compression(message) AS compression FROM notifications WHERE notification_id = $1",
+        email.notification_id,
+    )
+    assert row["message"] == award_size
+    assert row["compression"] is None, "written once and read once: not worth pglz's CPU (migration 0011)"
 
 
 async def test_a_sender_delivers_a_batch_in_one_transaction_recorded_after_the_last_reply(
