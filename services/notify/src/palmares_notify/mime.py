@@ -15,7 +15,7 @@ has nothing to do here. The encodings themselves stay the library's:
 `binascii.b2a_qp` (RFC 2045 quoted-printable, in C), `base64`, and the
 package's own folding for the sender's addresses (computed once per sender).
 The tests parse every letter back with the `email` package, as a mail client
-would (tests/unit/notify/test_render.py, tests/unit/security/test_emails.py).
+would (tests/unit/notify/test_mime.py, test_render.py, tests/unit/security/test_emails.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ CRLF = b"\r\n"
 # RFC 2047: an encoded word is at most 75 characters. 39 bytes of UTF-8 are 52 characters of base64, so
 # « Subject: » and one word stay within the 78 characters a line should keep to (RFC 5322 §2.1.1).
 _WORD_BYTES = 39
+_TEXT_HEADERS = 'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +76,7 @@ def text_part(text: str, subtype: str) -> bytes:
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").encode()
     body = binascii.b2a_qp(lines, istext=True).replace(b"\n", CRLF)
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'.encode(
-            "ascii"
-        )
-        + body
-    )
+    return _TEXT_HEADERS.format(subtype=subtype).encode("ascii") + body
 
 
 @functools.lru_cache(maxsize=64)  # a few entry signs per edition (`panneau.draw_panneau`), each sent many times
