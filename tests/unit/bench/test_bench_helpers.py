@@ -206,7 +206,13 @@ def test_mail_arrival_time_and_kind(tmp_path: Path) -> None:
 def test_process_readings_of_this_process_and_of_a_gone_one() -> None:
     sum(range(200_000))  # some CPU time of our own
     assert cpu_seconds(os.getpid()) > 0
-    assert cpu_seconds(os.getpid(), with_reaped=True) >= cpu_seconds(os.getpid())
+    # A reaped child's CPU counts only with `with_reaped`. The plain reading comes first: our own CPU
+    # time only grows, so the later reading with the child's must be at least the earlier one plus it.
+    child = subprocess.run([sys.executable, "-c", "sum(range(5_000_000))"], check=True)
+    assert child.returncode == 0
+    alone = cpu_seconds(os.getpid())
+    with_child = cpu_seconds(os.getpid(), with_reaped=True)
+    assert with_child - alone >= 0.02  # the child's own CPU, reaped by subprocess.run
     assert rss_kb(os.getpid()) > 1024
     assert pss_kb(os.getpid()) > 0
     assert descendants(os.getpid())[0] == os.getpid()
