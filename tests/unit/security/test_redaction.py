@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from palmares_eventkit import logs, telemetry
+from palmares_eventkit import logs, redaction, telemetry
 from palmares_eventkit.redaction import redact
 from palmares_eventkit.settings import ServiceSettings
 from palmares_notify.settings import NotifySettings
@@ -33,6 +35,7 @@ SECRETS = (COLLECTIVITE_TOKEN, OPERATOR_TOKEN, CONTACT, "hunter2-db", "other.per
         (f"Authorization: Bearer {OPERATOR_TOKEN}", "Authorization: Bearer [token]"),
         ("authorization: bearer abc.DEF-123_xyz", "authorization: bearer [token]"),
         ("Basic dXNlcjpwYXNz", "Basic [token]"),
+        ("Bearer\tabc.DEF-123", "Bearer [token]"),  # any blank, not only a space
         (f"550 5.1.1 <{CONTACT}>: user unknown", "550 5.1.1 <[email]>: user unknown"),
         ("to=Other.Person+tag@sub.commune.example,", "to=[email],"),
         (
@@ -50,6 +53,36 @@ SECRETS = (COLLECTIVITE_TOKEN, OPERATOR_TOKEN, CONTACT, "hunter2-db", "other.per
 )
 def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+# What each pattern's cheap test looks for, and what the patterns match around it.
+_PIECES = (
+    *("Bearer", "bAsIc", "diGest", "baſic", " ", "\t", "\n", "pal_", "op_", "abcDEF12", "@", "=", "_", "-", "."),
+    *(
+        "Bearer abc",
+        "basic\tDEF",
+        "pal_abcdef12",
+        "op_abcdef12",
+        "xop_abcdef12",
+        "?token=",
+        "&Key=",
+        ";sig=",
+        "=x",
+        "é",
+        "<",
+        ">",
+    ),
+    *("https://", "user:pw@", "postgresql://u:pw@h", "x@mairie.example", "mairie.example"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=3), max_size=14).map("".join))
+def test_a_pattern_skipped_by_its_cheap_test_would_have_changed_nothing(text: str) -> None:
+    every_pattern = text
+    for pattern, replacement, _ in redaction._PATTERNS:
+        every_pattern = pattern.sub(replacement, every_pattern)
+    assert redact(text) == every_pattern
 
 
 @pytest.fixture
@@ -126,6 +159,10 @@ def _finished_span(secret_in: str) -> Any:
             span.set_status(trace.Status(trace.StatusCode.ERROR, f"refused {CONTACT}"))
         if secret_in == "attribute":
             span.set_attribute("error", f"refused {CONTACT}")
+        if secret_in == "attribute list":
+            span.set_attribute("recipients", ["x", CONTACT])
+        if secret_in == "name":
+            span.update_name(f"send to {CONTACT}")
     (finished,) = memory.get_finished_spans()
     return finished
 
@@ -135,7 +172,7 @@ def test_a_span_with_nothing_to_redact_is_exported_as_is() -> None:
     assert telemetry.redacted_span(span) is span
 
 
-@pytest.mark.parametrize("secret_in", ["event", "status", "attribute"])
+@pytest.mark.parametrize("secret_in", ["event", "status", "attribute", "attribute list", "name"])
 def test_a_span_with_a_secret_anywhere_is_copied_redacted(secret_in: str) -> None:
     span = _finished_span(secret_in)
     redacted = telemetry.redacted_span(span)
