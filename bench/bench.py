@@ -805,6 +805,7 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
     report["statements_per_dossier"] = counted.get("statements", {})
     report["kafka_records_per_dossier"] = counted.get("records", {})
     report["kafka_bytes_per_dossier"] = counted.get("bytes", {})
+    report["postgres_per_dossier"] = counted.get("postgres", {})
     if run.counters and run.counters.errors:
         report["counter_errors"] = run.counters.errors
     report["cpu_ms_per_dossier"] = cpu_ms_per_dossier(phases, n)
@@ -820,7 +821,8 @@ def finish_report(run: Run, sampler: Sampler, cfg: Config, n: int, meta: dict[st
 
 
 def work_table(report: dict[str, Any]) -> Table:
-    """Per dossier, by phase: CPU ms per process, statements per service, Kafka records and bytes per topic."""
+    """Per dossier, by phase: CPU ms per process, statements per service, Kafka records and bytes per topic,
+    PostgreSQL's write-ahead log."""
     phases = [*CAMPAIGN_PHASES, "campaign"]
     table = Table(title="Where the work goes, per dossier (campaign phases)")
     table.add_column("what")
@@ -835,6 +837,7 @@ def work_table(report: dict[str, Any]) -> Table:
         ("statements_per_dossier", "statements"),
         ("kafka_records_per_dossier", "records"),
         ("kafka_bytes_per_dossier", "bytes"),
+        ("postgres_per_dossier", "PostgreSQL"),
     ):
         for name, by_phase in sorted(report.get(kind, {}).items()):
             table.add_row(f"{label}: {name}", *(f"{by_phase[p]:g}" if p in by_phase else "—" for p in phases))
@@ -1012,7 +1015,9 @@ async def run_campaign(
     }
     sampler = run.sampler = Sampler(components(stack))
     metrics = {name: [f"{url}/metrics" for url in urls] for name, urls in service_urls.items()}
-    counters = run.counters = Counters(metrics, env["KAFKA_BOOTSTRAP_SERVERS"], stack.state_dir / KAFKA_DATA)
+    counters = run.counters = Counters(
+        metrics, env["KAFKA_BOOTSTRAP_SERVERS"], stack.state_dir / KAFKA_DATA, database_url=env["DATABASE_URL"]
+    )
     await counters.start()
     sampler.mark("start")
     await counters.mark("start")

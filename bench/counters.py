@@ -9,6 +9,12 @@
 - **Kafka bytes**: the size of a topic's log segments on the broker's disk
   (`node-0/data/<topic>-<partition>/*.log`): record batches as stored,
   compression and batch headers included, indexes left out.
+- **PostgreSQL's write-ahead log**: the bytes it wrote (its insert position)
+  and the full-page images among its records (`pg_stat_wal`, which each
+  backend updates within a second), for the whole server: the stack's
+  services are its only clients. Each page's first change after a checkpoint
+  is logged whole, so full-page images grow with the checkpoints a phase
+  meets, not only with its rows.
 
 `per_dossier` turns the deltas between two boundaries into figures per dossier.
 """
@@ -22,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +41,17 @@ class Snapshot:
     statements: dict[str, float]
     records: dict[str, int]
     bytes: dict[str, int]
+    postgres: dict[str, int] = field(default_factory=dict)  # "WAL bytes", "WAL full-page images"
+
+
+async def wal_written(db: asyncpg.Connection) -> dict[str, int]:
+    """Where PostgreSQL's write-ahead log stands (the whole server): its insert position in bytes, exact, and
+    the full-page images logged, from the cumulative statistics (each backend adds its own within a second)."""
+    row = await db.fetchrow(
+        "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint AS bytes, wal_fpi AS fpi FROM pg_stat_wal"
+    )
+    assert row is not None  # the view has one row
+    return {"WAL bytes": int(row["bytes"]), "WAL full-page images": int(row["fpi"])}
 
 
 def scrape_statements(url: str) -> float:
@@ -71,22 +89,31 @@ class Counters:
     metrics_urls: Mapping[str, Sequence[str]]  # service → the /metrics of each of its processes
     bootstrap: str
     kafka_data: Path
+    database_url: str | None = None  # PostgreSQL's write-ahead log is read through it
     marks: dict[str, Snapshot] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     _consumer: AIOKafkaConsumer | None = None
     _admin: AIOKafkaAdminClient | None = None
+    _db: asyncpg.Connection | None = None
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await self._consumer.start()
         self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await self._admin.start()
+        if self.database_url is not None:
+            self._db = await asyncpg.connect(self.database_url)
 
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
         if self._admin is not None:
             await self._admin.close()
+        if self._db is not None:
+            await self._db.close()
+
+    async def _wal(self) -> dict[str, int]:
+        return await wal_written(self._db) if self._db is not None else {}
 
     async def _records(self) -> dict[str, int]:
         assert self._consumer is not None and self._admin is not None, "start() first"
@@ -122,7 +149,12 @@ class Counters:
             self.errors.append(f"{name}: records: {type(exc).__name__}: {exc}")
             records = {}
         size = await asyncio.to_thread(log_bytes, self.kafka_data)
-        self.marks[name] = Snapshot(statements=statements, records=records, bytes=size)
+        try:
+            postgres = await self._wal()
+        except (OSError, asyncpg.PostgresError) as exc:
+            self.errors.append(f"{name}: WAL: {type(exc).__name__}: {exc}")
+            postgres = {}
+        self.marks[name] = Snapshot(statements=statements, records=records, bytes=size, postgres=postgres)
 
 
 def _delta(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
@@ -132,12 +164,12 @@ def _delta(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str,
 def per_dossier(
     marks: Mapping[str, Snapshot], phases: Sequence[str], dossiers: int
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """For each kind (statements, records, bytes): name → phase → amount per dossier, with `campaign` the sum.
+    """For each kind (statements, records, bytes, postgres): name → phase → amount per dossier, with `campaign` the sum.
 
     A phase's amount is the delta between the mark before it and its own mark.
     """
     names = list(marks)
-    out: dict[str, dict[str, dict[str, float]]] = {"statements": {}, "records": {}, "bytes": {}}
+    out: dict[str, dict[str, dict[str, float]]] = {"statements": {}, "records": {}, "bytes": {}, "postgres": {}}
     if dossiers <= 0:
         return out
     for kind in out:

@@ -319,20 +319,23 @@ def test_memory_peaks_are_told_by_phase() -> None:
 
 
 def test_work_per_dossier_from_the_counters_at_phase_boundaries() -> None:
-    def snap(statements: float, records: int, size: int) -> CounterSnapshot:
-        return CounterSnapshot({"scoring": statements}, {"scores.v1": records}, {"scores.v1": size})
+    def snap(statements: float, records: int, size: int, wal: int = 0) -> CounterSnapshot:
+        return CounterSnapshot(
+            {"scoring": statements}, {"scores.v1": records}, {"scores.v1": size}, {"WAL bytes": 5_000 + wal}
+        )
 
     marks = {
         "start": snap(10, 0, 0),
         "registration": snap(10, 0, 0),
-        "bulk": snap(510, 100, 40_000),
-        "latency": snap(2510, 900, 400_000),
-        "regrade": snap(2560, 1000, 440_000),
+        "bulk": snap(510, 100, 40_000, wal=90_000),
+        "latency": snap(2510, 900, 400_000, wal=900_000),
+        "regrade": snap(2560, 1000, 440_000, wal=930_000),
     }
     counted = per_dossier(marks, ("registration", "bulk", "regrade", "palmares"), 100)
     assert counted["statements"] == {"scoring": {"bulk": 5.0, "regrade": 0.5, "campaign": 5.5}}
     assert counted["records"] == {"scores.v1": {"bulk": 1.0, "regrade": 1.0, "campaign": 2.0}}
     assert counted["bytes"] == {"scores.v1": {"bulk": 400.0, "regrade": 400.0, "campaign": 800.0}}
+    assert counted["postgres"] == {"WAL bytes": {"bulk": 900.0, "regrade": 300.0, "campaign": 1200.0}}
 
 
 def test_topic_bytes_from_the_broker_log_dir(tmp_path: Path) -> None:
