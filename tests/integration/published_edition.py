@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 from fastapi import APIRouter, FastAPI
 from palmares_contracts import Grille
-from palmares_eventkit.db import create_pool, load_migrations, migrate
+from palmares_eventkit.db import create_pool, eventkit_migrations, load_migrations, migrate
 from palmares_submission import catalogue, errors
 
 from tests.factories import grille
@@ -54,7 +54,10 @@ async def schema_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url, schema, max_size=4)
     try:
         await migrate(
-            pool, schema, load_migrations("submission", resources.files("palmares_submission") / "migrations")
+            pool,
+            schema,
+            eventkit_migrations()
+            + load_migrations("submission", resources.files("palmares_submission") / "migrations"),
         )
         yield pool
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.factories import grille_body
@@ -77,6 +79,26 @@ async def test_authentication_and_ownership(api: Api, codes: Codes, edition: int
     assert r.status_code == 403
     r = await api.client.post(f"/v1/editions/{edition}/palmares", headers={"Authorization": f"Bearer {owner}"})
     assert r.status_code == 403
+
+
+async def test_concurrent_requests_for_one_dossier_make_one_dossier(api: Api, codes: Codes, edition: int) -> None:
+    """Requests for one dossier at once wait for each other: each sees what the one before it committed."""
+    await api.publish_grille(grille_body(edition))
+    contact = "mairie@ville.example"
+    token = await api.register(codes.take("ville"), contact)
+    at_once = await asyncio.gather(*(api.submit(token, edition, dossier(contact)) for _ in range(6)))
+    assert [r.status_code for r in at_once] == [202] * 6, [r.text for r in at_once]
+    assert len({r.json()["submission_id"] for r in at_once}) == 1, "one dossier, however many requests at once"
+    assert sorted(r.json()["revision"] for r in at_once) == [1, 2, 3, 4, 5, 6]
+
+    # The same idempotency key at once, on a collectivité's first request: one revision, the others replay it.
+    token = await api.register(codes.take("ville"), contact)
+    key = {"Idempotency-Key": "premier-envoi"}
+    at_once = await asyncio.gather(*(api.submit(token, edition, dossier(contact), **key) for _ in range(4)))
+    assert [r.status_code for r in at_once] == [202] * 4, [r.text for r in at_once]
+    assert len({(r.json()["submission_id"], r.json()["revision"]) for r in at_once}) == 1
+    assert at_once[0].json()["revision"] == 1
+    assert sorted(r.headers.get("idempotent-replayed", "") for r in at_once) == ["", "true", "true", "true"]
 
 
 async def test_campaign_window(api: Api, codes: Codes, edition: int) -> None:

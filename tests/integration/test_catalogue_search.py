@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 from palmares_submission import catalogue, catalogue_api, store
 
-from tests.integration.published_edition import NOW, Dossier, act, built, routes_client, seed
+from tests.factories import submission
+from tests.integration.published_edition import Dossier, act, built, routes_client, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -176,9 +177,10 @@ async def test_a_revision_without_a_choice_keeps_the_previous_ones(pool: asyncpg
     async with pool.acquire() as conn, conn.transaction():
         ids = await seed(conn, 2017, DOSSIERS[:1], published=False)
         sid = ids["49007"]
-        kept = {"idempotency": None, "event_json": "{}", "submitted_at": NOW, "edition": 2017, "code": "49007"}
-        await store.save_revision(conn, submission_id=sid, revision=2, catalogue_withheld=[0], **kept)  # type: ignore[arg-type]
-        await store.save_revision(conn, submission_id=sid, revision=3, **kept)  # type: ignore[arg-type]
+        schema = await conn.fetchval("SELECT current_schema()")
+        for revision, withheld_now in ((2, [0]), (3, None)):
+            event = submission(submission_id=sid, revision=revision, edition=2017)
+            await store.save_revision(conn, event, schema=schema, idempotency=None, catalogue_withheld=withheld_now)
         withheld = await conn.fetch(
             "SELECT revision, catalogue_withheld FROM submission_revisions WHERE submission_id = $1 ORDER BY 1", sid
         )

@@ -4,12 +4,14 @@ the commit; one that is not writes at once; a key is locked once per transaction
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
 from palmares_contracts import NotificationKind, NotificationSent
+from palmares_eventkit import outbox
 from palmares_eventkit.db import DB_STATEMENTS, Connection, create_pool, eventkit_migrations, migrate
 from palmares_eventkit.tx import Tx
 from palmares_stack.pytest_plugin import Postgres
@@ -107,3 +109,39 @@ async def test_a_key_is_locked_once_per_transaction_and_held_until_it_ends(pool:
             assert await _statements() - before == 1
             assert not await other.fetchval("SELECT pg_try_advisory_lock(hashtext('edition:2018'))")
         assert await other.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('edition:2018'))")
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_the_relay(pool: asyncpg.Pool) -> None:
+    """`outbox.insert_one_cte`: the event rides in the statement of its rows; the relay hears of it at commit."""
+    schema = await pool.fetchval("SELECT current_schema()")
+    woken: asyncio.Queue[str] = asyncio.Queue()
+    listener = await pool.acquire()
+    await listener.add_listener(outbox.channel(schema), lambda *args: woken.put_nowait(args[2]))
+    statement = f"WITH {outbox.insert_one_cte(2)} INSERT INTO seen VALUES ($1)"
+    kept, dropped = _sent(1), _sent(2)
+    try:
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(statement, 7, *outbox.insert_one_args(outbox.prepare(kept), schema=schema))
+                await asyncio.sleep(0.2)
+                assert woken.empty(), "no wake-up before the commit"
+                assert await pool.fetchval("SELECT count(*) FROM outbox") == 0, "not visible before the commit"
+            assert await asyncio.wait_for(woken.get(), 5) == outbox.channel(schema)
+            with pytest.raises(_RolledBack):
+                async with conn.transaction():
+                    await conn.execute(statement, 8, *outbox.insert_one_args(outbox.prepare(dropped), schema=schema))
+                    raise _RolledBack
+        await asyncio.sleep(0.2)
+        assert woken.empty(), "a rolled-back transaction wakes nobody"
+        rows = await pool.fetch("SELECT event_id, topic, value, headers FROM outbox")
+        assert [(r["event_id"], r["topic"], bytes(r["value"])) for r in rows] == [
+            (kept.event_id, "notifications.v1", kept.model_dump_json().encode())
+        ]
+        assert json.loads(rows[0]["headers"])["event-type"] == "NotificationSent"
+        assert await pool.fetchval("SELECT array_agg(n) FROM seen") == [7]
+    finally:
+        await pool.release(listener)

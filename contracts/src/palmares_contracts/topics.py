@@ -9,7 +9,7 @@ subscribed to a topic with a handler of another event type is a type error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from palmares_contracts.events import (
@@ -31,6 +31,12 @@ KeyKind = Literal["collectivite", "edition"]
 E = TypeVar("E", bound=Event)
 
 
+def _type_name(cls: type[Event]) -> str:
+    default = cls.model_fields["event_type"].default
+    assert isinstance(default, str)
+    return default
+
+
 @dataclass(frozen=True, slots=True)
 class Topic(Generic[E]):
     """A Kafka topic, its key (the aggregate id) and the event types it carries."""
@@ -40,6 +46,11 @@ class Topic(Generic[E]):
     events: tuple[type[E], ...]
     # The aggregate id of an event of this topic (a collectivité code, or an edition).
     aggregate_id: Callable[[E], str]
+    # `event_class` on every record decoded: a dict, not a scan reading each model's fields.
+    _by_type: dict[str, type[E]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_type", {_type_name(e): e for e in self.events})
 
     @property
     def dlq(self) -> str:
@@ -48,7 +59,7 @@ class Topic(Generic[E]):
 
     def event_class(self, event_type: str) -> type[E] | None:
         """The model for an `event_type` carried by this topic, if any."""
-        return next((e for e in self.events if _type_name(e) == event_type), None)
+        return self._by_type.get(event_type)
 
     def key_of(self, event: E) -> bytes:
         """The partition key of an event: per-collectivité or per-edition ordering."""
@@ -99,9 +110,3 @@ def topic_of(event: Event | type[Event]) -> Topic[Any]:
     """The topic an event (or event class) is published on."""
     cls = event if isinstance(event, type) else type(event)
     return _BY_EVENT[cls]
-
-
-def _type_name(cls: type[Event]) -> str:
-    default = cls.model_fields["event_type"].default
-    assert isinstance(default, str)
-    return default

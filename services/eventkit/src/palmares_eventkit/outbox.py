@@ -96,6 +96,26 @@ WITH inserted AS (
 SELECT pg_notify($6, '')"""
 
 
+def insert_one_cte(first: int) -> str:
+    """A data-modifying CTE, `outboxed`, that writes one prepared event and wakes the relay (`insert_one_args`).
+
+    For a statement that writes the rows an event is about: the event rides in
+    that statement instead of a round trip of its own (the intake's
+    `save_revision`). Its parameters are `$first` to `$first + 5`. A
+    data-modifying CTE runs whether or not the statement reads it.
+    """
+    n = first
+    return f"""outboxed AS (
+    INSERT INTO outbox (event_id, topic, key, value, headers)
+    SELECT ${n}::uuid, ${n + 1}::text, ${n + 2}::bytea, ${n + 3}::bytea, ${n + 4}::jsonb FROM pg_notify(${n + 5}::text, '')
+)"""
+
+
+def insert_one_args(row: OutboxRow, *, schema: str) -> tuple[object, ...]:
+    """The parameters of `insert_one_cte`, in its order."""
+    return (row.event_id, row.topic, row.key, row.value, row.headers, channel(schema))
+
+
 async def withdraw(conn: Connection, event_id: UUID) -> bool:
     """Take back an event written earlier in the caller's transaction (or committed, not yet relayed).
 

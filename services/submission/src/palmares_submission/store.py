@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 from palmares_contracts import CategoryOverride, Ceremony, Grille, SubmissionReceived
+from palmares_eventkit import outbox
 from palmares_eventkit.db import Connection
 from palmares_label.final import final_arobases
 
@@ -160,38 +161,17 @@ class Replay:
     accepted: Revision
 
 
-_SUBMIT_CONTEXT = """
-WITH dossier AS (
-    SELECT submission_id, revision FROM submissions WHERE edition = $1 AND collectivite_code = $2 FOR UPDATE
-)
-SELECT c.code, c.kind, c.name, c.population, c.departement, c.category, c.contact_email,
-       e.edition, e.grille_version, e.palmares_published_at,
-       d.submission_id AS existing_id, d.revision AS existing_revision,
-       i.request_hash, i.submission_id AS replay_id, i.revision AS replay_revision,
-       o.category AS override_category, o.reason, o.decided_by, o.decided_at,
-       r.reopened_at, r.reopened_until
-FROM collectivites c
-LEFT JOIN editions e ON e.edition = $1
-LEFT JOIN dossier d ON true
-LEFT JOIN idempotency_keys i ON i.collectivite_code = c.code AND i.key = $3
-LEFT JOIN reopened_dossiers r ON r.edition = $1 AND r.collectivite_code = c.code
-LEFT JOIN LATERAL (
-    SELECT category, reason, decided_by, decided_at FROM category_overrides
-    WHERE collectivite_code = c.code AND edition = $1 ORDER BY id DESC LIMIT 1
-) o ON true
-WHERE c.code = $2"""
+async def submit_context(conn: Connection, edition: int, code: str, key: str | None, lock: str) -> SubmitContext:
+    """Take the dossier's advisory lock `lock`, then read the collectivité, the edition, its dossier (locked
+    until the transaction ends), any replay, the operator's decision on its category for the edition, and
+    whether an operator reopened the dossier.
 
-
-async def submit_context(conn: Connection, edition: int, code: str, key: str | None) -> SubmitContext:
-    """The collectivité, the edition, its dossier (locked until the transaction ends), any replay, the
-    operator's decision on its category for the edition, and whether an operator reopened the dossier.
-
-    One statement instead of five: on the intake path a round trip costs the
-    service and PostgreSQL more CPU than the reads.
-    Run it after the dossier's advisory lock, in its own statement, so that its
-    snapshot sees what a concurrent request for the same dossier committed.
+    One round trip instead of six: on the intake path a round trip costs the
+    service and PostgreSQL more CPU than the reads. The function
+    (migrations/0009_submit_context.sql) reads after the lock with a fresh
+    snapshot, so it sees what a concurrent request for the same dossier committed.
     """
-    row = await conn.fetchrow(_SUBMIT_CONTEXT, edition, code, key)
+    row = await conn.fetchrow("SELECT * FROM submit_context($1, $2, $3, $4)", edition, code, key, lock)
     if row is None:
         raise LookupError(f"collectivité {code} is not registered")
     return SubmitContext(
@@ -224,48 +204,47 @@ async def grille_version(conn: Connection, edition: int, version: int) -> Grille
     return _GRILLES[key]
 
 
-_SAVE_REVISION = """
-WITH dossier AS (
+# The event's outbox row rides in the same statement ($6–$11), and its bytes are the revision's stored
+# event too: the intake's write is one round trip, and the event is encoded once.
+_SAVE_REVISION = f"""
+WITH {outbox.insert_one_cte(6)}, dossier AS (
     INSERT INTO submissions (submission_id, edition, collectivite_code, revision, submitted_at)
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (submission_id) DO UPDATE SET revision = EXCLUDED.revision, submitted_at = EXCLUDED.submitted_at
 ), revision AS (
     INSERT INTO submission_revisions (submission_id, revision, event, submitted_at, catalogue_withheld)
-    VALUES ($1, $4, $6::jsonb, $5, coalesce(
-        $9::int[],
+    VALUES ($1, $4, convert_from($9, 'UTF8')::jsonb, $5, coalesce(
+        $14::int[],
         (SELECT catalogue_withheld FROM submission_revisions WHERE submission_id = $1 AND revision = $4 - 1),
-        '{}'))
+        '{{}}'))
 )
 INSERT INTO idempotency_keys (collectivite_code, key, request_hash, submission_id, revision)
-SELECT $3::text, $7::text, $8::bytea, $1::uuid, $4::int WHERE $7::text IS NOT NULL"""
+SELECT $3::text, $12::text, $13::bytea, $1::uuid, $4::int WHERE $12::text IS NOT NULL"""
 
 
 async def save_revision(
     conn: Connection,
+    event: SubmissionReceived,
     *,
-    submission_id: UUID,
-    edition: int,
-    code: str,
-    revision: int,
-    event_json: str,
-    submitted_at: datetime,
+    schema: str,
     idempotency: tuple[str, bytes] | None,
     catalogue_withheld: list[int] | None = None,
 ) -> None:
-    """The dossier's new revision, its event and its idempotency key, in one statement.
+    """The dossier's new revision, its event (stored, and in the outbox) and its idempotency key, in one statement.
 
     `catalogue_withheld`: the positions of the actions kept out of the public catalogue
     (None: the previous revision's, as when an operator's decision makes the revision).
+    The event leaves when (and only if) the caller's transaction commits, as `Tx.publish` would have it.
     """
     key, request_hash = idempotency if idempotency is not None else (None, None)
     await conn.execute(
         _SAVE_REVISION,
-        submission_id,
-        edition,
-        code,
-        revision,
-        submitted_at,
-        event_json,
+        event.submission_id,
+        event.edition,
+        event.collectivite.code,
+        event.revision,
+        event.submitted_at,
+        *outbox.insert_one_args(outbox.prepare(event), schema=schema),
         key,
         request_hash,
         catalogue_withheld,

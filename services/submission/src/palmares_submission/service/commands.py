@@ -69,9 +69,13 @@ async def run(
     return outcome
 
 
+def _dossier_lock(edition: int, code: str) -> str:
+    """The key that serializes the changes of one dossier (submissions, revisions, category overrides)."""
+    return f"dossier:{edition}:{code}"
+
+
 async def _lock_dossier(tx: Tx, edition: int, code: str) -> None:
-    """Serialize the changes of one dossier (submissions, revisions, category overrides)."""
-    await tx.lock(f"dossier:{edition}:{code}")
+    await tx.lock(_dossier_lock(edition, code))
 
 
 async def _lock_edition(tx: Tx, edition: int) -> None:
@@ -84,11 +88,14 @@ async def _lock_edition(tx: Tx, edition: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    """The revision a submission made (or, replayed, the one an earlier request with its key made)."""
+    """The revision a submission made (or, replayed, the one an earlier request with its key made).
+
+    Its `SubmissionReceived` is already in the outbox: `_save` writes it with the revision.
+    """
 
     accepted: Revision
     replayed: bool
-    events: tuple[Event, ...]
+    events: tuple[Event, ...] = ()
 
 
 def request_hash(body: SubmissionRequest) -> bytes:
@@ -125,13 +132,12 @@ async def submit(
     request made, and nothing new; used for another body, refused.
     """
     fingerprint = request_hash(body)
-    await _lock_dossier(tx, edition, code)
-    # After the lock, in its own statement: its snapshot sees what a concurrent request for the dossier committed.
-    context = await store.submit_context(tx.conn, edition, code, idempotency_key)
+    # The dossier's lock, then the reads, in one round trip: they see what a concurrent request for it committed.
+    context = await store.submit_context(tx.conn, edition, code, idempotency_key, _dossier_lock(edition, code))
     if context.replay is not None:
         if context.replay.request_hash != fingerprint:
             raise Invalid("Cette clé d’idempotence a déjà servi pour un autre contenu.", field="Idempotency-Key")
-        return Submitted(context.replay.accepted, replayed=True, events=())
+        return Submitted(context.replay.accepted, replayed=True)
     state = campaign.check_open_for_dossiers(edition, context.edition)
     grille = await store.grille_version(tx.conn, edition, state.grille_version)
     now = utcnow()
@@ -157,22 +163,15 @@ async def submit(
     )
     withheld = [i for i, a in enumerate(body.actions) if not a.catalogue]  # kept out of the public catalogue
     await _save(tx, event, (idempotency_key, fingerprint) if idempotency_key else None, withheld)
-    return Submitted(revision, replayed=False, events=(event,))
+    return Submitted(revision, replayed=False)
 
 
 async def _save(
     tx: Tx, event: SubmissionReceived, idempotency: tuple[str, bytes] | None, catalogue_withheld: list[int] | None
 ) -> None:
+    """The revision and its event, which leaves through the outbox when the transaction commits."""
     await store.save_revision(
-        tx.conn,
-        submission_id=event.submission_id,
-        edition=event.edition,
-        code=event.collectivite.code,
-        revision=event.revision,
-        event_json=event.model_dump_json(),
-        submitted_at=event.submitted_at,
-        idempotency=idempotency,
-        catalogue_withheld=catalogue_withheld,
+        tx.conn, event, schema=tx.schema, idempotency=idempotency, catalogue_withheld=catalogue_withheld
     )
 
 
@@ -267,7 +266,7 @@ class Recategorized:
 
     @property
     def events(self) -> tuple[Event, ...]:
-        return (self.revised,) if self.revised is not None else ()
+        return ()  # the revision's event, if any, went to the outbox with it (`_save`)
 
 
 async def override_category(
