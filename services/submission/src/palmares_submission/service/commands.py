@@ -49,7 +49,11 @@ from palmares_submission.schemas import SubmissionRequest
 
 
 class Outcome(Protocol):
-    """What a command did: its events, to publish in its transaction."""
+    """What a command did: its events still to publish in its transaction.
+
+    A command may have written an event already, in the statement of the rows it
+    is about (`_save`: a revision and its `SubmissionReceived`); it is not listed here.
+    """
 
     @property
     def events(self) -> tuple[Event, ...]: ...
