@@ -12,7 +12,14 @@ import asyncpg
 import pytest
 from palmares_contracts import NotificationKind, NotificationSent
 from palmares_eventkit import outbox
-from palmares_eventkit.db import DB_STATEMENTS, Connection, create_pool, eventkit_migrations, migrate
+from palmares_eventkit.db import (
+    DB_STATEMENTS,
+    Connection,
+    create_pool,
+    eventkit_migrations,
+    keep_session_state,
+    migrate,
+)
 from palmares_eventkit.tx import Tx
 from palmares_stack.pytest_plugin import Postgres
 
@@ -120,6 +127,7 @@ async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_
     schema = await pool.fetchval("SELECT current_schema()")
     woken: asyncio.Queue[str] = asyncio.Queue()
     listener = await pool.acquire()
+    keep_session_state(listener)  # its LISTEN is undone when it goes back to the pool
     await listener.add_listener(outbox.channel(schema), lambda *args: woken.put_nowait(args[2]))
     statement = f"WITH {outbox.insert_one_cte(2)} INSERT INTO seen VALUES ($1)"
     kept, dropped = _sent(1), _sent(2)
