@@ -128,7 +128,11 @@ async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_
     woken: asyncio.Queue[str] = asyncio.Queue()
     listener = await pool.acquire()
     keep_session_state(listener)  # its LISTEN is undone when it goes back to the pool
-    await listener.add_listener(outbox.channel(schema), lambda *args: woken.put_nowait(args[2]))
+
+    def heard(*args: object) -> None:
+        woken.put_nowait(str(args[2]))
+
+    await listener.add_listener(outbox.channel(schema), heard)
     statement = f"WITH {outbox.insert_one_cte(2)} INSERT INTO seen VALUES ($1)"
     kept, dropped = _sent(1), _sent(2)
     try:
@@ -152,4 +156,5 @@ async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_
         assert json.loads(rows[0]["headers"])["event-type"] == "NotificationSent"
         assert await pool.fetchval("SELECT array_agg(n) FROM seen") == [7]
     finally:
+        await listener.remove_listener(outbox.channel(schema), heard)
         await pool.release(listener)
