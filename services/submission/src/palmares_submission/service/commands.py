@@ -99,7 +99,10 @@ class Submitted:
 
     accepted: Revision
     replayed: bool
-    events: tuple[Event, ...] = ()
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return ()
 
 
 def request_hash(body: SubmissionRequest) -> bytes:
