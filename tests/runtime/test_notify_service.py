@@ -4,6 +4,7 @@ a real PostgreSQL and a real SMTP server (the capture); and the award rule's SQL
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import itertools
@@ -230,6 +231,47 @@ async def test_a_single_result_also_holds_off_the_publication_until_its_commit(d
             async with runtime.pool.acquire() as conn:
                 await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
                 assert await conn.fetchval("SELECT count(*) FROM notify.results") == 1
+        finally:
+            await harness.stop()
+
+
+async def test_the_score_and_the_mentions_applied_at_once_after_the_palmares_queue_the_award(
+    database: str, tmp_path: Path
+) -> None:
+    """After the palmarès, notify's score and mentions consumers apply a dossier's two results at the same time:
+    each transaction writes its result, then looks whether the award is due. The second to look must see the
+    first's result, committed. (Each once read the other's as missing, and the award waited for an award pass
+    that nothing asked for: a flaky integration test, 8 December 2026.)"""
+    from palmares_notify.handlers import Notifier
+    from palmares_notify.render import Sender
+
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            dossier = submission()
+            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
+            await harness.feed_events(PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=0))
+            notifier = Notifier(Sender())
+            scored, detected = results(dossier)
+
+            async def apply_mentions() -> None:
+                async with runtime.transaction(deferred=True) as tx:
+                    await notifier.on_mentions(tx, detected)
+
+            async with runtime.transaction(deferred=True) as first:
+                await notifier.on_scored(first, scored)
+                second = asyncio.create_task(apply_mentions())
+                await asyncio.sleep(0.5)  # time enough for the second to write, look and commit, were it not held
+            await second
+            async with runtime.pool.acquire() as conn:
+                awards = await conn.fetchval(
+                    "SELECT count(*) FROM notify.notifications WHERE kind = 'award' AND submission_id = $1",
+                    dossier.submission_id,
+                )
+            assert awards == 1
         finally:
             await harness.stop()
 

@@ -239,8 +239,16 @@ class Notifier:
     # --- the award and the rectificatif ------------------------------------------------------------
 
     async def _maybe_award(self, tx: Tx, submission_id: UUID) -> int:
-        """Queue the dossier's award if it is due (`awards.award_due`); 1 if it was queued."""
-        dossier = await store.dossier(tx.conn, submission_id)
+        """Queue the dossier's award if it is due (`awards.award_due`); 1 if it was queued.
+
+        Called after the transaction wrote what may make the award due (a
+        result, a jury decision). The dossier is locked before it is read: of
+        two such transactions at once (notify's score and mentions consumers
+        after the palmarès), the second reads once the first has committed and
+        sees both writes. Read without the lock, each could miss the other's,
+        and the award would wait for a pass that nothing asks for.
+        """
+        dossier = await store.dossier(tx.conn, submission_id, lock=True)
         if dossier is None or not award_due(dossier.state):
             return 0
         # Queued at once, even in a batch: a later record of the batch (a jury decision) reads what it announced.

@@ -347,8 +347,17 @@ _PUBLISHED_EDITION = f"SELECT {_EDITION_COLUMNS} FROM editions e WHERE e.edition
 
 
 async def dossier(conn: Connection, submission_id: UUID, *, lock: bool = False) -> Dossier | None:
-    """The dossier and all notify knows around it (`lock`: its row locked until the transaction ends)."""
-    row = await conn.fetchrow(_DOSSIER + (" FOR UPDATE OF d" if lock else ""), submission_id)
+    """The dossier and all notify knows around it (`lock`: its row locked until the transaction ends).
+
+    With `lock`, the row is locked first, in a statement of its own, and then
+    read: under READ COMMITTED the read takes its snapshot once the lock is
+    held, so it sees what the transaction that held the lock before committed
+    (its result, its jury decision). Locked and read in one statement, the
+    read would keep the snapshot taken before waiting for the lock.
+    """
+    if lock:
+        await conn.execute("SELECT FROM dossiers WHERE submission_id = $1 FOR UPDATE", submission_id)
+    row = await conn.fetchrow(_DOSSIER, submission_id)
     if row is None:
         return None
     return _dossier(row, _edition(row) if row["published_at"] is not None else None)
