@@ -414,7 +414,7 @@ class _Runtime:
         self.woken += 1
 
 
-def _receipt(number: int) -> store.Email:
+def _receipt(number: int, to: str | None = None) -> store.Email:
     nid = uuid.uuid4()
     message_id = f"<{nid}@villes-internet.example>"
     return store.Email(
@@ -424,7 +424,7 @@ def _receipt(number: int) -> store.Email:
         revision=1,
         edition=2099,
         collectivite_code="49007",
-        to=f"numerique{number}@mairie-angers.example",
+        to=to or f"numerique{number}@mairie-angers.example",
         message_id=message_id,
         message=f"Message-ID: {message_id}\r\nSubject: Dossier {number}\r\n\r\nBonjour.\r\n".encode(),
         trace={},
@@ -477,13 +477,13 @@ async def test_a_sender_delivers_a_batch_in_one_transaction_recorded_after_the_l
         runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
         try:
             emails = await _queued(notify_pool, 5)
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 3  # type: ignore[arg-type]
             assert [s[:2] for s in await _states(notify_pool, emails)] == [("sent", 1)] * 3 + [("pending", 0)] * 2
             # One transaction for the three: PostgreSQL's now() is its start, the same for each.
             assert await notify_pool.fetchval("SELECT count(DISTINCT sent_at) FROM notifications") == 1
             assert len(list_messages(smtp.mail_dir)) == 3 and runtime.woken == 1
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 0  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 2  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 0  # type: ignore[arg-type]
         finally:
             await smtp_sender.close()
         stored = sorted(read_message(path)["Message-ID"] for path in list_messages(smtp.mail_dir))
@@ -495,6 +495,36 @@ async def test_a_sender_delivers_a_batch_in_one_transaction_recorded_after_the_l
         assert [e.notification_id for e in events] == [e.notification_id for e in emails], "in the order sent"
 
 
+async def test_a_batch_goes_out_over_every_connection_and_a_recipient_gets_its_emails_in_order(
+    database: str, notify_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """Ten emails, four of them to one mairie, over three connections: one pass, one transaction, every
+    connection used, and the mairie's four arrive in the order they were queued."""
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        settings = notify_settings(database, smtp, PALMARES_SEND_BATCH=10, **_NO_WINDOW)
+        runtime = _Runtime(notify_pool)
+        connections = [sender.SmtpSender(settings) for _ in range(3)]
+        same = "numerique@mairie-angers.example"
+        emails = [_receipt(n, same if n % 3 == 0 else None) for n in range(10)]
+        async with notify_pool.acquire() as conn, conn.transaction():
+            await store.queue(conn, emails)
+        try:
+            assert await sender.deliver_due(runtime, connections, settings) == 10  # type: ignore[arg-type]
+            opened = [smtp_sender._smtp is not None for smtp_sender in connections]
+        finally:
+            for smtp_sender in connections:
+                await smtp_sender.close()
+        assert opened == [True] * 3, "each connection carried a recipient's emails"
+        assert [s[:2] for s in await _states(notify_pool, emails)] == [("sent", 1)] * 10
+        assert await notify_pool.fetchval("SELECT count(DISTINCT sent_at) FROM notifications") == 1
+        arrived = [str(read_message(path)["Message-ID"]) for path in list_messages(smtp.mail_dir)]  # by arrival
+        assert sorted(arrived) == sorted(e.message_id for e in emails), "each email once"
+        to_same = [e.message_id for e in emails if e.to == same]
+        assert [m for m in arrived if m in to_same] == to_same
+        events = await _events(notify_pool)
+        assert [e.notification_id for e in events] == [e.notification_id for e in emails], "in the order taken"
+
+
 async def test_a_temporary_failure_stops_the_batch_and_leaves_the_rest_untouched(
     database: str, notify_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
@@ -504,13 +534,13 @@ async def test_a_temporary_failure_stops_the_batch_and_leaves_the_rest_untouched
         try:
             emails = await _queued(notify_pool, 3)
             smtp.refuse(451)
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 3  # type: ignore[arg-type]
             first, *rest = await _states(notify_pool, emails)
             assert first[:2] == ("pending", 1) and first[2] is not None and "451" in first[2]
             assert rest == [("pending", 0, None)] * 2, "not tried: no attempt counted"
             smtp.clear_faults()
             # The first waits for its backoff (60 s); the two others were due all along.
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 2  # type: ignore[arg-type]
         finally:
             await smtp_sender.close()
         assert [s[:2] for s in await _states(notify_pool, emails)] == [("pending", 1), ("sent", 1), ("sent", 1)]
@@ -527,7 +557,7 @@ async def test_a_permanent_refusal_fails_its_email_and_the_batch_goes_on(
         try:
             emails = await _queued(notify_pool, 3)
             smtp.refuse(550)
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 3  # type: ignore[arg-type]
         finally:
             await smtp_sender.close()
         assert [s[:2] for s in await _states(notify_pool, emails)] == [("failed", 1)] * 3
@@ -545,10 +575,10 @@ async def test_a_batch_takes_no_further_email_once_its_window_has_passed(
         runtime, smtp_sender = _Runtime(notify_pool), sender.SmtpSender(settings)
         try:
             emails = await _queued(notify_pool, 3)
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 3  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 3  # type: ignore[arg-type]
             assert await _states(notify_pool, emails) == [("sent", 1, None)] + [("pending", 0, None)] * 2
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 2  # type: ignore[arg-type]
-            assert await sender.deliver_due(runtime, smtp_sender, settings) == 1  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 2  # type: ignore[arg-type]
+            assert await sender.deliver_due(runtime, [smtp_sender], settings) == 1  # type: ignore[arg-type]
         finally:
             await smtp_sender.close()
         assert [s[:2] for s in await _states(notify_pool, emails)] == [("sent", 1)] * 3

@@ -40,9 +40,10 @@ class NotifySettings(ServiceSettings):
     send_max_attempts: int = Field(default=12, ge=1, alias="PALMARES_SEND_MAX_ATTEMPTS")
     send_base_delay_s: float = Field(default=1.0, gt=0, alias="PALMARES_SEND_BASE_DELAY_S")
     send_max_delay_s: float = Field(default=30.0, gt=0, alias="PALMARES_SEND_MAX_DELAY_S")
-    # Concurrent deliveries, each on its own SMTP connection and transaction.
+    # SMTP connections of a replica, shared by its two senders (`sender.SENDERS`): a sender's batch
+    # goes out over its connections at once.
     send_workers: int = Field(default=8, ge=1, le=64, alias="PALMARES_SEND_WORKERS")
-    # Emails a worker sends in one transaction, committed after the last server reply: the
+    # Emails a sender sends in one transaction, committed after the last server reply: the
     # statements of a delivery are shared by the batch; a crash in it resends (byte-identical)
     # what the server had accepted of it. 1: one email per transaction (the narrowest window).
     send_batch: int = Field(default=10, ge=1, le=500, alias="PALMARES_SEND_BATCH")
