@@ -122,8 +122,12 @@ class _RolledBack(Exception):
     pass
 
 
-async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_the_relay(pool: asyncpg.Pool) -> None:
-    """`outbox.insert_one_cte`: the event rides in the statement of its rows; the relay hears of it at commit."""
+@pytest.mark.parametrize("many", [False, True], ids=["one event", "several events"])
+async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_the_relay(
+    pool: asyncpg.Pool, many: bool
+) -> None:
+    """`outbox.insert_one_cte` (one event) and `outbox.insert_cte` (several, in their order): the events ride
+    in the statement of their rows; the relay hears of them at commit."""
     schema = await pool.fetchval("SELECT current_schema()")
     woken: asyncio.Queue[str] = asyncio.Queue()
     listener = await pool.acquire()
@@ -132,26 +136,30 @@ async def test_an_event_written_in_another_statement_leaves_at_commit_and_wakes_
     def heard(*args: object) -> None:
         woken.put_nowait(str(args[2]))
 
+    def args(events: list[NotificationSent]) -> tuple[object, ...]:
+        rows = [outbox.prepare(event) for event in events]
+        return outbox.insert_args(rows, schema=schema) if many else outbox.insert_one_args(rows[0], schema=schema)
+
     await listener.add_listener(outbox.channel(schema), heard)
-    statement = f"WITH {outbox.insert_one_cte(2)} INSERT INTO seen VALUES ($1)"
-    kept, dropped = _sent(1), _sent(2)
+    statement = f"WITH {outbox.insert_cte(2) if many else outbox.insert_one_cte(2)} INSERT INTO seen VALUES ($1)"
+    kept, dropped = ([_sent(3), _sent(1)] if many else [_sent(1)]), _sent(2)
     try:
         async with pool.acquire() as conn:
             async with conn.transaction():
-                await conn.execute(statement, 7, *outbox.insert_one_args(outbox.prepare(kept), schema=schema))
+                await conn.execute(statement, 7, *args(kept))
                 await asyncio.sleep(0.2)
                 assert woken.empty(), "no wake-up before the commit"
                 assert await pool.fetchval("SELECT count(*) FROM outbox") == 0, "not visible before the commit"
             assert await asyncio.wait_for(woken.get(), 5) == outbox.channel(schema)
             with pytest.raises(_RolledBack):
                 async with conn.transaction():
-                    await conn.execute(statement, 8, *outbox.insert_one_args(outbox.prepare(dropped), schema=schema))
+                    await conn.execute(statement, 8, *args([dropped]))
                     raise _RolledBack
         await asyncio.sleep(0.2)
         assert woken.empty(), "a rolled-back transaction wakes nobody"
-        rows = await pool.fetch("SELECT event_id, topic, value, headers FROM outbox")
+        rows = await pool.fetch("SELECT event_id, topic, value, headers FROM outbox ORDER BY id")
         assert [(r["event_id"], r["topic"], bytes(r["value"])) for r in rows] == [
-            (kept.event_id, "notifications.v1", kept.model_dump_json().encode())
+            (event.event_id, "notifications.v1", event.model_dump_json().encode()) for event in kept
         ]
         assert json.loads(rows[0]["headers"])["event-type"] == "NotificationSent"
         assert await pool.fetchval("SELECT array_agg(n) FROM seen") == [7]

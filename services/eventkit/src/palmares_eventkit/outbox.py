@@ -75,8 +75,32 @@ async def insert(conn: Connection, rows: list[OutboxRow], *, schema: str) -> Non
     # The rows and the wake-up in one statement: a round trip costs the service and PostgreSQL
     # more CPU than the insert itself. The notification is delivered at commit only, once per
     # transaction, and wakes the relay without polling delay.
-    await conn.execute(
-        _INSERT,
+    await conn.execute(_INSERT, *insert_args(rows, schema=schema))
+
+
+def insert_cte(first: int) -> str:
+    """A data-modifying CTE, `outboxed`, that writes prepared events in their order and wakes the relay.
+
+    For a statement that writes the rows the events are about (notify's sent
+    emails): the events ride in it instead of a round trip of their own. Its
+    parameters are `$first` to `$first + 5` (`insert_args`). A data-modifying
+    CTE runs whether or not the statement reads it; with no event, it writes
+    nothing and wakes nobody.
+    """
+    n = first
+    return f"""outboxed AS (
+    INSERT INTO outbox (event_id, topic, key, value, headers)
+    SELECT e, t, k, v, h::jsonb
+    FROM unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::bytea[], ${n + 3}::bytea[], ${n + 4}::text[])
+         WITH ORDINALITY AS u(e, t, k, v, h, n)
+         CROSS JOIN pg_notify(${n + 5}::text, '')
+    ORDER BY n  -- ids in the order of the events: the relay publishes by id
+)"""
+
+
+def insert_args(rows: Sequence[OutboxRow], *, schema: str) -> tuple[object, ...]:
+    """The parameters of `insert_cte`, in its order."""
+    return (
         [r.event_id for r in rows],
         [r.topic for r in rows],
         [r.key for r in rows],
@@ -86,14 +110,7 @@ async def insert(conn: Connection, rows: list[OutboxRow], *, schema: str) -> Non
     )
 
 
-_INSERT = """
-WITH inserted AS (
-    INSERT INTO outbox (event_id, topic, key, value, headers)
-    SELECT e, t, k, v, h::jsonb
-    FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) WITH ORDINALITY AS u(e, t, k, v, h, n)
-    ORDER BY n  -- ids in the order of the events: the relay publishes by id
-)
-SELECT pg_notify($6, '')"""
+_INSERT = f"WITH {insert_cte(1)} SELECT"
 
 
 def insert_one_cte(first: int) -> str:

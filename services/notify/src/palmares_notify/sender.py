@@ -6,7 +6,7 @@ senders never take the same email). It sends them at once over its SMTP
 connections (its share of `PALMARES_SEND_WORKERS`), the emails to one
 recipient one after the other on one connection, in the order taken; right
 after the last server reply it writes the `sent` state of those the server
-accepted and their `NotificationSent` events (two statements for the whole
+accepted and their `NotificationSent` events (one statement for the whole
 batch) and commits. So:
 - if the process dies before the commit, the transaction aborts with the
   connection, the row locks are released at once, and the emails are retried;
@@ -47,8 +47,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 from palmares_contracts import NotificationFailed, NotificationSent
 from palmares_eventkit import outbox, telemetry
-from palmares_eventkit.db import keep_session_state
-from palmares_eventkit.runtime import ServiceRuntime, Tx
+from palmares_eventkit.db import Connection, keep_session_state
+from palmares_eventkit.runtime import ServiceRuntime
 from prometheus_client import Counter
 
 from palmares_notify import store
@@ -133,23 +133,22 @@ class _Attempt:
     event: outbox.OutboxRow | None  # `NotificationSent`, `NotificationFailed` (given up), or None (retried)
 
 
-async def _record(tx: Tx, attempt: _Attempt) -> None:
+async def _record_failure(conn: Connection, attempt: _Attempt) -> None:
     """After a failed attempt, in the transaction that still holds the email's row lock.
 
-    The email is either retried later (backoff) or given up with
-    `NotificationFailed`. Holding the lock throughout matters: released in
-    between, another sender would take the email at once, without backoff.
+    The email is either retried later (backoff) or given up (its
+    `NotificationFailed` is written with the batch's events). Holding the lock
+    throughout matters: released in between, another sender would take the
+    email at once, without backoff.
     """
     row, decision = attempt.row, attempt.decision
     if isinstance(decision, GiveUp):
-        await store.record_attempt(tx.conn, row.notification_id, decision.attempts, "failed", decision.error)
-        await store.give_up(tx.conn, row.notification_id, decision.attempts, decision.error)
-        assert attempt.event is not None
-        await tx.publish_prepared([attempt.event])
+        await store.record_attempt(conn, row.notification_id, decision.attempts, "failed", decision.error)
+        await store.give_up(conn, row.notification_id, decision.attempts, decision.error)
         EMAILS.labels(row.kind.value, "failed").inc()
     elif isinstance(decision, Retry):
-        await store.record_attempt(tx.conn, row.notification_id, decision.attempts, "retry", decision.error)
-        await store.retry_later(tx.conn, row.notification_id, decision.attempts, decision.delay_s, decision.error)
+        await store.record_attempt(conn, row.notification_id, decision.attempts, "retry", decision.error)
+        await store.retry_later(conn, row.notification_id, decision.attempts, decision.delay_s, decision.error)
         EMAILS.labels(row.kind.value, "retry").inc()
 
 
@@ -209,18 +208,17 @@ async def deliver_due(runtime: ServiceRuntime, connections: Sequence[SmtpSender]
     async with runtime.pool.acquire() as conn, conn.transaction():
         taken = await store.take_due(conn, settings.send_batch)
         attempts = await _send(taken, connections, settings) if taken else []
-        tx = Tx(conn, runtime.schema, deferred=True)  # the events of the batch in one outbox insert
         sent: list[store.Taken] = []
-        for attempt in attempts:  # in the order taken
+        events: list[outbox.OutboxRow] = []  # in the order taken
+        for attempt in attempts:
             if attempt.decision is None:
-                assert attempt.event is not None
-                await tx.publish_prepared([attempt.event])
                 sent.append(attempt.row)
             else:
-                await _record(tx, attempt)
-        if sent:
-            await store.mark_sent(conn, [row.notification_id for row in sent])
-        await tx.flush()
+                await _record_failure(conn, attempt)
+            if attempt.event is not None:
+                events.append(attempt.event)
+        if events:  # the sent emails, their events and those of the failures given up, in one statement
+            await store.mark_sent(conn, [row.notification_id for row in sent], events, schema=runtime.schema)
     for row in sent:
         EMAILS.labels(row.kind.value, "sent").inc()
     if taken:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 from palmares_contracts import GrillePublished, JuryDecided, NotificationKind, PalmaresPublished
+from palmares_eventkit import outbox
 from palmares_eventkit.db import Connection
 
 from palmares_notify.awards import Announcement, AwardState, Version
@@ -617,19 +618,21 @@ async def take_due(conn: Connection, limit: int) -> list[Taken]:
     ]
 
 
-async def mark_sent(conn: Connection, notification_ids: Sequence[UUID]) -> None:
-    """Write these taken emails `sent`, each with its attempt, in one statement."""
-    await conn.execute(
-        """WITH sent AS (
-               UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
-               WHERE notification_id = ANY($1::uuid[])
-               RETURNING notification_id, attempts
-           )
-           INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
-           SELECT notification_id, attempts, 'sent', NULL FROM sent
-           ON CONFLICT DO NOTHING""",
-        list(notification_ids),
-    )
+async def mark_sent(
+    conn: Connection, notification_ids: Sequence[UUID], events: Sequence[outbox.OutboxRow], *, schema: str
+) -> None:
+    """Write these taken emails `sent`, each with its attempt, and the batch's events, in one statement."""
+    await conn.execute(_MARK_SENT, list(notification_ids), *outbox.insert_args(events, schema=schema))
+
+
+_MARK_SENT = f"""WITH sent AS (
+    UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+    WHERE notification_id = ANY($1::uuid[])
+    RETURNING notification_id, attempts
+), {outbox.insert_cte(2)}
+INSERT INTO delivery_attempts (notification_id, attempt, outcome, detail)
+SELECT notification_id, attempts, 'sent', NULL FROM sent
+ON CONFLICT DO NOTHING"""
 
 
 async def record_attempt(
