@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -57,6 +58,20 @@ def notify_settings(database: str, smtp: SmtpCapture, **extra: Any) -> NotifySet
     )
 
 
+@contextlib.asynccontextmanager
+async def _notify_running(database: str, tmp_path: Path) -> AsyncIterator[tuple[InMemory, Any, SmtpCapture]]:
+    """notify's runtime on the in-memory broker, a real PostgreSQL and an SMTP capture; stopped on leaving."""
+    with SmtpCapture(tmp_path / "mail") as smtp:
+        harness = InMemory(database)
+        try:
+            runtime = await harness.run(
+                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+            )
+            yield harness, runtime, smtp
+        finally:
+            await harness.stop()
+
+
 async def mails(smtp: SmtpCapture, count: int) -> list[str]:
     """The subjects of the first `count` emails the SMTP server stored, once it has them."""
 
@@ -74,71 +89,59 @@ def text(path: Path) -> str:
 
 
 async def test_receipt_award_and_rectificatif_from_the_topics_to_the_smtp_server(database: str, tmp_path: Path) -> None:
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            await harness.run(lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster))
-            dossier = submission()
-            sid = dossier.submission_id
-            common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007"}
-            confirmed = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
-            removed = Mention(code="teletravail", label="Télétravail")
-            added = Mention(code="democratie_locale", label="Démocratie locale")
+    async with _notify_running(database, tmp_path) as (harness, _runtime, smtp):
+        dossier = submission()
+        sid = dossier.submission_id
+        common = {"submission_id": sid, "revision": 1, "edition": 2017, "collectivite_code": "49007"}
+        confirmed = Mention(code="gouvernement_ouvert", label="Gouvernement ouvert")
+        removed = Mention(code="teletravail", label="Télétravail")
+        added = Mention(code="democratie_locale", label="Démocratie locale")
 
-            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
-            await harness.feed_events(dossier)
-            assert await mails(smtp, 1) == ["Dossier reçu — label Territoires, Villes et Villages Internet 2017"]
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+        await harness.feed_events(dossier)
+        assert await mails(smtp, 1) == ["Dossier reçu — label Territoires, Villes et Villages Internet 2017"]
 
-            decision = JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added))
-            await harness.feed_events(
-                *results(dossier, mentions=(confirmed, removed)),
-                decision,
-                PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=1),
-            )
-            assert (await mails(smtp, 2))[1] == f"Palmarès 2017{NBSP}: Angers obtient trois arobases"
-            award = text(list_messages(smtp.mail_dir)[1])
-            assert "Gouvernement ouvert" in award and "Démocratie locale" in award and "Télétravail" not in award
+        decision = JuryDecided(**common, arobases=3, decided_by="Jury", mentions=(confirmed, added))
+        await harness.feed_events(
+            *results(dossier, mentions=(confirmed, removed)),
+            decision,
+            PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=1),
+        )
+        assert (await mails(smtp, 2))[1] == f"Palmarès 2017{NBSP}: Angers obtient trois arobases"
+        award = text(list_messages(smtp.mail_dir)[1])
+        assert "Gouvernement ouvert" in award and "Démocratie locale" in award and "Télétravail" not in award
 
-            # A redelivered decision changes nothing; a new one after the award sends one rectificatif.
-            await harness.feed_events(decision, JuryDecided(**common, arobases=4, decided_by="Jury"))
-            subjects = await mails(smtp, 3)
-            assert subjects[2] == f"Rectificatif — palmarès 2017{NBSP}: Angers obtient quatre arobases"
+        # A redelivered decision changes nothing; a new one after the award sends one rectificatif.
+        await harness.feed_events(decision, JuryDecided(**common, arobases=4, decided_by="Jury"))
+        subjects = await mails(smtp, 3)
+        assert subjects[2] == f"Rectificatif — palmarès 2017{NBSP}: Angers obtient quatre arobases"
 
-            # Each email sent is told on notifications.v1, in order, keyed by the collectivité.
-            sent = await harness.sent_until(NOTIFICATIONS.name, lambda found: len(found) >= 3)
-            events = [decode(NOTIFICATIONS, r.value, {k: v.decode() for k, v in r.headers}) for r in sent]
-            assert [(type(e), e.kind.value) for e in events] == [
-                (NotificationSent, "receipt"),
-                (NotificationSent, "award"),
-                (NotificationSent, "rectificatif"),
-            ]
-            assert {r.key for r in sent} == {b"49007"}
-            assert len(list_messages(smtp.mail_dir)) == 3, "the redelivered decision sent nothing"
-        finally:
-            await harness.stop()
+        # Each email sent is told on notifications.v1, in order, keyed by the collectivité.
+        sent = await harness.sent_until(NOTIFICATIONS.name, lambda found: len(found) >= 3)
+        events = [decode(NOTIFICATIONS, r.value, {k: v.decode() for k, v in r.headers}) for r in sent]
+        assert [(type(e), e.kind.value) for e in events] == [
+            (NotificationSent, "receipt"),
+            (NotificationSent, "award"),
+            (NotificationSent, "rectificatif"),
+        ]
+        assert {r.key for r in sent} == {b"49007"}
+        assert len(list_messages(smtp.mail_dir)) == 3, "the redelivered decision sent nothing"
 
 
 async def test_the_receipts_of_a_batch_are_queued_together_and_each_sent_once(database: str, tmp_path: Path) -> None:
     """A batch of dossiers (two revisions of one, and another) queues its receipts in one statement at its commit."""
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            runtime = await harness.run(
-                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
-            )
-            first = submission()
-            second = submission(submission_id=first.submission_id, revision=2)
-            other = submission()
-            await harness.feed(SUBMISSIONS, [Raw.of(first), Raw.of(second), Raw.of(other), Raw.of(other)])
-            subjects = await mails(smtp, 3)
-            assert len(subjects) == 3 and all(s.startswith("Dossier reçu") for s in subjects)
-            async with runtime.pool.acquire() as conn:
-                rows = await conn.fetch("SELECT submission_id, revision FROM notify.notifications ORDER BY created_at")
-            assert sorted((r["submission_id"], r["revision"]) for r in rows) == sorted(
-                [(first.submission_id, 1), (first.submission_id, 2), (other.submission_id, 1)]
-            )
-        finally:
-            await harness.stop()
+    async with _notify_running(database, tmp_path) as (harness, runtime, smtp):
+        first = submission()
+        second = submission(submission_id=first.submission_id, revision=2)
+        other = submission()
+        await harness.feed(SUBMISSIONS, [Raw.of(first), Raw.of(second), Raw.of(other), Raw.of(other)])
+        subjects = await mails(smtp, 3)
+        assert len(subjects) == 3 and all(s.startswith("Dossier reçu") for s in subjects)
+        async with runtime.pool.acquire() as conn:
+            rows = await conn.fetch("SELECT submission_id, revision FROM notify.notifications ORDER BY created_at")
+        assert sorted((r["submission_id"], r["revision"]) for r in rows) == sorted(
+            [(first.submission_id, 1), (first.submission_id, 2), (other.submission_id, 1)]
+        )
 
 
 async def test_results_before_the_palmares_are_written_with_their_batch_and_hold_off_its_publication(
@@ -150,35 +153,28 @@ async def test_results_before_the_palmares_are_written_with_their_batch_and_hold
     from palmares_notify.handlers import Notifier
     from palmares_notify.render import Sender
 
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            runtime = await harness.run(
-                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
-            )
-            dossiers = [submission(), submission()]
-            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), *dossiers)
-            notifier = Notifier(Sender())
-            older, _ = results(dossiers[0], arobases=1)
-            newer, _ = results(dossiers[0], arobases=3)
-            other, _ = results(dossiers[1])
-            batch = [older, newer, other]
-            async with runtime.transaction(deferred=True) as tx:
-                await notifier.prepare_results(tx, batch)
-                for event in batch:
-                    await notifier.on_scored(tx, event)
-                assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
-                async with runtime.pool.acquire() as conn:
-                    await conn.execute("SET lock_timeout = '200ms'")
-                    with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
-                        await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+    async with _notify_running(database, tmp_path) as (harness, runtime, _smtp):
+        dossiers = [submission(), submission()]
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), *dossiers)
+        notifier = Notifier(Sender())
+        older, _ = results(dossiers[0], arobases=1)
+        newer, _ = results(dossiers[0], arobases=3)
+        other, _ = results(dossiers[1])
+        batch = [older, newer, other]
+        async with runtime.transaction(deferred=True) as tx:
+            await notifier.prepare_results(tx, batch)
+            for event in batch:
+                await notifier.on_scored(tx, event)
+            assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
             async with runtime.pool.acquire() as conn:
-                kept = await conn.fetch("SELECT submission_id, payload FROM notify.results WHERE kind = 'score'")
-                await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
-            by_id = {r["submission_id"]: json.loads(r["payload"]) for r in kept}
-            assert by_id[dossiers[0].submission_id]["arobases"] == 3 and len(by_id) == 2
-        finally:
-            await harness.stop()
+                await conn.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                    await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+        async with runtime.pool.acquire() as conn:
+            kept = await conn.fetch("SELECT submission_id, payload FROM notify.results WHERE kind = 'score'")
+            await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+        by_id = {r["submission_id"]: json.loads(r["payload"]) for r in kept}
+        assert by_id[dossiers[0].submission_id]["arobases"] == 3 and len(by_id) == 2
 
 
 async def test_results_for_a_dossier_not_known_yet_are_written_with_their_batch(database: str, tmp_path: Path) -> None:
@@ -187,25 +183,18 @@ async def test_results_for_a_dossier_not_known_yet_are_written_with_their_batch(
     from palmares_notify.handlers import Notifier
     from palmares_notify.render import Sender
 
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            runtime = await harness.run(
-                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
-            )
-            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
-            notifier, dossier = Notifier(Sender()), submission()
-            scored, _ = results(dossier)
-            async with runtime.transaction(deferred=True) as tx:
-                await notifier.prepare_results(tx, [scored])
-                await notifier.on_scored(tx, scored)
-                # Read in the transaction itself: another connection would not see an uncommitted write either way.
-                assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
-            async with runtime.pool.acquire() as conn:
-                kept = await conn.fetchval("SELECT submission_id FROM notify.results WHERE kind = 'score'")
-            assert kept == dossier.submission_id
-        finally:
-            await harness.stop()
+    async with _notify_running(database, tmp_path) as (harness, runtime, _smtp):
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()))
+        notifier, dossier = Notifier(Sender()), submission()
+        scored, _ = results(dossier)
+        async with runtime.transaction(deferred=True) as tx:
+            await notifier.prepare_results(tx, [scored])
+            await notifier.on_scored(tx, scored)
+            # Read in the transaction itself: another connection would not see an uncommitted write either way.
+            assert await tx.conn.fetchval("SELECT count(*) FROM notify.results") == 0, "written at the commit"
+        async with runtime.pool.acquire() as conn:
+            kept = await conn.fetchval("SELECT submission_id FROM notify.results WHERE kind = 'score'")
+        assert kept == dossier.submission_id
 
 
 async def test_a_single_result_also_holds_off_the_publication_until_its_commit(database: str, tmp_path: Path) -> None:
@@ -213,26 +202,19 @@ async def test_a_single_result_also_holds_off_the_publication_until_its_commit(d
     from palmares_notify.handlers import Notifier
     from palmares_notify.render import Sender
 
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            runtime = await harness.run(
-                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
-            )
-            dossier = submission()
-            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
-            scored, _ = results(dossier)
-            async with runtime.transaction(deferred=True) as tx:
-                await Notifier(Sender()).on_scored(tx, scored)
-                async with runtime.pool.acquire() as conn:
-                    await conn.execute("SET lock_timeout = '200ms'")
-                    with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
-                        await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+    async with _notify_running(database, tmp_path) as (harness, runtime, _smtp):
+        dossier = submission()
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
+        scored, _ = results(dossier)
+        async with runtime.transaction(deferred=True) as tx:
+            await Notifier(Sender()).on_scored(tx, scored)
             async with runtime.pool.acquire() as conn:
-                await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
-                assert await conn.fetchval("SELECT count(*) FROM notify.results") == 1
-        finally:
-            await harness.stop()
+                await conn.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                    await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+        async with runtime.pool.acquire() as conn:
+            await conn.execute("UPDATE notify.editions SET published_at = now() WHERE edition = 2017")
+            assert await conn.fetchval("SELECT count(*) FROM notify.results") == 1
 
 
 async def test_the_score_and_the_mentions_applied_at_once_after_the_palmares_queue_the_award(
@@ -245,35 +227,28 @@ async def test_the_score_and_the_mentions_applied_at_once_after_the_palmares_que
     from palmares_notify.handlers import Notifier
     from palmares_notify.render import Sender
 
-    with SmtpCapture(tmp_path / "mail") as smtp:
-        harness = InMemory(database)
-        try:
-            runtime = await harness.run(
-                lambda _, cluster: app.create_runtime(notify_settings(database, smtp), cluster=cluster)
+    async with _notify_running(database, tmp_path) as (harness, runtime, _smtp):
+        dossier = submission()
+        await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
+        await harness.feed_events(PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=0))
+        notifier = Notifier(Sender())
+        scored, detected = results(dossier)
+
+        async def apply_mentions() -> None:
+            async with runtime.transaction(deferred=True) as tx:
+                await notifier.on_mentions(tx, detected)
+
+        async with runtime.transaction(deferred=True) as first:
+            await notifier.on_scored(first, scored)
+            second = asyncio.create_task(apply_mentions())
+            await asyncio.sleep(0.5)  # time enough for the second to write, look and commit, were it not held
+        await second
+        async with runtime.pool.acquire() as conn:
+            awards = await conn.fetchval(
+                "SELECT count(*) FROM notify.notifications WHERE kind = 'award' AND submission_id = $1",
+                dossier.submission_id,
             )
-            dossier = submission()
-            await harness.feed_events(GrillePublished(edition=2017, version=1, grille=grille()), dossier)
-            await harness.feed_events(PalmaresPublished(edition=2017, published_at=datetime.now(UTC), jury_decisions=0))
-            notifier = Notifier(Sender())
-            scored, detected = results(dossier)
-
-            async def apply_mentions() -> None:
-                async with runtime.transaction(deferred=True) as tx:
-                    await notifier.on_mentions(tx, detected)
-
-            async with runtime.transaction(deferred=True) as first:
-                await notifier.on_scored(first, scored)
-                second = asyncio.create_task(apply_mentions())
-                await asyncio.sleep(0.5)  # time enough for the second to write, look and commit, were it not held
-            await second
-            async with runtime.pool.acquire() as conn:
-                awards = await conn.fetchval(
-                    "SELECT count(*) FROM notify.notifications WHERE kind = 'award' AND submission_id = $1",
-                    dossier.submission_id,
-                )
-            assert awards == 1
-        finally:
-            await harness.stop()
+        assert awards == 1
 
 
 # --- the award rule: the SQL that finds an edition's due awards agrees with `awards.award_due` --------------
